@@ -1,0 +1,37 @@
+# zhenggai: the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test ui bench lock clean env
+
+env: $(STAMP)
+
+# The environment is rebuilt only when the lock file or the project metadata change.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip sync --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/zhenggai refresh
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+ui: $(STAMP)
+	$(BIN)/python -m orchestration.ui
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+# Re-resolve the pinned dependency set (needs the package registry).
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra test -o requirements.lock --python $(BIN)/python --python-version 3.11
+
+clean:
+	rm -rf $(VENV) warehouse/*.duckdb warehouse/validation .pytest_cache

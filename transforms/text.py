@@ -1,0 +1,105 @@
+"""Decoding and normalising the text of a notice (通报原文).
+
+Everything downstream (metadata, issues, measures, claims, indicators) reads the *normalised* text and
+records character offsets into it, so normalisation is done once, here, and is deterministic.
+These functions are pure: bytes or str in, str out.
+"""
+
+import re
+import unicodedata
+
+from charset_normalizer import from_bytes
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+
+class UndecodableNotice(ValueError):
+    """The bytes are not text in any encoding a notice is published in."""
+
+
+# Encodings notices are published in, tried strictly in this order before falling back to detection.
+# GB18030 is a superset of GBK/GB2312, so one entry covers all three.
+_STRICT_ENCODINGS = ("utf-8", "gb18030")
+
+
+def decode_notice(data: bytes) -> tuple[str, str]:
+    """Decode raw bytes into text; return (text, encoding name).
+
+    UTF-8 (with or without BOM) and UTF-16 with a BOM are recognised by their signatures; otherwise
+    UTF-8 then GB18030 are tried strictly, then charset-normalizer guesses. Binary content (NUL bytes,
+    control characters) and empty files raise UndecodableNotice with a readable reason.
+    """
+    if not data.strip():
+        raise UndecodableNotice("empty file")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    if b"\x00" in data:
+        raise UndecodableNotice("binary content (NUL bytes)")
+    for encoding in _STRICT_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        _reject_control_characters(text)
+        return text, encoding
+    best = from_bytes(data).best()
+    if best is None:
+        raise UndecodableNotice("not text in any known encoding")
+    text = str(best)
+    _reject_control_characters(text)
+    return text, best.encoding
+
+
+def _reject_control_characters(text: str) -> None:
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
+    if controls > max(8, len(text) // 100):
+        raise UndecodableNotice(f"binary content ({controls} control characters)")
+
+
+_BLOCK_TAGS = "p, div, br, li, tr, h1, h2, h3, h4, h5, h6, table, section, article, title"
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML page, one line per block element; scripts and styles dropped."""
+    tree = HTMLParser(html)
+    for node in tree.css("script, style, noscript, template, head > meta, head > link"):
+        node.decompose()
+    for node in tree.css(_BLOCK_TAGS):
+        node.insert_after("\n")
+    root = tree.body or tree.root
+    if root is None:
+        return ""
+    return root.text(separator="", strip=False)
+
+
+def looks_like_html(text: str) -> bool:
+    head = text[:2000].lower()
+    return "<html" in head or "<body" in head or "<!doctype html" in head or "<p>" in head or "<div" in head
+
+
+# Characters a typist or an OCR step substitutes for the intended one.
+_TYPO_MAP = str.maketrans({"笫": "第"})
+# Every kind of horizontal space: thin, no-break, ideographic, zero-width.
+_SPACE = r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]"
+_CJK = r"\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’《》〔〕【】"
+# A space only separates words in Latin text; next to a CJK character it is layout noise
+# ("开展应急演练 20 次"), and removing it keeps numbers next to their units.
+_SPACE_NEXT_TO_CJK = re.compile(rf"(?<=[{_CJK}]){_SPACE}+|{_SPACE}+(?=[{_CJK}])")
+_RUNS_OF_SPACE = re.compile(rf"{_SPACE}+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def normalize_text(text: str) -> str:
+    """Normalise width, typos and spacing; keep line structure.
+
+    NFKC folds full-width digits, letters and punctuation (，：（）％) to ASCII, so every downstream
+    regex sees one form; curly quotes “” and CJK punctuation (、。《》〔〕) are unaffected by NFKC.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFKC", text).translate(_TYPO_MAP)
+    text = _SPACE_NEXT_TO_CJK.sub("", text)
+    text = _RUNS_OF_SPACE.sub(" ", text)
+    lines = (line.strip() for line in text.split("\n"))
+    text = "\n".join(lines)
+    return _BLANK_LINES.sub("\n", text).strip()
