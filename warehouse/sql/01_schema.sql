@@ -1,0 +1,241 @@
+-- zhenggai warehouse: the star schema of DESIGN §4 (the contract other tools rely on), plus source and
+-- date tables. Keys are VARCHARs derived from content (see transforms/star.py): the same notice content
+-- gives the same keys on every refresh. Keys and foreign keys are not declared as constraints: the
+-- Great Expectations gate (expectations/) checks uniqueness and referential integrity on the staged file
+-- before publication, which keeps loading fast and lets the gate report every violation at once.
+
+CREATE TABLE raw_notice (
+    notice_key      VARCHAR,
+    source_name     VARCHAR NOT NULL,
+    content_sha256  VARCHAR NOT NULL,
+    encoding        VARCHAR NOT NULL,
+    raw_text        VARCHAR NOT NULL,
+    text            VARCHAR NOT NULL
+);
+COMMENT ON TABLE raw_notice IS 'Every loaded notice as received: the decoded original text and the normalised text that all character offsets refer to. One row per distinct content.';
+COMMENT ON COLUMN raw_notice.notice_key IS 'Key of the notice (first 16 hex digits of content_sha256); joins dim_notice.';
+COMMENT ON COLUMN raw_notice.source_name IS 'File name in the landing folder.';
+COMMENT ON COLUMN raw_notice.content_sha256 IS 'SHA-256 of the raw bytes of the file.';
+COMMENT ON COLUMN raw_notice.encoding IS 'Encoding the bytes were decoded from (utf-8, utf-8-sig, gb18030, utf-16, ...).';
+COMMENT ON COLUMN raw_notice.raw_text IS 'Decoded text before normalisation (HTML already reduced to text for .html files).';
+COMMENT ON COLUMN raw_notice.text IS 'Normalised text (NFKC width, 笫→第, spacing); char_start/char_end columns of the fact tables index this string (0-based, end exclusive).';
+
+CREATE TABLE dim_organization (
+    organization_key VARCHAR,
+    name             VARCHAR NOT NULL,
+    org_type         VARCHAR,
+    province         VARCHAR,
+    city             VARCHAR,
+    county           VARCHAR
+);
+COMMENT ON TABLE dim_organization IS 'Inspected organisations (被巡视/巡察单位), one row per name as written in the notices.';
+COMMENT ON COLUMN dim_organization.organization_key IS 'Key derived from the name.';
+COMMENT ON COLUMN dim_organization.name IS 'The inspected unit as written in the notice opening (e.g. 薛家镇及所辖村(社区)).';
+COMMENT ON COLUMN dim_organization.org_type IS 'township, street, county_district, city, development_zone, department, soe, university, village, or NULL when no cue says.';
+COMMENT ON COLUMN dim_organization.province IS 'Province (省/自治区/直辖市) where the notice names it, else NULL.';
+COMMENT ON COLUMN dim_organization.city IS 'Prefecture-level city (市/州) where the notice names it, else NULL.';
+COMMENT ON COLUMN dim_organization.county IS 'County-level unit (区/县/县级市) where the notice names it, else NULL.';
+
+CREATE TABLE dim_inspection (
+    inspection_key             VARCHAR,
+    inspection_kind            VARCHAR,
+    inspecting_level           VARCHAR,
+    inspecting_body            VARCHAR,
+    inspection_start           DATE,
+    inspection_start_precision VARCHAR,
+    inspection_end             DATE,
+    inspection_end_precision   VARCHAR,
+    feedback_date              DATE,
+    feedback_date_precision    VARCHAR
+);
+COMMENT ON TABLE dim_inspection IS 'Inspection rounds (巡视/巡察): who inspected, when, and when feedback (反馈) was given. One row per distinct inspection described by a notice.';
+COMMENT ON COLUMN dim_inspection.inspection_key IS 'Key derived from kind, body, unit and dates.';
+COMMENT ON COLUMN dim_inspection.inspection_kind IS '巡视 (central or provincial committee) or 巡察 (city, county or district committee).';
+COMMENT ON COLUMN dim_inspection.inspecting_level IS 'Level of the inspecting committee: 中央, 省委, 市委, 区委, 县委, ...';
+COMMENT ON COLUMN dim_inspection.inspecting_body IS 'The inspection group as written (e.g. 省委第九巡视组, 区委第二巡察组).';
+COMMENT ON COLUMN dim_inspection.inspection_start IS 'First day of the on-site inspection; for a vague date, the first day of the period.';
+COMMENT ON COLUMN dim_inspection.inspection_start_precision IS 'Precision of inspection_start: day, month, early_month (上旬), mid_month (中旬), late_month (下旬), year.';
+COMMENT ON COLUMN dim_inspection.inspection_end IS 'Last day of the on-site inspection (first day of the period when vague).';
+COMMENT ON COLUMN dim_inspection.inspection_end_precision IS 'Precision of inspection_end (see inspection_start_precision).';
+COMMENT ON COLUMN dim_inspection.feedback_date IS 'Date the inspection group gave feedback (反馈) to the inspected unit; omitted years inferred from context.';
+COMMENT ON COLUMN dim_inspection.feedback_date_precision IS 'Precision of feedback_date (see inspection_start_precision).';
+
+CREATE TABLE dim_notice (
+    notice_key       VARCHAR,
+    source_name      VARCHAR NOT NULL,
+    content_sha256   VARCHAR NOT NULL,
+    title            VARCHAR,
+    publisher        VARCHAR,
+    publish_date     DATE,
+    report_stage     VARCHAR,
+    inspection_key   VARCHAR,
+    organization_key VARCHAR,
+    contact_phones   VARCHAR[],
+    contact_emails   VARCHAR[],
+    contact_address  VARCHAR,
+    char_count       INTEGER NOT NULL
+);
+COMMENT ON TABLE dim_notice IS 'Rectification notices (整改进展情况通报), one row per distinct notice content.';
+COMMENT ON COLUMN dim_notice.notice_key IS 'Key of the notice: first 16 hex digits of content_sha256, stable across refreshes.';
+COMMENT ON COLUMN dim_notice.source_name IS 'File name in the landing folder.';
+COMMENT ON COLUMN dim_notice.content_sha256 IS 'SHA-256 of the raw bytes of the file.';
+COMMENT ON COLUMN dim_notice.title IS 'Title line when the notice has one, else NULL (never invented).';
+COMMENT ON COLUMN dim_notice.publisher IS 'Signing organisation (e.g. 中共常州市新北区薛家镇委员会), from the signature or the title.';
+COMMENT ON COLUMN dim_notice.publish_date IS 'Signature date at the end of the notice, else NULL.';
+COMMENT ON COLUMN dim_notice.report_stage IS 'What is published, as stated: 整改情况, 整改进展情况, 整改阶段性进展情况, ...';
+COMMENT ON COLUMN dim_notice.inspection_key IS 'The inspection this notice reports on (dim_inspection).';
+COMMENT ON COLUMN dim_notice.organization_key IS 'The inspected organisation (dim_organization).';
+COMMENT ON COLUMN dim_notice.contact_phones IS 'Phone numbers given for supervision and feedback.';
+COMMENT ON COLUMN dim_notice.contact_emails IS 'E-mail addresses given for supervision and feedback.';
+COMMENT ON COLUMN dim_notice.contact_address IS 'Postal address (邮政信箱/地址) given for feedback.';
+COMMENT ON COLUMN dim_notice.char_count IS 'Length of the normalised text in characters.';
+
+CREATE TABLE fact_issue (
+    issue_key           VARCHAR,
+    notice_key          VARCHAR NOT NULL,
+    parent_issue_key    VARCHAR,
+    level               VARCHAR NOT NULL,
+    number              VARCHAR,
+    title               VARCHAR NOT NULL,
+    status              VARCHAR,
+    status_phrase       VARCHAR,
+    status_source       VARCHAR,
+    expected_completion DATE,
+    topic               VARCHAR,
+    measure_count       INTEGER NOT NULL,
+    node_ordinal        INTEGER NOT NULL,
+    text                VARCHAR,
+    char_start          BIGINT NOT NULL,
+    char_end            BIGINT NOT NULL
+);
+COMMENT ON TABLE fact_issue IS 'The problem hierarchy of each notice: categories (问题类别), issues (反馈问题) and sub-issues (具体问题), with their rectification status.';
+COMMENT ON COLUMN fact_issue.issue_key IS 'Key: notice_key, ''-i'' and the node ordinal; stable for the same content.';
+COMMENT ON COLUMN fact_issue.notice_key IS 'The notice (dim_notice).';
+COMMENT ON COLUMN fact_issue.parent_issue_key IS 'The enclosing node (a category for an issue, an issue for a sub-issue); NULL at the top.';
+COMMENT ON COLUMN fact_issue.level IS 'category, issue or sub_issue.';
+COMMENT ON COLUMN fact_issue.number IS 'Label as written: 一 / (一) / 1 / (1).';
+COMMENT ON COLUMN fact_issue.title IS 'The problem statement, without the 关于“…”问题的整改 wrapper.';
+COMMENT ON COLUMN fact_issue.status IS 'Normalised status: completed, completed_long_term, basically_completed, in_progress, long_term, not_feasible; NULL when the notice does not say.';
+COMMENT ON COLUMN fact_issue.status_phrase IS 'The status phrase as written (e.g. 已完成整改并长期坚持).';
+COMMENT ON COLUMN fact_issue.status_source IS 'Where the status was read: section_heading, status_line or text.';
+COMMENT ON COLUMN fact_issue.expected_completion IS 'Expected completion date when stated (预计2023年12月完成 → 2023-12-01).';
+COMMENT ON COLUMN fact_issue.topic IS 'Topic of the issue (filled by the topic taxonomy; NULL until then).';
+COMMENT ON COLUMN fact_issue.measure_count IS 'Number of rows in fact_measure for this node.';
+COMMENT ON COLUMN fact_issue.node_ordinal IS 'Position of the node in the notice, 0-based in reading order.';
+COMMENT ON COLUMN fact_issue.text IS 'The node''s own text: from the end of its heading to the next node.';
+COMMENT ON COLUMN fact_issue.char_start IS 'Offset of the node (heading included) in raw_notice.text.';
+COMMENT ON COLUMN fact_issue.char_end IS 'End offset (exclusive) of the node in raw_notice.text.';
+
+CREATE TABLE fact_measure (
+    measure_key VARCHAR,
+    issue_key   VARCHAR NOT NULL,
+    notice_key  VARCHAR NOT NULL,
+    ordinal     INTEGER NOT NULL,
+    label       VARCHAR,
+    phase       VARCHAR NOT NULL,
+    text        VARCHAR NOT NULL,
+    char_start  BIGINT NOT NULL,
+    char_end    BIGINT NOT NULL
+);
+COMMENT ON TABLE fact_measure IS 'Rectification measures (整改措施), one row per enumerated measure (一是…, (1)…) or unenumerated block.';
+COMMENT ON COLUMN fact_measure.measure_key IS 'Key: issue_key, ''-m'' and the ordinal.';
+COMMENT ON COLUMN fact_measure.issue_key IS 'The issue or sub-issue the measure answers (fact_issue).';
+COMMENT ON COLUMN fact_measure.notice_key IS 'The notice (dim_notice).';
+COMMENT ON COLUMN fact_measure.ordinal IS 'Position of the measure within its issue, from 1.';
+COMMENT ON COLUMN fact_measure.label IS 'Enumeration label as written (一是, (12), 一方面), NULL for an unenumerated block.';
+COMMENT ON COLUMN fact_measure.phase IS 'done (what was done: 整改情况, 整改结果及成效) or next_step (下一步推进举措).';
+COMMENT ON COLUMN fact_measure.text IS 'Text of the measure.';
+COMMENT ON COLUMN fact_measure.char_start IS 'Offset of the measure in raw_notice.text.';
+COMMENT ON COLUMN fact_measure.char_end IS 'End offset (exclusive) of the measure in raw_notice.text.';
+
+CREATE TABLE fact_indicator (
+    indicator_key VARCHAR,
+    notice_key    VARCHAR NOT NULL,
+    issue_key     VARCHAR,
+    measure_key   VARCHAR,
+    value         DOUBLE NOT NULL,
+    unit          VARCHAR NOT NULL,
+    value_base    DOUBLE,
+    base_unit     VARCHAR,
+    qualifier     VARCHAR,
+    direction     VARCHAR,
+    metric        VARCHAR NOT NULL,
+    quote         VARCHAR NOT NULL,
+    char_start    BIGINT NOT NULL,
+    char_end      BIGINT NOT NULL
+);
+COMMENT ON TABLE fact_indicator IS 'Quantitative indicators: every figure with a unit found in issue and measure text.';
+COMMENT ON COLUMN fact_indicator.indicator_key IS 'Key: notice_key, ''-x'' and the character offset of the mention.';
+COMMENT ON COLUMN fact_indicator.notice_key IS 'The notice (dim_notice).';
+COMMENT ON COLUMN fact_indicator.issue_key IS 'The issue node whose text holds the figure (fact_issue).';
+COMMENT ON COLUMN fact_indicator.measure_key IS 'The measure whose text holds the figure (fact_measure), NULL outside measures.';
+COMMENT ON COLUMN fact_indicator.value IS 'The number as written, in the unit as written (3700余件 → 3700).';
+COMMENT ON COLUMN fact_indicator.unit IS 'The unit as written (件, 万元, %, 个百分点, 亩, ...).';
+COMMENT ON COLUMN fact_indicator.value_base IS 'The value in base_unit, computed with exact decimals (16.4亿元 → 1640000000).';
+COMMENT ON COLUMN fact_indicator.base_unit IS 'Base unit: CNY, USD, count, mu, m2, percent, percentage_point, day, ...';
+COMMENT ON COLUMN fact_indicator.qualifier IS 'at_least (余, 多, 以上, 超), approx (约, 近, 左右) or NULL.';
+COMMENT ON COLUMN fact_indicator.direction IS 'increase (增长, 上升, 提高) or decrease (下降, 减少, 压减) when the figure is a change, else NULL.';
+COMMENT ON COLUMN fact_indicator.metric IS 'What the figure measures (dim_metric vocabulary), ''other'' when no rule matches.';
+COMMENT ON COLUMN fact_indicator.quote IS 'The exact text of the mention.';
+COMMENT ON COLUMN fact_indicator.char_start IS 'Offset of the quote in raw_notice.text.';
+COMMENT ON COLUMN fact_indicator.char_end IS 'End offset (exclusive) of the quote in raw_notice.text.';
+
+CREATE TABLE fact_claim (
+    claim_key     VARCHAR,
+    notice_key    VARCHAR NOT NULL,
+    subject       VARCHAR NOT NULL,
+    status        VARCHAR,
+    claimed_count BIGINT NOT NULL,
+    parsed_count  BIGINT,
+    reconciled    BOOLEAN,
+    quote         VARCHAR NOT NULL,
+    char_start    BIGINT NOT NULL,
+    char_end      BIGINT NOT NULL
+);
+COMMENT ON TABLE fact_claim IS 'Summary counts a notice claims (共计15个问题已完成整改), beside the count parsed from its hierarchy. Disagreements are recorded, not corrected.';
+COMMENT ON COLUMN fact_claim.claim_key IS 'Key: notice_key, ''-c'' and the character offset of the claim.';
+COMMENT ON COLUMN fact_claim.notice_key IS 'The notice (dim_notice).';
+COMMENT ON COLUMN fact_claim.subject IS 'What is counted: issues, categories, measures, ...';
+COMMENT ON COLUMN fact_claim.status IS 'Status the count refers to (status codes of fact_issue), NULL for a total.';
+COMMENT ON COLUMN fact_claim.claimed_count IS 'The count the notice states.';
+COMMENT ON COLUMN fact_claim.parsed_count IS 'The count found in the parsed hierarchy, NULL when the hierarchy cannot say.';
+COMMENT ON COLUMN fact_claim.reconciled IS 'claimed_count = parsed_count; NULL when parsed_count is NULL.';
+COMMENT ON COLUMN fact_claim.quote IS 'The exact text of the claim.';
+COMMENT ON COLUMN fact_claim.char_start IS 'Offset of the quote in raw_notice.text.';
+COMMENT ON COLUMN fact_claim.char_end IS 'End offset (exclusive) of the quote in raw_notice.text.';
+
+CREATE TABLE quarantine_notice (
+    source_name    VARCHAR NOT NULL,
+    content_sha256 VARCHAR NOT NULL,
+    reason         VARCHAR NOT NULL,
+    raw_text       VARCHAR,
+    raw_bytes      BLOB NOT NULL,
+    quarantined_at TIMESTAMP WITH TIME ZONE NOT NULL
+);
+COMMENT ON TABLE quarantine_notice IS 'Notices that could not be read or parsed, with the reason; nothing is dropped silently.';
+COMMENT ON COLUMN quarantine_notice.source_name IS 'File name in the landing folder.';
+COMMENT ON COLUMN quarantine_notice.content_sha256 IS 'SHA-256 of the raw bytes.';
+COMMENT ON COLUMN quarantine_notice.reason IS 'Why the notice was not loaded.';
+COMMENT ON COLUMN quarantine_notice.raw_text IS 'The text as far as it could be decoded (NULL for binary content).';
+COMMENT ON COLUMN quarantine_notice.raw_bytes IS 'The file''s bytes exactly as received.';
+COMMENT ON COLUMN quarantine_notice.quarantined_at IS 'When this content was first quarantined (kept across refreshes).';
+
+CREATE TABLE dim_date (
+    date_key     DATE,
+    year         INTEGER NOT NULL,
+    quarter      INTEGER NOT NULL,
+    month        INTEGER NOT NULL,
+    day          INTEGER NOT NULL,
+    iso_week     INTEGER NOT NULL,
+    day_of_week  INTEGER NOT NULL,
+    year_month   VARCHAR NOT NULL
+);
+COMMENT ON TABLE dim_date IS 'Calendar covering every date in the warehouse (whole years), for BI date hierarchies.';
+COMMENT ON COLUMN dim_date.date_key IS 'The date; joins every DATE column of the dimensions and facts.';
+COMMENT ON COLUMN dim_date.year IS 'Calendar year.';
+COMMENT ON COLUMN dim_date.quarter IS 'Quarter 1-4.';
+COMMENT ON COLUMN dim_date.month IS 'Month 1-12.';
+COMMENT ON COLUMN dim_date.day IS 'Day of month.';
+COMMENT ON COLUMN dim_date.iso_week IS 'ISO week number.';
+COMMENT ON COLUMN dim_date.day_of_week IS 'ISO day of week, 1 = Monday.';
+COMMENT ON COLUMN dim_date.year_month IS 'YYYY-MM, for monthly grouping.';
