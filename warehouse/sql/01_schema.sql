@@ -17,7 +17,7 @@ COMMENT ON COLUMN raw_notice.notice_key IS 'Key of the notice (first 16 hex digi
 COMMENT ON COLUMN raw_notice.source_name IS 'File name in the landing folder.';
 COMMENT ON COLUMN raw_notice.content_sha256 IS 'SHA-256 of the raw bytes of the file.';
 COMMENT ON COLUMN raw_notice.encoding IS 'Encoding the bytes were decoded from (utf-8, utf-8-sig, gb18030, utf-16, ...).';
-COMMENT ON COLUMN raw_notice.raw_text IS 'Decoded text before normalisation (HTML already reduced to text for .html files).';
+COMMENT ON COLUMN raw_notice.raw_text IS 'The file content decoded as published, before normalisation (the whole page for HTML files).';
 COMMENT ON COLUMN raw_notice.text IS 'Normalised text (NFKC width, 笫→第, spacing); char_start/char_end columns of the fact tables index this string (0-based, end exclusive).';
 
 CREATE TABLE dim_organization (

@@ -1,0 +1,48 @@
+"""Asset checks on the staged warehouse: one blocking check per table, backed by the GX suites.
+
+The gate (expectations.gate) runs once per refresh over the staging file; its per-table results become one
+Dagster check result per table. An error-severity failure blocks `published_warehouse`, so a bad load never
+replaces the served file; warning-severity failures are reported and published.
+"""
+
+import dagster as dg
+
+from expectations.gate import run_gate, suite_names
+from orchestration.assets import warehouse_staging
+from orchestration.resources import WarehouseTarget
+
+
+def _check_name(table: str) -> str:
+    return f"gx_{table}"
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            _check_name(table),
+            asset=warehouse_staging,
+            blocking=True,
+            description=f"Great Expectations suite for {table} on the staged warehouse (expectations/suites.yaml).",
+        )
+        for table in suite_names()
+    ],
+)
+def warehouse_gate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseTarget, warehouse_staging: str):
+    result = run_gate(warehouse_staging, warehouse.report_dir)
+    context.log.info(f"GX validation results: {result.json_path}; Data Docs: {result.docs_path}")
+    for suite in result.suites:
+        errors = [line for line, severity in suite.failures if severity == "error"]
+        warnings = [line for line, severity in suite.failures if severity == "warning"]
+        yield dg.AssetCheckResult(
+            asset_key=warehouse_staging.key,
+            check_name=_check_name(suite.table),
+            passed=not errors and not warnings,
+            severity=dg.AssetCheckSeverity.ERROR if errors else dg.AssetCheckSeverity.WARN,
+            metadata={
+                "errors": "\n".join(errors) or "none",
+                "warnings": "\n".join(warnings) or "none",
+                "expectations": suite.evaluated,
+                "validation_json": str(result.json_path),
+                "data_docs": str(result.docs_path),
+            },
+        )

@@ -1,0 +1,189 @@
+"""`zhenggai` command line (DESIGN §4): refresh, sql, export.
+
+`refresh` executes the same `refresh` job of the one Definitions that the schedule and the sensor start;
+it only chooses the folders and prints what happened.
+"""
+
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orchestration.resources import DEFAULT_SOURCE, DEFAULT_WAREHOUSE
+
+app = typer.Typer(help="zhenggai: a DuckDB warehouse of rectification notices (巡视/巡察整改进展情况通报).", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_GATE_BLOCKED = 2
+EXIT_RUN_FAILED = 3
+EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
+
+
+@dataclass
+class RefreshOutcome:
+    published: bool
+    warehouse: Path
+    report_dir: Path
+    gate_errors: list[str] = field(default_factory=list)
+    gate_warnings: list[str] = field(default_factory=list)
+    failure: str | None = None
+    locked: bool = False
+
+
+def run_refresh(source: Path, warehouse: Path) -> RefreshOutcome:
+    """Execute the `refresh` job in-process on `source`, publishing `warehouse`."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.resources import NoticeSource, WarehouseTarget
+
+    target = WarehouseTarget(path=str(warehouse))
+    job = defs.resolve_job_def("refresh")
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    with _quiet_dagster_logs():
+        result = job.execute_in_process(
+            instance=instance,
+            resources={"notice_source": NoticeSource(directory=str(source)), "warehouse": target},
+            raise_on_error=False,
+        )
+    outcome = RefreshOutcome(published=False, warehouse=warehouse, report_dir=target.report_dir)
+    for evaluation in result.get_asset_check_evaluations():
+        metadata = {key: value.value for key, value in evaluation.metadata.items()}
+        for kind, sink in (("errors", outcome.gate_errors), ("warnings", outcome.gate_warnings)):
+            text = metadata.get(kind, "none")
+            if text != "none":
+                sink.extend(text.splitlines())
+    outcome.published = result.success and result.is_node_success("published_warehouse")
+    if not result.success:
+        outcome.failure = _failure_message(result)
+        outcome.locked = "RefreshInProgress" in (outcome.failure or "")
+    return outcome
+
+
+def _failure_message(result) -> str:
+    messages = []
+    for event in result.all_events:
+        if event.is_failure and event.event_specific_data is not None:
+            error = getattr(event.event_specific_data, "error", None)
+            if error is not None:
+                messages.append(f"{event.step_key or 'run'}: {error.cls_name}: {error.message.strip()}")
+    return "\n".join(dict.fromkeys(messages)) or "the refresh run failed"
+
+
+class _quiet_dagster_logs:
+    """Dagster logs every step at INFO to stderr; the CLI prints its own summary instead."""
+
+    def __enter__(self):
+        self._saved = {}
+        for name in ("dagster", "great_expectations"):
+            logger = logging.getLogger(name)
+            self._saved[name] = logger.level
+            logger.setLevel(logging.WARNING)
+
+    def __exit__(self, *exc):
+        for name, level in self._saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
+@app.command()
+def refresh(
+    source: Path = typer.Option(Path(DEFAULT_SOURCE), "--source", help="Folder of notices (.txt, .html)."),
+    warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse", help="DuckDB file to publish."),
+    quiet: bool = typer.Option(False, "--quiet", help="Print only errors (for cron)."),
+) -> None:
+    """Parse every notice in SOURCE, validate, and publish the DuckDB warehouse atomically."""
+    if not source.is_dir():
+        err_console.print(f"[red]error:[/] notice folder not found: {source}")
+        raise typer.Exit(EXIT_RUN_FAILED)
+    outcome = run_refresh(source, warehouse)
+    if outcome.locked:
+        err_console.print(f"[yellow]another refresh is running on {warehouse}; nothing was changed.[/]")
+        raise typer.Exit(EXIT_LOCKED)
+    if outcome.gate_errors:
+        err_console.print(f"[red]gate blocked publication[/]: {len(outcome.gate_errors)} failed expectation(s); "
+                          f"the published warehouse {warehouse} is unchanged.")
+        for line in outcome.gate_errors:
+            err_console.print(f"  [red]✗[/] {line}")
+        err_console.print(f"validation report: {outcome.report_dir / 'validation.json'}")
+        raise typer.Exit(EXIT_GATE_BLOCKED)
+    if not outcome.published:
+        err_console.print(f"[red]refresh failed[/]; the published warehouse is unchanged.\n{outcome.failure}")
+        raise typer.Exit(EXIT_RUN_FAILED)
+    if not quiet:
+        from warehouse.summary import notice_summary, quarantine_summary
+
+        _print_frame("Notices", notice_summary(warehouse))
+        quarantined = quarantine_summary(warehouse)
+        if quarantined.height:
+            _print_frame("Quarantined (not loaded)", quarantined)
+        for line in outcome.gate_warnings:
+            console.print(f"  [yellow]warning[/] {line}")
+        console.print(f"gate: [green]passed[/] ({len(outcome.gate_warnings)} warning(s))")
+        console.print(f"warehouse: {warehouse.resolve()}")
+        console.print(f"validation report: {(outcome.report_dir / 'validation.json').resolve()}  "
+                      f"Data Docs: {_docs_index(outcome.report_dir)}")
+
+
+def _docs_index(report_dir: Path) -> str:
+    try:
+        return json.loads((report_dir / "validation.json").read_text())["data_docs"]
+    except (OSError, KeyError, ValueError):
+        return str(report_dir.resolve())
+
+
+def _print_frame(title: str, frame) -> None:
+    table = Table(title=title, show_lines=False)
+    for name in frame.columns:
+        table.add_column(name, overflow="fold")
+    for row in frame.iter_rows():
+        table.add_row(*("" if value is None else str(value) for value in row))
+    console.print(table)
+
+
+@app.command()
+def sql(
+    query: str = typer.Argument(..., help="SQL to run (read-only)."),
+    warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse"),
+    output_format: str = typer.Option("table", "--format", help="table, csv or json."),
+) -> None:
+    """Run a read-only query against the published warehouse."""
+    from warehouse.summary import ReadOnlyQueryError, run_query
+
+    try:
+        frame = run_query(warehouse, query)
+    except ReadOnlyQueryError as error:
+        err_console.print(f"[red]refused:[/] {error}")
+        raise typer.Exit(EXIT_RUN_FAILED) from None
+    if output_format == "csv":
+        sys.stdout.write(frame.write_csv())
+    elif output_format == "json":
+        sys.stdout.write(frame.write_json() + "\n")
+    else:
+        _print_frame("", frame)
+
+
+@app.command()
+def export(
+    directory: Path = typer.Argument(..., help="Folder to write (one sub-folder per table)."),
+    warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse"),
+    output_format: str = typer.Option("parquet", "--format", help="Only parquet for now."),
+) -> None:
+    """Export every table of the published warehouse as Parquet, one folder per table."""
+    from warehouse.summary import export_parquet
+
+    if output_format != "parquet":
+        err_console.print(f"[red]error:[/] unsupported format {output_format!r}; use parquet")
+        raise typer.Exit(EXIT_RUN_FAILED)
+    for table, rows in export_parquet(warehouse, directory).items():
+        console.print(f"{table}: {rows} rows → {directory / table}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,87 @@
+"""Dagster resources: where notices land and where the warehouse is published.
+
+Both are configured from the environment (ZHENGGAI_SOURCE, ZHENGGAI_WAREHOUSE) so that `dagster dev`, the
+schedule, the sensor and `zhenggai refresh` all run the same definitions on the same folders.
+"""
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from warehouse.store import refresh_lock
+
+DEFAULT_SOURCE = "seeds"
+DEFAULT_WAREHOUSE = "warehouse/zhenggai.duckdb"
+NOTICE_SUFFIXES = (".txt", ".html", ".htm")
+
+RAW_SCHEMA = {"source_name": pl.String, "content_sha256": pl.String, "data": pl.Binary, "read_error": pl.String}
+
+
+class NoticeSource(dg.ConfigurableResource):
+    """The landing folder of raw notices (.txt and .html files)."""
+
+    directory: str = DEFAULT_SOURCE
+
+    def files(self) -> list[Path]:
+        root = Path(self.directory)
+        if not root.is_dir():
+            raise FileNotFoundError(f"notice source folder does not exist: {root.resolve()}")
+        return sorted(p for p in root.iterdir() if p.name.lower().endswith(NOTICE_SUFFIXES) and not p.name.startswith("."))
+
+    def fingerprint(self) -> str:
+        """Changes whenever a notice file is added, removed or modified (cheap: names, sizes, mtimes)."""
+        digest = hashlib.sha256()
+        for path in self.files():
+            try:
+                stat = path.stat()
+                digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            except OSError as error:
+                digest.update(f"{path.name}\0{error}\n".encode())
+        return digest.hexdigest()
+
+    def read_all(self) -> pl.DataFrame:
+        """Every notice file's bytes and SHA-256; a file that cannot be read keeps its error."""
+        rows = []
+        for path in self.files():
+            try:
+                data = path.read_bytes()
+                error = None
+            except OSError as exc:
+                data, error = b"", f"{type(exc).__name__}: {exc.strerror or exc}"
+            rows.append(
+                {"source_name": path.name, "content_sha256": hashlib.sha256(data).hexdigest(), "data": data, "read_error": error}
+            )
+        return pl.DataFrame(rows, schema=RAW_SCHEMA)
+
+
+class WarehouseTarget(dg.ConfigurableResource):
+    """The published DuckDB file; a run holds its refresh lock from start to end."""
+
+    path: str = DEFAULT_WAREHOUSE
+
+    @property
+    def file(self) -> Path:
+        return Path(self.path)
+
+    @property
+    def report_dir(self) -> Path:
+        """Validation results (JSON and GX Data Docs) live beside the warehouse file."""
+        return self.file.parent / "validation"
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseTarget"]:
+        with refresh_lock(self.file):
+            yield self
+
+
+def source_from_env() -> NoticeSource:
+    return NoticeSource(directory=os.environ.get("ZHENGGAI_SOURCE", DEFAULT_SOURCE))
+
+
+def warehouse_from_env() -> WarehouseTarget:
+    return WarehouseTarget(path=os.environ.get("ZHENGGAI_WAREHOUSE", DEFAULT_WAREHOUSE))

@@ -1,0 +1,36 @@
+import hashlib
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from transforms.text import decode_notice, normalize_text
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+def seed_path(prefix: str) -> Path:
+    """The seed notice whose file name starts with `prefix` (e.g. '000')."""
+    (path,) = SEEDS.glob(f"{prefix}_*.txt")
+    return path
+
+
+def seed_text(prefix: str) -> str:
+    return normalize_text(decode_notice(seed_path(prefix).read_bytes())[0])
+
+
+def notice_frame(*texts: str) -> pl.DataFrame:
+    """Staged-notice frame (content_sha256, source_name, text) for normalised texts."""
+    return pl.DataFrame(
+        {
+            "content_sha256": [hashlib.sha256(t.encode()).hexdigest() for t in texts],
+            "source_name": [f"notice_{i}.txt" for i in range(len(texts))],
+            "text": list(texts),
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def seed_texts() -> dict[str, str]:
+    return {path.name[:3]: normalize_text(decode_notice(path.read_bytes())[0]) for path in sorted(SEEDS.glob("*.txt"))}

@@ -1,0 +1,73 @@
+import hashlib
+from datetime import datetime, timezone
+
+import polars as pl
+
+from transforms.ingest import complete_quarantine, stage_notices
+
+NOTICE = "根据区委统一部署,区委第二巡察组对某镇进行了巡察。现将巡察整改情况予以公布。" * 2
+
+
+def raw_frame(files: dict[str, bytes], errors: dict[str, str] | None = None) -> pl.DataFrame:
+    errors = errors or {}
+    return pl.DataFrame(
+        {
+            "source_name": list(files),
+            "content_sha256": [hashlib.sha256(b).hexdigest() for b in files.values()],
+            "data": list(files.values()),
+            "read_error": [errors.get(name) for name in files],
+        },
+        schema={"source_name": pl.String, "content_sha256": pl.String, "data": pl.Binary, "read_error": pl.String},
+    )
+
+
+def test_every_file_is_staged_or_quarantined_with_a_reason():
+    raw = raw_frame(
+        {
+            "good.txt": NOTICE.encode(),
+            "gbk.txt": NOTICE.encode("gb18030"),
+            "empty.txt": b"",
+            "binary.txt": bytes(range(256)) * 4,
+            "other.txt": ("与通报无关的一段文字。" * 10).encode(),
+            "gone.txt": b"",
+        },
+        errors={"gone.txt": "PermissionError: Permission denied"},
+    )
+    notices, quarantine = stage_notices(raw)
+    assert sorted(notices["source_name"]) == ["gbk.txt", "good.txt"]
+    reasons = dict(zip(quarantine["source_name"], quarantine["reason"]))
+    assert reasons["empty.txt"] == "cannot decode: empty file"
+    assert reasons["binary.txt"].startswith("cannot decode: binary content")
+    assert reasons["other.txt"].startswith("not a rectification notice")
+    assert reasons["gone.txt"] == "unreadable file: PermissionError: Permission denied"
+    assert notices.height + quarantine.height == raw.height
+
+
+def test_gb18030_and_utf8_copies_are_distinct_contents_with_equal_text():
+    notices, _ = stage_notices(raw_frame({"a.txt": NOTICE.encode(), "b.txt": NOTICE.encode("gb18030")}))
+    assert notices.height == 2
+    assert notices["text"].n_unique() == 1
+    assert set(notices["encoding"]) == {"utf-8", "gb18030"}
+
+
+def test_exact_duplicates_under_two_names_are_staged_once():
+    notices, quarantine = stage_notices(raw_frame({"b.txt": NOTICE.encode(), "a.txt": NOTICE.encode()}))
+    assert notices["source_name"].to_list() == ["a.txt"]
+    assert quarantine.is_empty()
+
+
+def test_html_notice_is_reduced_to_text():
+    page = f"<html><body><script>alert(1)</script><p>{NOTICE}</p></body></html>".encode()
+    notices, _ = stage_notices(raw_frame({"n.html": page}))
+    assert notices["text"][0] == NOTICE
+    assert notices["raw_text"][0] == page.decode()  # the page as published is kept
+
+
+def test_quarantine_keeps_bytes_and_first_seen_time():
+    raw = raw_frame({"bad.txt": b"\x00\x01\x02"})
+    _, rows = stage_notices(raw)
+    then = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    first = complete_quarantine(rows, raw, previous=None, now=then)
+    assert first["raw_bytes"][0] == b"\x00\x01\x02"
+    later = complete_quarantine(rows, raw, previous=first, now=datetime(2026, 2, 1, tzinfo=timezone.utc))
+    assert later["quarantined_at"][0] == then

@@ -1,0 +1,53 @@
+import duckdb
+import polars as pl
+import pytest
+
+from warehouse.store import RefreshInProgress, create_staging, publish, read_table, refresh_lock
+
+
+def _tables(source_name: str) -> dict[str, pl.DataFrame]:
+    return {
+        "raw_notice": pl.DataFrame(
+            {"notice_key": ["k1"], "source_name": [source_name], "content_sha256": ["s"], "encoding": ["utf-8"], "raw_text": ["r"], "text": ["t"]}
+        )
+    }
+
+
+def test_staging_has_every_table_with_comments_and_opens_in_duckdb_1_4_format(tmp_path):
+    staging = create_staging(tmp_path / "w.duckdb", _tables("a.txt"))
+    con = duckdb.connect(str(staging), read_only=True)
+    tables = dict(con.execute("SELECT table_name, comment FROM duckdb_tables() WHERE NOT internal").fetchall())
+    uncommented = con.execute(
+        "SELECT table_name || '.' || column_name FROM duckdb_columns() WHERE NOT internal AND (comment IS NULL OR comment = '')"
+    ).fetchall()
+    storage = con.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE NOT internal").fetchall()[0][0]
+    con.close()
+    for table in ("dim_notice", "dim_inspection", "dim_organization", "fact_issue", "fact_measure", "fact_indicator", "fact_claim", "quarantine_notice", "dim_date"):
+        assert tables[table], f"{table} has no COMMENT"
+    assert uncommented == []
+    assert storage.startswith("v1.4.0")
+
+
+def test_publish_replaces_atomically_and_open_readers_keep_their_snapshot(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    publish(create_staging(warehouse, _tables("old.txt")), warehouse)
+    reader = duckdb.connect(str(warehouse), read_only=True)
+    publish(create_staging(warehouse, _tables("new.txt")), warehouse)
+    assert reader.execute("SELECT source_name FROM raw_notice").fetchall()[0][0] == "old.txt"
+    reader.close()
+    assert read_table(warehouse, "raw_notice")["source_name"].to_list() == ["new.txt"]
+    assert not (tmp_path / "w.duckdb.staging").exists()
+
+
+def test_a_second_refresh_is_refused_while_one_holds_the_lock(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    with refresh_lock(warehouse):
+        with pytest.raises(RefreshInProgress, match="another refresh"):
+            with refresh_lock(warehouse):
+                pass
+    with refresh_lock(warehouse):  # released
+        pass
+
+
+def test_read_table_of_missing_warehouse_is_none(tmp_path):
+    assert read_table(tmp_path / "none.duckdb", "raw_notice") is None

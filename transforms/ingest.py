@@ -1,0 +1,113 @@
+"""From the bytes of landed files to staged notices, or to quarantine with a reason.
+
+Input (`raw`): one row per file — source_name, content_sha256, data (Binary), read_error (String, set
+when the file could not even be read). Nothing is dropped: every input row comes out either as a staged
+notice or as a quarantine row.
+"""
+
+import re
+
+import polars as pl
+
+from transforms.text import UndecodableNotice, decode_notice, html_to_text, looks_like_html, normalize_text
+
+NOTICE_SCHEMA = {
+    "source_name": pl.String,
+    "content_sha256": pl.String,
+    "encoding": pl.String,
+    "raw_text": pl.String,
+    "text": pl.String,
+}
+QUARANTINE_SCHEMA = {
+    "source_name": pl.String,
+    "content_sha256": pl.String,
+    "reason": pl.String,
+    "raw_text": pl.String,
+    "raw_bytes": pl.Binary,
+}
+
+# A rectification notice always names the inspection it answers; text without 巡视/巡察 is something else
+# (a list page, an error page, an unrelated article).
+_INSPECTION_CUE = re.compile(r"巡[视察]")
+_MIN_CHARS = 50
+
+
+class NotANotice(ValueError):
+    """Readable text that is not a rectification notice."""
+
+
+def decode_source(source_name: str, data: bytes) -> tuple[str, str, str]:
+    """(decoded file content as published, its visible text, encoding).
+
+    The decoded content is kept as is (HTML included) so that nothing is lost; the visible text of an
+    HTML page is what gets parsed.
+    """
+    decoded, encoding = decode_notice(data)
+    is_html = source_name.lower().endswith((".html", ".htm")) or looks_like_html(decoded)
+    return decoded, html_to_text(decoded) if is_html else decoded, encoding
+
+
+def check_is_notice(text: str) -> None:
+    if len(text) < _MIN_CHARS:
+        raise NotANotice(f"too short to be a notice ({len(text)} characters)")
+    if not _INSPECTION_CUE.search(text):
+        raise NotANotice("not a rectification notice: no mention of 巡视 or 巡察")
+
+
+def stage_notices(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split landed files into (staged notices, quarantine). Exact duplicate contents are staged once."""
+    staged, quarantined = [], []
+    for row in raw.iter_rows(named=True):
+        name, sha, data = row["source_name"], row["content_sha256"], row["data"] or b""
+        if row.get("read_error"):
+            quarantined.append(_quarantine_row(name, sha, f"unreadable file: {row['read_error']}", None, data))
+            continue
+        try:
+            raw_text, visible_text, encoding = decode_source(name, data)
+        except (UndecodableNotice, UnicodeDecodeError) as error:
+            quarantined.append(_quarantine_row(name, sha, f"cannot decode: {error}", None, data))
+            continue
+        text = normalize_text(visible_text)
+        try:
+            check_is_notice(text)
+        except NotANotice as error:
+            quarantined.append(_quarantine_row(name, sha, str(error), raw_text, data))
+            continue
+        staged.append(
+            {"source_name": name, "content_sha256": sha, "encoding": encoding, "raw_text": raw_text, "text": text}
+        )
+    notices = pl.DataFrame(staged, schema=NOTICE_SCHEMA).sort("source_name").unique("content_sha256", keep="first", maintain_order=True)
+    return notices, pl.DataFrame(quarantined, schema=QUARANTINE_SCHEMA)
+
+
+def _quarantine_row(name: str, sha: str, reason: str, raw_text: str | None, data: bytes) -> dict:
+    return {"source_name": name, "content_sha256": sha, "reason": reason, "raw_text": raw_text, "raw_bytes": data}
+
+
+def complete_quarantine(
+    rows: pl.DataFrame, raw: pl.DataFrame, previous: pl.DataFrame | None, now
+) -> pl.DataFrame:
+    """Quarantine rows with the file's exact bytes and a stable quarantined_at.
+
+    `quarantined_at` is the time this (source_name, content) was first quarantined, carried over from the
+    previous warehouse, so a refresh with nothing new publishes identical rows.
+    """
+    with_bytes = rows.drop("raw_bytes").join(
+        raw.select("source_name", "content_sha256", pl.col("data").alias("raw_bytes")),
+        on=["source_name", "content_sha256"],
+        how="left",
+    )
+    first_seen = (
+        previous.select("source_name", "content_sha256", "quarantined_at")
+        if previous is not None
+        else pl.DataFrame(schema={"source_name": pl.String, "content_sha256": pl.String, "quarantined_at": pl.Datetime("us", "UTC")})
+    )
+    return (
+        with_bytes.join(first_seen, on=["source_name", "content_sha256"], how="left")
+        .with_columns(
+            pl.col("raw_bytes").fill_null(b""),
+            pl.col("quarantined_at").cast(pl.Datetime("us", "UTC")).fill_null(pl.lit(now).cast(pl.Datetime("us", "UTC"))),
+        )
+        .select("source_name", "content_sha256", "reason", "raw_text", "raw_bytes", "quarantined_at")
+        .sort("source_name", "content_sha256")
+    )

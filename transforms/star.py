@@ -1,0 +1,256 @@
+"""Assemble the published star schema (DESIGN §4) from the frames the other transforms produce.
+
+Keys are derived from content only, so the same notice gives the same keys on every refresh:
+- notice_key       first 16 hex digits of the SHA-256 of the file's bytes
+- issue_key        notice_key-i<node_ordinal>
+- measure_key      issue_key-m<measure_ordinal>
+- indicator_key    notice_key-x<char_start of the quote>
+- claim_key        notice_key-c<rank of the claim in reading order>
+- inspection_key / organization_key: 16 hex digits of a SHA-1 over their defining fields
+"""
+
+import hashlib
+from datetime import date
+
+import polars as pl
+
+from transforms.organization import organizations
+
+NOTICE_KEY_LENGTH = 16
+
+
+def _notice_key(column: str = "content_sha256") -> pl.Expr:
+    return pl.col(column).str.slice(0, NOTICE_KEY_LENGTH)
+
+
+def _issue_key(ordinal: str) -> pl.Expr:
+    return pl.concat_str(_notice_key(), pl.lit("-i"), pl.col(ordinal).cast(pl.String))
+
+
+def digest_key(*parts: str | None) -> str:
+    """A stable 16-hex-digit key over `parts` (NULL parts are written as an empty field)."""
+    joined = "\x1f".join("" if part is None else str(part) for part in parts)
+    return hashlib.sha1(joined.encode("utf-8")).hexdigest()[:16]
+
+
+def _digest_key_expr(columns: list[str]) -> pl.Expr:
+    return pl.struct(columns).map_elements(
+        lambda row: digest_key(*(row[c] for c in columns)), return_dtype=pl.String
+    )
+
+
+_INSPECTION_FIELDS = [
+    "inspection_kind",
+    "inspecting_level",
+    "inspecting_body",
+    "inspection_start",
+    "inspection_start_precision",
+    "inspection_end",
+    "inspection_end_precision",
+    "feedback_date",
+    "feedback_date_precision",
+]
+
+
+def indicator_spans(notices: pl.DataFrame, issues: pl.DataFrame) -> pl.DataFrame:
+    """The text of every issue node (heading included) as a span for indicator extraction.
+
+    Node spans never overlap, so a figure is found once; the heading is included because problem
+    statements carry figures too.
+    """
+    return (
+        issues.join(notices.select("content_sha256", "text"), on="content_sha256", suffix="_notice")
+        .select(
+            "content_sha256",
+            "node_ordinal",
+            pl.lit(None, dtype=pl.Int32).alias("measure_ordinal"),
+            pl.col("text_notice").str.slice(pl.col("char_start"), pl.col("char_end") - pl.col("char_start")).alias("text"),
+            pl.col("char_start").cast(pl.Int64),
+        )
+    )
+
+
+def assign_measures(indicators: pl.DataFrame, measures: pl.DataFrame) -> pl.DataFrame:
+    """Set measure_ordinal of each indicator whose quote lies inside a measure of its node."""
+    bounds = measures.select(
+        "content_sha256",
+        "node_ordinal",
+        pl.col("measure_ordinal").alias("found_measure"),
+        pl.col("char_start").cast(pl.Int64).alias("measure_start"),
+        pl.col("char_end").cast(pl.Int64).alias("measure_end"),
+    ).sort("measure_start")
+    located = indicators.sort("char_start").join_asof(
+        bounds,
+        left_on="char_start",
+        right_on="measure_start",
+        by=["content_sha256", "node_ordinal"],
+        strategy="backward",
+    )
+    inside = pl.col("char_end") <= pl.col("measure_end")
+    return located.with_columns(
+        pl.when(inside).then(pl.col("found_measure")).otherwise(pl.col("measure_ordinal")).cast(pl.Int32).alias("measure_ordinal")
+    ).drop("found_measure", "measure_start", "measure_end")
+
+
+def build_star(
+    notices: pl.DataFrame,
+    metadata: pl.DataFrame,
+    issues: pl.DataFrame,
+    measures: pl.DataFrame,
+    claims: pl.DataFrame,
+    indicators: pl.DataFrame,
+) -> dict[str, pl.DataFrame]:
+    """Every published table (except quarantine_notice) as a frame with the DDL's columns."""
+    notice_meta = notices.join(metadata, on="content_sha256", how="left")
+
+    orgs = organizations(metadata).with_columns(
+        pl.when(pl.col("name").is_not_null()).then(_digest_key_expr(["name"])).alias("organization_key")
+    )
+    inspections = metadata.select("content_sha256", "inspected_unit", *_INSPECTION_FIELDS).with_columns(
+        _digest_key_expr(["inspected_unit", *_INSPECTION_FIELDS]).alias("inspection_key")
+    )
+
+    dim_notice = (
+        notice_meta.join(orgs.select("content_sha256", "organization_key"), on="content_sha256", how="left")
+        .join(inspections.select("content_sha256", "inspection_key"), on="content_sha256", how="left")
+        .select(
+            _notice_key().alias("notice_key"),
+            "source_name",
+            "content_sha256",
+            "title",
+            "publisher",
+            "publish_date",
+            "report_stage",
+            "inspection_key",
+            "organization_key",
+            "contact_phones",
+            "contact_emails",
+            "contact_address",
+            pl.col("text").str.len_chars().cast(pl.Int32).alias("char_count"),
+        )
+        .sort("notice_key")
+    )
+
+    measure_counts = measures.group_by("content_sha256", "node_ordinal").agg(pl.len().alias("measure_count"))
+    fact_issue = (
+        issues.join(measure_counts, on=["content_sha256", "node_ordinal"], how="left")
+        .select(
+            _issue_key("node_ordinal").alias("issue_key"),
+            _notice_key().alias("notice_key"),
+            pl.when(pl.col("parent_ordinal").is_not_null()).then(_issue_key("parent_ordinal")).alias("parent_issue_key"),
+            "level",
+            "number",
+            "title",
+            "status",
+            "status_phrase",
+            "status_source",
+            "expected_completion",
+            pl.lit(None, dtype=pl.String).alias("topic"),
+            pl.col("measure_count").fill_null(0).cast(pl.Int32),
+            pl.col("node_ordinal").cast(pl.Int32),
+            "text",
+            pl.col("char_start").cast(pl.Int64),
+            pl.col("char_end").cast(pl.Int64),
+        )
+        .sort("notice_key", "node_ordinal")
+    )
+
+    fact_measure = measures.select(
+        pl.concat_str(_issue_key("node_ordinal"), pl.lit("-m"), pl.col("measure_ordinal").cast(pl.String)).alias("measure_key"),
+        _issue_key("node_ordinal").alias("issue_key"),
+        _notice_key().alias("notice_key"),
+        pl.col("measure_ordinal").cast(pl.Int32).alias("ordinal"),
+        "label",
+        "phase",
+        "text",
+        pl.col("char_start").cast(pl.Int64),
+        pl.col("char_end").cast(pl.Int64),
+    ).sort("issue_key", "ordinal")
+
+    fact_indicator = indicators.select(
+        pl.concat_str(_notice_key(), pl.lit("-x"), pl.col("char_start").cast(pl.String)).alias("indicator_key"),
+        _notice_key().alias("notice_key"),
+        _issue_key("node_ordinal").alias("issue_key"),
+        pl.when(pl.col("measure_ordinal").is_not_null())
+        .then(pl.concat_str(_issue_key("node_ordinal"), pl.lit("-m"), pl.col("measure_ordinal").cast(pl.String)))
+        .alias("measure_key"),
+        "value",
+        "unit",
+        "value_base",
+        "base_unit",
+        "qualifier",
+        "direction",
+        "metric",
+        "quote",
+        pl.col("char_start").cast(pl.Int64),
+        pl.col("char_end").cast(pl.Int64),
+    ).sort("notice_key", "char_start")
+
+    fact_claim = (
+        claims.sort("content_sha256", "char_start", "subject", "status", nulls_last=False)
+        .with_columns(pl.int_range(pl.len()).over("content_sha256").alias("claim_rank"))
+        .select(
+            pl.concat_str(_notice_key(), pl.lit("-c"), pl.col("claim_rank").cast(pl.String)).alias("claim_key"),
+            _notice_key().alias("notice_key"),
+            "subject",
+            "status",
+            pl.col("claimed_count").cast(pl.Int64),
+            pl.col("parsed_count").cast(pl.Int64),
+            (pl.col("claimed_count") == pl.col("parsed_count")).alias("reconciled"),
+            "quote",
+            pl.col("char_start").cast(pl.Int64),
+            pl.col("char_end").cast(pl.Int64),
+        )
+    )
+
+    dim_inspection = (
+        inspections.select("inspection_key", *_INSPECTION_FIELDS).unique("inspection_key").sort("inspection_key")
+    )
+    dim_organization = (
+        orgs.filter(pl.col("organization_key").is_not_null())
+        .select("organization_key", "name", "org_type", "province", "city", "county")
+        .unique("organization_key")
+        .sort("organization_key")
+    )
+    raw_notice = notices.select(
+        _notice_key().alias("notice_key"), "source_name", "content_sha256", "encoding", "raw_text", "text"
+    ).sort("notice_key")
+
+    tables = {
+        "raw_notice": raw_notice,
+        "dim_organization": dim_organization,
+        "dim_inspection": dim_inspection,
+        "dim_notice": dim_notice,
+        "fact_issue": fact_issue,
+        "fact_measure": fact_measure,
+        "fact_indicator": fact_indicator,
+        "fact_claim": fact_claim,
+    }
+    tables["dim_date"] = dim_date(tables)
+    return tables
+
+
+def dim_date(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Calendar of whole years covering every DATE column of `tables` (empty when there are none)."""
+    dates = [
+        frame.get_column(name)
+        for frame in tables.values()
+        for name, dtype in frame.schema.items()
+        if dtype == pl.Date
+    ]
+    present = pl.concat(dates).drop_nulls() if dates else pl.Series([], dtype=pl.Date)
+    if present.is_empty():
+        days = pl.Series("date_key", [], dtype=pl.Date)
+    else:
+        first, last = present.min(), present.max()
+        days = pl.date_range(date(first.year, 1, 1), date(last.year, 12, 31), eager=True).alias("date_key")
+    return pl.DataFrame(days).select(
+        "date_key",
+        pl.col("date_key").dt.year().cast(pl.Int32).alias("year"),
+        pl.col("date_key").dt.quarter().cast(pl.Int32).alias("quarter"),
+        pl.col("date_key").dt.month().cast(pl.Int32).alias("month"),
+        pl.col("date_key").dt.day().cast(pl.Int32).alias("day"),
+        pl.col("date_key").dt.week().cast(pl.Int32).alias("iso_week"),
+        pl.col("date_key").dt.weekday().cast(pl.Int32).alias("day_of_week"),
+        pl.col("date_key").dt.strftime("%Y-%m").alias("year_month"),
+    )

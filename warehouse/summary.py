@@ -1,0 +1,70 @@
+"""Read-only access to the published warehouse: summaries, queries and exports."""
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+
+class ReadOnlyQueryError(RuntimeError):
+    """The query tried to change the warehouse, or the warehouse cannot be opened."""
+
+
+def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    if not warehouse.exists():
+        raise ReadOnlyQueryError(f"no warehouse at {warehouse}: run `zhenggai refresh` first")
+    return duckdb.connect(str(warehouse), read_only=True)
+
+
+def run_query(warehouse: Path, query: str, parameters: list | None = None) -> pl.DataFrame:
+    """Run `query` on a read-only connection: any write is refused by DuckDB itself."""
+    con = _connect(warehouse)
+    try:
+        relation = con.execute(query, parameters or [])
+        if relation.description is None:
+            return pl.DataFrame()
+        return pl.from_arrow(relation.to_arrow_table())
+    except duckdb.InvalidInputException as error:
+        if "read-only" in str(error).lower():
+            raise ReadOnlyQueryError(f"the warehouse is read-only for queries: {error}") from None
+        raise
+    finally:
+        con.close()
+
+
+def notice_summary(warehouse: Path) -> pl.DataFrame:
+    return run_query(
+        warehouse,
+        """SELECT source_name, categories, issues, sub_issues, completed, basically_completed,
+                  in_progress_or_long_term AS in_progress, not_feasible, status_unknown AS no_status,
+                  measures, next_steps, indicators, claims, claims_reconciled AS reconciled,
+                  claims_disagreeing AS disagreeing
+           FROM notice_summary""",
+    )
+
+
+def quarantine_summary(warehouse: Path) -> pl.DataFrame:
+    return run_query(warehouse, "SELECT source_name, reason FROM quarantine_notice ORDER BY source_name")
+
+
+def export_parquet(warehouse: Path, directory: Path) -> dict[str, int]:
+    """Write every base table as DIRECTORY/<table>/data.parquet; return rows per table."""
+    con = _connect(warehouse)
+    try:
+        tables = [row[0] for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT internal ORDER BY table_name").fetchall()]
+        counts = {}
+        for table in tables:
+            folder = directory / table
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / "data.parquet"
+            con.execute(f"COPY \"{table}\" TO '{_sql_string(str(target))}' (FORMAT parquet)")
+            counts[table] = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+        return counts
+    finally:
+        con.close()
+
+
+def _sql_string(value: str) -> str:
+    # COPY takes no parameters for its target; the path is ours (DIRECTORY/<table>), quotes are doubled.
+    return value.replace("'", "''")
