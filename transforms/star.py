@@ -85,6 +85,7 @@ def assign_measures(indicators: pl.DataFrame, measures: pl.DataFrame) -> pl.Data
         right_on="measure_start",
         by=["content_sha256", "node_ordinal"],
         strategy="backward",
+        check_sortedness=False,  # both sides are sorted on the asof key above
     )
     inside = pl.col("char_end") <= pl.col("measure_end")
     return located.with_columns(
