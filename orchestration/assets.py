@@ -26,10 +26,13 @@ def raw_notices(context: dg.AssetExecutionContext, notice_source: NoticeSource) 
 
 @dg.multi_asset(
     group_name="staging",
-    kinds={"polars"},
     outs={
-        "staged_notices": dg.AssetOut(description="Decoded, HTML-stripped, normalised notices, one per distinct content."),
-        "rejected_notices": dg.AssetOut(description="Files that could not be decoded or are not notices, with the reason."),
+        "staged_notices": dg.AssetOut(
+            description="Decoded, HTML-stripped, normalised notices, one per distinct content.", kinds={"polars"}
+        ),
+        "rejected_notices": dg.AssetOut(
+            description="Files that could not be decoded or are not notices, with the reason.", kinds={"polars"}
+        ),
     },
 )
 def staged_notices(context: dg.AssetExecutionContext, raw_notices: pl.DataFrame):

@@ -8,8 +8,10 @@ replaces the served file; warning-severity failures are reported and published.
 import dagster as dg
 
 from expectations.gate import run_gate, suite_names
-from orchestration.assets import warehouse_staging
 from orchestration.resources import WarehouseTarget
+
+
+STAGED = dg.AssetKey("warehouse_staging")
 
 
 def _check_name(table: str) -> str:
@@ -20,7 +22,7 @@ def _check_name(table: str) -> str:
     specs=[
         dg.AssetCheckSpec(
             _check_name(table),
-            asset=warehouse_staging,
+            asset=STAGED,
             blocking=True,
             description=f"Great Expectations suite for {table} on the staged warehouse (expectations/suites.yaml).",
         )
@@ -34,7 +36,7 @@ def warehouse_gate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseT
         errors = [line for line, severity in suite.failures if severity == "error"]
         warnings = [line for line, severity in suite.failures if severity == "warning"]
         yield dg.AssetCheckResult(
-            asset_key=warehouse_staging.key,
+            asset_key=STAGED,
             check_name=_check_name(suite.table),
             passed=not errors and not warnings,
             severity=dg.AssetCheckSeverity.ERROR if errors else dg.AssetCheckSeverity.WARN,

@@ -18,8 +18,9 @@ from rich.table import Table
 from orchestration.resources import DEFAULT_SOURCE, DEFAULT_WAREHOUSE
 
 app = typer.Typer(help="zhenggai: a DuckDB warehouse of rectification notices (巡视/巡察整改进展情况通报).", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (make run, cron, CI logs) has no terminal width; 120 columns keeps the summary readable.
+console = Console() if sys.stdout.isatty() else Console(width=120)
+err_console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=120)
 
 EXIT_GATE_BLOCKED = 2
 EXIT_RUN_FAILED = 3
@@ -37,8 +38,11 @@ class RefreshOutcome:
     locked: bool = False
 
 
-def run_refresh(source: Path, warehouse: Path) -> RefreshOutcome:
-    """Execute the `refresh` job in-process on `source`, publishing `warehouse`."""
+def run_refresh(source: Path, warehouse: Path, log_level: str = "CRITICAL") -> RefreshOutcome:
+    """Execute the `refresh` job in-process on `source`, publishing `warehouse`.
+
+    Dagster's own step log goes to stderr at `log_level`; the CLI prints its own summary.
+    """
     import dagster as dg
 
     from orchestration.definitions import defs
@@ -49,6 +53,7 @@ def run_refresh(source: Path, warehouse: Path) -> RefreshOutcome:
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     with _quiet_dagster_logs():
         result = job.execute_in_process(
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             instance=instance,
             resources={"notice_source": NoticeSource(directory=str(source)), "warehouse": target},
             raise_on_error=False,
@@ -97,12 +102,13 @@ def refresh(
     source: Path = typer.Option(Path(DEFAULT_SOURCE), "--source", help="Folder of notices (.txt, .html)."),
     warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse", help="DuckDB file to publish."),
     quiet: bool = typer.Option(False, "--quiet", help="Print only errors (for cron)."),
+    verbose: bool = typer.Option(False, "--verbose", help="Also print Dagster's step log."),
 ) -> None:
     """Parse every notice in SOURCE, validate, and publish the DuckDB warehouse atomically."""
     if not source.is_dir():
         err_console.print(f"[red]error:[/] notice folder not found: {source}")
         raise typer.Exit(EXIT_RUN_FAILED)
-    outcome = run_refresh(source, warehouse)
+    outcome = run_refresh(source, warehouse, log_level="INFO" if verbose else "CRITICAL")
     if outcome.locked:
         err_console.print(f"[yellow]another refresh is running on {warehouse}; nothing was changed.[/]")
         raise typer.Exit(EXIT_LOCKED)
@@ -140,8 +146,8 @@ def _docs_index(report_dir: Path) -> str:
 
 def _print_frame(title: str, frame) -> None:
     table = Table(title=title, show_lines=False)
-    for name in frame.columns:
-        table.add_column(name, overflow="fold")
+    for index, name in enumerate(frame.columns):
+        table.add_column(name, overflow="fold", no_wrap=index == 0)
     for row in frame.iter_rows():
         table.add_row(*("" if value is None else str(value) for value in row))
     console.print(table)

@@ -33,12 +33,19 @@ def run_query(warehouse: Path, query: str, parameters: list | None = None) -> pl
 
 
 def notice_summary(warehouse: Path) -> pl.DataFrame:
+    """The notice_summary view, condensed to fit a terminal: one row per notice."""
     return run_query(
         warehouse,
-        """SELECT source_name, categories, issues, sub_issues, completed, basically_completed,
-                  in_progress_or_long_term AS in_progress, not_feasible, status_unknown AS no_status,
-                  measures, next_steps, indicators, claims, claims_reconciled AS reconciled,
-                  claims_disagreeing AS disagreeing
+        """SELECT source_name AS notice,
+                  concat_ws('/', categories, issues, sub_issues) AS "cat/iss/sub",
+                  concat_ws(' ', CASE WHEN completed > 0 THEN completed || ' done' END,
+                            CASE WHEN basically_completed > 0 THEN basically_completed || ' basic' END,
+                            CASE WHEN in_progress_or_long_term > 0 THEN in_progress_or_long_term || ' open' END,
+                            CASE WHEN not_feasible > 0 THEN not_feasible || ' n/f' END,
+                            CASE WHEN status_unknown > 0 THEN status_unknown || ' unstated' END) AS status,
+                  measures || ' (' || next_steps || ' next)' AS measures,
+                  indicators,
+                  claims_reconciled || '/' || claims || ' agree' AS claims
            FROM notice_summary""",
     )
 
