@@ -1,0 +1,541 @@
+"""The publication gate: Great Expectations Core 1.x suites run on the STAGED warehouse before it is published.
+
+`run_gate(database, report_dir)` opens the staged DuckDB file read-only, loads one pandas frame per table
+(the table's checked columns plus the SQL-derived columns of expectations/suites.yaml, which carry the
+cross-table checks), closes the connection, and validates each frame with that table's ExpectationSuite
+through a ValidationDefinition of a file Data Context rooted in `report_dir` (one context per run). It then
+builds the GX Data Docs there and writes `report_dir/validation.json`, a plain-JSON summary of every
+expectation.
+
+Severity (suites.yaml): an `error` failure blocks publication (`GateResult.passed` is False); a `warning`
+failure is only reported. The gate never turns a problem into a pass: a table that cannot be loaded or an
+expectation GX cannot evaluate is an error-severity failure with the reason, and a gate that cannot run at
+all (staged file missing, suites.yaml malformed, GX failing outside a suite) raises `GateError`.
+
+Every run regenerates `report_dir/gx/` (the GX project: suites, results, Data Docs) and validation.json.
+"""
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import time
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import unquote, urlparse
+
+import duckdb
+import yaml
+
+SUITES_FILE = Path(__file__).with_name("suites.yaml")
+MACROS_FILE = Path(__file__).with_name("macros.sql")
+GX_DIR = "gx"  # the GX file project inside report_dir, rebuilt on every run
+JSON_NAME = "validation.json"
+SEVERITIES = ("error", "warning")
+_GX_SEVERITY = {"error": "critical", "warning": "warning"}
+_SEVERITY_NOTE = {
+    "error": "Gate severity: error (a failure blocks publication).",
+    "warning": "Gate severity: warning (reported, does not block publication).",
+}
+PARTIAL_UNEXPECTED = 5  # unexpected values kept per failed expectation (JSON, Data Docs)
+MESSAGE_EXAMPLES = 3  # of which shown in the one-line message
+_DATASOURCE = "staged_warehouse"
+_BATCH_DEFINITION = "whole_table"
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+
+
+class GateError(RuntimeError):
+    """The gate could not run: nothing it has not validated may be published."""
+
+
+# --------------------------------------------------------------------------------------------------------
+# suites.yaml
+
+
+@dataclass(frozen=True)
+class ExpectationSpec:
+    """One expectation of suites.yaml."""
+
+    type: str
+    kwargs: Mapping[str, Any]
+    severity: str
+    description: str | None = None
+
+    def columns(self) -> list[str]:
+        named = [self.kwargs[name] for name in _COLUMN_KWARGS if name in self.kwargs]
+        return named + list(self.kwargs.get("column_list", []))
+
+    def describe(self) -> str:
+        """One human-readable line saying what is expected."""
+        if self.description:
+            return self.description
+        k = self.kwargs
+        column = k.get("column")
+        match self.type:
+            case "expect_column_values_to_not_be_null":
+                return f"{column} is not NULL"
+            case "expect_column_values_to_be_null":
+                return f"{column} is NULL"
+            case "expect_column_values_to_be_unique":
+                return f"{column} values are unique"
+            case "expect_compound_columns_to_be_unique":
+                return f"({', '.join(k['column_list'])}) values are unique"
+            case "expect_column_values_to_be_in_set":
+                return f"{column} is one of: {', '.join(str(v) for v in k['value_set'])}"
+            case "expect_column_values_to_be_between":
+                return f"{column} {_bounds(k.get('min_value'), k.get('max_value'))}"
+            case "expect_column_value_lengths_to_be_between":
+                if k.get("min_value") == 1 and k.get("max_value") is None:
+                    return f"{column} is not empty"
+                return f"length of {column} {_bounds(k.get('min_value'), k.get('max_value'))}"
+            case "expect_column_pair_values_a_to_be_greater_than_b":
+                return f"{k['column_B']} {'≤' if k.get('or_equal') else '<'} {k['column_A']}"
+        arguments = ", ".join(f"{name}={value!r}" for name, value in k.items())
+        return f"{self.type}({arguments})"
+
+
+def _bounds(low: Any, high: Any) -> str:
+    if low is not None and high is not None:
+        return f"between {low} and {high}"
+    return f"≥ {low}" if low is not None else f"≤ {high}"
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """The suite of one table: its expectations and the SQL-derived columns they check."""
+
+    table: str
+    key: str
+    derived: Mapping[str, str]
+    expectations: tuple[ExpectationSpec, ...]
+
+    def table_columns(self) -> list[str]:
+        """The table's own columns the suite reads, key first."""
+        wanted = [self.key] + [c for e in self.expectations for c in e.columns()]
+        return [c for c in dict.fromkeys(wanted) if c not in self.derived]
+
+    def query(self) -> str:
+        """The SQL whose result the suite validates."""
+        items = [f't."{c}"' for c in self.table_columns()]
+        items += [f'({" ".join(expr.split())}) AS "{name}"' for name, expr in self.derived.items()]
+        return (
+            "SELECT " + ",\n       ".join(items) + f'\nFROM "{self.table}" AS t\nORDER BY t."{self.key}" NULLS FIRST'
+        )
+
+
+def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
+    """Parse and check suites.yaml; a malformed file raises GateError naming the problem."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise GateError(f"cannot read the gate's suites {path}: {exc}") from exc
+    suites = document.get("suites") if isinstance(document, dict) else None
+    if not isinstance(suites, dict) or not suites:
+        raise GateError(f"{path}: expected a non-empty `suites:` mapping of table name to suite")
+    specs = []
+    for table, body in suites.items():
+        where = f"{path.name}: suite {table}"
+        if not isinstance(body, dict) or set(body) - {"key", "derived", "expectations"}:
+            raise GateError(f"{where}: expected a mapping with key, derived (optional) and expectations")
+        key, derived, entries = body.get("key"), body.get("derived") or {}, body.get("expectations")
+        if not isinstance(key, str) or not isinstance(derived, dict) or not isinstance(entries, list) or not entries:
+            raise GateError(f"{where}: needs a `key` column name, a list of `expectations`, and `derived` as a mapping")
+        expectations = []
+        for index, entry in enumerate(entries, start=1):
+            here = f"{where}, expectation {index}"
+            if not isinstance(entry, dict) or set(entry) - {"type", "kwargs", "severity", "description"}:
+                raise GateError(f"{here}: expected a mapping of type, kwargs, severity, description")
+            if not str(entry.get("type", "")).startswith("expect_") or not isinstance(entry.get("kwargs", {}), dict):
+                raise GateError(f"{here}: `type` must name a GX expectation (expect_...) and `kwargs` be a mapping")
+            if entry.get("severity") not in SEVERITIES:
+                raise GateError(f"{here}: severity must be one of {', '.join(SEVERITIES)}, not {entry.get('severity')!r}")
+            expectations.append(
+                ExpectationSpec(entry["type"], dict(entry.get("kwargs", {})), entry["severity"], entry.get("description"))
+            )
+        specs.append(SuiteSpec(table, key, {str(k): str(v) for k, v in derived.items()}, tuple(expectations)))
+    return specs
+
+
+def suite_names() -> list[str]:
+    """Tables with a suite, in suites.yaml order (one Dagster asset check each). Does not import GX."""
+    return [spec.table for spec in load_suites()]
+
+
+# --------------------------------------------------------------------------------------------------------
+# results
+
+
+class Failure(NamedTuple):
+    """A failed expectation: one human-readable line (naming the table) and its severity."""
+
+    line: str
+    severity: str
+
+
+@dataclass
+class SuiteResult:
+    table: str
+    success: bool  # every expectation of the suite passed (warnings included)
+    evaluated: int  # expectations GX evaluated
+    row_count: int | None  # rows validated (None when the table could not be loaded)
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f.line for f in self.failures if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f.line for f in self.failures if f.severity == "warning"]
+
+
+@dataclass
+class GateResult:
+    passed: bool  # no error-severity failure: the staged file may be published
+    suites: list[SuiteResult]
+    errors: list[str]  # the error-severity failure lines of every suite
+    warnings: list[str]  # the warning-severity failure lines
+    json_path: Path  # report_dir / "validation.json"
+    docs_path: Path  # the Data Docs index.html
+    duration_seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------------------------------------
+# the gate
+
+
+@dataclass
+class _Loaded:
+    spec: SuiteSpec
+    query: str
+    frame: Any = None  # pandas.DataFrame
+    error: str | None = None
+
+
+def run_gate(database: Path | str, report_dir: Path | str) -> GateResult:
+    """Validate the staged DuckDB file `database`; write validation.json and Data Docs under `report_dir`."""
+    started = time.perf_counter()
+    database, report_dir = Path(database), Path(report_dir)
+    specs = load_suites()
+    report_dir.mkdir(parents=True, exist_ok=True)
+    json_path = report_dir / JSON_NAME
+    json_path.unlink(missing_ok=True)  # never leave a previous run's verdict behind
+    loaded = _load_frames(database, specs)
+    run_time = datetime.now(timezone.utc)
+    with _quiet_gx():
+        try:
+            context, gx_version = _fresh_context(report_dir)
+            suites_json = [_validate(context, item, run_time) for item in loaded]
+            docs_path = _build_docs(context)
+        except GateError:
+            raise
+        except Exception as exc:  # GX itself failed: a failure, never a pass
+            raise GateError(f"Great Expectations failed while running the gate: {type(exc).__name__}: {exc}") from exc
+    suites = [result for result, _ in suites_json]
+    errors = [line for s in suites for line in s.errors]
+    warnings_ = [line for s in suites for line in s.warnings]
+    result = GateResult(
+        passed=not errors,
+        suites=suites,
+        errors=errors,
+        warnings=warnings_,
+        json_path=json_path,
+        docs_path=docs_path,
+        duration_seconds=round(time.perf_counter() - started, 3),
+    )
+    document = {
+        "database": str(database.resolve()),
+        "run_time": run_time.isoformat(),
+        "great_expectations_version": gx_version,
+        "passed": result.passed,
+        "errors": errors,
+        "warnings": warnings_,
+        "data_docs": str(docs_path),
+        "duration_seconds": result.duration_seconds,
+        "suites": [payload for _, payload in suites_json],
+    }
+    temporary = json_path.with_name(json_path.name + ".tmp")
+    temporary.write_text(json.dumps(_plain(document), ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
+    os.replace(temporary, json_path)
+    return result
+
+
+def _load_frames(database: Path, specs: list[SuiteSpec]) -> list[_Loaded]:
+    """One frame per suite, read with a read-only connection that is closed before validation starts."""
+    if not database.is_file():
+        raise GateError(f"staged warehouse not found: {database}")
+    try:
+        con = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error as exc:
+        raise GateError(f"cannot open the staged warehouse {database} read-only: {exc}") from exc
+    loaded = []
+    try:
+        con.execute(MACROS_FILE.read_text(encoding="utf-8"))
+        for spec in specs:
+            item = _Loaded(spec, spec.query())
+            try:
+                item.frame = con.execute(item.query).df()
+            except duckdb.Error as exc:
+                item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            loaded.append(item)
+    finally:
+        con.close()
+    return loaded
+
+
+@contextlib.contextmanager
+def _quiet_gx() -> Iterator[None]:
+    """No GX log records or Python warnings on the console: every problem is reported in the result."""
+    logger = logging.getLogger("great_expectations")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _fresh_context(report_dir: Path):
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    project = report_dir / GX_DIR
+    if project.exists():
+        shutil.rmtree(project)
+    context = gx.get_context(mode="file", project_root_dir=str(report_dir))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    context.variables.save()
+    context.data_sources.add_pandas(_DATASOURCE)
+    return context, gx.__version__
+
+
+def _build_expectation(spec: ExpectationSpec, table: str):
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    try:
+        implementation = get_expectation_impl(spec.type)
+        return implementation(
+            **spec.kwargs,
+            severity=_GX_SEVERITY[spec.severity],
+            description=spec.description,
+            meta={"severity": spec.severity, "gate_description": spec.describe()},
+            notes=_SEVERITY_NOTE[spec.severity],
+        )
+    except Exception as exc:
+        raise GateError(f"{SUITES_FILE.name}: {table}: invalid expectation {spec.type} {dict(spec.kwargs)}: {exc}") from exc
+
+
+def _validate(context, item: _Loaded, run_time: datetime) -> tuple[SuiteResult, dict]:
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    spec = item.spec
+    expectations = [_build_expectation(e, spec.table) for e in spec.expectations]
+    payload: dict[str, Any] = {
+        "table": spec.table,
+        "suite": spec.table,
+        "success": False,
+        "row_count": None if item.frame is None else len(item.frame),
+        "evaluated": 0,
+        "failed": 0,
+        "query": item.query,
+        "load_error": item.error,
+        "expectations": [],
+    }
+    if item.error is not None:
+        line = f"{spec.table}: could not load the table for validation ({item.error})"
+        payload["expectations"] = [_expectation_json(e, None, None, None) for e in spec.expectations]
+        payload["failed"] = len(spec.expectations)
+        return SuiteResult(spec.table, False, 0, None, [Failure(line, "error")]), payload
+
+    suite = context.suites.add(gx.ExpectationSuite(name=spec.table, expectations=expectations))
+    asset = context.data_sources.get(_DATASOURCE).add_dataframe_asset(spec.table)
+    batch = asset.add_batch_definition_whole_dataframe(_BATCH_DEFINITION)
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name=spec.table, data=batch, suite=suite))
+    try:
+        outcome = definition.run(
+            batch_parameters={"dataframe": item.frame},
+            result_format={
+                "result_format": "SUMMARY",
+                "partial_unexpected_count": PARTIAL_UNEXPECTED,
+                "unexpected_index_column_names": [spec.key],
+            },
+            run_id=RunIdentifier(run_name="zhenggai-gate", run_time=run_time),
+        )
+    except Exception as exc:  # noqa: BLE001 - reported as an error-severity failure of this suite
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        line = f"{spec.table}: Great Expectations could not validate the suite ({reason})"
+        payload["load_error"] = line
+        payload["expectations"] = [_expectation_json(e, None, None, None) for e in spec.expectations]
+        payload["failed"] = len(spec.expectations)
+        return SuiteResult(spec.table, False, 0, len(item.frame), [Failure(line, "error")]), payload
+
+    if len(suite.expectations) != len(spec.expectations):
+        raise GateError(f"{SUITES_FILE.name}: {spec.table}: duplicated expectations (GX kept {len(suite.expectations)} of {len(spec.expectations)})")
+    by_id = {r.expectation_config.id: r for r in outcome.results}
+    failures = []
+    for expectation_spec, expectation in zip(spec.expectations, suite.expectations):
+        validation = by_id.get(expectation.id)
+        if validation is None:
+            line = f"{spec.table}: {expectation_spec.describe()} (not evaluated by Great Expectations)"
+            failures.append(Failure(line, "error"))
+            payload["expectations"].append(_expectation_json(expectation_spec, False, {}, line))
+            continue
+        result = dict(validation.result or {})
+        problem = _exception_message(validation.exception_info)
+        problem = None if problem is None else " ".join(problem.split())
+        line = None
+        if problem is not None:
+            line = f"{spec.table}: {expectation_spec.describe()} (GX could not evaluate it: {problem})"
+            failures.append(Failure(line, "error"))  # a broken check is never a mere warning
+        elif not validation.success:
+            line = f"{spec.table}: {expectation_spec.describe()} — {_detail(expectation_spec, result, spec.key)}"
+            failures.append(Failure(line, expectation_spec.severity))
+        payload["expectations"].append(
+            _expectation_json(expectation_spec, bool(validation.success) and problem is None, result, line, problem)
+        )
+    evaluated = len(outcome.results)
+    payload.update(success=not failures, evaluated=evaluated, failed=len(failures))
+    return SuiteResult(spec.table, not failures, evaluated, len(item.frame), failures), payload
+
+
+def _build_docs(context) -> Path:
+    context.build_data_docs()
+    for site in context.get_docs_sites_urls():
+        url = site.get("site_url") or ""
+        if url.startswith("file://"):
+            index = Path(unquote(urlparse(url).path))
+            if index.is_file():
+                return index
+    raise GateError("Great Expectations did not build the Data Docs index.html")
+
+
+def _exception_message(info: Any) -> str | None:
+    """GX's exception info is either flat or keyed by metric: the messages of what raised, if anything."""
+    if not info:
+        return None
+    if isinstance(info, dict) and "raised_exception" in info:
+        return (info.get("exception_message") or "exception raised") if info["raised_exception"] else None
+    messages = [
+        (value.get("exception_message") or "exception raised")
+        for value in (info.values() if isinstance(info, dict) else [])
+        if isinstance(value, dict) and value.get("raised_exception")
+    ]
+    return "; ".join(dict.fromkeys(messages)) or None
+
+
+def _expectation_json(
+    spec: ExpectationSpec, success: bool | None, result: dict | None, line: str | None, exception: str | None = None
+) -> dict:
+    result = result or {}
+    return {
+        "type": spec.type,
+        "kwargs": dict(spec.kwargs),
+        "severity": spec.severity,
+        "description": spec.describe(),
+        "success": success,  # None: not evaluated
+        "element_count": result.get("element_count"),
+        "unexpected_count": result.get("unexpected_count"),
+        "unexpected_percent": result.get("unexpected_percent"),
+        "missing_count": result.get("missing_count"),
+        "observed_value": result.get("observed_value"),
+        "unexpected_values": list(result.get("partial_unexpected_list") or [])[:PARTIAL_UNEXPECTED],
+        "unexpected_rows": list(result.get("partial_unexpected_index_list") or [])[:PARTIAL_UNEXPECTED],
+        "exception": exception,
+        "message": line,
+    }
+
+
+def _detail(spec: ExpectationSpec, result: dict, key: str) -> str:
+    """What was found, for the failure line: counts and a few unexpected values with their row keys."""
+    if "unexpected_count" in result:
+        count, total = result["unexpected_count"], result.get("element_count")
+        head = f"{count} of {total} rows" if total is not None else f"{count} rows"
+        if spec.type in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
+            # counts are exact only when the partial list holds every unexpected row
+            counts = list(result.get("partial_unexpected_counts") or [])
+            exact = sum(entry["count"] for entry in counts[:MESSAGE_EXAMPLES]) >= count
+            examples = [_show(entry["value"]) + (f" ×{entry['count']}" if exact else "") for entry in counts]
+            if exact:
+                return f"{head}: {', '.join(examples[:MESSAGE_EXAMPLES])}"
+        else:
+            values = list(result.get("partial_unexpected_list") or [])
+            rows = list(result.get("partial_unexpected_index_list") or [])
+            examples = [_example(spec, value, row, key) for value, row in zip(values, rows + [None] * len(values))]
+        shown = examples[:MESSAGE_EXAMPLES]
+        more = ", …" if count and count > len(shown) else ""
+        return f"{head}: {', '.join(shown)}{more}" if shown else head
+    if "observed_value" in result:
+        return f"observed {_show(result['observed_value'])}"
+    return "failed"
+
+
+def _example(spec: ExpectationSpec, value: Any, row: Any, key: str) -> str:
+    if spec.type == "expect_column_pair_values_a_to_be_greater_than_b" and isinstance(value, (tuple, list)):
+        shown = f"{spec.kwargs['column_A']} {_show(value[0])}, {spec.kwargs['column_B']} {_show(value[1])}"
+    elif _is_missing(value):
+        shown = "NULL"
+    else:
+        shown = _show(value)
+    if isinstance(row, dict) and key in row and key not in spec.columns():
+        shown += f" [{key} {_show(row[key])}]"
+    return shown
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value)) if not isinstance(value, (str, bytes, list, tuple, dict)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(_show(v, limit // 2) for v in value) + ")"
+    if _is_missing(value):
+        return "NULL"
+    value = _plain(value)
+    text = _one_line(f"'{value}'" if isinstance(value, str) else str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe copy: numpy scalars unwrapped, NaN/inf and dates as text, pandas NA/NaT as None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and type(value).__module__ == "numpy":
+        value = value.item()
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, datetime):
+        if value != value:  # NaT
+            return None
+        if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if _is_missing(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
