@@ -1,0 +1,406 @@
+"""The problem hierarchy of a notice (问题类别 → 反馈问题 → 具体问题) and its rectification measures (整改措施).
+
+The parser reads structure, not content it has seen before:
+1. Lines starting with a numbering label are heading candidates, by numbering system: 一、 / (一) / 1. /
+   (1) / ①. A candidate is kept only when its number continues the sequence of its system (n+1, or 1 to
+   restart), which rejects sentences that merely start with a figure.
+2. The notice's top-level sections (一、二、三、) hold issues only when they carry rectification cues
+   (lines opening with 整改情况:, 整改状态:, … or headings quoting a problem, 关于“…” / 对“…”). Framing sections
+   (organisation of the work, next steps, contacts) yield nothing. A section heading that states a status
+   (一、已完成整改的问题) gives that status to every issue under it.
+3. Inside an issue section, the numbering systems nest in the order they first appear. The deepest system
+   becomes measures when its items carry no rectification cue while a shallower system does (numbered
+   measure paragraphs (1)…(143)); the remaining systems are, from the top, category / issue / sub_issue,
+   anchored on the system that quotes problem statements (that one is 'issue').
+4. Each leaf node's text is split into blocks by section labels (整改情况:, 下一步推进举措:, …), and blocks into
+   measures by inline enumerators (一是, 二是, 一方面); an unenumerated block is one measure.
+All offsets index the normalised notice text.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import cn2an
+import polars as pl
+import yaml
+
+from transforms.status import find_status
+
+ISSUE_SCHEMA = {
+    "content_sha256": pl.String,
+    "node_ordinal": pl.Int32,
+    "parent_ordinal": pl.Int32,
+    "level": pl.String,
+    "number": pl.String,
+    "title": pl.String,
+    "status": pl.String,
+    "status_phrase": pl.String,
+    "status_source": pl.String,
+    "expected_completion": pl.Date,
+    "text": pl.String,
+    "char_start": pl.Int64,
+    "char_end": pl.Int64,
+}
+MEASURE_SCHEMA = {
+    "content_sha256": pl.String,
+    "node_ordinal": pl.Int32,
+    "measure_ordinal": pl.Int32,
+    "label": pl.String,
+    "phase": pl.String,
+    "text": pl.String,
+    "char_start": pl.Int64,
+    "char_end": pl.Int64,
+}
+LEVELS = ("category", "issue", "sub_issue")
+
+_CN_DIGITS = "一二三四五六七八九十"
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+# Numbering systems, from the usual outermost to innermost. `label` is the number as written.
+_HEADING_PATTERNS = {
+    "cn_comma": re.compile(rf"^(?P<label>(?P<n>[{_CN_DIGITS}]+))、"),
+    "cn_paren": re.compile(rf"^(?P<label>\((?P<n>[{_CN_DIGITS}]+)\))"),
+    "arabic": re.compile(r"^(?P<label>(?P<n>\d{1,3}))(?:[.、](?!\d)|\s)"),
+    "arabic_paren": re.compile(r"^(?P<label>\((?P<n>\d{1,3})\))"),
+    "circled": re.compile(rf"^(?P<label>(?P<n>[{_CIRCLED}]))"),
+}
+_QUOTED_PROBLEM = re.compile(r"^\s*(?:关于|对)[“\"'‘](?P<title>.+)[”\"'’](?:问题)?(?:的)?(?:整改|问题|$)")
+_EXPECTED = re.compile(r"预计(?:于)?(?P<y>\d{4})年(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?(?:底|前|前后)?(?:完成|整改到位|办结)")
+
+
+@cache
+def cues() -> dict:
+    with Path(__file__).with_name("structure_cues.yaml").open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@cache
+def _label_pattern() -> re.Pattern[str]:
+    labels = sorted(cues()["section_labels"] + cues()["status_labels"], key=len, reverse=True)
+    return re.compile(rf"^(?P<label>{'|'.join(map(re.escape, labels))})\s*[::]", re.MULTILINE)
+
+
+@cache
+def _enumerator_pattern() -> re.Pattern[str]:
+    # An enumerator counts only at the start of a block or right after a sentence or clause end.
+    alternatives = "|".join(cues()["measure_enumerators"])
+    return re.compile(rf"(?:^|(?<=[。;;!?\n:]))(?P<label>{alternatives})(?=[,,:]?)")
+
+
+def _number(kind: str, digits: str) -> int:
+    if kind == "circled":
+        return _CIRCLED.index(digits) + 1
+    if kind in ("cn_comma", "cn_paren"):
+        return int(cn2an.cn2an(digits, "normal"))
+    return int(digits)
+
+
+@dataclass
+class Line:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Heading:
+    kind: str
+    number: int
+    label: str
+    line: Line
+
+
+@dataclass
+class Node:
+    level: str
+    heading: Heading
+    end: int = 0
+    parent: "Node | None" = None
+    ordinal: int = 0
+    status: tuple[str, str, str] | None = None  # code, phrase, source
+
+
+def _lines(text: str) -> list[Line]:
+    lines, offset = [], 0
+    for raw in text.split("\n"):
+        lines.append(Line(offset, offset + len(raw), raw))
+        offset += len(raw) + 1
+    return lines
+
+
+def _heading(line: Line) -> Heading | None:
+    for kind, pattern in _HEADING_PATTERNS.items():
+        match = pattern.match(line.text)
+        if match:
+            try:
+                number = _number(kind, match.group("n"))
+            except (ValueError, TypeError):
+                return None
+            return Heading(kind, number, match.group("label"), line)
+    return None
+
+
+def _in_sequence(headings: list[Heading]) -> list[Heading]:
+    """Keep headings whose number continues their system's sequence (n+1, or 1 to restart)."""
+    last: dict[str, int] = {}
+    kept = []
+    for heading in headings:
+        previous = last.get(heading.kind)
+        if heading.number == 1 or (previous is not None and heading.number == previous + 1):
+            kept.append(heading)
+            last[heading.kind] = heading.number
+    return kept
+
+
+def _has_cue(text: str) -> bool:
+    return bool(_label_pattern().search(text))
+
+
+def _heading_body(heading: Heading) -> str:
+    return heading.line.text[len(heading.label):].lstrip("、.. ")
+
+
+def _quotes_problem(heading: Heading) -> bool:
+    return bool(_QUOTED_PROBLEM.match(_heading_body(heading)))
+
+
+def title_of(heading_body: str) -> str:
+    """The problem statement of a heading: the quoted text of 关于“…”问题的整改, else the first sentence."""
+    quoted = _QUOTED_PROBLEM.match(heading_body)
+    if quoted:
+        return quoted.group("title").strip()
+    body = heading_body
+    for prefix in cues()["title_prefixes"]:
+        body = re.sub(rf"^{re.escape(prefix)}\s*[::]", "", body)
+    sentence = re.split(r"(?<=。)", body, maxsplit=1)[0]
+    return sentence.rstrip("。;; ").strip()
+
+
+def _sections(lines: list[Line]) -> list[tuple[Heading | None, list[Line]]]:
+    """Top-level sections under 一、二、… headings (in sequence); the whole notice when there are none."""
+    tops = _in_sequence([h for line in lines if (h := _heading(line)) and h.kind == "cn_comma"])
+    if not tops:
+        return [(None, lines)]
+    sections, starts = [], [top.line.start for top in tops] + [lines[-1].end + 1]
+    for top, begin, finish in zip(tops, starts, starts[1:]):
+        sections.append((top, [line for line in lines if begin < line.start + 1 and line.start < finish and line is not top.line]))
+    return sections
+
+
+def _section_status(top: Heading | None) -> tuple[str, str, str] | None:
+    if top is None:
+        return None
+    body = _heading_body(top)
+    found = find_status(body)
+    # A status group heading names problems in a status (已完成整改的问题), it does not describe work.
+    if found and "问题" in body:
+        return found[0], found[1], "section_heading"
+    return None
+
+
+def _parse_section(text: str, lines: list[Line], section_end: int, status: tuple[str, str, str] | None) -> list[Node]:
+    headings = _in_sequence([h for line in lines if (h := _heading(line)) and h.kind != "cn_comma"])
+    if not headings:
+        return []
+    ends = [h.line.start for h in headings[1:]] + [section_end]
+    spans = {id(h): (h.line.start, end) for h, end in zip(headings, ends)}
+    kinds = list(dict.fromkeys(h.kind for h in headings))
+
+    def own_text(h: Heading) -> str:
+        start, end = spans[id(h)]
+        return text[start:end]
+
+    def kind_has_cue(kind: str) -> bool:
+        return any(_has_cue(own_text(h)) or _quotes_problem(h) for h in headings if h.kind == kind)
+
+    measure_kind = None
+    if len(kinds) >= 2 and not kind_has_cue(kinds[-1]) and any(kind_has_cue(k) for k in kinds[:-1]):
+        measure_kind = kinds[-1]
+    problem_kinds = [k for k in kinds if k != measure_kind]
+    if not any(kind_has_cue(k) for k in problem_kinds):
+        return []
+    levels = _levels(problem_kinds, [k for k in problem_kinds if any(_quotes_problem(h) for h in headings if h.kind == k)])
+
+    nodes: list[Node] = []
+    open_by_depth: dict[int, Node] = {}
+    for heading in headings:
+        if heading.kind == measure_kind or heading.kind not in levels:
+            # Measure paragraphs stay in their node's text; extract_measures splits them.
+            continue
+        depth = problem_kinds.index(heading.kind)
+        parent = next((open_by_depth[d] for d in range(depth - 1, -1, -1) if d in open_by_depth), None)
+        node = Node(levels[heading.kind], heading, parent=parent, status=status if levels[heading.kind] != "category" else None)
+        open_by_depth = {d: n for d, n in open_by_depth.items() if d < depth} | {depth: node}
+        nodes.append(node)
+    for node, following in zip(nodes, nodes[1:] + [None]):
+        node.end = following.heading.line.start if following else section_end
+    return nodes
+
+
+def _levels(problem_kinds: list[str], quoting_kinds: list[str]) -> dict[str, str]:
+    """Map numbering systems to levels, anchored on the system that quotes problem statements."""
+    if quoting_kinds:
+        anchor = problem_kinds.index(quoting_kinds[0])
+    elif len(problem_kinds) == 1:
+        anchor = 0
+    else:
+        anchor = 1
+    levels = {}
+    for index, kind in enumerate(problem_kinds):
+        level_index = 1 + index - anchor
+        if 0 <= level_index < len(LEVELS):
+            levels[kind] = LEVELS[level_index]
+    return levels
+
+
+def _line_status(own: str) -> tuple[tuple[str, str, str] | None, date | None]:
+    status, expected = None, None
+    for match in _label_pattern().finditer(own):
+        if match.group("label") not in cues()["status_labels"]:
+            continue
+        line = own[match.end():].split("\n", 1)[0]
+        found = find_status(line)
+        if found:
+            status = (found[0], found[1], "status_line")
+        when = _EXPECTED.search(line)
+        if when:
+            expected = date(int(when["y"]), int(when["m"]), int(when["d"] or 1))
+    return status, expected
+
+
+def _parse_notice(text: str) -> list[Node]:
+    lines = _lines(text)
+    nodes: list[Node] = []
+    sections = _sections(lines)
+    for index, (top, section_lines) in enumerate(sections):
+        if not section_lines:
+            continue
+        end = sections[index + 1][0].line.start if index + 1 < len(sections) else len(text)
+        nodes.extend(_parse_section(text, section_lines, end, _section_status(top)))
+    for ordinal, node in enumerate(nodes):
+        node.ordinal = ordinal
+    return nodes
+
+
+def extract_issues(notices: pl.DataFrame) -> pl.DataFrame:
+    """One row per issue node of every notice (columns: ISSUE_SCHEMA)."""
+    rows = []
+    for sha, text in notices.select("content_sha256", "text").iter_rows():
+        for node in _parse_notice(text):
+            heading = node.heading
+            body_start = heading.line.end
+            own = text[body_start:node.end] if node.end > body_start else ""
+            line_status, expected = _line_status(own)
+            status = line_status or node.status
+            rows.append(
+                {
+                    "content_sha256": sha,
+                    "node_ordinal": node.ordinal,
+                    "parent_ordinal": node.parent.ordinal if node.parent else None,
+                    "level": node.level,
+                    "number": heading.label.strip("()") if heading.kind in ("cn_comma", "arabic") else heading.label,
+                    "title": title_of(_heading_body(heading)),
+                    "status": status[0] if status else None,
+                    "status_phrase": status[1] if status else None,
+                    "status_source": status[2] if status else None,
+                    "expected_completion": expected,
+                    "text": own,
+                    "char_start": heading.line.start,
+                    "char_end": node.end,
+                }
+            )
+    return pl.DataFrame(rows, schema=ISSUE_SCHEMA)
+
+
+def extract_measures(issues: pl.DataFrame) -> pl.DataFrame:
+    """One row per measure of every node (columns: MEASURE_SCHEMA).
+
+    Offsets come from the node's own text, which starts right after its heading line (char_end - len(text)).
+    A node with child nodes yields measures only from labelled blocks: its unlabelled text introduces the
+    children rather than reporting work.
+    """
+    parents = set(issues.filter(pl.col("parent_ordinal").is_not_null()).select("content_sha256", "parent_ordinal").iter_rows())
+    rows = []
+    for row in issues.iter_rows(named=True):
+        own = row["text"] or ""
+        base = row["char_end"] - len(own)
+        has_children = (row["content_sha256"], row["node_ordinal"]) in parents
+        ordinal = 0
+        for label, phase, start, end in _measures_in(own, labelled_only=has_children):
+            ordinal += 1
+            rows.append(
+                {
+                    "content_sha256": row["content_sha256"],
+                    "node_ordinal": row["node_ordinal"],
+                    "measure_ordinal": ordinal,
+                    "label": label,
+                    "phase": phase,
+                    "text": own[start:end],
+                    "char_start": base + start,
+                    "char_end": base + end,
+                }
+            )
+    return pl.DataFrame(rows, schema=MEASURE_SCHEMA)
+
+
+def _measures_in(own: str, labelled_only: bool = False) -> list[tuple[str | None, str, int, int]]:
+    """(label, phase, start, end) of each measure in a node's own text (offsets within it)."""
+    items = _numbered_items(own)
+    if items:
+        return items
+    measures = []
+    for label, start, end in _blocks(own):
+        if label in cues()["status_labels"] or (label is None and labelled_only):
+            continue
+        phase = "next_step" if any(label.startswith(p) for p in cues()["next_step_prefixes"]) else "done"
+        measures.extend((item_label, phase, s, e) for item_label, s, e in _enumerated(own, start, end))
+    return measures
+
+
+def _numbered_items(own: str) -> list[tuple[str | None, str, int, int]]:
+    """Numbered measure paragraphs ((1)…(n)) directly under the node: each paragraph one measure."""
+    headings = [h for line in _lines(own) if (h := _heading(line)) and h.kind in ("arabic_paren", "circled", "arabic")]
+    if not headings or _has_cue(own):
+        return []
+    starts = [h.line.start for h in headings] + [len(own)]
+    items = []
+    for heading, end in zip(headings, starts[1:]):
+        start = heading.line.start
+        chunk = own[start:end].rstrip()
+        phase = "next_step" if "下一步" in chunk[: len(heading.label) + 4] else "done"
+        items.append((heading.label, phase, start, start + len(chunk)))
+    return items
+
+
+def _blocks(own: str) -> list[tuple[str | None, int, int]]:
+    """Blocks of a node's text, each opened by a section label (None for text before any label)."""
+    matches = list(_label_pattern().finditer(own))
+    if not matches:
+        return [(None, 0, len(own))] if own.strip() else []
+    blocks = []
+    for match, following in zip(matches, matches[1:] + [None]):
+        blocks.append((match.group("label"), match.end(), following.start() if following else len(own)))
+    return blocks
+
+
+def _enumerated(own: str, start: int, end: int) -> list[tuple[str | None, int, int]]:
+    """Split own[start:end] at inline enumerators; an unenumerated block is one measure."""
+    block = own[start:end]
+    found = list(_enumerator_pattern().finditer(block))
+    pieces = []
+    cuts = [m.start() for m in found] + [len(block)]
+    lead_end = cuts[0]
+    if block[:lead_end].strip():
+        pieces.append((None, 0, lead_end))
+    for match, cut in zip(found, cuts[1:]):
+        pieces.append((match.group("label"), match.start(), cut))
+    result = []
+    for label, s, e in pieces:
+        text = block[s:e]
+        stripped_left = len(text) - len(text.lstrip())
+        stripped = text.strip()
+        if stripped:
+            result.append((label, start + s + stripped_left, start + s + stripped_left + len(stripped)))
+    return result
