@@ -72,7 +72,7 @@ _EXPECTED = re.compile(r"预计(?:于)?(?P<y>\d{4})年(?P<m>\d{1,2})月(?:(?P<d>
 
 @cache
 def cues() -> dict:
-    with Path(__file__).with_name("structure_cues.yaml").open(encoding="utf-8") as handle:
+    with Path(__file__).with_name("hierarchy_cues.yaml").open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
 
