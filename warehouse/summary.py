@@ -20,8 +20,8 @@ def run_query(warehouse: Path, query: str, parameters: list | None = None) -> pl
     """Run `query` on a read-only connection: any write is refused by DuckDB itself."""
     con = _connect(warehouse)
     try:
-        relation = con.execute(query, parameters or [])
-        if relation.description is None:
+        relation = con.sql(query, params=parameters)
+        if relation is None:  # a statement that returns no rows
             return pl.DataFrame()
         return pl.from_arrow(relation.to_arrow_table())
     except duckdb.InvalidInputException as error:
