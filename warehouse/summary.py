@@ -45,7 +45,8 @@ def notice_summary(warehouse: Path) -> pl.DataFrame:
                             CASE WHEN status_unknown > 0 THEN status_unknown || ' unstated' END) AS status,
                   measures || ' (' || next_steps || ' next)' AS measures,
                   indicators,
-                  claims_reconciled || '/' || claims || ' agree' AS claims
+                  concat_ws(' ', claims_reconciled || ' agree', claims_disagreeing || ' differ',
+                            (claims - claims_reconciled - claims_disagreeing) || ' n/a') AS claims
            FROM notice_summary""",
     )
 
