@@ -34,3 +34,14 @@ def notice_frame(*texts: str) -> pl.DataFrame:
 @pytest.fixture(scope="session")
 def seed_texts() -> dict[str, str]:
     return {path.name[:3]: normalize_text(decode_notice(path.read_bytes())[0]) for path in sorted(SEEDS.glob("*.txt"))}
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory) -> Path:
+    """The warehouse published by one real refresh of seeds/ (shared by the tests that only read it)."""
+    from orchestration.cli import run_refresh
+
+    warehouse = tmp_path_factory.mktemp("wh") / "zhenggai.duckdb"
+    outcome = run_refresh(SEEDS, warehouse)
+    assert outcome.published, (outcome.failure, outcome.gate_errors)
+    return warehouse

@@ -32,14 +32,6 @@ def query(warehouse: Path, sql: str, params=None) -> pl.DataFrame:
         con.close()
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Path:
-    warehouse = tmp_path_factory.mktemp("wh") / "zhenggai.duckdb"
-    outcome = run_refresh(SEEDS, warehouse)
-    assert outcome.published, (outcome.failure, outcome.gate_errors)
-    return warehouse
-
-
 def per_seed(warehouse: Path, sql: str) -> dict[str, dict]:
     """Rows of `sql` (which must select source_name first) keyed by the seed prefix (000…004)."""
     frame = query(warehouse, sql)
