@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Mapping
@@ -113,6 +114,7 @@ class SuiteSpec:
     key: str
     derived: Mapping[str, str]
     expectations: tuple[ExpectationSpec, ...]
+    source: str | None = None  # a SELECT validated instead of the table (checks across tables or runs)
 
     def table_columns(self) -> list[str]:
         """The table's own columns the suite reads, key first."""
@@ -123,8 +125,9 @@ class SuiteSpec:
         """The SQL whose result the suite validates."""
         items = [f't."{c}"' for c in self.table_columns()]
         items += [f'({" ".join(expr.split())}) AS "{name}"' for name, expr in self.derived.items()]
+        relation = f'({" ".join(self.source.split())})' if self.source else f'"{self.table}"'
         return (
-            "SELECT " + ",\n       ".join(items) + f'\nFROM "{self.table}" AS t\nORDER BY t."{self.key}" NULLS FIRST'
+            "SELECT " + ",\n       ".join(items) + f'\nFROM {relation} AS t\nORDER BY t."{self.key}" NULLS FIRST'
         )
 
 
@@ -140,8 +143,8 @@ def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
     specs = []
     for table, body in suites.items():
         where = f"{path.name}: suite {table}"
-        if not isinstance(body, dict) or set(body) - {"key", "derived", "expectations"}:
-            raise GateError(f"{where}: expected a mapping with key, derived (optional) and expectations")
+        if not isinstance(body, dict) or set(body) - {"key", "derived", "expectations", "source"}:
+            raise GateError(f"{where}: expected a mapping with key, source and derived (optional) and expectations")
         key, derived, entries = body.get("key"), body.get("derived") or {}, body.get("expectations")
         if not isinstance(key, str) or not isinstance(derived, dict) or not isinstance(entries, list) or not entries:
             raise GateError(f"{where}: needs a `key` column name, a list of `expectations`, and `derived` as a mapping")
@@ -157,7 +160,10 @@ def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
             expectations.append(
                 ExpectationSpec(entry["type"], dict(entry.get("kwargs", {})), entry["severity"], entry.get("description"))
             )
-        specs.append(SuiteSpec(table, key, {str(k): str(v) for k, v in derived.items()}, tuple(expectations)))
+        source = body.get("source")
+        if source is not None and not (isinstance(source, str) and source.lstrip().upper().startswith(("SELECT", "WITH"))):
+            raise GateError(f"{where}: `source` must be a SELECT statement")
+        specs.append(SuiteSpec(table, key, {str(k): str(v) for k, v in derived.items()}, tuple(expectations), source))
     return specs
 
 
@@ -217,15 +223,31 @@ class _Loaded:
     error: str | None = None
 
 
-def run_gate(database: Path | str, report_dir: Path | str) -> GateResult:
-    """Validate the staged DuckDB file `database`; write validation.json and Data Docs under `report_dir`."""
+DEFAULT_MAX_DROP_SHARE = 0.5
+
+
+def run_gate(
+    database: Path | str,
+    report_dir: Path | str,
+    previous: Path | str | None = None,
+    max_drop_share: float = DEFAULT_MAX_DROP_SHARE,
+) -> GateResult:
+    """Validate the staged DuckDB file `database`; write validation.json and Data Docs under `report_dir`.
+
+    `previous` is the published warehouse the staged file would replace (absent on a first load): suites
+    read it as the catalog `previous` to compare volumes, and `getvariable('max_drop_share')` is the
+    share of rows a table may lose from one refresh to the next.
+    """
     started = time.perf_counter()
     database, report_dir = Path(database), Path(report_dir)
+    if not 0 <= max_drop_share <= 1:
+        raise GateError(f"max_drop_share must be between 0 and 1, not {max_drop_share}")
     specs = load_suites()
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path = report_dir / JSON_NAME
     json_path.unlink(missing_ok=True)  # never leave a previous run's verdict behind
-    loaded = _load_frames(database, specs)
+    previous = Path(previous) if previous is not None and Path(previous).is_file() else None
+    loaded = _load_frames(database, specs, previous, max_drop_share)
     run_time = datetime.now(timezone.utc)
     with _quiet_gx():
         try:
@@ -265,7 +287,9 @@ def run_gate(database: Path | str, report_dir: Path | str) -> GateResult:
     return result
 
 
-def _load_frames(database: Path, specs: list[SuiteSpec]) -> list[_Loaded]:
+def _load_frames(
+    database: Path, specs: list[SuiteSpec], previous: Path | None, max_drop_share: float
+) -> list[_Loaded]:
     """One frame per suite, read with a read-only connection that is closed before validation starts."""
     if not database.is_file():
         raise GateError(f"staged warehouse not found: {database}")
@@ -274,7 +298,10 @@ def _load_frames(database: Path, specs: list[SuiteSpec]) -> list[_Loaded]:
     except duckdb.Error as exc:
         raise GateError(f"cannot open the staged warehouse {database} read-only: {exc}") from exc
     loaded = []
+    scratch = tempfile.TemporaryDirectory(prefix="zhenggai-gate-")
     try:
+        con.execute("ATTACH ? AS previous (READ_ONLY)", [str(previous or _empty_warehouse(Path(scratch.name)))])
+        con.execute("SET VARIABLE max_drop_share = ?", [max_drop_share])
         con.execute(MACROS_FILE.read_text(encoding="utf-8"))
         for spec in specs:
             item = _Loaded(spec, spec.query())
@@ -283,9 +310,25 @@ def _load_frames(database: Path, specs: list[SuiteSpec]) -> list[_Loaded]:
             except duckdb.Error as exc:
                 item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             loaded.append(item)
+    except duckdb.Error as exc:
+        raise GateError(f"cannot attach the previous warehouse {previous} for comparison: {exc}") from exc
     finally:
         con.close()
+        scratch.cleanup()
     return loaded
+
+
+def _empty_warehouse(folder: Path) -> Path:
+    """A warehouse with the published schema and no rows: what a first load is compared with."""
+    from warehouse.store import ddl_statements
+
+    path = folder / "empty.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(ddl_statements())
+    finally:
+        con.close()
+    return path
 
 
 @contextlib.contextmanager

@@ -11,8 +11,10 @@ import polars as pl
 
 from orchestration.resources import NoticeSource, WarehouseTarget
 from transforms.ingest import complete_quarantine, stage_notices
-from transforms.pipeline import ParsedNotices, parse_notices
+from transforms.lineage import missing_notices, notices_to_load, source_files, update_versions
+from transforms.pipeline import ParsedNotices, parse_notices, reuse_parsed
 from transforms.star import build_star
+from warehouse import parse_cache
 from warehouse.store import create_staging, publish, read_table
 
 
@@ -35,19 +37,47 @@ def raw_notices(context: dg.AssetExecutionContext, notice_source: NoticeSource) 
         ),
     },
 )
-def staged_notices(context: dg.AssetExecutionContext, raw_notices: pl.DataFrame):
+def staged_notices(
+    context: dg.AssetExecutionContext, raw_notices: pl.DataFrame, notice_source: NoticeSource, warehouse: WarehouseTarget
+):
+    """Notices to load: the landed files, plus those of the previous warehouse whose file is gone (unless pruned)."""
     notices, rejected = stage_notices(raw_notices)
-    context.add_output_metadata({"notices": notices.height}, output_name="staged_notices")
+    missing = missing_notices(read_table(warehouse.file, "raw_notice"), raw_notices["source_name"])
+    to_load = notices_to_load(notices, missing, prune_missing=notice_source.prune_missing)
+    if missing.height:
+        verb = "pruned" if notice_source.prune_missing else "kept (refresh with --prune to remove them)"
+        context.log.warning(f"{missing.height} notice(s) no longer in the landing folder, {verb}: "
+                            + ", ".join(missing["source_name"].to_list()))
+    context.add_output_metadata(
+        {"notices": to_load.height, "missing_kept": to_load.height - notices.height,
+         "missing_pruned": missing.height if notice_source.prune_missing else 0},
+        output_name="staged_notices",
+    )
     context.add_output_metadata({"rejected": rejected.height}, output_name="rejected_notices")
-    return notices, rejected
+    return to_load, rejected
 
 
 @dg.asset(group_name="staging", kinds={"polars"})
-def parsed_notices(context: dg.AssetExecutionContext, staged_notices: pl.DataFrame) -> ParsedNotices:
-    """Metadata, issue hierarchy, measures, claims and indicators of every staged notice."""
-    parsed = parse_notices(staged_notices)
+def parsed_notices(
+    context: dg.AssetExecutionContext, staged_notices: pl.DataFrame, warehouse: WarehouseTarget
+) -> ParsedNotices:
+    """Metadata, issue hierarchy, measures, claims and indicators of every staged notice.
+
+    Only notices absent from the parse cache (new or changed content, or a changed parser) are parsed.
+    """
+    cached = parse_cache.load(warehouse.file)
+    known = pl.concat([f.select("content_sha256") for f in cached.values()])["content_sha256"] if cached else pl.Series([], dtype=pl.String)
+    fresh = parse_notices(staged_notices.filter(~pl.col("content_sha256").is_in(known.implode())))
+    parsed = reuse_parsed(staged_notices, cached or fresh.frames(), fresh)
+    try:
+        parse_cache.save(warehouse.file, parsed)
+    except OSError as error:  # the cache only saves time; a refresh never fails for it
+        context.log.warning(f"parse cache not saved: {error}")
     context.add_output_metadata(
-        {name: frame.height for name, frame in parsed.frames().items()} | {"parse_failures": parsed.failures.height}
+        {name: frame.height for name, frame in parsed.frames().items()}
+        | {"parse_failures": parsed.failures.height, "parsed": fresh.notices.height + fresh.failures.height,
+           "reused_from_cache": staged_notices.height - fresh.notices.height - fresh.failures.height,
+           "parser_version": parse_cache.parser_version()}
     )
     return parsed
 
@@ -63,12 +93,13 @@ def warehouse_staging(
     """The complete star schema written to a staging DuckDB file, awaiting the gate."""
     p = parsed_notices
     tables = build_star(p.notices, p.metadata, p.issues, p.measures, p.claims, p.indicators)
+    now = datetime.now(timezone.utc)
+    quarantined = pl.concat([rejected_notices, p.failures], how="vertical_relaxed")
     tables["quarantine_notice"] = complete_quarantine(
-        pl.concat([rejected_notices, p.failures], how="vertical_relaxed"),
-        raw_notices,
-        previous=read_table(warehouse.file, "quarantine_notice"),
-        now=datetime.now(timezone.utc),
+        quarantined, raw_notices, previous=read_table(warehouse.file, "quarantine_notice"), now=now
     )
+    tables["notice_version"] = update_versions(read_table(warehouse.file, "notice_version"), _loaded_versions(p.notices, raw_notices), now)
+    tables["source_file"] = source_files(raw_notices, p.notices, quarantined)
     staging = create_staging(warehouse.file, tables)
     context.add_output_metadata({f"rows_{name}": frame.height for name, frame in tables.items()} | {"staging_file": str(staging)})
     return str(staging)
@@ -80,3 +111,11 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseT
     publish(Path(warehouse_staging), warehouse.file)
     context.add_output_metadata({"path": str(warehouse.file.resolve())})
     return str(warehouse.file)
+
+
+def _loaded_versions(loaded: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
+    """Every (file, content) whose facts are published: loaded notices and their exact duplicates."""
+    duplicates = raw.join(loaded.select("content_sha256", "raw_text"), on="content_sha256").select("source_name", "content_sha256", "raw_text")
+    return pl.concat([loaded.select("source_name", "content_sha256", "raw_text"), duplicates]).unique(
+        ["source_name", "content_sha256"], keep="first", maintain_order=True
+    )

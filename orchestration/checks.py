@@ -30,7 +30,7 @@ def _check_name(table: str) -> str:
     ],
 )
 def warehouse_gate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseTarget, warehouse_staging: str):
-    result = run_gate(warehouse_staging, warehouse.report_dir)
+    result = run_gate(warehouse_staging, warehouse.report_dir, previous=warehouse.file, max_drop_share=warehouse.max_drop_share)
     context.log.info(f"GX validation results: {result.json_path}; Data Docs: {result.docs_path}")
     for suite in result.suites:
         errors = [line for line, severity in suite.failures if severity == "error"]

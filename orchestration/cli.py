@@ -36,9 +36,17 @@ class RefreshOutcome:
     gate_warnings: list[str] = field(default_factory=list)
     failure: str | None = None
     locked: bool = False
+    parsed: int | None = None  # notices parsed by this run
+    reused: int | None = None  # notices whose parse came from the parse cache
 
 
-def run_refresh(source: Path, warehouse: Path, log_level: str = "CRITICAL") -> RefreshOutcome:
+def run_refresh(
+    source: Path,
+    warehouse: Path,
+    log_level: str = "CRITICAL",
+    prune_missing: bool = False,
+    max_drop_share: float | None = None,
+) -> RefreshOutcome:
     """Execute the `refresh` job in-process on `source`, publishing `warehouse`.
 
     Dagster's own step log goes to stderr at `log_level`; the CLI prints its own summary.
@@ -46,16 +54,19 @@ def run_refresh(source: Path, warehouse: Path, log_level: str = "CRITICAL") -> R
     import dagster as dg
 
     from orchestration.definitions import defs
+    from expectations.gate import DEFAULT_MAX_DROP_SHARE
     from orchestration.resources import NoticeSource, WarehouseTarget
 
-    target = WarehouseTarget(path=str(warehouse))
+    target = WarehouseTarget(
+        path=str(warehouse), max_drop_share=DEFAULT_MAX_DROP_SHARE if max_drop_share is None else max_drop_share
+    )
     job = defs.resolve_job_def("refresh")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     with _quiet_dagster_logs():
         result = job.execute_in_process(
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             instance=instance,
-            resources={"notice_source": NoticeSource(directory=str(source)), "warehouse": target},
+            resources={"notice_source": NoticeSource(directory=str(source), prune_missing=prune_missing), "warehouse": target},
             raise_on_error=False,
         )
     outcome = RefreshOutcome(published=False, warehouse=warehouse, report_dir=target.report_dir)
@@ -65,6 +76,9 @@ def run_refresh(source: Path, warehouse: Path, log_level: str = "CRITICAL") -> R
             text = metadata.get(kind, "none")
             if text != "none":
                 sink.extend(text.splitlines())
+    for materialization in result.asset_materializations_for_node("parsed_notices"):
+        metadata = {key: value.value for key, value in materialization.metadata.items()}
+        outcome.parsed, outcome.reused = metadata.get("parsed"), metadata.get("reused_from_cache")
     outcome.published = result.success and result.is_node_success("published_warehouse")
     if not result.success:
         outcome.failure = _failure_message(result)
@@ -103,12 +117,24 @@ def refresh(
     warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse", help="DuckDB file to publish."),
     quiet: bool = typer.Option(False, "--quiet", help="Print only errors (for cron)."),
     verbose: bool = typer.Option(False, "--verbose", help="Also print Dagster's step log."),
+    prune: bool = typer.Option(
+        False, "--prune", help="Remove the facts of notices whose file is no longer in SOURCE (kept by default)."
+    ),
+    max_drop: float = typer.Option(
+        None, "--max-drop", min=0.0, max=1.0,
+        help="Block publication if more than this share of the published notices or issues would disappear "
+        "(default 0.5, or ZHENGGAI_MAX_DROP).",
+    ),
 ) -> None:
     """Parse every notice in SOURCE, validate, and publish the DuckDB warehouse atomically."""
     if not source.is_dir():
         err_console.print(f"[red]error:[/] notice folder not found: {source}")
         raise typer.Exit(EXIT_RUN_FAILED)
-    outcome = run_refresh(source, warehouse, log_level="INFO" if verbose else "CRITICAL")
+    if max_drop is None and os.environ.get("ZHENGGAI_MAX_DROP"):
+        max_drop = float(os.environ["ZHENGGAI_MAX_DROP"])
+    outcome = run_refresh(
+        source, warehouse, log_level="INFO" if verbose else "CRITICAL", prune_missing=prune, max_drop_share=max_drop
+    )
     if outcome.locked:
         err_console.print(f"[yellow]another refresh is running on {warehouse}; nothing was changed.[/]")
         raise typer.Exit(EXIT_LOCKED)
@@ -123,14 +149,19 @@ def refresh(
         err_console.print(f"[red]refresh failed[/]; the published warehouse is unchanged.\n{outcome.failure}")
         raise typer.Exit(EXIT_RUN_FAILED)
     if not quiet:
-        from warehouse.summary import notice_summary, quarantine_summary
+        from warehouse.summary import missing_sources, notice_summary, quarantine_summary
 
         _print_frame("Notices", notice_summary(warehouse))
         quarantined = quarantine_summary(warehouse)
         if quarantined.height:
             _print_frame("Quarantined (not loaded)", quarantined)
+        missing = missing_sources(warehouse)
+        if missing:
+            console.print(f"[yellow]{len(missing)} notice(s) whose file is gone from {source} are kept[/] "
+                          f"(refresh with --prune to remove them): {', '.join(missing)}")
         for line in outcome.gate_warnings:
             console.print(f"  [yellow]warning[/] {line}")
+        console.print(f"parsed {outcome.parsed} notice(s), {outcome.reused} unchanged reused from the parse cache")
         console.print(f"gate: [green]passed[/] ({len(outcome.gate_warnings)} warning(s))")
         console.print(f"warehouse: {warehouse.resolve()}")
         console.print(f"validation report: {(outcome.report_dir / 'validation.json').resolve()}  "

@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from expectations.gate import DEFAULT_MAX_DROP_SHARE
 from warehouse.store import refresh_lock
 
 DEFAULT_SOURCE = "seeds"
@@ -26,6 +27,8 @@ class NoticeSource(dg.ConfigurableResource):
     """The landing folder of raw notices (.txt and .html files)."""
 
     directory: str = DEFAULT_SOURCE
+    # A notice whose file disappeared keeps its facts unless this is set (CLI --prune, ZHENGGAI_PRUNE_MISSING=1).
+    prune_missing: bool = False
 
     def files(self) -> list[Path]:
         root = Path(self.directory)
@@ -63,6 +66,8 @@ class WarehouseTarget(dg.ConfigurableResource):
     """The published DuckDB file; a run holds its refresh lock from start to end."""
 
     path: str = DEFAULT_WAREHOUSE
+    # The gate blocks a load that would drop more than this share of the published notices or issues.
+    max_drop_share: float = DEFAULT_MAX_DROP_SHARE
 
     @property
     def file(self) -> Path:
@@ -80,8 +85,14 @@ class WarehouseTarget(dg.ConfigurableResource):
 
 
 def source_from_env() -> NoticeSource:
-    return NoticeSource(directory=os.environ.get("ZHENGGAI_SOURCE", DEFAULT_SOURCE))
+    return NoticeSource(
+        directory=os.environ.get("ZHENGGAI_SOURCE", DEFAULT_SOURCE),
+        prune_missing=os.environ.get("ZHENGGAI_PRUNE_MISSING", "") in ("1", "true", "yes"),
+    )
 
 
 def warehouse_from_env() -> WarehouseTarget:
-    return WarehouseTarget(path=os.environ.get("ZHENGGAI_WAREHOUSE", DEFAULT_WAREHOUSE))
+    return WarehouseTarget(
+        path=os.environ.get("ZHENGGAI_WAREHOUSE", DEFAULT_WAREHOUSE),
+        max_drop_share=float(os.environ.get("ZHENGGAI_MAX_DROP", DEFAULT_MAX_DROP_SHARE)),
+    )

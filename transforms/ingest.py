@@ -9,7 +9,7 @@ import re
 
 import polars as pl
 
-from transforms.text import UndecodableNotice, decode_notice, html_to_text, looks_like_html, normalize_text
+from transforms.text import UndecodableNotice, decode_notice, html_to_text, looks_like_html, normalize_text, to_simplified
 
 NOTICE_SCHEMA = {
     "source_name": pl.String,
@@ -30,6 +30,9 @@ QUARANTINE_SCHEMA = {
 # (a list page, an error page, an unrelated article).
 _INSPECTION_CUE = re.compile(r"巡[视察]")
 _MIN_CHARS = 50
+# The longest real notices are a few hundred kilobytes; a file far larger is an archive, a dump or an error,
+# and parsing it would hold up the whole refresh.
+MAX_NOTICE_BYTES = 20_000_000
 
 
 class NotANotice(ValueError):
@@ -54,20 +57,28 @@ def check_is_notice(text: str) -> None:
         raise NotANotice("not a rectification notice: no mention of 巡视 or 巡察")
 
 
-def stage_notices(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split landed files into (staged notices, quarantine). Exact duplicate contents are staged once."""
+def stage_notices(raw: pl.DataFrame, max_bytes: int = MAX_NOTICE_BYTES) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split landed files into (staged notices, quarantine). Exact duplicate contents are staged once.
+
+    A notice in traditional characters is parsed in simplified characters (`text`); `raw_text` keeps it
+    as published.
+    """
     staged, quarantined = [], []
     for row in raw.iter_rows(named=True):
         name, sha, data = row["source_name"], row["content_sha256"], row["data"] or b""
         if row.get("read_error"):
             quarantined.append(_quarantine_row(name, sha, f"unreadable file: {row['read_error']}", None, data))
             continue
+        if len(data) > max_bytes:
+            reason = f"file too large to be a notice ({len(data):,} bytes; the limit is {max_bytes:,})"
+            quarantined.append(_quarantine_row(name, sha, reason, None, data))
+            continue
         try:
             raw_text, visible_text, encoding = decode_source(name, data)
         except (UndecodableNotice, UnicodeDecodeError) as error:
             quarantined.append(_quarantine_row(name, sha, f"cannot decode: {error}", None, data))
             continue
-        text = normalize_text(visible_text)
+        text, _ = to_simplified(normalize_text(visible_text))
         try:
             check_is_notice(text)
         except NotANotice as error:

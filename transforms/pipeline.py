@@ -40,6 +40,34 @@ class ParsedNotices:
         }
 
 
+PARSED_FRAMES = ("metadata", "issues", "measures", "claims", "indicators")
+
+
+def reuse_parsed(notices: pl.DataFrame, cached: dict[str, pl.DataFrame], fresh: ParsedNotices) -> ParsedNotices:
+    """All of `notices` parsed: the frames of notices found in `cached` plus the `fresh` parse of the rest.
+
+    `cached` holds parsed frames keyed like `ParsedNotices.frames()` (possibly of other notices too); only
+    rows of notices in `notices` that `fresh` did not parse are taken from it. Rows are ordered by notice
+    and position so that an incremental refresh gives exactly the frames a full parse gives.
+    """
+    fresh_shas = fresh.notices["content_sha256"].implode()
+    failed = fresh.failures["content_sha256"].implode()
+    wanted = notices.filter(~pl.col("content_sha256").is_in(fresh_shas) & ~pl.col("content_sha256").is_in(failed))
+    merged = {}
+    for name in PARSED_FRAMES:
+        reused = cached[name].filter(pl.col("content_sha256").is_in(wanted["content_sha256"].implode()))
+        frame = pl.concat([reused, fresh.frames()[name]], how="vertical_relaxed") if reused.height else fresh.frames()[name]
+        merged[name] = frame.cast(fresh.frames()[name].schema) if reused.height else frame
+    ordered = {name: _in_notice_order(frame) for name, frame in merged.items()}
+    kept = notices.filter(~pl.col("content_sha256").is_in(failed))
+    return ParsedNotices(kept, **ordered, failures=fresh.failures)
+
+
+def _in_notice_order(frame: pl.DataFrame) -> pl.DataFrame:
+    order = [c for c in ("content_sha256", "node_ordinal", "measure_ordinal", "char_start") if c in frame.columns]
+    return frame.sort(order, nulls_last=False, maintain_order=True)
+
+
 def parse_batch(notices: pl.DataFrame) -> ParsedNotices:
     """Parse a batch of staged notices; raises if any transform raises."""
     metadata = extract_metadata(notices)

@@ -7,6 +7,7 @@ These functions are pure: bytes or str in, str out.
 
 import re
 import unicodedata
+from functools import cache
 
 from charset_normalizer import from_bytes
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -103,3 +104,32 @@ def normalize_text(text: str) -> str:
     lines = (line.strip() for line in text.split("\n"))
     text = "\n".join(lines)
     return _BLANK_LINES.sub("\n", text).strip()
+
+
+# A simplified notice may contain a handful of characters that t2s would still change (乾隆, 著作); a
+# notice in traditional characters changes in far more places.
+_TRADITIONAL_SHARE = 0.01
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+@cache
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> tuple[str, bool]:
+    """(text in simplified characters, whether it was converted).
+
+    Notices copied from Hong Kong / Macau mirrors are in traditional characters (巡視, 區委); every cue of
+    the parser is simplified. Text that is already simplified is returned unchanged.
+    """
+    han = len(_HAN.findall(text))
+    if not han:
+        return text, False
+    converted = _t2s().convert(text)
+    changed = sum(1 for a, b in zip(text, converted) if a != b) if len(converted) == len(text) else han
+    if changed / han < _TRADITIONAL_SHARE:
+        return text, False
+    return converted, True

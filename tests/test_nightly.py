@@ -1,0 +1,123 @@
+"""Nightly refresh: incremental, idempotent, versioned, never silently dropping a notice (issue 4).
+
+One scenario, refreshed night after night on a copy of the seeds, asserting what the warehouse holds after
+each night.
+"""
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.cli import run_refresh
+from tests.conftest import SEEDS
+
+TABLES = ["dim_notice", "dim_inspection", "dim_organization", "fact_issue", "fact_measure", "fact_indicator",
+          "fact_claim", "raw_notice", "dim_date", "quarantine_notice", "notice_version", "source_file"]
+
+
+def rows(warehouse: Path, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def differing_rows(a: Path, b: Path, table: str) -> int:
+    con = duckdb.connect(str(a), read_only=True)
+    try:
+        con.execute("ATTACH ? AS other (READ_ONLY)", [str(b)])
+        return con.execute(
+            f'SELECT (SELECT count(*) FROM (SELECT * FROM "{table}" EXCEPT ALL SELECT * FROM other."{table}"))'
+            f' + (SELECT count(*) FROM (SELECT * FROM other."{table}" EXCEPT ALL SELECT * FROM "{table}"))'
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def refresh(source: Path, warehouse: Path, **options):
+    outcome = run_refresh(source, warehouse, **options)
+    return outcome
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory):
+    """Night 1: the five seeds, loaded from scratch."""
+    root = tmp_path_factory.mktemp("nightly")
+    source = root / "landing"
+    shutil.copytree(SEEDS, source)
+    warehouse = root / "zhenggai.duckdb"
+    first = refresh(source, warehouse)
+    assert first.published, (first.failure, first.gate_errors)
+    assert (first.parsed, first.reused) == (5, 0)
+    shutil.copy(warehouse, root / "night1.duckdb")
+    return root, source, warehouse
+
+
+def test_a_refresh_with_nothing_new_parses_nothing_and_publishes_the_same_rows(night):
+    root, source, warehouse = night
+    again = refresh(source, warehouse)
+    assert again.published and (again.parsed, again.reused) == (0, 5)
+    for table in TABLES:
+        assert differing_rows(warehouse, root / "night1.duckdb", table) == 0, table
+
+
+def test_edits_duplicates_and_deletions(night):
+    root, source, warehouse = night
+    (edited,) = source.glob("000_*.txt")
+    old_key = rows(warehouse, "SELECT notice_key FROM raw_notice WHERE source_name = ?", [edited.name])[0][0]
+    edited.write_bytes(edited.read_bytes() + "\n补充说明:本通报于次日更正。\n".encode())
+    (copied,) = source.glob("002_*.txt")
+    shutil.copy(copied, source / "薛家镇 通报 副本.txt")
+    (deleted,) = source.glob("004_*.txt")
+    deleted_key = rows(warehouse, "SELECT notice_key FROM raw_notice WHERE source_name = ?", [deleted.name])[0][0]
+    deleted.unlink()
+
+    outcome = refresh(source, warehouse)
+    assert outcome.published, (outcome.failure, outcome.gate_errors)
+    assert (outcome.parsed, outcome.reused) == (1, 4)  # only the edited notice is parsed again
+
+    new_key = rows(warehouse, "SELECT notice_key FROM raw_notice WHERE source_name = ?", [edited.name])[0][0]
+    assert new_key != old_key
+    # the edited notice's facts replace the old version's ...
+    assert rows(warehouse, "SELECT count(*) FROM fact_issue WHERE notice_key = ?", [old_key]) == [(0,)]
+    assert rows(warehouse, "SELECT count(*) FROM fact_issue WHERE notice_key = ?", [new_key]) == [(25,)]
+    # ... and the old raw text stays in the history, closed when the new one opened
+    history = rows(
+        warehouse,
+        "SELECT notice_key, valid_to IS NULL, raw_text LIKE '%次日更正%' FROM notice_version WHERE source_name = ? ORDER BY valid_from",
+        [edited.name],
+    )
+    assert history == [(old_key, False, False), (new_key, True, True)]
+    assert rows(warehouse, "SELECT previous_notice_key, notice_key FROM notice_change") == [(old_key, new_key)]
+    # the duplicate is loaded once; the deleted file's notice is kept and reported
+    states = dict(rows(warehouse, "SELECT source_name, state FROM source_file"))
+    assert states["薛家镇 通报 副本.txt"] == "duplicate" and states[copied.name] == "loaded"
+    assert states[deleted.name] == "missing"
+    assert rows(warehouse, "SELECT count(*) FROM dim_notice") == [(5,)]
+    assert rows(warehouse, "SELECT count(*) FROM fact_issue WHERE notice_key = ?", [deleted_key]) == [(68,)]
+
+    pruned = refresh(source, warehouse, prune_missing=True)
+    assert pruned.published and (pruned.parsed, pruned.reused) == (0, 4)
+    assert rows(warehouse, "SELECT count(*) FROM dim_notice") == [(4,)]
+    assert rows(warehouse, "SELECT count(*) FROM fact_issue WHERE notice_key = ?", [deleted_key]) == [(0,)]
+    assert rows(warehouse, "SELECT valid_to IS NOT NULL FROM notice_version WHERE source_name = ?", [deleted.name]) == [(True,)]
+    assert deleted.name not in dict(rows(warehouse, "SELECT source_name, state FROM source_file"))
+
+
+def test_a_refresh_that_would_drop_most_notices_is_blocked(night):
+    root, source, warehouse = night
+    emptied = root / "almost-empty"
+    emptied.mkdir()
+    shutil.copy(next(SEEDS.glob("002_*.txt")), emptied)
+    before = warehouse.read_bytes()
+    blocked = refresh(emptied, warehouse, prune_missing=True)
+    assert not blocked.published
+    assert any(line.startswith("refresh_volume: notices and issues do not drop") and "dim_notice" in line
+               for line in blocked.gate_errors), blocked.gate_errors
+    assert warehouse.read_bytes() == before
+    # the same load with a looser threshold is a deliberate choice, and goes through
+    allowed = refresh(emptied, warehouse, prune_missing=True, max_drop_share=0.95)
+    assert allowed.published and rows(warehouse, "SELECT count(*) FROM dim_notice") == [(1,)]
