@@ -91,6 +91,8 @@ def _failure_message(result) -> str:
     for event in result.all_events:
         if event.is_failure and event.event_specific_data is not None:
             error = getattr(event.event_specific_data, "error", None)
+            while error is not None and error.cause is not None:  # the root cause says what went wrong
+                error = error.cause
             if error is not None:
                 messages.append(f"{event.step_key or 'run'}: {error.cls_name}: {error.message.strip()}")
     return "\n".join(dict.fromkeys(messages)) or "the refresh run failed"
@@ -130,6 +132,11 @@ def refresh(
     if not source.is_dir():
         err_console.print(f"[red]error:[/] notice folder not found: {source}")
         raise typer.Exit(EXIT_RUN_FAILED)
+    problem = _unwritable(warehouse.parent)
+    if problem:
+        err_console.print(f"[red]refresh failed[/]: cannot write the warehouse folder: {problem}; "
+                          "the published warehouse is unchanged.")
+        raise typer.Exit(EXIT_RUN_FAILED)
     if max_drop is None and os.environ.get("ZHENGGAI_MAX_DROP"):
         max_drop = float(os.environ["ZHENGGAI_MAX_DROP"])
     outcome = run_refresh(
@@ -166,6 +173,21 @@ def refresh(
         console.print(f"warehouse: {warehouse.resolve()}")
         console.print(f"validation report: {(outcome.report_dir / 'validation.json').resolve()}  "
                       f"Data Docs: {_docs_index(outcome.report_dir)}")
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why a refresh could not write in `folder` (created if missing), or None."""
+    if folder.exists() and not folder.is_dir():
+        return f"Not a directory: {folder}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return f"{error.strerror or error}: {folder}"
+    if not folder.is_dir():
+        return f"Not a directory: {folder}"
+    if not os.access(folder, os.W_OK):
+        return f"Permission denied: {folder}"
+    return None
 
 
 def _docs_index(report_dir: Path) -> str:
