@@ -192,6 +192,7 @@ def test_a_read_only_warehouse_folder_fails_clearly_and_keeps_the_previous_wareh
 
 # ------------------------------------------------------------------------------------------- hostile inputs
 
+INJECTION = "o'brien'); DROP TABLE dim_notice; --.txt"  # file names reach SQL only as parameters
 TRADITIONAL = (
     "中共某某區委巡察組對某某街道黨工委開展了巡察，並反饋了巡察意見。現將巡察整改進展情況予以公布。\n"
     "一、已完成整改的問題\n"
@@ -222,6 +223,7 @@ def hostile(tmp_path_factory):
     (folder / "薛家镇 巡察 整改 通报.txt").write_text(seed_path("001").read_text(encoding="utf-8"), encoding="utf-8")
     os.symlink("loop.txt", folder / "loop.txt")
     (folder / "traditional.txt").write_text(TRADITIONAL * 3, encoding="utf-8")
+    shutil.copy(seed_path("003"), folder / INJECTION)
     warehouse = tmp_path_factory.mktemp("hostile-wh") / "zhenggai.duckdb"
     outcome = run_refresh(folder, warehouse)
     assert outcome.published, (outcome.failure, outcome.gate_errors)
@@ -245,6 +247,7 @@ def test_every_hostile_input_has_its_defined_outcome(hostile):
         "薛家镇 巡察 整改 通报.txt": "loaded",
         "loop.txt": "quarantined",
         "traditional.txt": "loaded",
+        INJECTION: "loaded",
     }
     assert "empty" in reasons["empty.txt"]
     assert "too large" in reasons["huge.txt"] and "52,4" in reasons["huge.txt"]

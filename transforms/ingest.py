@@ -9,6 +9,7 @@ import re
 
 import polars as pl
 
+from transforms.privacy import mask_private_persons
 from transforms.text import UndecodableNotice, decode_notice, html_to_text, looks_like_html, normalize_text, to_simplified
 
 NOTICE_SCHEMA = {
@@ -60,8 +61,8 @@ def check_is_notice(text: str) -> None:
 def stage_notices(raw: pl.DataFrame, max_bytes: int = MAX_NOTICE_BYTES) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split landed files into (staged notices, quarantine). Exact duplicate contents are staged once.
 
-    A notice in traditional characters is parsed in simplified characters (`text`); `raw_text` keeps it
-    as published.
+    A notice in traditional characters is parsed in simplified characters (`text`), and names of private
+    individuals are masked in `text` (transforms.privacy); `raw_text` keeps the notice as published.
     """
     staged, quarantined = [], []
     for row in raw.iter_rows(named=True):
@@ -78,7 +79,7 @@ def stage_notices(raw: pl.DataFrame, max_bytes: int = MAX_NOTICE_BYTES) -> tuple
         except (UndecodableNotice, UnicodeDecodeError) as error:
             quarantined.append(_quarantine_row(name, sha, f"cannot decode: {error}", None, data))
             continue
-        text, _ = to_simplified(normalize_text(visible_text))
+        text = mask_private_persons(to_simplified(normalize_text(visible_text))[0])
         try:
             check_is_notice(text)
         except NotANotice as error:

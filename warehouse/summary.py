@@ -10,24 +10,32 @@ class ReadOnlyQueryError(RuntimeError):
     """The query tried to change the warehouse, or the warehouse cannot be opened."""
 
 
-def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+def _connect(warehouse: Path, file_access: bool = True) -> duckdb.DuckDBPyConnection:
     if not warehouse.exists():
         raise ReadOnlyQueryError(f"no warehouse at {warehouse}: run `zhenggai refresh` first")
-    return duckdb.connect(str(warehouse), read_only=True)
+    if file_access:
+        return duckdb.connect(str(warehouse), read_only=True)
+    # A read-only connection still lets COPY ... TO and ATTACH reach the file system; a user's query
+    # gets neither, and cannot switch them back on.
+    return duckdb.connect(
+        str(warehouse), read_only=True, config={"enable_external_access": False, "lock_configuration": True}
+    )
 
 
 def run_query(warehouse: Path, query: str, parameters: list | None = None) -> pl.DataFrame:
-    """Run `query` on a read-only connection: any write is refused by DuckDB itself."""
-    con = _connect(warehouse)
+    """Run `query` on a read-only connection without file-system access: any write is refused by DuckDB."""
+    con = _connect(warehouse, file_access=False)
     try:
         relation = con.sql(query, params=parameters)
         if relation is None:  # a statement that returns no rows
             return pl.DataFrame()
         return pl.from_arrow(relation.to_arrow_table())
     except duckdb.InvalidInputException as error:
-        if "read-only" in str(error).lower():
+        if "read-only" in str(error).lower() or "configuration" in str(error).lower():
             raise ReadOnlyQueryError(f"the warehouse is read-only for queries: {error}") from None
         raise
+    except duckdb.PermissionException as error:
+        raise ReadOnlyQueryError(f"queries cannot reach the file system: {error}") from None
     finally:
         con.close()
 
