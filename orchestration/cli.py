@@ -155,24 +155,49 @@ def _print_frame(title: str, frame) -> None:
 
 @app.command()
 def sql(
-    query: str = typer.Argument(..., help="SQL to run (read-only)."),
+    query: str | None = typer.Argument(None, help="SQL to run (read-only). Omit it for an interactive prompt."),
     warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse"),
-    output_format: str = typer.Option("table", "--format", help="table, csv or json."),
+    output_format: str = typer.Option("table", "--format", help="table, csv, json or parquet."),
+    output: Path | None = typer.Option(None, "--output", help="Write the result to this file (csv, json, parquet)."),
+    query_file: Path | None = typer.Option(None, "--file", "-f", help="Run the query in this .sql file."),
 ) -> None:
-    """Run a read-only query against the published warehouse."""
+    """Run a read-only query against the published warehouse, or open a prompt when no query is given."""
+    import duckdb
+
+    from orchestration.sql_prompt import FORMATS, OutputError, interactive, write_result
     from warehouse.summary import ReadOnlyQueryError, run_query
 
+    if output_format not in FORMATS:
+        err_console.print(f"[red]error:[/] unknown format {output_format!r}: use one of {', '.join(FORMATS)}")
+        raise typer.Exit(EXIT_RUN_FAILED)
+    if not warehouse.exists():
+        err_console.print(f"[red]error:[/] no warehouse at {warehouse}: run `zhenggai refresh` first")
+        raise typer.Exit(EXIT_RUN_FAILED)
+    if query_file is not None:
+        if query is not None:
+            err_console.print("[red]error:[/] give a query or --file, not both")
+            raise typer.Exit(EXIT_RUN_FAILED)
+        query = query_file.read_text(encoding="utf-8")
+    show_table = lambda frame: _print_frame("", frame)  # noqa: E731
+    if query is None:
+        if output is not None or output_format == "parquet":
+            err_console.print("[red]error:[/] the prompt prints each result: --output and parquet need a query")
+            raise typer.Exit(EXIT_RUN_FAILED)
+        interactive(warehouse, output_format, show_table, lambda message: err_console.print(f"[red]error:[/] {message}"))
+        return
     try:
         frame = run_query(warehouse, query)
     except ReadOnlyQueryError as error:
         err_console.print(f"[red]refused:[/] {error}")
         raise typer.Exit(EXIT_RUN_FAILED) from None
-    if output_format == "csv":
-        sys.stdout.write(frame.write_csv())
-    elif output_format == "json":
-        sys.stdout.write(frame.write_json() + "\n")
-    else:
-        _print_frame("", frame)
+    except duckdb.Error as error:
+        err_console.print(f"[red]query failed:[/] {error}")
+        raise typer.Exit(1) from None
+    try:
+        write_result(frame, output_format, output, show_table)
+    except OutputError as error:
+        err_console.print(f"[red]error:[/] {error}")
+        raise typer.Exit(EXIT_RUN_FAILED) from None
 
 
 @app.command()
