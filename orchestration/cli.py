@@ -1,4 +1,4 @@
-"""`zhenggai` command line (DESIGN §4): refresh, sql, export.
+"""`zhenggai` command line (DESIGN §4): refresh, sql, export, report.
 
 `refresh` executes the same `refresh` job of the one Definitions that the schedule and the sensor start;
 it only chooses the folders and prints what happened.
@@ -214,6 +214,24 @@ def export(
         raise typer.Exit(EXIT_RUN_FAILED)
     for table, rows in export_parquet(warehouse, directory).items():
         console.print(f"{table}: {rows} rows → {directory / table}")
+
+
+@app.command()
+def report(
+    warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse"),
+    output: Path | None = typer.Option(None, "--output", help="HTML file to write (default: report.html beside the warehouse)."),
+) -> None:
+    """Write a self-contained HTML report: per notice, completion by status, topics, figures, claim gaps."""
+    from warehouse.report import write_report
+    from warehouse.summary import ReadOnlyQueryError
+
+    target = output or warehouse.with_name("report.html")
+    try:
+        written = write_report(warehouse, target)
+    except ReadOnlyQueryError as error:
+        err_console.print(f"[red]error:[/] {error}")
+        raise typer.Exit(EXIT_RUN_FAILED) from None
+    console.print(f"report: {written.resolve()}")
 
 
 if __name__ == "__main__":
