@@ -14,6 +14,7 @@ from transforms.ingest import complete_quarantine, stage_notices
 from transforms.pipeline import ParsedNotices, parse_notices
 from transforms.star import build_star
 from warehouse.store import create_staging, publish, read_table
+from warehouse.summary import table_rows
 
 
 @dg.asset(group_name="raw", kinds={"polars"})
@@ -47,7 +48,8 @@ def parsed_notices(context: dg.AssetExecutionContext, staged_notices: pl.DataFra
     """Metadata, issue hierarchy, measures, claims and indicators of every staged notice."""
     parsed = parse_notices(staged_notices)
     context.add_output_metadata(
-        {name: frame.height for name, frame in parsed.frames().items()} | {"parse_failures": parsed.failures.height}
+        {name: frame.height for name, frame in parsed.frames().items()}
+        | {"parse_failures": parsed.failures.height, "notices_parsed": parsed.notices.height}
     )
     return parsed
 
@@ -70,7 +72,10 @@ def warehouse_staging(
         now=datetime.now(timezone.utc),
     )
     staging = create_staging(warehouse.file, tables)
-    context.add_output_metadata({f"rows_{name}": frame.height for name, frame in tables.items()} | {"staging_file": str(staging)})
+    context.add_output_metadata(
+        {f"rows_{name}": frame.height for name, frame in tables.items()}
+        | {"staging_file": str(staging), "notices_quarantined": tables["quarantine_notice"].height}
+    )
     return str(staging)
 
 
@@ -78,5 +83,9 @@ def warehouse_staging(
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseTarget, warehouse_staging: str) -> str:
     """The served warehouse file, atomically replaced by the staging file once every blocking check passed."""
     publish(Path(warehouse_staging), warehouse.file)
-    context.add_output_metadata({"path": str(warehouse.file.resolve())})
+    rows = table_rows(warehouse.file)
+    context.add_output_metadata(
+        {"path": str(warehouse.file.resolve()), "notices_quarantined": rows.get("quarantine_notice", 0)}
+        | {f"rows_{name}": count for name, count in rows.items()}
+    )
     return str(warehouse.file)

@@ -38,11 +38,14 @@ class RefreshOutcome:
     locked: bool = False
 
 
-def run_refresh(source: Path, warehouse: Path, log_level: str = "CRITICAL") -> RefreshOutcome:
+def run_refresh(source: Path, warehouse: Path, log_level: str = "CRITICAL", on_event=None) -> RefreshOutcome:
     """Execute the `refresh` job in-process on `source`, publishing `warehouse`.
 
-    Dagster's own step log goes to stderr at `log_level`; the CLI prints its own summary.
+    Dagster's own step log goes to stderr at `log_level`; the CLI prints its own summary. `on_event`, if
+    given, receives every event of the run as it is stored (DagsterInstance.watch_event_logs).
     """
+    import uuid
+
     import dagster as dg
 
     from orchestration.definitions import defs
@@ -51,13 +54,21 @@ def run_refresh(source: Path, warehouse: Path, log_level: str = "CRITICAL") -> R
     target = WarehouseTarget(path=str(warehouse))
     job = defs.resolve_job_def("refresh")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    with _quiet_dagster_logs():
-        result = job.execute_in_process(
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            instance=instance,
-            resources={"notice_source": NoticeSource(directory=str(source)), "warehouse": target},
-            raise_on_error=False,
-        )
+    run_id = str(uuid.uuid4())
+    if on_event is not None:
+        instance.watch_event_logs(run_id, None, on_event)
+    try:
+        with _quiet_dagster_logs():
+            result = job.execute_in_process(
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                instance=instance,
+                resources={"notice_source": NoticeSource(directory=str(source)), "warehouse": target},
+                raise_on_error=False,
+                run_id=run_id,
+            )
+    finally:
+        if on_event is not None:
+            instance.end_watch_event_logs(run_id, on_event)
     outcome = RefreshOutcome(published=False, warehouse=warehouse, report_dir=target.report_dir)
     for evaluation in result.get_asset_check_evaluations():
         metadata = {key: value.value for key, value in evaluation.metadata.items()}
@@ -108,7 +119,7 @@ def refresh(
     if not source.is_dir():
         err_console.print(f"[red]error:[/] notice folder not found: {source}")
         raise typer.Exit(EXIT_RUN_FAILED)
-    outcome = run_refresh(source, warehouse, log_level="INFO" if verbose else "CRITICAL")
+    outcome = _refresh_with_progress(source, warehouse, "INFO" if verbose else "CRITICAL", quiet)
     if outcome.locked:
         err_console.print(f"[yellow]another refresh is running on {warehouse}; nothing was changed.[/]")
         raise typer.Exit(EXIT_LOCKED)
@@ -135,6 +146,18 @@ def refresh(
         console.print(f"warehouse: {warehouse.resolve()}")
         console.print(f"validation report: {(outcome.report_dir / 'validation.json').resolve()}  "
                       f"Data Docs: {_docs_index(outcome.report_dir)}")
+
+
+def _refresh_with_progress(source: Path, warehouse: Path, log_level: str, quiet: bool) -> RefreshOutcome:
+    """run_refresh, with a live progress display on stderr when it is a terminal and --quiet is not given."""
+    from orchestration.progress import RefreshProgress, wants_progress
+
+    if not wants_progress(err_console, quiet) or log_level != "CRITICAL":  # --verbose prints the step log instead
+        return run_refresh(source, warehouse, log_level=log_level)
+    from orchestration.definitions import defs
+
+    with RefreshProgress(err_console, steps=len(defs.resolve_job_def("refresh").graph.nodes)) as progress:
+        return run_refresh(source, warehouse, log_level=log_level, on_event=progress.handle)
 
 
 def _docs_index(report_dir: Path) -> str:

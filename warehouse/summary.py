@@ -62,6 +62,17 @@ def notice_summary(warehouse: Path) -> pl.DataFrame:
     )
 
 
+def table_rows(warehouse: Path) -> dict[str, int]:
+    """Rows per base table of the published warehouse (run metadata for the Dagster UI)."""
+    con = _connect(warehouse)
+    try:
+        names = [row[0] for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT internal ORDER BY table_name").fetchall()]
+        return {name: con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0] for name in names}
+    finally:
+        con.close()
+
+
 def quarantine_summary(warehouse: Path) -> pl.DataFrame:
     return run_query(warehouse, "SELECT source_name, reason FROM quarantine_notice ORDER BY source_name")
 
