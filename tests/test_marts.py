@@ -139,3 +139,33 @@ def test_mart_unit_progress_orders_reports_per_unit_and_carries_the_completed_sh
     assert shares[notice_key_of(con, "001")] == (None, None)
     # One report per unit in the seeds: each is the first of its series.
     assert {(seq, previous) for _, seq, _, _, previous in progress} == {(1, None)}
+
+
+@pytest.fixture(scope="module")
+def two_reports(tmp_path_factory):
+    """A unit that published twice on the same inspection: seed 000, then a later report where its open
+    problems are done (the second group heading says so and the signature date is six months later)."""
+    from orchestration.cli import run_refresh
+    from tests.conftest import seed_path
+
+    landing = tmp_path_factory.mktemp("two_reports")
+    first = seed_path("000").read_text(encoding="utf-8")
+    assert "二、正在推进整改的问题" in first and first.rstrip().endswith("2022年4月11日")
+    later = first.replace("二、正在推进整改的问题", "二、已完成整改的问题").rstrip()[: -len("2022年4月11日")] + "2022年10月11日\n"
+    (landing / "first.txt").write_text(first, encoding="utf-8")
+    (landing / "later.txt").write_text(later, encoding="utf-8")
+    warehouse = landing / "zhenggai.duckdb"
+    outcome = run_refresh(landing, warehouse)
+    assert outcome.published, (outcome.failure, outcome.gate_errors)
+    return warehouse
+
+
+def test_mart_unit_progress_follows_one_unit_across_its_reports(two_reports):
+    with duckdb.connect(str(two_reports), read_only=True) as con:
+        progress = con.execute("""SELECT report_seq, publish_date, issues, completed, completed_share,
+                                         previous_completed_share, count(*) OVER (PARTITION BY organization_key, inspection_key)
+                                  FROM mart_unit_progress ORDER BY report_seq""").fetchall()
+    assert progress == [
+        (1, date(2022, 4, 11), 25, 15, 0.6, None, 2),
+        (2, date(2022, 10, 11), 25, 25, 1.0, 0.6, 2),
+    ]
