@@ -182,7 +182,8 @@ def sql(
     warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse"),
     output_format: str = typer.Option("table", "--format", help="table, csv, json or parquet."),
     output: Path | None = typer.Option(None, "--output", help="Write the result to this file (csv, json, parquet)."),
-    query_file: Path | None = typer.Option(None, "--file", "-f", help="Run the query in this .sql file."),
+    query_file: Path | None = typer.Option(None, "--file", "-f", exists=True, dir_okay=False,
+                                           help="Run the query in this .sql file."),
 ) -> None:
     """Run a read-only query against the published warehouse, or open a prompt when no query is given."""
     import duckdb
@@ -235,7 +236,14 @@ def export(
     if output_format != "parquet":
         err_console.print(f"[red]error:[/] unsupported format {output_format!r}; use parquet")
         raise typer.Exit(EXIT_RUN_FAILED)
-    for table, rows in export_parquet(warehouse, directory).items():
+    from warehouse.summary import ReadOnlyQueryError
+
+    try:
+        exported = export_parquet(warehouse, directory)
+    except ReadOnlyQueryError as error:
+        err_console.print(f"[red]error:[/] {error}")
+        raise typer.Exit(EXIT_RUN_FAILED) from None
+    for table, rows in exported.items():
         console.print(f"{table}: {rows} rows → {directory / table}")
 
 

@@ -118,3 +118,12 @@ def test_interactive_prompt_ends_at_end_of_input_and_runs_a_last_statement_witho
 def test_statements_split_on_a_line_ending_with_a_semicolon():
     lines = ["-- a comment\n", "SELECT 1;\n", "SELECT\n", "  2;\n", ".help\n", "SELECT 3\n"]
     assert list(statements(lines)) == ["SELECT 1;", "SELECT\n  2;", ".help", "SELECT 3"]
+
+
+def test_missing_query_file_or_warehouse_is_a_clear_error(published, tmp_path):
+    missing_file = sql(published, "--file", str(tmp_path / "nope.sql"))
+    assert missing_file.exit_code == 2 and "does not exist" in missing_file.output
+    missing_warehouse = runner.invoke(app, ["sql", "--warehouse", str(tmp_path / "none.duckdb"), "SELECT 1"])
+    assert missing_warehouse.exit_code == 3 and "no warehouse at" in missing_warehouse.output
+    export = runner.invoke(app, ["export", "--warehouse", str(tmp_path / "none.duckdb"), str(tmp_path / "out")])
+    assert export.exit_code == 3 and "no warehouse at" in export.output
