@@ -7,6 +7,7 @@ import subprocess
 import zlib
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -38,6 +39,13 @@ def test_report_has_a_section_per_notice_with_status_topics_figures_and_claim_ga
                      r"<td class='num'>\+10</td><td class='differs'>differs</td>", page)
     assert "153条有针对性的整改措施" in page
     assert page.count("<svg") >= 5 * 3  # status bar, topic bars, claim bars per notice
+    # A second status bar from the notice's own per-status claims, where they say something of the whole
+    # (a total, or at least two statuses): 000, 002 and 004, not 003 with its lone "10项问题完成整改".
+    with duckdb.connect(str(published), read_only=True) as con:
+        (expected,) = con.execute("""SELECT count(*) FROM mart_notice WHERE notice_key IN (
+            SELECT notice_key FROM fact_claim WHERE subject = 'issues' AND status IS NOT NULL)
+            AND completion_rate_stated IS NOT NULL""").fetchone()
+    assert page.count("As the notice claims") == expected == 3
 
 
 def test_report_fetches_nothing(report):

@@ -178,7 +178,30 @@ def _completion(n: dict, statuses: dict[str, int], claims: pl.DataFrame) -> str:
     computed = (f"<p>Parsed statuses: <b>{_pct(n['completion_rate_computed'])}</b> of {total} problems completed.</p>"
                 if n["completion_rate_computed"] is not None
                 else f"<p>The notice states no status for its {total} problems.</p>")
-    return _stacked_bar(segments, "problems by status") + computed + stated
+    claimed_chart = ""
+    claimed = _claimed_by_group(claims)
+    claimed_total = n["claimed_issues"]
+    if claimed_total is not None and claimed and claimed_total > sum(claimed.values()):
+        claimed["unknown"] = claimed_total - sum(claimed.values())  # claimed in total, no status claimed
+    # Same rule as mart_notice's stated rate: a lone per-status claim without a total says nothing of the whole.
+    if claimed and (claimed_total is not None or len(claimed) >= 2):
+        claimed_segments = [(label, claimed.get(group, 0), colour) for group, label, colour in STATUS_GROUPS]
+        claimed_chart = ('<p class="note">As the notice claims (its per-status totals):</p>'
+                         + _stacked_bar(claimed_segments, "claimed problems by status"))
+    return ('<p class="note">Parsed from the problems listed:</p>' + _stacked_bar(segments, "problems by status")
+            + computed + claimed_chart + stated)
+
+
+def _claimed_by_group(claims: pl.DataFrame) -> dict[str, int]:
+    """The notice's per-status claims about its problems, summed by the status groups of the chart."""
+    group_of = {"completed": "completed", "completed_long_term": "completed", "basically_completed": "basically_completed",
+                "in_progress": "open", "long_term": "open", "not_feasible": "not_feasible"}
+    counts: dict[str, int] = {}
+    for claim in claims.filter(pl.col("subject") == "issues").iter_rows(named=True):
+        group = group_of.get(claim["status"])
+        if group is not None:
+            counts[group] = counts.get(group, 0) + claim["claimed_count"]
+    return counts
 
 
 def _headline_table(headlines: pl.DataFrame) -> str:
