@@ -23,7 +23,7 @@ QUIT_COMMANDS = {".quit", ".exit", "\\q"}
 HELP = """Enter SQL ending with ';' (it may span lines). The warehouse is read-only.
   .tables   list tables and views with their descriptions
   .help     this text
-  .quit     leave (or end of input, Ctrl-D)"""
+  .quit     leave (or end of input: Ctrl-D; Ctrl-C also leaves)"""
 
 
 class OutputError(ValueError):
@@ -109,7 +109,7 @@ def _typed_lines(prompt_for: Callable[[], str]) -> Iterator[str]:
     while True:
         try:
             yield input(prompt_for())
-        except EOFError:
+        except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C leaves quietly, without a traceback
             print()
             return
 
