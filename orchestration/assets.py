@@ -16,6 +16,7 @@ from transforms.pipeline import ParsedNotices, parse_notices, reuse_parsed
 from transforms.star import build_star
 from warehouse import parse_cache
 from warehouse.store import create_staging, publish, read_table
+from warehouse.summary import table_rows
 
 
 @dg.asset(group_name="raw", kinds={"polars"})
@@ -75,7 +76,8 @@ def parsed_notices(
         context.log.warning(f"parse cache not saved: {error}")
     context.add_output_metadata(
         {name: frame.height for name, frame in parsed.frames().items()}
-        | {"parse_failures": parsed.failures.height, "parsed": fresh.notices.height + fresh.failures.height,
+        | {"parse_failures": parsed.failures.height, "notices_parsed": parsed.notices.height,
+           "parsed": fresh.notices.height + fresh.failures.height,
            "reused_from_cache": staged_notices.height - fresh.notices.height - fresh.failures.height,
            "parser_version": parse_cache.parser_version()}
     )
@@ -101,7 +103,10 @@ def warehouse_staging(
     tables["notice_version"] = update_versions(read_table(warehouse.file, "notice_version"), _loaded_versions(p.notices, raw_notices), now)
     tables["source_file"] = source_files(raw_notices, p.notices, quarantined)
     staging = create_staging(warehouse.file, tables)
-    context.add_output_metadata({f"rows_{name}": frame.height for name, frame in tables.items()} | {"staging_file": str(staging)})
+    context.add_output_metadata(
+        {f"rows_{name}": frame.height for name, frame in tables.items()}
+        | {"staging_file": str(staging), "notices_quarantined": tables["quarantine_notice"].height}
+    )
     return str(staging)
 
 
@@ -109,7 +114,11 @@ def warehouse_staging(
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseTarget, warehouse_staging: str) -> str:
     """The served warehouse file, atomically replaced by the staging file once every blocking check passed."""
     publish(Path(warehouse_staging), warehouse.file)
-    context.add_output_metadata({"path": str(warehouse.file.resolve())})
+    rows = table_rows(warehouse.file)
+    context.add_output_metadata(
+        {"path": str(warehouse.file.resolve()), "notices_quarantined": rows.get("quarantine_notice", 0)}
+        | {f"rows_{name}": count for name, count in rows.items()}
+    )
     return str(warehouse.file)
 
 

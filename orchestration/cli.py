@@ -1,4 +1,4 @@
-"""`zhenggai` command line (DESIGN §4): refresh, sql, export.
+"""`zhenggai` command line (DESIGN §4): refresh, sql, export, report.
 
 `refresh` executes the same `refresh` job of the one Definitions that the schedule and the sensor start;
 it only chooses the folders and prints what happened.
@@ -46,11 +46,15 @@ def run_refresh(
     log_level: str = "CRITICAL",
     prune_missing: bool = False,
     max_drop_share: float | None = None,
+    on_event=None,
 ) -> RefreshOutcome:
     """Execute the `refresh` job in-process on `source`, publishing `warehouse`.
 
-    Dagster's own step log goes to stderr at `log_level`; the CLI prints its own summary.
+    Dagster's own step log goes to stderr at `log_level`; the CLI prints its own summary. `on_event`, if
+    given, receives every event of the run as it is stored (DagsterInstance.watch_event_logs).
     """
+    import uuid
+
     import dagster as dg
 
     from orchestration.definitions import defs
@@ -62,13 +66,21 @@ def run_refresh(
     )
     job = defs.resolve_job_def("refresh")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    with _quiet_dagster_logs():
-        result = job.execute_in_process(
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            instance=instance,
-            resources={"notice_source": NoticeSource(directory=str(source), prune_missing=prune_missing), "warehouse": target},
-            raise_on_error=False,
-        )
+    run_id = str(uuid.uuid4())
+    if on_event is not None:
+        instance.watch_event_logs(run_id, None, on_event)
+    try:
+        with _quiet_dagster_logs():
+            result = job.execute_in_process(
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                instance=instance,
+                resources={"notice_source": NoticeSource(directory=str(source), prune_missing=prune_missing), "warehouse": target},
+                raise_on_error=False,
+                run_id=run_id,
+            )
+    finally:
+        if on_event is not None:
+            instance.end_watch_event_logs(run_id, on_event)
     outcome = RefreshOutcome(published=False, warehouse=warehouse, report_dir=target.report_dir)
     for evaluation in result.get_asset_check_evaluations():
         metadata = {key: value.value for key, value in evaluation.metadata.items()}
@@ -139,8 +151,8 @@ def refresh(
         raise typer.Exit(EXIT_RUN_FAILED)
     if max_drop is None and os.environ.get("ZHENGGAI_MAX_DROP"):
         max_drop = float(os.environ["ZHENGGAI_MAX_DROP"])
-    outcome = run_refresh(
-        source, warehouse, log_level="INFO" if verbose else "CRITICAL", prune_missing=prune, max_drop_share=max_drop
+    outcome = _refresh_with_progress(
+        source, warehouse, "INFO" if verbose else "CRITICAL", quiet, prune_missing=prune, max_drop_share=max_drop
     )
     if outcome.locked:
         err_console.print(f"[yellow]another refresh is running on {warehouse}; nothing was changed.[/]")
@@ -190,6 +202,18 @@ def _unwritable(folder: Path) -> str | None:
     return None
 
 
+def _refresh_with_progress(source: Path, warehouse: Path, log_level: str, quiet: bool, **options) -> RefreshOutcome:
+    """run_refresh, with a live progress display on stderr when it is a terminal and --quiet is not given."""
+    from orchestration.progress import RefreshProgress, wants_progress
+
+    if not wants_progress(err_console, quiet) or log_level != "CRITICAL":  # --verbose prints the step log instead
+        return run_refresh(source, warehouse, log_level=log_level, **options)
+    from orchestration.definitions import defs
+
+    with RefreshProgress(err_console, steps=len(defs.resolve_job_def("refresh").graph.nodes)) as progress:
+        return run_refresh(source, warehouse, log_level=log_level, on_event=progress.handle, **options)
+
+
 def _docs_index(report_dir: Path) -> str:
     try:
         return json.loads((report_dir / "validation.json").read_text())["data_docs"]
@@ -208,24 +232,50 @@ def _print_frame(title: str, frame) -> None:
 
 @app.command()
 def sql(
-    query: str = typer.Argument(..., help="SQL to run (read-only)."),
+    query: str | None = typer.Argument(None, help="SQL to run (read-only). Omit it for an interactive prompt."),
     warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse"),
-    output_format: str = typer.Option("table", "--format", help="table, csv or json."),
+    output_format: str = typer.Option("table", "--format", help="table, csv, json or parquet."),
+    output: Path | None = typer.Option(None, "--output", help="Write the result to this file (csv, json, parquet)."),
+    query_file: Path | None = typer.Option(None, "--file", "-f", exists=True, dir_okay=False,
+                                           help="Run the query in this .sql file."),
 ) -> None:
-    """Run a read-only query against the published warehouse."""
+    """Run a read-only query against the published warehouse, or open a prompt when no query is given."""
+    import duckdb
+
+    from orchestration.sql_prompt import FORMATS, OutputError, interactive, write_result
     from warehouse.summary import ReadOnlyQueryError, run_query
 
+    if output_format not in FORMATS:
+        err_console.print(f"[red]error:[/] unknown format {output_format!r}: use one of {', '.join(FORMATS)}")
+        raise typer.Exit(EXIT_RUN_FAILED)
+    if not warehouse.exists():
+        err_console.print(f"[red]error:[/] no warehouse at {warehouse}: run `zhenggai refresh` first")
+        raise typer.Exit(EXIT_RUN_FAILED)
+    if query_file is not None:
+        if query is not None:
+            err_console.print("[red]error:[/] give a query or --file, not both")
+            raise typer.Exit(EXIT_RUN_FAILED)
+        query = query_file.read_text(encoding="utf-8")
+    show_table = lambda frame: _print_frame("", frame)  # noqa: E731
+    if query is None:
+        if output is not None or output_format == "parquet":
+            err_console.print("[red]error:[/] the prompt prints each result: --output and parquet need a query")
+            raise typer.Exit(EXIT_RUN_FAILED)
+        interactive(warehouse, output_format, show_table, lambda message: err_console.print(f"[red]error:[/] {message}"))
+        return
     try:
         frame = run_query(warehouse, query)
     except ReadOnlyQueryError as error:
         err_console.print(f"[red]refused:[/] {error}")
         raise typer.Exit(EXIT_RUN_FAILED) from None
-    if output_format == "csv":
-        sys.stdout.write(frame.write_csv())
-    elif output_format == "json":
-        sys.stdout.write(frame.write_json() + "\n")
-    else:
-        _print_frame("", frame)
+    except duckdb.Error as error:
+        err_console.print(f"[red]query failed:[/] {error}")
+        raise typer.Exit(1) from None
+    try:
+        write_result(frame, output_format, output, show_table)
+    except OutputError as error:
+        err_console.print(f"[red]error:[/] {error}")
+        raise typer.Exit(EXIT_RUN_FAILED) from None
 
 
 @app.command()
@@ -240,8 +290,33 @@ def export(
     if output_format != "parquet":
         err_console.print(f"[red]error:[/] unsupported format {output_format!r}; use parquet")
         raise typer.Exit(EXIT_RUN_FAILED)
-    for table, rows in export_parquet(warehouse, directory).items():
+    from warehouse.summary import ReadOnlyQueryError
+
+    try:
+        exported = export_parquet(warehouse, directory)
+    except ReadOnlyQueryError as error:
+        err_console.print(f"[red]error:[/] {error}")
+        raise typer.Exit(EXIT_RUN_FAILED) from None
+    for table, rows in exported.items():
         console.print(f"{table}: {rows} rows → {directory / table}")
+
+
+@app.command()
+def report(
+    warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse"),
+    output: Path | None = typer.Option(None, "--output", help="HTML file to write (default: report.html beside the warehouse)."),
+) -> None:
+    """Write a self-contained HTML report: per notice, completion by status, topics, figures, claim gaps."""
+    from warehouse.report import write_report
+    from warehouse.summary import ReadOnlyQueryError
+
+    target = output or warehouse.with_name("report.html")
+    try:
+        written = write_report(warehouse, target)
+    except ReadOnlyQueryError as error:
+        err_console.print(f"[red]error:[/] {error}")
+        raise typer.Exit(EXIT_RUN_FAILED) from None
+    console.print(f"report: {written.resolve()}")
 
 
 if __name__ == "__main__":

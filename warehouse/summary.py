@@ -1,5 +1,6 @@
 """Read-only access to the published warehouse: summaries, queries and exports."""
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -10,21 +11,20 @@ class ReadOnlyQueryError(RuntimeError):
     """The query tried to change the warehouse, or the warehouse cannot be opened."""
 
 
-def _connect(warehouse: Path, file_access: bool = True) -> duckdb.DuckDBPyConnection:
+# Query connections read the warehouse and nothing else: no COPY … TO, ATTACH or file reads/writes (a locked
+# setting the query cannot switch back on), and no extension downloads.
+QUERY_CONFIG = {"enable_external_access": False, "autoinstall_known_extensions": False, "lock_configuration": True}
+
+
+def _connect(warehouse: Path, config: dict | None = None) -> duckdb.DuckDBPyConnection:
     if not warehouse.exists():
         raise ReadOnlyQueryError(f"no warehouse at {warehouse}: run `zhenggai refresh` first")
-    if file_access:
-        return duckdb.connect(str(warehouse), read_only=True)
-    # A read-only connection still lets COPY ... TO and ATTACH reach the file system; a user's query
-    # gets neither, and cannot switch them back on.
-    return duckdb.connect(
-        str(warehouse), read_only=True, config={"enable_external_access": False, "lock_configuration": True}
-    )
+    return duckdb.connect(str(warehouse), read_only=True, config=config or {})
 
 
 def run_query(warehouse: Path, query: str, parameters: list | None = None) -> pl.DataFrame:
-    """Run `query` on a read-only connection without file-system access: any write is refused by DuckDB."""
-    con = _connect(warehouse, file_access=False)
+    """Run `query` on a read-only connection: any write is refused by DuckDB itself."""
+    con = _connect(warehouse, QUERY_CONFIG)
     try:
         relation = con.sql(query, params=parameters)
         if relation is None:  # a statement that returns no rows
@@ -35,7 +35,10 @@ def run_query(warehouse: Path, query: str, parameters: list | None = None) -> pl
             raise ReadOnlyQueryError(f"the warehouse is read-only for queries: {error}") from None
         raise
     except duckdb.PermissionException as error:
-        raise ReadOnlyQueryError(f"queries cannot reach the file system: {error}") from None
+        raise ReadOnlyQueryError(
+            f"queries read the warehouse only; files cannot be read or written from here "
+            f"(use `zhenggai export` to write files): {error}"
+        ) from None
     finally:
         con.close()
 
@@ -59,31 +62,62 @@ def notice_summary(warehouse: Path) -> pl.DataFrame:
     )
 
 
-def quarantine_summary(warehouse: Path) -> pl.DataFrame:
-    return run_query(warehouse, "SELECT source_name, reason FROM quarantine_notice ORDER BY source_name")
-
-
-def export_parquet(warehouse: Path, directory: Path) -> dict[str, int]:
-    """Write every base table as DIRECTORY/<table>/data.parquet; return rows per table."""
+def table_rows(warehouse: Path) -> dict[str, int]:
+    """Rows per base table of the published warehouse (run metadata for the Dagster UI)."""
     con = _connect(warehouse)
     try:
-        tables = [row[0] for row in con.execute(
+        names = [row[0] for row in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE NOT internal ORDER BY table_name").fetchall()]
-        counts = {}
-        for table in tables:
-            folder = directory / table
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / "data.parquet"
-            con.execute(f"COPY \"{table}\" TO '{_sql_string(str(target))}' (FORMAT parquet)")
-            counts[table] = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
-        return counts
+        return {name: con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0] for name in names}
     finally:
         con.close()
 
 
-def _sql_string(value: str) -> str:
-    # COPY takes no parameters for its target; the path is ours (DIRECTORY/<table>), quotes are doubled.
-    return value.replace("'", "''")
+def quarantine_summary(warehouse: Path) -> pl.DataFrame:
+    return run_query(warehouse, "SELECT source_name, reason FROM quarantine_notice ORDER BY source_name")
+
+
+# Tables keyed by notice are Hive-partitioned by the notice's publish year (publish_year=2023/, and
+# publish_year=__HIVE_DEFAULT_PARTITION__ for unsigned notices): a year is a natural unit for analysts and
+# keeps files few and large, where one folder per notice would make thousands of tiny files. The partition
+# value lives in the folder name only, as Hive, Spark, Trino, pyarrow and polars expect.
+PARTITIONED_BY_PUBLISH_YEAR = ("dim_notice", "raw_notice", "fact_issue", "fact_measure", "fact_indicator", "fact_claim")
+
+
+def export_parquet(warehouse: Path, directory: Path) -> dict[str, int]:
+    """Write every table and view as Parquet, one folder per relation named after it; return rows per relation.
+
+    Tables of PARTITIONED_BY_PUBLISH_YEAR become DIRECTORY/<table>/publish_year=<year>/data_0.parquet; the
+    other tables and the views (marts) become DIRECTORY/<name>/data.parquet. A folder left by a previous
+    export of the same relation is replaced, so a re-export never mixes old and new files.
+    """
+    con = _connect(warehouse)
+    try:
+        tables = [row[0] for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT internal ORDER BY table_name").fetchall()]
+        views = [row[0] for row in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main' ORDER BY view_name"
+        ).fetchall()]
+        counts = {}
+        for name in tables + views:
+            folder = directory / name
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            if name in PARTITIONED_BY_PUBLISH_YEAR:
+                con.execute(
+                    f"""COPY (SELECT t.*, year(n.publish_date) AS publish_year
+                              FROM "{name}" t LEFT JOIN dim_notice n ON n.notice_key = t.notice_key)
+                        TO ? (FORMAT parquet, PARTITION_BY (publish_year))""",
+                    [str(folder)],
+                )
+            else:
+                folder.mkdir()
+                con.execute(f'COPY "{name}" TO ? (FORMAT parquet)', [str(folder / "data.parquet")])
+            counts[name] = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+        return counts
+    finally:
+        con.close()
 
 
 def missing_sources(warehouse: Path) -> list[str]:
