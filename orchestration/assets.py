@@ -16,12 +16,7 @@ from transforms.star import build_star
 from warehouse.store import create_staging, publish, read_table
 
 
-@dg.asset(group_name="raw", kinds={"polars"})
-def raw_notices(context: dg.AssetExecutionContext, notice_source: NoticeSource) -> pl.DataFrame:
-    """Bytes and SHA-256 of every notice file (.txt, .html) in the landing folder (通报原文)."""
-    raw = notice_source.read_all()
-    context.add_output_metadata({"files": raw.height, "folder": str(Path(notice_source.directory).resolve())})
-    return raw
+# raw_notices (every source's notices) and fetch_log are built per sources.yaml in orchestration/fetch_assets.py.
 
 
 @dg.multi_asset(
@@ -59,6 +54,7 @@ def warehouse_staging(
     raw_notices: pl.DataFrame,
     rejected_notices: pl.DataFrame,
     parsed_notices: ParsedNotices,
+    fetch_log: pl.DataFrame,
 ) -> str:
     """The complete star schema written to a staging DuckDB file, awaiting the gate."""
     p = parsed_notices
@@ -69,6 +65,7 @@ def warehouse_staging(
         previous=read_table(warehouse.file, "quarantine_notice"),
         now=datetime.now(timezone.utc),
     )
+    tables["fetch_log"] = fetch_log
     staging = create_staging(warehouse.file, tables)
     context.add_output_metadata({f"rows_{name}": frame.height for name, frame in tables.items()} | {"staging_file": str(staging)})
     return str(staging)
