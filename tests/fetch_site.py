@@ -75,7 +75,7 @@ class Request:
 @dataclass
 class FixtureSite:
     routes: dict[str, Route]
-    stall_seconds: float = 1.5
+    stall_seconds: float = 2.5
     requests: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -115,6 +115,7 @@ def build_site() -> FixtureSite:
         "/xcgz/news.html": Route(news),
         "/xcgz/gone.html": Route(soft_404),
         "/private/t9.html": Route(t1),
+        "/down/t1.html": Route(b"<html><body>Service Unavailable</body></html>", status=503),  # a site that stays down
     }
     return FixtureSite(routes)
 

@@ -21,7 +21,7 @@ from tests.fetch_site import RunningSite, build_site, seed_excerpt
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
-FAST = {"delay_seconds": 0, "timeout_seconds": 0.5, "retries": 2, "backoff_seconds": 0.01, "max_per_host": 2}
+FAST = {"delay_seconds": 0, "timeout_seconds": 1.0, "retries": 2, "backoff_seconds": 0.01, "max_per_host": 2}
 NOTICE_PATHS = ["/xcgz/t1.html", "/xcgz/t2.html", "/xcgz/t3.html", "/xcgz/t4.html"]
 FACT_TABLES = ["fact_issue", "fact_measure", "fact_indicator", "fact_claim", "dim_inspection", "dim_organization"]
 
@@ -50,6 +50,7 @@ def write_sources(folder: Path, base: str, local: Path) -> Path:
              "next_page": {"text": "下一页"}, "max_pages": 5},
             {"name": "county", "pages": [f"http://127.0.0.1:{closed_port()}/xcgz/t20240105_1.html"]},
             {"name": "local", "folder": str(local)},
+            {"name": "down", "pages": [f"{base}/down/t1.html"]},
         ],
     }
     path = folder / "sources.yaml"
@@ -93,6 +94,13 @@ def test_refresh_publishes_although_one_source_fails_and_says_which(crawl):
     county = crawl["first_log"].filter(pl.col("source") == "county")
     assert county.select("outcome", "attempts", "http_status").rows() == [("disallowed", 0, None)]
     assert "unreachable" in county["reason"][0] and "gave up after 3 attempts" in county["reason"][0]
+    # A site whose pages keep answering 503: retried, given up, reported; nothing of it loaded.
+    assert "source down failed" in first.output
+    down = crawl["first_log"].filter(pl.col("source") == "down")
+    assert down.select("outcome", "attempts", "http_status", "reason").rows() == [
+        ("http_error", 3, 503, "HTTP 503 (gave up after 3 attempts)")
+    ]
+    assert crawl["site"].count("/down/t1.html") == 6  # 3 attempts in each of the two runs
 
 
 def test_each_page_is_fetched_once_retries_only_what_failed_and_never_the_forbidden_path(crawl):
@@ -101,7 +109,7 @@ def test_each_page_is_fetched_once_retries_only_what_failed_and_never_the_forbid
     for r in requests:
         counts[r.path] = counts.get(r.path, 0) + 1
     assert counts == {
-        "/robots.txt": 1,
+        "/robots.txt": 2,  # once per source run: the city and the down source share this host
         "/xcgz/index.html": 1,
         "/xcgz/index_1.html": 1,  # the second list page, reached by 下一页
         "/xcgz/t1.html": 1,  # linked from both list pages, fetched once
@@ -111,6 +119,7 @@ def test_each_page_is_fetched_once_retries_only_what_failed_and_never_the_forbid
         "/xcgz/missing.html": 1,  # 404: not retried
         "/xcgz/news.html": 1,
         "/xcgz/gone.html": 1,
+        "/down/t1.html": 3,  # 503 every time: 1 attempt + 2 retries
     }
     assert not any(r.path.startswith("/private/") for r in site.requests)
     assert all(r.user_agent.startswith("zhenggai/") for r in requests)  # the descriptive default User-Agent
@@ -183,8 +192,8 @@ def test_second_run_sends_conditional_requests_and_loads_nothing_new(crawl):
     assert run_2.height == 10
     assert set(run_2["outcome"]) == {"not_modified", "unchanged", "disallowed", "http_error"}
     assert not set(run_2["outcome"]) & {"new", "changed"}
-    # The full history is kept: both runs' rows are in the warehouse.
-    assert query(warehouse, "SELECT count(*) AS n FROM fetch_log")["n"][0] == crawl["first_log"].height + run_2.height + 1
+    # The full history is kept: both runs' rows are in the warehouse (city 10, county 1 and down 1 per run).
+    assert query(warehouse, "SELECT count(*) AS n FROM fetch_log")["n"][0] == crawl["first_log"].height + run_2.height + 2
     for table, before in crawl["first_facts"].items():
         assert query(warehouse, f"SELECT * FROM {table}").equals(before), table
 

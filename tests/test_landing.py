@@ -4,6 +4,7 @@ import asyncio
 import time
 from pathlib import Path
 
+import dagster as dg
 import httpx
 import opencc
 import pytest
@@ -223,3 +224,42 @@ def test_robots_crawl_delay_spaces_requests_to_a_host():
     asyncio.run(go())
     gaps = [b - a for a, b in zip(seen, seen[1:])]
     assert len(seen) == 3 and all(gap >= 0.18 for gap in gaps), gaps
+
+
+def test_at_most_max_per_host_requests_are_in_flight_to_one_host():
+    in_flight, peak = 0, 0
+
+    async def handler(request):
+        nonlocal in_flight, peak
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.02)
+        in_flight -= 1
+        return httpx.Response(200, content=b"ok")
+
+    async def go():
+        async with PoliteFetcher(Politeness(delay_seconds=0, max_per_host=2, timeout_seconds=1), httpx.MockTransport(handler)) as fetcher:
+            return await asyncio.gather(*(fetcher.get(f"https://e.org/{i}.html") for i in range(6)))
+
+    responses = asyncio.run(go())
+    assert [r.status for r in responses] == [200] * 6
+    assert peak == 2
+
+
+def test_definitions_have_one_asset_and_one_check_per_source_and_a_fetch_job():
+    from orchestration.definitions import build_definitions
+
+    defs = build_definitions(load_sources(ROOT / "sources.example.yaml"))
+    groups = {spec.key.to_user_string(): spec.group_name for spec in defs.resolve_all_asset_specs()}
+    assert {k: v for k, v in groups.items() if v == "landing"} == {
+        "source/seeds": "landing", "source/example_pages": "landing", "source/example_listing": "landing"
+    }
+    graph = defs.resolve_asset_graph()
+    source_checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys if key.name == "source_ok"}
+    assert source_checks == {(f"source/{name}", "source_ok") for name in ("seeds", "example_pages", "example_listing")}
+    upstream = {key.to_user_string() for key in graph.get(dg.AssetKey("raw_notices")).parent_keys}
+    assert upstream == {"source/seeds", "source/example_pages", "source/example_listing"}
+    fetch_job = defs.resolve_job_def("fetch")
+    assert {node.name for node in fetch_job.graph.node_defs} == {"source__seeds", "source__example_pages", "source__example_listing"}
