@@ -61,8 +61,18 @@ class LandedSource:
 
 
 def land_web(source: Source, archive: Archive, transport: httpx.AsyncBaseTransport | None = None) -> LandedSource:
-    """Fetch `source` into `archive` (appending to its fetch log) and return its notices."""
-    return asyncio.run(_land_web(source, archive, transport))
+    """Fetch `source` into `archive` (appending to its fetch log) and return its notices.
+
+    Whatever a site does to us (even markup that trips a library) fails this source only: its previous
+    notices are handed on and the error is the failure reason.
+    """
+    try:
+        return asyncio.run(_land_web(source, archive, transport))
+    except Exception as error:  # noqa: BLE001 - reported as the source's failure, never swallowed silently
+        history = archive.read_log().filter(pl.col("source") == source.name)
+        wanted = set(source.urls) if source.kind == "pages" else None
+        return LandedSource(source.name, source.kind, _notice_pages(history, archive, wanted), log_frame([]),
+                            failure=f"unexpected error while fetching: {type(error).__name__}: {error}")
 
 
 async def _land_web(source: Source, archive: Archive, transport) -> LandedSource:

@@ -263,3 +263,27 @@ def test_definitions_have_one_asset_and_one_check_per_source_and_a_fetch_job():
     assert upstream == {"source/seeds", "source/example_pages", "source/example_listing"}
     fetch_job = defs.resolve_job_def("fetch")
     assert {node.name for node in fetch_job.graph.node_defs} == {"source__seeds", "source__example_pages", "source__example_listing"}
+
+
+def test_an_unexpected_error_fails_only_that_source_and_keeps_its_earlier_notices(tmp_path, monkeypatch):
+    from landing import land
+    from landing.archive import Archive
+    from landing.sources import Source
+
+    archive = Archive(tmp_path / "archive")
+    page = notice_html("巡察整改情况的通报", seed_excerpt("000"), "utf-8").encode("utf-8")
+    source = Source(name="s", kind="pages", urls=("https://e.org/n.html",), politeness=FAST)
+
+    def site(request):
+        return httpx.Response(404) if request.url.path == "/robots.txt" else httpx.Response(200, content=page, headers={"Content-Type": "text/html"})
+
+    first = land.land_web(source, archive, httpx.MockTransport(site))
+    assert first.failure is None and first.pages["source_name"].to_list() == ["https://e.org/n.html"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("markup the parser chokes on")
+
+    monkeypatch.setattr(land, "classify_page", broken)
+    second = land.land_web(source, archive, httpx.MockTransport(site))
+    assert second.failure == "unexpected error while fetching: RuntimeError: markup the parser chokes on"
+    assert second.pages.equals(first.pages)  # the notice found before is still handed on
