@@ -257,6 +257,9 @@ def fetch(
         raise typer.Exit(EXIT_RUN_FAILED)
     _report_failed_sources(statuses)
     _print_sources(statuses)
+    if sources is None:
+        console.print("no web sources configured: give --sources sources.yaml or set ZHENGGAI_SOURCES "
+                      "(see sources.example.yaml)")
     if statuses and all(s.failure for s in statuses):
         raise typer.Exit(EXIT_RUN_FAILED)
 
