@@ -19,12 +19,7 @@ from warehouse.store import create_staging, publish, read_table
 from warehouse.summary import table_rows
 
 
-@dg.asset(group_name="raw", kinds={"polars"})
-def raw_notices(context: dg.AssetExecutionContext, notice_source: NoticeSource) -> pl.DataFrame:
-    """Bytes and SHA-256 of every notice file (.txt, .html) in the landing folder (通报原文)."""
-    raw = notice_source.read_all()
-    context.add_output_metadata({"files": raw.height, "folder": str(Path(notice_source.directory).resolve())})
-    return raw
+# raw_notices (every source's notices) and fetch_log are built per sources.yaml in orchestration/fetch_assets.py.
 
 
 @dg.multi_asset(
@@ -91,6 +86,7 @@ def warehouse_staging(
     raw_notices: pl.DataFrame,
     rejected_notices: pl.DataFrame,
     parsed_notices: ParsedNotices,
+    fetch_log: pl.DataFrame,
 ) -> str:
     """The complete star schema written to a staging DuckDB file, awaiting the gate."""
     p = parsed_notices
@@ -102,6 +98,7 @@ def warehouse_staging(
     )
     tables["notice_version"] = update_versions(read_table(warehouse.file, "notice_version"), _loaded_versions(p.notices, raw_notices), now)
     tables["source_file"] = source_files(raw_notices, p.notices, quarantined)
+    tables["fetch_log"] = fetch_log
     staging = create_staging(warehouse.file, tables)
     context.add_output_metadata(
         {f"rows_{name}": frame.height for name, frame in tables.items()}

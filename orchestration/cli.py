@@ -1,4 +1,4 @@
-"""`zhenggai` command line (DESIGN §4): refresh, sql, export, report.
+"""`zhenggai` command line (DESIGN §4): refresh, fetch, sql, export, report.
 
 `refresh` executes the same `refresh` job of the one Definitions that the schedule and the sensor start;
 it only chooses the folders and prints what happened.
@@ -38,6 +38,46 @@ class RefreshOutcome:
     locked: bool = False
     parsed: int | None = None  # notices parsed by this run
     reused: int | None = None  # notices whose parse came from the parse cache
+    sources: list["SourceStatus"] = field(default_factory=list)
+
+
+@dataclass
+class SourceStatus:
+    """How one source of sources.yaml fared in a run (from its `source_ok` asset check)."""
+
+    name: str
+    ok: bool
+    failure: str | None
+    problems: list[str]
+    counts: dict
+
+
+def _source_statuses(result) -> list[SourceStatus]:
+    from orchestration.fetch_assets import SOURCE_CHECK
+
+    statuses = []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.check_name != SOURCE_CHECK:
+            continue
+        metadata = {key: value.value for key, value in evaluation.metadata.items()}
+        failure, problems = metadata.pop("failure", "none"), metadata.pop("problems", "none")
+        statuses.append(SourceStatus(
+            name=evaluation.asset_key.path[-1], ok=evaluation.passed, failure=None if failure == "none" else failure,
+            problems=[] if problems == "none" else problems.splitlines(), counts=metadata,
+        ))
+    return sorted(statuses, key=lambda s: s.name)
+
+
+def _definitions(sources: Path | None):
+    """The one Definitions, for the sources.yaml given on the command line when there is one."""
+    if sources is None:
+        from orchestration.definitions import defs
+
+        return defs
+    from landing.sources import load_sources
+    from orchestration.definitions import build_definitions
+
+    return build_definitions(load_sources(sources))
 
 
 def run_refresh(
@@ -47,8 +87,9 @@ def run_refresh(
     prune_missing: bool = False,
     max_drop_share: float | None = None,
     on_event=None,
+    sources: Path | None = None,
 ) -> RefreshOutcome:
-    """Execute the `refresh` job in-process on `source`, publishing `warehouse`.
+    """Execute the `refresh` job in-process on `source` (or the sources of `sources`), publishing `warehouse`.
 
     Dagster's own step log goes to stderr at `log_level`; the CLI prints its own summary. `on_event`, if
     given, receives every event of the run as it is stored (DagsterInstance.watch_event_logs).
@@ -57,14 +98,13 @@ def run_refresh(
 
     import dagster as dg
 
-    from orchestration.definitions import defs
     from expectations.gate import DEFAULT_MAX_DROP_SHARE
     from orchestration.resources import NoticeSource, WarehouseTarget
 
     target = WarehouseTarget(
         path=str(warehouse), max_drop_share=DEFAULT_MAX_DROP_SHARE if max_drop_share is None else max_drop_share
     )
-    job = defs.resolve_job_def("refresh")
+    job = _definitions(sources).resolve_job_def("refresh")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     run_id = str(uuid.uuid4())
     if on_event is not None:
@@ -81,7 +121,7 @@ def run_refresh(
     finally:
         if on_event is not None:
             instance.end_watch_event_logs(run_id, on_event)
-    outcome = RefreshOutcome(published=False, warehouse=warehouse, report_dir=target.report_dir)
+    outcome = RefreshOutcome(published=False, warehouse=warehouse, report_dir=target.report_dir, sources=_source_statuses(result))
     for evaluation in result.get_asset_check_evaluations():
         metadata = {key: value.value for key, value in evaluation.metadata.items()}
         for kind, sink in (("errors", outcome.gate_errors), ("warnings", outcome.gate_warnings)):
@@ -125,9 +165,15 @@ class _quiet_dagster_logs:
             logging.getLogger(name).setLevel(level)
 
 
+SOURCES_OPTION = typer.Option(
+    None, "--sources", envvar="ZHENGGAI_SOURCES",
+    help="sources.yaml: folders, notice pages and list pages to fetch (see sources.example.yaml). Default: the --source folder.",
+)
+
+
 @app.command()
 def refresh(
-    source: Path = typer.Option(Path(DEFAULT_SOURCE), "--source", help="Folder of notices (.txt, .html)."),
+    source: Path = typer.Option(None, "--source", help=f"Folder of notices (.txt, .html). Default: {DEFAULT_SOURCE}/"),
     warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse", help="DuckDB file to publish."),
     quiet: bool = typer.Option(False, "--quiet", help="Print only errors (for cron)."),
     verbose: bool = typer.Option(False, "--verbose", help="Also print Dagster's step log."),
@@ -139,11 +185,17 @@ def refresh(
         help="Block publication if more than this share of the published notices or issues would disappear "
         "(default 0.5, or ZHENGGAI_MAX_DROP).",
     ),
+    sources: Path = SOURCES_OPTION,
 ) -> None:
-    """Parse every notice in SOURCE, validate, and publish the DuckDB warehouse atomically."""
-    if not source.is_dir():
+    """Fetch / read every notice of the sources, validate, and publish the DuckDB warehouse atomically."""
+    if sources is not None and source is not None:
+        err_console.print("[red]error:[/] give either --source (one folder) or --sources (sources.yaml), not both")
+        raise typer.Exit(EXIT_RUN_FAILED)
+    source = source or Path(DEFAULT_SOURCE)
+    if sources is None and not source.is_dir():
         err_console.print(f"[red]error:[/] notice folder not found: {source}")
         raise typer.Exit(EXIT_RUN_FAILED)
+    _check_sources_file(sources)
     problem = _unwritable(warehouse.parent)
     if problem:
         err_console.print(f"[red]refresh failed[/]: cannot write the warehouse folder: {problem}; "
@@ -152,8 +204,10 @@ def refresh(
     if max_drop is None and os.environ.get("ZHENGGAI_MAX_DROP"):
         max_drop = float(os.environ["ZHENGGAI_MAX_DROP"])
     outcome = _refresh_with_progress(
-        source, warehouse, "INFO" if verbose else "CRITICAL", quiet, prune_missing=prune, max_drop_share=max_drop
+        source, warehouse, "INFO" if verbose else "CRITICAL", quiet,
+        prune_missing=prune, max_drop_share=max_drop, sources=sources,
     )
+    _report_failed_sources(outcome.sources)
     if outcome.locked:
         err_console.print(f"[yellow]another refresh is running on {warehouse}; nothing was changed.[/]")
         raise typer.Exit(EXIT_LOCKED)
@@ -169,6 +223,9 @@ def refresh(
         raise typer.Exit(EXIT_RUN_FAILED)
     if not quiet:
         from warehouse.summary import missing_sources, notice_summary, quarantine_summary
+
+        if sources is not None:
+            _print_sources(outcome.sources)
 
         _print_frame("Notices", notice_summary(warehouse))
         quarantined = quarantine_summary(warehouse)
@@ -208,10 +265,81 @@ def _refresh_with_progress(source: Path, warehouse: Path, log_level: str, quiet:
 
     if not wants_progress(err_console, quiet) or log_level != "CRITICAL":  # --verbose prints the step log instead
         return run_refresh(source, warehouse, log_level=log_level, **options)
-    from orchestration.definitions import defs
-
-    with RefreshProgress(err_console, steps=len(defs.resolve_job_def("refresh").graph.nodes)) as progress:
+    steps = len(_definitions(options.get("sources")).resolve_job_def("refresh").graph.nodes)
+    with RefreshProgress(err_console, steps=steps) as progress:
         return run_refresh(source, warehouse, log_level=log_level, on_event=progress.handle, **options)
+
+
+def _check_sources_file(sources: Path | None) -> None:
+    if sources is None:
+        return
+    from landing.sources import SourcesError, load_sources
+
+    try:
+        load_sources(sources)
+    except SourcesError as error:
+        err_console.print(f"[red]error:[/] {error}")
+        raise typer.Exit(EXIT_RUN_FAILED) from None
+
+
+def _report_failed_sources(statuses: list[SourceStatus]) -> None:
+    """A failed source never stops the others, so it must be said loudly, even with --quiet."""
+    for status in statuses:
+        if status.failure:
+            err_console.print(f"[red]source {status.name} failed[/] (its earlier notices are kept): {status.failure}")
+
+
+def _print_sources(statuses: list[SourceStatus]) -> None:
+    table = Table(title="Sources")
+    for column in ("source", "notices", "requests", "new / changed", "304 / unchanged", "skipped", "failed", "status"):
+        table.add_column(column, overflow="fold")
+    for s in statuses:
+        c = s.counts
+        table.add_row(
+            s.name, str(c.get("notices_loaded", 0)), str(c.get("requests", 0)),
+            f"{c.get('outcome_new', 0)} / {c.get('outcome_changed', 0)}",
+            f"{c.get('outcome_not_modified', 0)} / {c.get('outcome_unchanged', 0)}",
+            str(c.get("skipped_not_notices", 0)),
+            str(c.get("outcome_http_error", 0) + c.get("outcome_network_error", 0) + c.get("outcome_disallowed", 0)),
+            "[red]failed[/]" if s.failure else "[yellow]partly[/]" if s.problems else "[green]ok[/]",
+        )
+    console.print(table)
+    for s in statuses:
+        for problem in s.problems:
+            console.print(f"  [yellow]{s.name}[/] {problem}")
+
+
+def run_fetch(sources: Path | None, log_level: str = "CRITICAL") -> tuple[bool, list[SourceStatus], str | None]:
+    """Execute the `fetch` job (the landing assets only): (run succeeded, per-source status, failure message)."""
+    import dagster as dg
+
+    job = _definitions(sources).resolve_job_def("fetch")
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    with _quiet_dagster_logs():
+        result = job.execute_in_process(
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}}, instance=instance, raise_on_error=False,
+        )
+    return result.success, _source_statuses(result), None if result.success else _failure_message(result)
+
+
+@app.command()
+def fetch(
+    sources: Path = SOURCES_OPTION,
+    verbose: bool = typer.Option(False, "--verbose", help="Also print Dagster's step log."),
+) -> None:
+    """Fetch every web source into the archive (conditional requests, fetch log) without parsing or publishing."""
+    _check_sources_file(sources)
+    succeeded, statuses, failure = run_fetch(sources, log_level="INFO" if verbose else "CRITICAL")
+    if not succeeded:
+        err_console.print(f"[red]fetch failed[/]\n{failure}")
+        raise typer.Exit(EXIT_RUN_FAILED)
+    _report_failed_sources(statuses)
+    _print_sources(statuses)
+    if sources is None:
+        console.print("no web sources configured: give --sources sources.yaml or set ZHENGGAI_SOURCES "
+                      "(see sources.example.yaml)")
+    if statuses and all(s.failure for s in statuses):
+        raise typer.Exit(EXIT_RUN_FAILED)
 
 
 def _docs_index(report_dir: Path) -> str:

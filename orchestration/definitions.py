@@ -4,12 +4,20 @@ import dagster as dg
 
 from orchestration import assets
 from orchestration.checks import warehouse_gate
+from orchestration.fetch_assets import LANDING_GROUP, build_landing_assets, sources_from_env
+from landing.sources import SourcesConfig
 from orchestration.resources import NoticeSource, source_from_env, warehouse_from_env
 
 refresh_job = dg.define_asset_job(
     "refresh",
     selection=dg.AssetSelection.all(),
     description="Read every notice in the landing folder, parse, stage, gate and publish the warehouse.",
+)
+
+fetch_job = dg.define_asset_job(
+    "fetch",
+    selection=dg.AssetSelection.groups(LANDING_GROUP),
+    description="Fetch every configured source into the archive (conditional requests, fetch log); no parsing, no publishing.",
 )
 
 nightly_refresh = dg.ScheduleDefinition(
@@ -32,13 +40,18 @@ def new_notice_sensor(context: dg.SensorEvaluationContext, notice_source: Notice
     return dg.RunRequest(run_key=fingerprint)
 
 
-defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([assets]),
-    asset_checks=[warehouse_gate],
-    jobs=[refresh_job],
-    schedules=[nightly_refresh],
-    sensors=[new_notice_sensor],
-    resources={"notice_source": source_from_env(), "warehouse": warehouse_from_env()},
-    # One process per run: the refresh lock is held by the run, and step processes would cost 5-7 s each.
-    executor=dg.in_process_executor,
-)
+def build_definitions(sources: SourcesConfig | None = None) -> dg.Definitions:
+    """The Definitions for a sources configuration (default: sources.yaml of ZHENGGAI_SOURCES, else the landing folder)."""
+    return dg.Definitions(
+        assets=[*dg.load_assets_from_modules([assets]), *build_landing_assets(sources or sources_from_env())],
+        asset_checks=[warehouse_gate],
+        jobs=[refresh_job, fetch_job],
+        schedules=[nightly_refresh],
+        sensors=[new_notice_sensor],
+        resources={"notice_source": source_from_env(), "warehouse": warehouse_from_env()},
+        # One process per run: the refresh lock is held by the run, and step processes would cost 5-7 s each.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

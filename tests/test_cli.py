@@ -49,7 +49,9 @@ def test_refresh_of_a_missing_folder_is_a_clear_error(tmp_path):
 def test_definitions_group_assets_by_layer_with_a_nightly_schedule():
     groups = {key.to_user_string(): spec.group_name for key, spec in ((s.key, s) for s in defs.resolve_all_asset_specs())}
     assert groups == {
+        "source/landing": "landing",
         "raw_notices": "raw",
+        "fetch_log": "raw",
         "staged_notices": "staging",
         "rejected_notices": "staging",
         "parsed_notices": "staging",

@@ -33,7 +33,8 @@ def watched_refresh(tmp_path_factory):
 
 def test_progress_counts_steps_notices_parsed_and_tables_loaded(watched_refresh):
     warehouse, progress, screen, _, steps = watched_refresh
-    assert steps == 6
+    # source/landing, fetch_log, raw_notices, staged+rejected, parsed_notices, warehouse_staging, the gate, published
+    assert steps == 8
     assert progress.progress.tasks[progress.steps].completed == steps
     assert progress.notices_parsed == 5
     with duckdb.connect(str(warehouse), read_only=True) as con:

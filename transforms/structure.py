@@ -354,7 +354,7 @@ def _measures_in(own: str, labelled_only: bool = False) -> list[tuple[str | None
     for label, start, end in _blocks(own):
         if label in cues()["status_labels"] or (label is None and labelled_only):
             continue
-        phase = "next_step" if any(label.startswith(p) for p in cues()["next_step_prefixes"]) else "done"
+        phase = "next_step" if label and any(label.startswith(p) for p in cues()["next_step_prefixes"]) else "done"
         measures.extend((item_label, phase, s, e) for item_label, s, e in _enumerated(own, start, end))
     return measures
 

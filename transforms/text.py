@@ -26,7 +26,8 @@ def decode_notice(data: bytes) -> tuple[str, str]:
     """Decode raw bytes into text; return (text, encoding name).
 
     UTF-8 (with or without BOM) and UTF-16 with a BOM are recognised by their signatures; otherwise
-    UTF-8 then GB18030 are tried strictly, then charset-normalizer guesses. Binary content (NUL bytes,
+    UTF-8 then GB18030 (or Big5, when the bytes are valid in both and read as Big5) are tried strictly, then
+    charset-normalizer guesses. Binary content (NUL bytes,
     control characters) and empty files raise UndecodableNotice with a readable reason.
     """
     if not data.strip():
@@ -42,6 +43,8 @@ def decode_notice(data: bytes) -> tuple[str, str]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if encoding == "gb18030":
+            text, encoding = _gb18030_or_big5(data, text)
         _reject_control_characters(text)
         return text, encoding
     best = from_bytes(data).best()
@@ -50,6 +53,20 @@ def decode_notice(data: bytes) -> tuple[str, str]:
     text = str(best)
     _reject_control_characters(text)
     return text, best.encoding
+
+
+def _gb18030_or_big5(data: bytes, as_gb18030: str) -> tuple[str, str]:
+    """Traditional-character pages (Hong Kong / Macau / Taiwan mirrors) come in Big5, whose bytes are almost
+    always valid GB18030 too, decoding to nonsense. When both decodings are strict, the character statistics
+    of charset-normalizer choose between the two; otherwise GB18030 stands."""
+    try:
+        as_big5 = data.decode("big5")
+    except UnicodeDecodeError:
+        return as_gb18030, "gb18030"
+    best = from_bytes(data, cp_isolation=["gb18030", "big5"]).best()
+    if best is not None and best.encoding == "big5":
+        return as_big5, "big5"
+    return as_gb18030, "gb18030"
 
 
 def _reject_control_characters(text: str) -> None:
