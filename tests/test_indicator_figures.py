@@ -11,6 +11,8 @@ import duckdb
 import polars as pl
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transforms.indicators import base_units, extract_indicators, metric_catalogue, metric_rules
 from transforms.periods import period_before
@@ -112,8 +114,27 @@ def test_colon_before_a_figure_is_not_a_time():
     assert found("19:00议事") == []
 
 
+def test_thousands_separated_by_a_thin_space():
+    row = one("共计1\u2009234件")  # NFKC folds the thin space to a space
+    assert (row["quote"], row["value"]) == ("1 234件", 1234.0)
+    assert one("共计１，２３４件")["value"] == 1234.0  # full-width digits and comma
+
+
 # --------------------------------------------------------------------------------------------------
 # Exact base values
+
+
+@given(
+    units=st.integers(min_value=0, max_value=999999),
+    cents=st.integers(min_value=0, max_value=99),
+    multiplier=st.sampled_from(["万元", "亿元", "万人", "万平方米"]),
+)
+@settings(max_examples=60, deadline=None)
+def test_base_value_is_the_exact_product(units, cents, multiplier):
+    written = f"{units}.{cents:02d}"
+    row = one(f"共计{written}{multiplier}。")
+    factor = Decimal(10000) if multiplier.startswith("万") else Decimal(100000000)
+    assert row["value_base"] == float(Decimal(written) * factor)
 
 
 @pytest.mark.parametrize(

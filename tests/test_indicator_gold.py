@@ -218,6 +218,11 @@ def test_precision_and_recall_per_field(gold, extracted, negatives):
         print(f"{field:<12} {precision:9.3f} {recall:7.3f}   ({correct} / {predicted} / {expected})")
     print("false positives:", false_positives)
     print("missed:", [(g.notice[:3], g.row["quote"], g.row["context"]) for g in misses])
+    for field in ("qualifier", "direction", "metric", "period"):  # the errors behind the figures
+        for g in gold:
+            m = next((m for m in extracted[g.notice] if m["char_start"] < g.end and g.start < m["char_end"]), None)
+            if m is not None and _expected(field, g.row) != _got(field, m):
+                print(f"  {field}: {g.row['context']} expected {_expected(field, g.row)} got {_got(field, m)}")
     failing = {
         field: scores[field][:2]
         for field, (low_p, low_r) in THRESHOLDS.items()
@@ -241,17 +246,3 @@ def test_scoring_counts_errors():
     assert scores["metric"][:2] == (1.0, 0.0)  # 'other' is no value: nothing predicted, two expected
     assert false_positives == [("n", "4人")] and [g.start for g in misses] == [30]
 
-
-def _print_field_errors(gold, extracted, field):  # pragma: no cover - a debugging aid: pytest -k errors -s
-    for g in gold:
-        for m in extracted[g.notice]:
-            if m["char_start"] < g.end and g.start < m["char_end"]:
-                e, x = _expected(field, g.row), _got(field, m)
-                if e != x:
-                    print(field, g.notice[:3], g.row["context"], "expected", e, "got", x, m.get("metric_rule"))
-                break
-
-
-def test_print_errors(gold, extracted):  # the errors behind the figures, shown with -s
-    for field in ("qualifier", "direction", "metric", "period"):
-        _print_field_errors(gold, extracted, field)

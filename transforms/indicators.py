@@ -248,7 +248,8 @@ def metric_catalogue() -> pl.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # The candidate patterns, built from the tables
 
-_ARABIC = r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?"
+# Thousands are separated by commas (1,234) or, after NFKC folding, by the space a thin space becomes (1 234).
+_ARABIC = r"[0-9]{1,3}(?:[, ][0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?"
 _CJK_DIGITS = "零〇一二两三四五六七八九"
 _CJK_POWERS = "十百千万亿"
 # A Chinese numeral starts with a digit or 十 (十三), never with 百/千/万 (千家万户, 百姓).
@@ -369,7 +370,7 @@ def parse_number(text: str, *, counting: bool = False) -> Decimal | None:
     if not text:
         return None
     if text[0].isascii():
-        return Decimal(text.replace(",", ""))
+        return Decimal(text.replace(",", "").replace(" ", ""))
     if text in ("一", "二") and not counting:
         return None
     if len(text) > 1 and not any(ch in _CJK_POWERS for ch in text):
