@@ -240,6 +240,8 @@ def test_catalogue_covers_every_rule_and_other():
         assert wanted in set(catalogue["metric"]), wanted
     people = catalogue.filter(pl.col("metric") == "people_disciplined").row(0, named=True)
     assert people["name_zh"] and "党纪处分" in people["keyword_rule"] and people["rule_count"] > 5
+    raised = catalogue.filter(pl.col("metric") == "funds_raised").row(0, named=True)
+    assert raised["keyword_rule"].startswith("money: 争取*")  # * marks a keyword with priority
     other = catalogue.filter(pl.col("metric") == "other").row(0, named=True)
     assert other["rule_count"] == 0
 
@@ -258,9 +260,17 @@ def test_metric_csv_keywords_of_the_issue_are_present():
             assert (metric, word) in keywords, (metric, word)
 
 
-def test_gate_base_unit_set_matches_units_table():
+def test_gate_base_unit_and_dimension_sets_match_units_table():
     suites = yaml.safe_load((ROOT / "expectations" / "suites.yaml").read_text(encoding="utf-8"))
     assert sorted(suites["codes"]["base_unit"]) == base_units()
+    (dimensions,) = (
+        e["kwargs"]["value_set"]
+        for e in suites["suites"]["fact_indicator"]["expectations"]
+        if e["kwargs"].get("column") == "dimension"
+    )
+    with (ROOT / "transforms" / "units.csv").open(encoding="utf-8") as handle:
+        written = {row["dimension"] for row in csv.DictReader(handle)} - {"multiplier"}
+    assert sorted(dimensions) == sorted(written)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -317,6 +327,10 @@ def test_build_star_publishes_dim_metric():
          "fact_indicator: value_low and value_high are finite numbers"),
         ("UPDATE fact_indicator SET period_start = DATE '2022-01-01', period_end = DATE '2021-01-01' WHERE indicator_key LIKE '%-x26'",
          "fact_indicator: period_start ≤ period_end"),
+        ("UPDATE fact_indicator SET metric_rule = NULL WHERE indicator_key LIKE '%-x26'",
+         "fact_indicator: metric_rule names the rule that set metric"),
+        ("UPDATE fact_indicator SET dimension = 'vibes' WHERE indicator_key LIKE '%-x26'",
+         "fact_indicator: dimension is one of"),
         ("INSERT INTO dim_metric VALUES ('other', 'Other', '其他', NULL, 'dup', 'none', 0)",
          "dim_metric: metric values are unique"),
     ],

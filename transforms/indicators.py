@@ -204,7 +204,8 @@ def metric_catalogue() -> pl.DataFrame:
     """`dim_metric`: one row per metric of metric_catalogue.csv with its keyword rules written out.
 
     Columns: metric, name, name_zh, dimension, description, keyword_rule (the rules of metrics.csv in
-    order, e.g. "党纪处分, 政务处分, … (people) | any: 问题线索, …"), rule_count.
+    order, grouped by unit dimension, e.g. "people: 党纪处分, 政务处分, … | any: 问题线索, …"; a keyword
+    marked * has priority over nearer keywords), rule_count.
     """
     with _CATALOGUE_CSV.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -212,13 +213,17 @@ def metric_catalogue() -> pl.DataFrame:
     if len(set(names)) != len(names) or "other" not in names:
         raise ValueError(f"{_CATALOGUE_CSV.name}: metrics must be unique and include 'other'")
     with _METRICS_CSV.open(encoding="utf-8") as handle:
-        rules = [MetricRule(row["metric"], row["keyword"], row["dimension"] or "") for row in csv.DictReader(handle)]
+        rules = [
+            MetricRule(row["metric"], row["keyword"], row["dimension"] or "", int(row.get("priority") or 0))
+            for row in csv.DictReader(handle)
+        ]
     records = []
     for row in rows:
         mine = [rule for rule in rules if rule.metric == row["metric"]]
         groups: dict[str, list[str]] = {}
         for rule in mine:
-            groups.setdefault(rule.dimension or "any", []).append(rule.keyword or "(any figure)")
+            word = (rule.keyword or "(any figure)") + ("*" if rule.priority > 0 else "")
+            groups.setdefault(rule.dimension or "any", []).append(word)
         described = " | ".join(f"{dim}: {', '.join(words)}" for dim, words in groups.items())
         records.append(
             {

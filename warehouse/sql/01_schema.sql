@@ -174,7 +174,7 @@ CREATE TABLE fact_indicator (
 COMMENT ON TABLE fact_indicator IS 'Quantitative indicators: every figure with a unit found in issue and measure text.';
 COMMENT ON COLUMN fact_indicator.indicator_key IS 'Key: notice_key, ''-x'' and the character offset of the mention.';
 COMMENT ON COLUMN fact_indicator.notice_key IS 'The notice (dim_notice).';
-COMMENT ON COLUMN fact_indicator.issue_key IS 'The issue node whose text holds the figure (fact_issue).';
+COMMENT ON COLUMN fact_indicator.issue_key IS 'The issue node whose text holds the figure (fact_issue); NULL for a figure outside every issue node (the opening, the organisation of the work, the claimed totals, the closing).';
 COMMENT ON COLUMN fact_indicator.measure_key IS 'The measure whose text holds the figure (fact_measure), NULL outside measures.';
 COMMENT ON COLUMN fact_indicator.value IS 'The number as written, in the unit as written (3700余件 → 3700).';
 COMMENT ON COLUMN fact_indicator.unit IS 'The unit as written (件, 万元, %, 个百分点, 亩, ...).';
@@ -209,7 +209,7 @@ COMMENT ON COLUMN dim_metric.name IS 'English name of the metric.';
 COMMENT ON COLUMN dim_metric.name_zh IS 'Chinese name of the metric (受处理处分人数, 追缴挽损资金, ...).';
 COMMENT ON COLUMN dim_metric.dimension IS 'The unit dimension the metric is about (people, money, percent, area); NULL when figures of several dimensions qualify.';
 COMMENT ON COLUMN dim_metric.description IS 'What the metric counts, with example keywords.';
-COMMENT ON COLUMN dim_metric.keyword_rule IS 'The keyword rules, grouped by the unit dimension they apply to (any: every dimension; (any figure): a fallback by dimension). The keyword nearest the figure in its clause wins.';
+COMMENT ON COLUMN dim_metric.keyword_rule IS 'The keyword rules, grouped by the unit dimension they apply to (any: every dimension; (any figure): a fallback by dimension). In the figure''s clause a keyword marked * wins, else the keyword nearest the figure, else the longer keyword.';
 COMMENT ON COLUMN dim_metric.rule_count IS 'Number of keyword rules of the metric in transforms/metrics.csv.';
 
 CREATE TABLE fact_claim (
