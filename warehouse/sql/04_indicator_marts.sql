@@ -11,8 +11,9 @@ WITH figures AS (
            count(*) FILTER (WHERE metric = 'people_disciplined' AND base_unit = 'count' AND direction IS NULL) AS people_disciplined_mentions,
            sum(value_base) FILTER (WHERE metric = 'funds_recovered' AND base_unit = 'CNY' AND direction IS NULL) AS funds_recovered_cny,
            count(*) FILTER (WHERE metric = 'funds_recovered' AND base_unit = 'CNY' AND direction IS NULL) AS funds_recovered_mentions,
-           sum(value_base) FILTER (WHERE metric = 'petitions' AND base_unit = 'count' AND direction IS NULL) AS petitions_handled,
-           count(*) FILTER (WHERE metric = 'petitions' AND base_unit = 'count' AND direction IS NULL) AS petitions_mentions,
+           sum(value_base) FILTER (WHERE metric = 'petitions' AND base_unit = 'count' AND direction IS NULL) AS petitions_received,
+           sum(value_base) FILTER (WHERE metric = 'petitions_closed' AND base_unit = 'count' AND direction IS NULL) AS petitions_handled,
+           count(*) FILTER (WHERE metric IN ('petitions', 'petitions_closed') AND base_unit = 'count' AND direction IS NULL) AS petitions_mentions,
            sum(value_base) FILTER (WHERE metric = 'rules_created' AND base_unit = 'count' AND direction IS NULL) AS rules_created,
            count(*) FILTER (WHERE metric = 'rules_created' AND base_unit = 'count' AND direction IS NULL) AS rules_created_mentions,
            arg_min(value_base, char_start) FILTER (WHERE metric = 'rectification_rate' AND base_unit = 'percent' AND direction IS NULL) AS stated_completion_rate,
@@ -42,6 +43,7 @@ SELECT n.notice_key,
        coalesce(f.people_disciplined_mentions, 0) AS people_disciplined_mentions,
        coalesce(f.funds_recovered_cny, 0) AS funds_recovered_cny,
        coalesce(f.funds_recovered_mentions, 0) AS funds_recovered_mentions,
+       coalesce(f.petitions_received, 0) AS petitions_received,
        coalesce(f.petitions_handled, 0) AS petitions_handled,
        coalesce(f.petitions_mentions, 0) AS petitions_mentions,
        coalesce(f.rules_created, 0) AS rules_created,
@@ -65,8 +67,9 @@ COMMENT ON COLUMN mart_notice_figures.people_disciplined IS 'Sum of people count
 COMMENT ON COLUMN mart_notice_figures.people_disciplined_mentions IS 'Number of indicators summed into people_disciplined.';
 COMMENT ON COLUMN mart_notice_figures.funds_recovered_cny IS 'Sum in CNY of money figures with metric funds_recovered (追缴, 退缴, 清退, 挽回经济损失 …); 0 when none. Exact base values (万元/亿元 converted with decimals).';
 COMMENT ON COLUMN mart_notice_figures.funds_recovered_mentions IS 'Number of indicators summed into funds_recovered_cny.';
-COMMENT ON COLUMN mart_notice_figures.petitions_handled IS 'Sum of counts with metric petitions (信访件 received, 办结, 化解 …); 0 when none.';
-COMMENT ON COLUMN mart_notice_figures.petitions_mentions IS 'Number of indicators summed into petitions_handled.';
+COMMENT ON COLUMN mart_notice_figures.petitions_received IS 'Sum of counts with metric petitions (信访件, 投诉, 举报, 接访 … received or handed over); 0 when none.';
+COMMENT ON COLUMN mart_notice_figures.petitions_handled IS 'Sum of counts with metric petitions_closed (办结, 化解: petitions closed or resolved); 0 when none.';
+COMMENT ON COLUMN mart_notice_figures.petitions_mentions IS 'Number of indicators summed into petitions_received and petitions_handled.';
 COMMENT ON COLUMN mart_notice_figures.rules_created IS 'Sum of counts with metric rules_created (制度, 办法, 细则, 机制 …); 0 when none.';
 COMMENT ON COLUMN mart_notice_figures.rules_created_mentions IS 'Number of indicators summed into rules_created.';
 COMMENT ON COLUMN mart_notice_figures.stated_completion_rate IS 'The first rectification completion rate the notice states (metric rectification_rate: 整改完成率, 整改率, 销号率), in percent; NULL when it states none.';
