@@ -316,33 +316,36 @@ def test_build_star_publishes_dim_metric():
 # The gate's new expectations
 
 
-@pytest.mark.parametrize(
-    ("change", "expected"),
-    [
-        ("UPDATE fact_indicator SET metric = 'no_such_metric' WHERE indicator_key LIKE '%-x26'",
-         "fact_indicator: metric resolves to dim_metric.metric"),
-        ("UPDATE fact_indicator SET value_low = 9, value_high = 3 WHERE indicator_key LIKE '%-x26'",
-         "fact_indicator: value_low ≤ value_high"),
-        ("UPDATE fact_indicator SET base_unit = 'furlong' WHERE indicator_key LIKE '%-x26'",
-         "fact_indicator: base_unit is one of"),
-        ("UPDATE fact_indicator SET value_high = 'inf'::DOUBLE WHERE indicator_key LIKE '%-x26'",
-         "fact_indicator: value_low and value_high are finite numbers"),
-        ("UPDATE fact_indicator SET period_start = DATE '2022-01-01', period_end = DATE '2021-01-01' WHERE indicator_key LIKE '%-x26'",
-         "fact_indicator: period_start ≤ period_end"),
-        ("UPDATE fact_indicator SET metric_rule = NULL WHERE indicator_key LIKE '%-x26'",
-         "fact_indicator: metric_rule names the rule that set metric"),
-        ("UPDATE fact_indicator SET dimension = 'vibes' WHERE indicator_key LIKE '%-x26'",
-         "fact_indicator: dimension is one of"),
-        ("INSERT INTO dim_metric VALUES ('other', 'Other', '其他', NULL, 'dup', 'none', 0)",
-         "dim_metric: metric values are unique"),
-    ],
-)
-def test_gate_blocks_broken_indicator_rows(tmp_path, change, expected):
+BROKEN_INDICATOR_ROWS = [
+    # (change to the valid staged warehouse of test_gate, the failure line it must produce)
+    ("UPDATE fact_indicator SET metric = 'no_such_metric', metric_rule = 'keyword x' WHERE indicator_key LIKE '%-x26'",
+     "fact_indicator: metric resolves to dim_metric.metric"),
+    ("UPDATE fact_indicator SET value_low = 9, value_high = 3 WHERE indicator_key LIKE '%-x26'",
+     "fact_indicator: value_low ≤ value_high"),
+    ("UPDATE fact_indicator SET base_unit = 'furlong' WHERE indicator_key LIKE '%-x26'",
+     "fact_indicator: base_unit is one of"),
+    ("UPDATE fact_indicator SET value_high = 'inf'::DOUBLE WHERE indicator_key LIKE '%-x5'",
+     "fact_indicator: value_low and value_high are finite numbers"),
+    ("UPDATE fact_indicator SET period_start = DATE '2022-01-01', period_end = DATE '2021-01-01' WHERE indicator_key LIKE '%-x5'",
+     "fact_indicator: period_start ≤ period_end"),
+    ("UPDATE fact_indicator SET metric_rule = 'keyword x' WHERE indicator_key LIKE '%-x5'",
+     "fact_indicator: metric_rule names the rule that set metric"),
+    ("UPDATE fact_indicator SET dimension = 'vibes' WHERE indicator_key LIKE '%-x5'",
+     "fact_indicator: dimension is one of"),
+    ("INSERT INTO dim_metric VALUES ('other', 'Other', '其他', NULL, 'dup', 'none', 0)",
+     "dim_metric: metric values are unique"),
+]
+
+
+def test_gate_blocks_broken_indicator_rows(tmp_path):
+    """One gate run over a warehouse broken in every way at once (each change touches a different rule)."""
     from test_gate import gate
 
-    result = gate(tmp_path, change)
+    result = gate(tmp_path, *(change for change, _ in BROKEN_INDICATOR_ROWS))
     assert not result.passed
-    assert any(line.startswith(expected) for line in result.errors), result.errors
+    for _, expected in BROKEN_INDICATOR_ROWS:
+        assert any(line.startswith(expected) for line in result.errors), (expected, result.errors)
+    # the valid rows (tests/test_gate.py VALID_ROWS, new columns included) pass: test_valid_warehouse_passes
 
 
 # --------------------------------------------------------------------------------------------------
