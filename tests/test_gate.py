@@ -53,8 +53,13 @@ INSERT INTO fact_measure VALUES
     ('{A}-i1-m2', '{A}-i1', '{A}', 2, NULL, 'next_step', '持续推进', 33, 60),
     ('{A}-i2-m1', '{A}-i2', '{A}', 1, '一是', 'done', '补齐台账', 70, 90);
 INSERT INTO fact_indicator VALUES
-    ('{A}-x26', '{A}', '{A}-i1', '{A}-i1-m1', 3.0, '万元', 30000.0, 'CNY', 'at_least', NULL, 'funds_recovered', '3万余元', 26, 30),
-    ('{B}-x5', '{B}', NULL, NULL, 12.5, '%', NULL, 'percent', NULL, 'increase', 'other', '增长12.5%', 20, 27);
+    ('{A}-x26', '{A}', '{A}-i1', '{A}-i1-m1', 3.0, '万元', 30000.0, 'CNY', 'at_least', NULL, 'funds_recovered', '3万余元', 26, 30,
+     3.0, 3.0, 'money', 'keyword 清退 (money)', '2021年', DATE '2021-01-01', DATE '2021-12-31'),
+    ('{B}-x5', '{B}', NULL, NULL, 12.5, '%', NULL, 'percent', NULL, 'increase', 'other', '增长12.5%', 20, 27,
+     12.5, 12.5, 'percent', NULL, NULL, NULL, NULL);
+INSERT INTO dim_metric VALUES
+    ('funds_recovered', 'Funds recovered or saved', '追缴挽损资金', 'money', 'Money recovered', 'money: 清退', 1),
+    ('other', 'Other', '其他', NULL, 'No rule', 'no rule matched', 0);
 INSERT INTO fact_claim VALUES
     ('{A}-c0', '{A}', 'issues', 'completed', 1, 1, true, '共计1个问题已完成整改', 0, 11),
     ('{B}-c0', '{B}', 'measures', NULL, 12, NULL, NULL, '确定了12条整改措施', 0, 10);

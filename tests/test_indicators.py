@@ -130,7 +130,8 @@ def test_square_metres_and_usd():
 
 def test_percent():
     row = one("化解率83.3%")
-    assert (row["value"], row["unit"], row["value_base"], row["base_unit"], row["metric"]) == (83.3, "%", 83.3, "percent", "rate")
+    assert (row["value"], row["unit"], row["value_base"], row["base_unit"], row["metric"]) == (83.3, "%", 83.3, "percent", "completion_rate")
+    assert one("占比达到83.3%")["metric"] == "rate"
 
 
 def test_percentage_points():
@@ -272,8 +273,11 @@ def test_direction_carries_over_a_list():
         ("累计挽损5300万元", "funds_recovered"),
         ("巡视交办信访件465件", "petitions"),
         ("共建立健全12项规章制度", "rules_created"),
-        ("召开4次常委会会议", "meetings_trainings"),
-        ("整改完成率71.43%", "rate"),
+        ("召开4次常委会会议", "meetings"),
+        ("组织集中学习研讨12次", "trainings"),
+        ("整改完成率71.43%", "rectification_rate"),
+        ("办结率100%", "completion_rate"),
+        ("GDP同比增长8.8%", "rate"),
         ("签约落地项目149个", "projects"),
         ("新增科技型企业831家", "enterprises"),
         ("完成土地流转面积20254.69亩", "area"),
@@ -343,8 +347,6 @@ NOT_INDICATORS = [
     "2A级以上社区",
     "4A景区",
     "进行二次考核",
-    "邀请1-2名义务监督员",
-    "全区3-5个",
     "建党100周年",
 ]
 
@@ -431,7 +433,7 @@ def test_seed_mentions(seed_texts):
     assert row["metric"] == "funds_recovered"
 
     row = _mention(out["004"], "83.3%")
-    assert (row["value"], row["base_unit"], row["metric"]) == (83.3, "percent", "rate")
+    assert (row["value"], row["base_unit"], row["metric"]) == (83.3, "percent", "completion_rate")
     row = _mention(out["004"], "10万余人次")
     assert (row["value_base"], row["qualifier"]) == (100000.0, "at_least")
     row = _mention(out["004"], "2.74万公斤")

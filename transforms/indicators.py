@@ -2,43 +2,53 @@
 
 `extract_indicators(spans)` takes any text spans (`content_sha256, node_ordinal, measure_ordinal, text,
 char_start`) and returns one row per figure: `content_sha256, node_ordinal, measure_ordinal, value, unit,
-value_base, base_unit, qualifier, direction, metric, quote, char_start, char_end`, where `char_start` and
-`char_end` are offsets in the *notice* text (span offset + offset in the span), so
-`notice_text[char_start:char_end] == quote`. The function is pure: no I/O beyond reading the two
-reference tables next to this module.
+value_base, base_unit, qualifier, direction, metric, quote, char_start, char_end, value_low, value_high,
+dimension, metric_rule, period, period_start, period_end`, where `char_start` and `char_end` are offsets in
+the *notice* text (span offset + offset in the span), so `notice_text[char_start:char_end] == quote`. The
+function is pure: no I/O beyond reading the reference tables next to this module.
 
 Reference tables (edit these, not the code):
 - `units.csv` — `unit, base_unit, factor, dimension`. Factors are exact decimal strings. Rows whose
   dimension is `multiplier` (万, 亿, 千, 百万, 千万, 万亿) are number multipliers written between a figure
-  and its unit ("1.5万人", "3.2亿元", "2000余万元"); every other row is a unit. A figure "N<multiplier><unit>"
-  has the unit "<multiplier><unit>" (万元, 万人次): its factor is the table's when that composite has a
-  row (万元, 亿元, 万平方米, 千米…), else multiplier × unit factor. A multiplier with no unit after it
-  ("老人数16.72万") is not extracted in this version.
-- `metrics.csv` — `metric, keyword, dimension`: a coarse class of what the figure counts (see
-  `classify_metric`).
+  and its unit ("1.5万人", "3.2亿元", "2000余万元"); rows of dimension `fraction` and `number` describe
+  figures with no written unit (below); every other row is a unit. A figure "N<multiplier><unit>" has the
+  unit "<multiplier><unit>" (万元, 万人次): its factor is the table's when that composite has a row (万元,
+  亿元, 万平方米, 千米…), else multiplier × unit factor. `value_base = value × factor` in exact decimals
+  (16.4亿元 → 1640000000, never 1639999999.99).
+- `metrics.csv` — `metric, keyword, dimension, priority`: keyword rules saying what a figure measures (see
+  `classify_metric_rule`); `metric_catalogue.csv` names and describes each metric (`dim_metric`).
 
-How a figure is found, in two steps:
-1. Candidate scan, vectorised in Polars (`str.extract_all` then `str.extract_groups`) with one regex built
-   from the units table: `[prefix qualifier] number [余|多] [multiplier] [余|多] unit [以上|左右]`. The number
-   is Arabic ("1,234", "83.3") or Chinese (两, 十三, 一千). Units are tried longest first, so 个百分点
-   beats 个 and 个月 beats 个.
-2. A Python pass per candidate locates it (its offset), rejects what is not an indicator and converts the
-   number to an exact `Decimal` (Chinese numerals through cn2an, after a shape check).
+How a figure is found: four candidate patterns, each scanned vectorised in Polars (`str.extract_all` then
+`str.extract_groups`), then a Python pass per candidate that locates it, rejects what is not an indicator
+and converts the number to an exact `Decimal` (Chinese numerals through cn2an, after a shape check). In
+priority order (a later pattern never takes digits an earlier one has read):
+1. a figure with a written unit: `[prefix qualifier] number [- number] [余|多] [multiplier] [余|多] unit
+   [以上|左右]`. The number is Arabic ("1,234", "83.3"; full-width digits and thin spaces are normalised
+   away before) or Chinese (两, 十三, 一千, 十三万). Units are tried longest first (个百分点 beats 个).
+   A range ("3-5个", "3至5个", "三至五名", "20~30万元") gives value = value_low = the lower end and
+   value_high = the upper end; value_base is the lower end in the base unit. A single figure has
+   value_low = value_high = value.
+2. a percentage in words: 百分之三十 → 30 %.
+3. a fraction with a slash: "19/25" → 0.76, base unit `fraction` (not after or before other digits,
+   letters or slashes: dates 2021/6/30, units μg/m3, URLs).
+4. an Arabic figure scaled by 万/亿 with no unit after it ("老人数16.72万", "500万以上"): unit 万, base unit
+   `number` (the thing counted is not written), value_base 167200.
 
 What is rejected (not indicators):
 - figures inside quotation or title marks “…” ‘…’ 《…》 〈…〉 「…」 "…" on one line: these are names
   (“143”党建工作法, “3个五”, “两个维护”, 《…三年行动计划》) — also whole problem statements quoted in an
   issue heading, a known loss;
-- a 4-digit number from 1900 to 2100 before 年: a year (2021年, 2021年度), not a duration;
+- a 4-digit number from 1900 to 2100 before 年: a year (2021年, 2021年度), not a duration; a range of
+  years (2020-2023年);
 - ordinals: 第 before the number (第二巡察组, 第18期), and the later items of an ordinal list
   (第18、19期, 第十轮、十一轮);
-- numbers glued to Latin letters, digits or `. : / @ _` (PM2.5, 5G, 19:00, e-mails, phone numbers);
-- ranges ("3-5个", "1-2名", "三至五个"): deferred to a later version rather than half-extracted;
+- numbers glued to Latin letters, digits, `. / @ _` or a time's colon (PM2.5, 5G, 19:00, e-mails, phone
+  numbers); a colon after a word ("整改情况:80个") does not glue;
 - Chinese numerals that are not counts: a bare 一 (一起, 一次性, 一户一策, 一个 as an article),
   digit-by-digit numerals (二〇二一, 十四五 fails cn2an), and anything cn2an rejects;
-- a unit that is the start of a longer word (年级, 名义, 次性, 处级…, see `_UNIT_VETO`).
+- a unit that is the start of a longer word (年级, 名单, 次性, 处级…, see `_UNIT_VETO`).
 Dates (8月, 13日, 上旬), document numbers (〔2021〕68号), enumeration labels (一是, (1), 1.) and bare
-numbers (phones, postcodes) never reach step 2 because no unit follows them.
+numbers (phones, postcodes) never reach the Python pass because no unit follows them.
 
 Qualifier: `at_least` for 余/多 (inside the figure), 以上 (after it), 超/超过/逾 (before it); `approx` for
 约/大约/近 (before) and 左右 (after). 近 before a duration means "the last N years", not "about": no
@@ -48,6 +58,9 @@ part of the quote ("约1.5万人", "1亿元以上").
 Direction: `increase` / `decrease` when a change word immediately governs the figure (同比增长8.8%,
 下降了9.6%, 较去年同期减少33件), see `_DIRECTION_WORDS`, and the figures listed after it with 、
 ("分别同比增长97.7%、43.2%"); "提升至93.86%" is a level, not a change, and 提升 marks a change of rates only.
+
+Period: the period phrase stated before the figure in its sentence, with dates when its year is written
+(`transforms.periods`).
 """
 
 from __future__ import annotations
@@ -64,8 +77,11 @@ from typing import Any
 import cn2an
 import polars as pl
 
+from transforms.periods import Period, period_before
+
 _UNITS_CSV = Path(__file__).with_name("units.csv")
 _METRICS_CSV = Path(__file__).with_name("metrics.csv")
+_CATALOGUE_CSV = Path(__file__).with_name("metric_catalogue.csv")
 
 INDICATORS_SCHEMA: dict[str, Any] = {
     "content_sha256": pl.String,
@@ -81,6 +97,14 @@ INDICATORS_SCHEMA: dict[str, Any] = {
     "quote": pl.String,
     "char_start": pl.Int64,
     "char_end": pl.Int64,
+    # added in the second version (issue 3); build_star fills them when an older frame lacks them
+    "value_low": pl.Float64,
+    "value_high": pl.Float64,
+    "dimension": pl.String,
+    "metric_rule": pl.String,
+    "period": pl.String,
+    "period_start": pl.Date,
+    "period_end": pl.Date,
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -93,6 +117,10 @@ class Unit:
     base_unit: str
     factor: Decimal
     dimension: str
+
+
+# Dimensions of units.csv rows that are not written after a figure as its unit.
+_NOT_WRITTEN_UNITS = {"multiplier", "fraction", "number"}
 
 
 @cache
@@ -110,14 +138,21 @@ def _unit_rows() -> tuple[Unit, ...]:
 
 @cache
 def units() -> dict[str, Unit]:
-    """Every unit of `units.csv` (multipliers excluded), by its written form."""
-    return {row.unit: row for row in _unit_rows() if row.dimension != "multiplier"}
+    """Every unit of `units.csv` written after a figure (multipliers and special rows excluded), by its written form."""
+    return {row.unit: row for row in _unit_rows() if row.dimension not in _NOT_WRITTEN_UNITS}
 
 
 @cache
 def multipliers() -> dict[str, Decimal]:
     """Number multipliers (万 → 10000, 亿 → 100000000, …) by their written form."""
     return {row.unit: row.factor for row in _unit_rows() if row.dimension == "multiplier"}
+
+
+@cache
+def special_unit(dimension: str) -> Unit:
+    """The units.csv row of a figure with no written unit: `fraction` (19/25) or `number` (16.72万)."""
+    (row,) = (row for row in _unit_rows() if row.dimension == dimension)
+    return row
 
 
 def resolve_unit(written: str) -> Unit | None:
@@ -132,27 +167,100 @@ def resolve_unit(written: str) -> Unit | None:
     return None
 
 
+def base_units() -> list[str]:
+    """Every base unit a figure can have (the gate's code set for fact_indicator.base_unit)."""
+    return sorted({row.base_unit for row in _unit_rows() if row.base_unit})
+
+
 @dataclass(frozen=True)
 class MetricRule:
     metric: str
     keyword: str
     dimension: str  # empty: any dimension
+    priority: int = 0  # a rule of higher priority found in the clause wins over a nearer keyword
+
+    def describe(self) -> str:
+        """The rule as stored in fact_indicator.metric_rule: 'keyword 处分 (people)' / 'dimension percent'."""
+        if not self.keyword:
+            return f"dimension {self.dimension}"
+        return f"keyword {self.keyword}" + (f" ({self.dimension})" if self.dimension else "")
 
 
 @cache
 def metric_rules() -> tuple[MetricRule, ...]:
     with _METRICS_CSV.open(encoding="utf-8") as handle:
-        return tuple(MetricRule(row["metric"], row["keyword"], row["dimension"] or "") for row in csv.DictReader(handle))
+        rules = tuple(
+            MetricRule(row["metric"], row["keyword"], row["dimension"] or "", int(row.get("priority") or 0))
+            for row in csv.DictReader(handle)
+        )
+    unknown = sorted({rule.metric for rule in rules} - set(metric_catalogue()["metric"]))
+    if unknown:
+        raise ValueError(f"{_METRICS_CSV.name}: metrics {unknown} are not in {_CATALOGUE_CSV.name}")
+    return rules
+
+
+@cache
+def metric_catalogue() -> pl.DataFrame:
+    """`dim_metric`: one row per metric of metric_catalogue.csv with its keyword rules written out.
+
+    Columns: metric, name, name_zh, dimension, description, keyword_rule (the rules of metrics.csv in
+    order, grouped by unit dimension, e.g. "people: 党纪处分, 政务处分, … | any: 问题线索, …"; a keyword
+    marked * has priority over nearer keywords), rule_count.
+    """
+    with _CATALOGUE_CSV.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    names = [row["metric"] for row in rows]
+    if len(set(names)) != len(names) or "other" not in names:
+        raise ValueError(f"{_CATALOGUE_CSV.name}: metrics must be unique and include 'other'")
+    with _METRICS_CSV.open(encoding="utf-8") as handle:
+        rules = [
+            MetricRule(row["metric"], row["keyword"], row["dimension"] or "", int(row.get("priority") or 0))
+            for row in csv.DictReader(handle)
+        ]
+    records = []
+    for row in rows:
+        mine = [rule for rule in rules if rule.metric == row["metric"]]
+        groups: dict[str, list[str]] = {}
+        for rule in mine:
+            word = (rule.keyword or "(any figure)") + ("*" if rule.priority > 0 else "")
+            groups.setdefault(rule.dimension or "any", []).append(word)
+        described = " | ".join(f"{dim}: {', '.join(words)}" for dim, words in groups.items())
+        records.append(
+            {
+                "metric": row["metric"],
+                "name": row["name"],
+                "name_zh": row["name_zh"],
+                "dimension": row["dimension"] or None,
+                "description": row["description"],
+                "keyword_rule": described or "no rule matched",
+                "rule_count": len(mine),
+            }
+        )
+    return pl.DataFrame(
+        records,
+        schema={
+            "metric": pl.String,
+            "name": pl.String,
+            "name_zh": pl.String,
+            "dimension": pl.String,
+            "description": pl.String,
+            "keyword_rule": pl.String,
+            "rule_count": pl.Int32,
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------------
-# The candidate pattern, built from the tables
+# The candidate patterns, built from the tables
 
-_ARABIC = r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?"
+# Thousands are separated by commas (1,234) or, after NFKC folding, by the space a thin space becomes (1 234).
+_ARABIC = r"[0-9]{1,3}(?:[, ][0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?"
 _CJK_DIGITS = "零〇一二两三四五六七八九"
 _CJK_POWERS = "十百千万亿"
 # A Chinese numeral starts with a digit or 十 (十三), never with 百/千/万 (千家万户, 百姓).
 _CJK_NUMERAL = rf"[{_CJK_DIGITS}十][{_CJK_DIGITS}{_CJK_POWERS}]*"
+# Between the two ends of a range: 3-5个, 3~5个, 3—5个, 3至5个, 三到五个.
+_RANGE_SEPARATOR = r" ?[-~—–至到] ?"
 
 _PREFIX_QUALIFIERS = {"大约": "approx", "约": "approx", "近": "approx", "超过": "at_least", "超": "at_least", "逾": "at_least"}
 _INNER_QUALIFIERS = {"余": "at_least", "多": "at_least"}
@@ -187,7 +295,7 @@ _CJK_NAME_FOLLOWERS = ("规定", "行动", "计划", "规划", "攻坚", "专项
 # A unit followed by one of these characters is the start of another word, not a unit.
 _UNIT_VETO = {
     "年": "级",  # 三年级: a school grade
-    "名": "义单称誉额",  # 名义, 名单, 名称
+    "名": "单称誉额",  # 名单, 名称 (not 义: "1-2名义务监督员" is two volunteers)
     "次": "性",  # 二次性
     "条": "例",  # 条例
     "处": "级长室",  # 处级干部, 处长
@@ -199,11 +307,15 @@ _UNIT_VETO = {
     "人": "民",  # 人民
 }
 
-_GLUED_BEFORE = re.compile(r"[A-Za-z0-9.:/@_#]$")
-_RANGE_BEFORE = re.compile(rf"(?:[0-9]|[{_CJK_DIGITS}{_CJK_POWERS}])\s*[-~—至到]$")
+# Glued to letters, digits, a decimal point, a slash, @ (e-mails) or a time's colon (19:00); a colon after
+# a word ("整改情况:80个") introduces a figure.
+_GLUED_BEFORE = re.compile(r"(?:[A-Za-z0-9./@_#]|[0-9]:)$")
+_RANGE_BEFORE = re.compile(rf"(?:[0-9]|[{_CJK_DIGITS}{_CJK_POWERS}])\s*[-~—–至到]$")
 # An earlier item of an ordinal list: "第18、" before "19期", "第十轮、" before "十一轮".
 _ORDINAL_LIST_BEFORE = re.compile(rf"第(?:[0-9]+|[{_CJK_DIGITS}{_CJK_POWERS}]+)[^\W\d_]?、$")
 _CLAUSE_BREAK = re.compile(r"[,;。!?:\n、]")
+# Characters that may not follow a bare "N万" or a ratio: a longer number, a word in Latin letters.
+_GLUED_AFTER = re.compile(r"^[A-Za-z0-9/.%]")
 
 
 def _alternation(words: Any) -> str:
@@ -212,11 +324,13 @@ def _alternation(words: Any) -> str:
 
 @cache
 def candidate_pattern() -> str:
-    """The regex (Rust and Python syntax alike) of a candidate figure, with named groups."""
+    """The regex (Rust and Python syntax alike) of a figure with a written unit, with named groups."""
     inner = _alternation(_INNER_QUALIFIERS)
+    number = f"{_ARABIC}|{_CJK_NUMERAL}"
     return (
         rf"(?P<prefix>{_alternation(_PREFIX_QUALIFIERS)})?"
-        rf"(?P<number>{_ARABIC}|{_CJK_NUMERAL})"
+        rf"(?P<number>{number})"
+        rf"(?:(?P<range_sep>{_RANGE_SEPARATOR})(?P<high>{number}))?"
         rf"(?P<inner1>{inner})?"
         rf"(?P<mult>{_alternation(multipliers())})?"
         rf"(?P<inner2>{inner})?"
@@ -225,23 +339,44 @@ def candidate_pattern() -> str:
     )
 
 
+@cache
+def bare_multiple_pattern() -> str:
+    """An Arabic figure scaled by 万/亿 with no unit after it: "老人数16.72万", "500万以上投资项目"."""
+    inner = _alternation(_INNER_QUALIFIERS)
+    big = [m for m, factor in multipliers().items() if factor >= 10000]
+    return (
+        rf"(?P<prefix>{_alternation(_PREFIX_QUALIFIERS)})?"
+        rf"(?P<number>{_ARABIC})"
+        rf"(?P<inner1>{inner})?"
+        rf"(?P<mult>{_alternation(big)})"
+        rf"(?P<inner2>{inner})?"
+        rf"(?P<suffix>{_alternation(_SUFFIX_QUALIFIERS)})?"
+    )
+
+
+# A fraction written with a slash ("19/25": 19 of 25) or a percentage written in words (百分之三十).
+FRACTION_PATTERN = r"(?P<numerator>[0-9]+)/(?P<denominator>[0-9]+)"
+PERCENT_WORDS_PATTERN = rf"百分之(?P<number>{_ARABIC}|{_CJK_NUMERAL})"
+
+
 # --------------------------------------------------------------------------------------------------
 # Numbers
 
 
-def parse_number(text: str) -> Decimal | None:
+def parse_number(text: str, *, counting: bool = False) -> Decimal | None:
     """The exact value of a number as written: "1,234" → 1234, "83.3", "两" → 2, "十三" → 13, "一千" → 1000.
 
     Arabic numbers are exact decimals. Chinese numerals go through cn2an (strict) after a shape check, and
     give None when they are not counts: a bare 一 or 二 is an article, a word or an ordinal (一起, 一次性,
-    二次, 二期; a count of two is written 两); two or more digits with no 十/百/千/万/亿 are a date or a
-    name (二〇二一, 四五); and anything cn2an rejects (十四五).
+    二次, 二期; a count of two is written 两) — unless `counting` (an end of a range, "一至两名");
+    two or more digits with no 十/百/千/万/亿 are a date or a name (二〇二一, 四五); and anything cn2an
+    rejects (十四五).
     """
     if not text:
         return None
     if text[0].isascii():
-        return Decimal(text.replace(",", ""))
-    if text in ("一", "二"):
+        return Decimal(text.replace(",", "").replace(" ", ""))
+    if text in ("一", "二") and not counting:
         return None
     if len(text) > 1 and not any(ch in _CJK_POWERS for ch in text):
         return None
@@ -261,6 +396,10 @@ def _split_chinese_multiplier(number: str, mult: str) -> tuple[str, str]:
     if number[-1] in "万亿" and number[-2] not in "万亿":
         return number[:-1], number[-1]
     return number, mult
+
+
+def _is_year(number: str) -> bool:
+    return bool(re.fullmatch(r"[0-9]{4}", number)) and 1900 <= int(number) <= 2100
 
 
 # --------------------------------------------------------------------------------------------------
@@ -306,15 +445,17 @@ def direction_before(before: str, dimension: str) -> str | None:
     return None
 
 
-def classify_metric(before: str, after: str, dimension: str) -> str:
-    """Coarse class of the figure from `metrics.csv`.
+def classify_metric_rule(before: str, after: str, dimension: str) -> tuple[str, MetricRule | None]:
+    """The metric of a figure from `metrics.csv`, and the rule that decided it (None for 'other').
 
     `before` / `after` are the clause text on either side of the quote (clauses end at , ; 。 : 、 and line
-    breaks). Among the rules whose dimension fits (empty: any), the one whose keyword is nearest to the
-    figure wins, ties going to the earlier row; rules with no keyword are fallbacks by dimension (every
+    breaks). Among the rules whose dimension fits (empty: any) and whose keyword is in the clause, the one
+    of highest `priority` wins (an action such as 争取 or 追缴 says more than the noun 资金 next to the
+    figure), then the one whose keyword is nearest to the figure, ties going to the longer (more specific)
+    keyword, then to the earlier row; rules with no keyword are fallbacks by dimension (every
     percentage is at least a 'rate'); 'other' when nothing matches.
     """
-    best: tuple[int, int, str] | None = None
+    best: tuple[tuple[int, int, int, int], MetricRule] | None = None
     for order, rule in enumerate(metric_rules()):
         if not rule.keyword or (rule.dimension and rule.dimension != dimension):
             continue
@@ -325,14 +466,20 @@ def classify_metric(before: str, after: str, dimension: str) -> str:
         at = after.find(rule.keyword)
         if at >= 0:
             distances.append(at)
-        if distances and (best is None or (min(distances), order) < best[:2]):
-            best = (min(distances), order, rule.metric)
+        rank = (-rule.priority, min(distances) if distances else 0, -len(rule.keyword), order)
+        if distances and (best is None or rank < best[0]):
+            best = (rank, rule)
     if best is not None:
-        return best[2]
+        return best[1].metric, best[1]
     for rule in metric_rules():
         if not rule.keyword and rule.dimension == dimension:
-            return rule.metric
-    return "other"
+            return rule.metric, rule
+    return "other", None
+
+
+def classify_metric(before: str, after: str, dimension: str) -> str:
+    """The metric code alone (see `classify_metric_rule`)."""
+    return classify_metric_rule(before, after, dimension)[0]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -348,26 +495,72 @@ class Mention:
     metric: str
     start: int  # offset in the span text
     end: int
+    value_high: Decimal | None = None  # the upper end of a written range ("3-5个" → 5), else None
+    metric_rule: str | None = None
+    period: Period | None = None
+
+
+def _context(text: str, start: int, end: int, unit: Unit, value: Decimal, *, value_high: Decimal | None = None,
+             qualifier: str | None = None) -> Mention:
+    """Direction, metric and period of a located figure [start, end)."""
+    direction = direction_before(text[max(0, start - 8) : start], unit.dimension)
+    clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, start)), default=0)
+    next_break = _CLAUSE_BREAK.search(text, end)
+    clause_end = next_break.start() if next_break else len(text)
+    metric, rule = classify_metric_rule(text[clause_start:start], text[end:clause_end], unit.dimension)
+    return Mention(
+        value, unit, qualifier, direction, metric, start, end,
+        value_high=value_high,
+        metric_rule=rule.describe() if rule else None,
+        period=period_before(text, start),
+    )
+
+
+def _rejected_before(text: str, number_start: int, regions: list[tuple[int, int]]) -> bool:
+    """A number in a name, glued to letters or digits, the second end of a range, or an ordinal."""
+    if _inside(regions, number_start):
+        return True
+    before_number = text[max(0, number_start - 12) : number_start]
+    if _GLUED_BEFORE.search(before_number) or _RANGE_BEFORE.search(before_number):
+        return True
+    return before_number.endswith("第") or bool(_ORDINAL_LIST_BEFORE.search(before_number))
+
+
+def _qualifier(text: str, start: int, number_start: int, prefix: str, dimension: str,
+               inners: tuple[str | None, ...], suffix: str) -> tuple[int, str | None]:
+    """(start of the quote, qualifier): a prefix that is part of a word is dropped from the quote."""
+    before_prefix = text[max(0, start - 2) : start]
+    if prefix and (
+        (prefix == "近" and dimension == "time")  # 近3年: the last three years
+        or (prefix.startswith("超") and ("不" in before_prefix or before_prefix.endswith("消")))  # 不超过, 消超
+        or (prefix == "约" and before_prefix[-1:] != "" and before_prefix[-1] in _WORD_BEFORE_YUE)  # 签约7个
+    ):
+        start, prefix = number_start, ""
+    qualifier = _PREFIX_QUALIFIERS[prefix] if prefix else None
+    for inner in inners:
+        if inner:
+            qualifier = _INNER_QUALIFIERS[inner]
+    if suffix:
+        qualifier = _SUFFIX_QUALIFIERS[suffix]
+    return start, qualifier
 
 
 def read_candidate(text: str, start: int, groups: dict[str, str | None], regions: list[tuple[int, int]]) -> Mention | None:
-    """The indicator a regex candidate at `start` in `text` stands for, or None when it is not one."""
+    """The indicator a regex candidate (of `candidate_pattern`) at `start` in `text` stands for, or None."""
     prefix = groups["prefix"] or ""
     number = groups["number"] or ""
+    high = groups.get("high") or ""
+    range_sep = groups.get("range_sep") or ""
     suffix = groups["suffix"] or ""
     number_start = start + len(prefix)
-    end = start + len(prefix) + sum(len(groups[g] or "") for g in ("number", "inner1", "mult", "inner2", "unit")) + len(suffix)
+    body = ("number", "range_sep", "high", "inner1", "mult", "inner2", "unit")
+    end = start + len(prefix) + sum(len(groups.get(g) or "") for g in body) + len(suffix)
     unit_written = groups["unit"] or ""
     unit_end = end - len(suffix)
     if not number or not unit_written:
         return None
 
-    if _inside(regions, number_start):
-        return None
-    before_number = text[max(0, number_start - 12) : number_start]
-    if _GLUED_BEFORE.search(before_number) or _RANGE_BEFORE.search(before_number):
-        return None
-    if before_number.endswith("第") or _ORDINAL_LIST_BEFORE.search(before_number):
+    if _rejected_before(text, number_start, regions):
         return None
     if unit_end < len(text) and text[unit_end] in _UNIT_VETO.get(unit_written, ""):
         return None
@@ -377,82 +570,170 @@ def read_candidate(text: str, start: int, groups: dict[str, str | None], regions
     if not number[0].isascii():
         if unit_written == "期" or text.startswith(_CJK_NAME_FOLLOWERS, unit_end):
             return None  # 三期 is a phase; 八项规定, 三年行动计划 are names
-    number, mult = _split_chinese_multiplier(number, groups["mult"] or "")
-    value = parse_number(number)
-    if value is None:
-        return None
+    mult = groups["mult"] or ""
+    value_high = None
+    if high:
+        high, mult = _split_chinese_multiplier(high, mult)
+        value_high = parse_number(high, counting=True)
+        value = parse_number(number, counting=True)
+        if value is None or value_high is None or value_high < value:
+            return None  # "10-3个" is not a range; a failed numeral is not a figure
+        if unit_written == "年" and not mult and (_is_year(number) or _is_year(high)):
+            return None  # 2020-2023年: years, not durations
+    else:
+        number, mult = _split_chinese_multiplier(number, mult)
+        value = parse_number(number)
+        if value is None:
+            return None
     unit = resolve_unit(mult + unit_written)
     if unit is None:
         return None
-    if unit_written == "年" and not mult and re.fullmatch(r"[0-9]{4}", number) and 1900 <= int(number) <= 2100:
+    if unit_written == "年" and not mult and _is_year(number):
         return None  # a year (2021年, 2021年度), not a duration
 
-    qualifier = None
-    before_prefix = text[max(0, start - 2) : start]
-    if prefix and (
-        (prefix == "近" and unit.dimension == "time")  # 近3年: the last three years
-        or (prefix.startswith("超") and ("不" in before_prefix or before_prefix.endswith("消")))  # 不超过, 消超
-        or (prefix == "约" and before_prefix[-1:] != "" and before_prefix[-1] in _WORD_BEFORE_YUE)  # 签约7个
-    ):
-        start, prefix = number_start, ""
-    if prefix:
-        qualifier = _PREFIX_QUALIFIERS[prefix]
-    for inner in (groups["inner1"], groups["inner2"]):
-        if inner:
-            qualifier = _INNER_QUALIFIERS[inner]
-    if suffix:
-        qualifier = _SUFFIX_QUALIFIERS[suffix]
+    start, qualifier = _qualifier(
+        text, start, number_start, prefix, unit.dimension, (groups["inner1"], groups["inner2"]), suffix
+    )
+    return _context(text, start, end, unit, value, value_high=value_high, qualifier=qualifier)
 
-    direction = direction_before(text[max(0, start - 8) : start], unit.dimension)
 
-    clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, start)), default=0)
-    next_break = _CLAUSE_BREAK.search(text, end)
-    clause_end = next_break.start() if next_break else len(text)
-    metric = classify_metric(text[clause_start:start], text[end:clause_end], unit.dimension)
+def read_bare_multiple(text: str, start: int, groups: dict[str, str | None], regions: list[tuple[int, int]]) -> Mention | None:
+    """A candidate of `bare_multiple_pattern` ("16.72万"): base unit `number`, value in 万/亿."""
+    prefix = groups["prefix"] or ""
+    suffix = groups["suffix"] or ""
+    number_start = start + len(prefix)
+    end = start + sum(len(groups[g] or "") for g in ("prefix", "number", "inner1", "mult", "inner2", "suffix"))
+    if _rejected_before(text, number_start, regions) or _GLUED_AFTER.match(text[end : end + 1]):
+        return None
+    number_unit = special_unit("number")
+    mult = groups["mult"] or ""
+    unit = Unit(mult, number_unit.base_unit, multipliers()[mult] * number_unit.factor, number_unit.dimension)
+    value = parse_number(groups["number"] or "")
+    if value is None:
+        return None
+    start, qualifier = _qualifier(
+        text, start, number_start, prefix, unit.dimension, (groups["inner1"], groups["inner2"]), suffix
+    )
+    return _context(text, start, end, unit, value, qualifier=qualifier)
 
-    return Mention(value, unit, qualifier, direction, metric, start, end)
+
+def read_fraction(text: str, start: int, groups: dict[str, str | None], regions: list[tuple[int, int]]) -> Mention | None:
+    """A candidate of `FRACTION_PATTERN` ("19/25"): the value is the quotient, base unit `fraction`."""
+    end = start + len(groups["numerator"] or "") + 1 + len(groups["denominator"] or "")
+    if _rejected_before(text, start, regions) or _GLUED_AFTER.match(text[end : end + 1]):
+        return None
+    if text[max(0, start - 1) : start] in ("-", "—"):
+        return None
+    denominator = Decimal(groups["denominator"] or "0")
+    if denominator == 0:
+        return None
+    value = Decimal(groups["numerator"] or "0") / denominator
+    return _context(text, start, end, special_unit("fraction"), value)
+
+
+def read_percent_words(text: str, start: int, groups: dict[str, str | None], regions: list[tuple[int, int]]) -> Mention | None:
+    """A candidate of `PERCENT_WORDS_PATTERN` ("百分之三十" → 30 %)."""
+    end = start + len("百分之") + len(groups["number"] or "")
+    if _inside(regions, start):
+        return None
+    value = parse_number(groups["number"] or "", counting=True)
+    if value is None:
+        return None
+    unit = units()["%"]
+    return _context(text, start, end, unit, value)
 
 
 # --------------------------------------------------------------------------------------------------
 # The frame
 
 
-def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
-    """One row per indicator found in the spans; see the module docstring for the rules."""
-    if spans.is_empty():
-        return pl.DataFrame(schema=INDICATORS_SCHEMA)
-    pattern = candidate_pattern()
+def _scan(spans: pl.DataFrame, pattern: str) -> dict[int, list[tuple[int, dict[str, Any]]]]:
+    """Every match of `pattern` in every span, by span index: (offset in the span, named groups)."""
     candidates = (
         spans.with_row_index("_span")
-        .select("_span", pl.col("text").str.extract_all(pattern).alias("_match"))
+        .select("_span", "text", pl.col("text").str.extract_all(pattern).alias("_match"))
         .explode("_match")
         .drop_nulls("_match")
         .with_columns(pl.col("_match").str.extract_groups(f"^(?:{pattern})$").alias("_groups"))
         .unnest("_groups")
     )
-    by_span: dict[int, list[dict[str, Any]]] = {}
-    for row in candidates.iter_rows(named=True):
-        by_span.setdefault(row["_span"], []).append(row)
+    texts = spans.get_column("text")
+    found: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+    cursors: dict[int, int] = {}
+    for row in candidates.drop("text").iter_rows(named=True):
+        index = row["_span"]
+        # Matches come in order and do not overlap; with no look-around in the pattern, the first
+        # occurrence of a match's text after the previous match is where the regex found it.
+        local = texts[index].find(row["_match"], cursors.get(index, 0))
+        if local < 0:
+            raise RuntimeError(f"candidate {row['_match']!r} not found in its span")
+        cursors[index] = local + len(row["_match"])
+        found.setdefault(index, []).append((local, row))
+    return found
+
+
+def _readers() -> list[tuple[str, Any]]:
+    """The patterns in priority order: a figure with a written unit wins over the same digits read otherwise."""
+    return [
+        (candidate_pattern(), read_candidate),
+        (PERCENT_WORDS_PATTERN, read_percent_words),
+        (FRACTION_PATTERN, read_fraction),
+        (bare_multiple_pattern(), read_bare_multiple),
+    ]
+
+
+def _record(span: dict[str, Any], text: str, mention: Mention) -> dict[str, Any]:
+    value_high = mention.value_high if mention.value_high is not None else mention.value
+    period = mention.period
+    return {
+        "content_sha256": span["content_sha256"],
+        "node_ordinal": span["node_ordinal"],
+        "measure_ordinal": span["measure_ordinal"],
+        "value": float(mention.value),
+        "unit": mention.unit.unit,
+        "value_base": float(mention.value * mention.unit.factor),
+        "base_unit": mention.unit.base_unit,
+        "qualifier": mention.qualifier,
+        "direction": mention.direction,
+        "metric": mention.metric,
+        "quote": text[mention.start : mention.end],
+        "char_start": span["char_start"] + mention.start,
+        "char_end": span["char_start"] + mention.end,
+        "value_low": float(mention.value),
+        "value_high": float(value_high),
+        "dimension": mention.unit.dimension,
+        "metric_rule": mention.metric_rule,
+        "period": period.phrase if period else None,
+        "period_start": period.start if period else None,
+        "period_end": period.end if period else None,
+    }
+
+
+def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
+    """One row per indicator found in the spans; see the module docstring for the rules."""
+    if spans.is_empty():
+        return pl.DataFrame(schema=INDICATORS_SCHEMA)
+    scans = [(_scan(spans, pattern), reader) for pattern, reader in _readers()]
 
     records: list[dict[str, Any]] = []
     for index, span in enumerate(spans.iter_rows(named=True)):
-        found = by_span.get(index)
-        if not found:
+        if not any(index in found for found, _ in scans):
             continue
         text: str = span["text"]
         regions = name_regions(text)
-        cursor = 0
+        accepted: list[Mention] = []
+        for found, reader in scans:
+            taken = [(m.start, m.end) for m in accepted]
+            for local, groups in found.get(index, []):
+                mention = reader(text, local, groups, regions)
+                if mention is None:
+                    continue
+                if any(mention.start < end and start < mention.end for start, end in taken):
+                    continue  # the same digits already read by a pattern of higher priority
+                accepted.append(mention)
+        accepted.sort(key=lambda m: m.start)
         previous: Mention | None = None
-        for row in found:
-            # Matches come in order and do not overlap; with no look-around in the pattern, the first
-            # occurrence of a match's text after the previous match is where the regex found it.
-            local = text.find(row["_match"], cursor)
-            if local < 0:
-                raise RuntimeError(f"candidate {row['_match']!r} not found in its span")
-            cursor = local + len(row["_match"])
-            mention = read_candidate(text, local, row, regions)
-            if mention is None:
-                continue
+        for mention in accepted:
             if (
                 mention.direction is None
                 and previous is not None
@@ -463,21 +744,5 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
                 # "分别同比增长97.7%、43.2%、23.8%": the change word governs the whole list
                 mention = dataclasses.replace(mention, direction=previous.direction)
             previous = mention
-            records.append(
-                {
-                    "content_sha256": span["content_sha256"],
-                    "node_ordinal": span["node_ordinal"],
-                    "measure_ordinal": span["measure_ordinal"],
-                    "value": float(mention.value),
-                    "unit": mention.unit.unit,
-                    "value_base": float(mention.value * mention.unit.factor),
-                    "base_unit": mention.unit.base_unit,
-                    "qualifier": mention.qualifier,
-                    "direction": mention.direction,
-                    "metric": mention.metric,
-                    "quote": text[mention.start : mention.end],
-                    "char_start": span["char_start"] + mention.start,
-                    "char_end": span["char_start"] + mention.end,
-                }
-            )
+            records.append(_record(span, text, mention))
     return pl.DataFrame(records, schema=INDICATORS_SCHEMA)

@@ -14,6 +14,7 @@ from datetime import date
 
 import polars as pl
 
+from transforms.indicators import INDICATORS_SCHEMA, metric_catalogue
 from transforms.organization import organizations
 
 NOTICE_KEY_LENGTH = 16
@@ -53,20 +54,46 @@ _INSPECTION_FIELDS = [
 
 
 def indicator_spans(notices: pl.DataFrame, issues: pl.DataFrame) -> pl.DataFrame:
-    """The text of every issue node (heading included) as a span for indicator extraction.
+    """The text of every issue node (heading included) as a span for indicator extraction, plus the
+    text outside every node (the opening, the organisation of the work, the claimed totals, the closing)
+    as spans with a NULL node_ordinal: their figures have no issue.
 
     Node spans never overlap, so a figure is found once; the heading is included because problem
     statements carry figures too.
     """
-    return (
+    nodes = (
         issues.join(notices.select("content_sha256", "text"), on="content_sha256", suffix="_notice")
         .select(
             "content_sha256",
-            "node_ordinal",
+            pl.col("node_ordinal").cast(pl.Int32),
             pl.lit(None, dtype=pl.Int32).alias("measure_ordinal"),
             pl.col("text_notice").str.slice(pl.col("char_start"), pl.col("char_end") - pl.col("char_start")).alias("text"),
             pl.col("char_start").cast(pl.Int64),
         )
+    )
+    return pl.concat([nodes, _outside_nodes(notices, issues)])
+
+
+def _outside_nodes(notices: pl.DataFrame, issues: pl.DataFrame) -> pl.DataFrame:
+    """The stretches of each notice text that no issue node covers, as spans without a node."""
+    bounds: dict[str, list[tuple[int, int]]] = {}
+    for sha, start, end in issues.select("content_sha256", "char_start", "char_end").iter_rows():
+        bounds.setdefault(sha, []).append((start, end))
+    rows = []
+    for sha, text in notices.select("content_sha256", "text").iter_rows():
+        at = 0
+        for start, end in sorted(bounds.get(sha, [])) + [(len(text), len(text))]:
+            if start > at:
+                rows.append({"content_sha256": sha, "text": text[at:start], "char_start": at})
+            at = max(at, end)
+    return pl.DataFrame(
+        rows, schema={"content_sha256": pl.String, "text": pl.String, "char_start": pl.Int64}
+    ).select(
+        "content_sha256",
+        pl.lit(None, dtype=pl.Int32).alias("node_ordinal"),
+        pl.lit(None, dtype=pl.Int32).alias("measure_ordinal"),
+        "text",
+        "char_start",
     )
 
 
@@ -91,6 +118,20 @@ def assign_measures(indicators: pl.DataFrame, measures: pl.DataFrame) -> pl.Data
     return located.with_columns(
         pl.when(inside).then(pl.col("found_measure")).otherwise(pl.col("measure_ordinal")).cast(pl.Int32).alias("measure_ordinal")
     ).drop("found_measure", "measure_start", "measure_end")
+
+
+# fact_indicator columns added by issue 3 (range, dimension, metric rule, period), after the original ones.
+_INDICATOR_DETAIL = ["value_low", "value_high", "dimension", "metric_rule", "period", "period_start", "period_end"]
+
+
+def with_indicator_detail(indicators: pl.DataFrame) -> pl.DataFrame:
+    """The indicator frame with every `_INDICATOR_DETAIL` column: a frame built without them (an older
+    extractor, a hand-made test frame) gets value_low = value_high = value and NULL for the others."""
+    missing = [name for name in _INDICATOR_DETAIL if name not in indicators.columns]
+    defaults = {"value_low": pl.col("value"), "value_high": pl.col("value")}
+    return indicators.with_columns(
+        defaults.get(name, pl.lit(None)).cast(INDICATORS_SCHEMA[name]).alias(name) for name in missing
+    )
 
 
 def build_star(
@@ -168,6 +209,7 @@ def build_star(
         pl.col("char_end").cast(pl.Int64),
     ).sort("issue_key", "ordinal")
 
+    indicators = with_indicator_detail(indicators)
     fact_indicator = indicators.select(
         pl.concat_str(_notice_key(), pl.lit("-x"), pl.col("char_start").cast(pl.String)).alias("indicator_key"),
         _notice_key().alias("notice_key"),
@@ -185,6 +227,7 @@ def build_star(
         "quote",
         pl.col("char_start").cast(pl.Int64),
         pl.col("char_end").cast(pl.Int64),
+        *_INDICATOR_DETAIL,
     ).sort("notice_key", "char_start")
 
     fact_claim = (
@@ -226,6 +269,7 @@ def build_star(
         "fact_measure": fact_measure,
         "fact_indicator": fact_indicator,
         "fact_claim": fact_claim,
+        "dim_metric": metric_catalogue(),
     }
     tables["dim_date"] = dim_date(tables)
     return tables

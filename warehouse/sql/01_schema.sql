@@ -162,12 +162,19 @@ CREATE TABLE fact_indicator (
     metric        VARCHAR NOT NULL,
     quote         VARCHAR NOT NULL,
     char_start    BIGINT NOT NULL,
-    char_end      BIGINT NOT NULL
+    char_end      BIGINT NOT NULL,
+    value_low     DOUBLE NOT NULL,
+    value_high    DOUBLE NOT NULL,
+    dimension     VARCHAR,
+    metric_rule   VARCHAR,
+    period        VARCHAR,
+    period_start  DATE,
+    period_end    DATE
 );
 COMMENT ON TABLE fact_indicator IS 'Quantitative indicators: every figure with a unit found in issue and measure text.';
 COMMENT ON COLUMN fact_indicator.indicator_key IS 'Key: notice_key, ''-x'' and the character offset of the mention.';
 COMMENT ON COLUMN fact_indicator.notice_key IS 'The notice (dim_notice).';
-COMMENT ON COLUMN fact_indicator.issue_key IS 'The issue node whose text holds the figure (fact_issue).';
+COMMENT ON COLUMN fact_indicator.issue_key IS 'The issue node whose text holds the figure (fact_issue); NULL for a figure outside every issue node (the opening, the organisation of the work, the claimed totals, the closing).';
 COMMENT ON COLUMN fact_indicator.measure_key IS 'The measure whose text holds the figure (fact_measure), NULL outside measures.';
 COMMENT ON COLUMN fact_indicator.value IS 'The number as written, in the unit as written (3700余件 → 3700).';
 COMMENT ON COLUMN fact_indicator.unit IS 'The unit as written (件, 万元, %, 个百分点, 亩, ...).';
@@ -179,6 +186,31 @@ COMMENT ON COLUMN fact_indicator.metric IS 'What the figure measures (dim_metric
 COMMENT ON COLUMN fact_indicator.quote IS 'The exact text of the mention.';
 COMMENT ON COLUMN fact_indicator.char_start IS 'Offset of the quote in raw_notice.text.';
 COMMENT ON COLUMN fact_indicator.char_end IS 'End offset (exclusive) of the quote in raw_notice.text.';
+COMMENT ON COLUMN fact_indicator.value_low IS 'Lower end of the figure in the written unit: the first number of a range (3-5个 → 3), else value.';
+COMMENT ON COLUMN fact_indicator.value_high IS 'Upper end of the figure in the written unit: the second number of a range (3-5个 → 5), else value. value and value_base hold the lower end.';
+COMMENT ON COLUMN fact_indicator.dimension IS 'What the unit measures: count, people, money, area, percent, percentage_point, time, concentration, fraction (19/25), number (a bare 16.72万), ...';
+COMMENT ON COLUMN fact_indicator.metric_rule IS 'The rule of transforms/metrics.csv that set metric: ''keyword 处分 (people)'' (a keyword near the figure, for that unit dimension) or ''dimension percent'' (a fallback by dimension); NULL when metric is ''other''.';
+COMMENT ON COLUMN fact_indicator.period IS 'The period phrase the figure refers to, as written in its sentence (2021年, 2021年1—6月, 截至6月30日, 今年以来); NULL when the sentence states none.';
+COMMENT ON COLUMN fact_indicator.period_start IS 'First day of period when the phrase states its year (2021年1—6月 → 2021-01-01); NULL for a cumulative 截至 phrase or a phrase without a year.';
+COMMENT ON COLUMN fact_indicator.period_end IS 'Last day of period when the phrase states its year (2021年1—6月 → 2021-06-30, 截至2021年底 → 2021-12-31); NULL for 以来 or a phrase without a year.';
+
+CREATE TABLE dim_metric (
+    metric       VARCHAR,
+    name         VARCHAR NOT NULL,
+    name_zh      VARCHAR NOT NULL,
+    dimension    VARCHAR,
+    description  VARCHAR NOT NULL,
+    keyword_rule VARCHAR NOT NULL,
+    rule_count   INTEGER NOT NULL
+);
+COMMENT ON TABLE dim_metric IS 'What an indicator measures: the metric catalogue (transforms/metric_catalogue.csv) with its keyword rules (transforms/metrics.csv). fact_indicator.metric joins metric.';
+COMMENT ON COLUMN dim_metric.metric IS 'Metric code (people_disciplined, funds_recovered, petitions, rules_created, ..., other).';
+COMMENT ON COLUMN dim_metric.name IS 'English name of the metric.';
+COMMENT ON COLUMN dim_metric.name_zh IS 'Chinese name of the metric (受处理处分人数, 追缴挽损资金, ...).';
+COMMENT ON COLUMN dim_metric.dimension IS 'The unit dimension the metric is about (people, money, percent, area); NULL when figures of several dimensions qualify.';
+COMMENT ON COLUMN dim_metric.description IS 'What the metric counts, with example keywords.';
+COMMENT ON COLUMN dim_metric.keyword_rule IS 'The keyword rules, grouped by the unit dimension they apply to (any: every dimension; (any figure): a fallback by dimension). In the figure''s clause a keyword marked * wins, else the keyword nearest the figure, else the longer keyword.';
+COMMENT ON COLUMN dim_metric.rule_count IS 'Number of keyword rules of the metric in transforms/metrics.csv.';
 
 CREATE TABLE fact_claim (
     claim_key     VARCHAR,

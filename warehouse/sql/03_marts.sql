@@ -14,7 +14,8 @@ SELECT * FROM (VALUES
     ('cases_and_clues',    'cases_and_clues',     'count', '问题线索与案件', 'Cases and leads handled'),
     ('petitions',          'petitions',           'count', '信访件',         'Petitions and complaints handled'),
     ('rules_created',      'rules_created',       'count', '制度机制',       'Rules and mechanisms created or revised'),
-    ('meetings_trainings', 'meetings_trainings',  'count', '会议与培训',     'Meetings, trainings and study sessions'),
+    ('meetings',           'meetings_trainings',  'count', '会议与培训',     'Meetings, trainings and study sessions'),
+    ('trainings',          'meetings_trainings',  'count', '会议与培训',     'Meetings, trainings and study sessions'),
     ('funds_recovered',    'funds_recovered_cny', 'CNY',   '挽回/追缴资金',  'Funds recovered (CNY)'),
     ('funds',              'funds_cny',           'CNY',   '资金投入',       'Funds spent or allocated (CNY)'),
     ('investment',         'investment_cny',      'CNY',   '投资',           'Investment (CNY)')

@@ -1,0 +1,139 @@
+"""The period a figure refers to (统计期), as stated in its sentence: "2021年", "1-3月", "2021年1—6月",
+"截至6月30日", "2023年1-11月", "今年以来".
+
+`period_before(text, start)` returns the period phrase nearest before offset `start` in the same sentence
+(sentences end at 。!? and line breaks), with the dates it stands for when the phrase states its year:
+
+| phrase                    | period_start | period_end  |
+|---------------------------|--------------|-------------|
+| 2021年                    | 2021-01-01   | 2021-12-31  |
+| 2021年1—6月 / 2021年1-6月份 | 2021-01-01   | 2021-06-30  |
+| 2021年上半年               | 2021-01-01   | 2021-06-30  |
+| 2021年5月20日              | 2021-05-20   | 2021-05-20  |
+| 2021年8月13日至10月29日     | 2021-08-13   | 2021-10-29  |
+| 截至2021年6月30日 / 截至2021年底 | NULL     | 2021-06-30 / 2021-12-31 (a cumulative figure: the start is not said) |
+| 2022年以来                 | 2022-01-01   | NULL        |
+| 1-3月, 截至6月30日, 今年以来  | NULL         | NULL (the year is not in the phrase; the raw phrase is kept) |
+
+Dates are never guessed: a phrase without its year keeps only the raw text. A date written right after
+较/比/与/同 ("较2022年增加", "比2020年同期") is the base of a comparison, not the period, and is skipped.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+# One period phrase. Groups: upto (截至), y (year), m1/m2 (month or month range), d (day), and a second
+# date after 至 (y2, m3, d2) for day ranges; tail: 以来, 底/末, 上半年…, 上旬…
+_PERIOD = re.compile(
+    r"(?P<upto>截至|截止到|截止)?"
+    r"(?:(?P<y>(?:19|20)[0-9]{2})年(?:度)?)?"
+    r"(?:(?P<m1>1[0-2]|0?[1-9])(?:[-—~–至到](?P<m2>1[0-2]|0?[1-9]))?月(?:份)?"
+    r"(?:(?P<d>3[01]|[12][0-9]|0?[1-9])日)?"
+    r"(?:[-—~至到](?:(?P<y2>(?:19|20)[0-9]{2})年)?(?:(?P<m3>1[0-2]|0?[1-9])月)?(?P<d2>3[01]|[12][0-9]|0?[1-9])日)?)?"
+    r"(?P<tail>以来|上半年|下半年|前三季度|第一季度|一季度|第二季度|二季度|第三季度|三季度|第四季度|四季度|"
+    r"上旬|中旬|下旬|底|末|初)?"
+)
+# Phrases whose year is implicit: kept raw, no dates.
+_RELATIVE = re.compile(
+    r"(?:截至|截止)?(?:目前|当前|今年以来|今年|去年|全年|上半年|下半年|前三季度|第?[一二三四]季度|年初以来|年初至今|近年来|"
+    r"(?:巡视|巡察)?整改以来|巡视以来|巡察以来)"
+)
+# A sentence ends at 。!? or a line break. Not at ;: the clauses a ; separates share the time frame stated
+# at the head of the sentence ("2021年,…;空气质量优良天数290天").
+_SENTENCE_BREAK = re.compile(r"[。!?\n]")
+_COMPARISON_BEFORE = ("较", "比", "与", "同", "相比", "对比", "高于", "低于")
+
+_QUARTER_END = {"第一季度": 3, "一季度": 3, "第二季度": 6, "二季度": 6, "第三季度": 9, "三季度": 9, "第四季度": 12, "四季度": 12}
+_QUARTER_START = {"第一季度": 1, "一季度": 1, "第二季度": 4, "二季度": 4, "第三季度": 7, "三季度": 7, "第四季度": 10, "四季度": 10}
+
+
+@dataclass(frozen=True)
+class Period:
+    phrase: str
+    start: date | None
+    end: date | None
+
+
+def _last_day(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _dates(m: re.Match[str]) -> tuple[date | None, date | None]:
+    """The dates a phrase with its year stands for (see the module table); (None, None) without a year."""
+    if not m["y"]:
+        return None, None
+    year = int(m["y"])
+    tail = m["tail"] or ""
+    upto = bool(m["upto"])
+    if m["m1"]:
+        m1 = int(m["m1"])
+        if m["d"]:
+            start = _safe_date(year, m1, int(m["d"]))
+            if m["d2"]:
+                year2 = int(m["y2"]) if m["y2"] else year
+                end = _safe_date(year2, int(m["m3"]) if m["m3"] else m1, int(m["d2"]))
+            else:
+                end = start
+        else:
+            m2 = int(m["m2"]) if m["m2"] else m1
+            if m2 < m1:
+                return None, None
+            start, end = date(year, m1, 1), _last_day(year, m2)
+            if tail in ("上旬", "中旬") and not m["m2"]:
+                end = date(year, m1, 10 if tail == "上旬" else 20)
+            if tail == "初" and not m["m2"]:
+                end = date(year, m1, 10)
+    else:
+        start, end = date(year, 1, 1), date(year, 12, 31)
+        if tail == "上半年":
+            end = date(year, 6, 30)
+        elif tail == "下半年":
+            start = date(year, 7, 1)
+        elif tail == "前三季度":
+            end = date(year, 9, 30)
+        elif tail in _QUARTER_END:
+            start, end = date(year, _QUARTER_START[tail], 1), _last_day(year, _QUARTER_END[tail])
+    if tail == "以来":
+        return start, None
+    if upto or tail in ("底", "末"):
+        return None, end
+    return start, end
+
+
+def period_before(text: str, start: int) -> Period | None:
+    """The period phrase nearest before `start` in its sentence, or None when the sentence states none."""
+    sentence_start = max((b.end() for b in _SENTENCE_BREAK.finditer(text, 0, start)), default=0)
+    best: tuple[int, Period] | None = None
+    for m in _PERIOD.finditer(text, sentence_start, start):
+        if not (m["y"] or m["m1"]):
+            continue
+        if not m["y"] and not m["tail"] and not m["upto"] and not m["m2"] and not m["d"]:
+            continue  # a bare "6月" could be a duration's tail or a month name: too weak alone
+        if m.start() > 0 and text[m.start() - 1 : m.start()].isdigit():
+            continue  # inside a longer number
+        if m.end() < len(text) and text[m.end() : m.end() + 1].isdigit():
+            continue
+        if text[max(sentence_start, m.start() - 2) : m.start()].endswith(_COMPARISON_BEFORE):
+            continue
+        if text.startswith("同期", m.end()):
+            continue
+        first, last = _dates(m)
+        best = (m.end(), Period(m.group(0), first, last))
+    for m in _RELATIVE.finditer(text, sentence_start, start):
+        if best is not None and m.start() < best[0]:
+            continue  # the tail of a dated phrase (2021年上半年)
+        if m.group(0) == "全年" and best is not None and re.fullmatch(r"(?:19|20)[0-9]{2}年(?:度)?", best[1].phrase):
+            continue  # "2021年,…全年完成…": the whole of the year already stated
+        best = (m.end(), Period(m.group(0), None, None))
+    return best[1] if best else None
