@@ -202,6 +202,12 @@ TARGETS = {  # metric: (limit, what the issue asks), checked at N = 10,000 only
 }
 
 
+def _number(value: float) -> str:
+    if value and abs(value) < 0.01:
+        return f"{value:.2e}"  # parse/grep ratios are far below 1
+    return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+
+
 def print_table(results: dict[int, dict[str, float]]) -> None:
     table = Table(title="zhenggai benchmark (bench/out/results.csv)")
     table.add_column("metric")
@@ -213,7 +219,7 @@ def print_table(results: dict[int, dict[str, float]]) -> None:
         cells = []
         for metrics in results.values():
             value = metrics.get(name)
-            cells.append("" if value is None else f"{value:,.3f}" if value < 10 else f"{value:,.1f}")
+            cells.append("" if value is None else _number(value))
         table.add_row(name, *cells, TARGETS.get(name, (None, ""))[1])
     console.print(table)
 
