@@ -27,7 +27,7 @@ ui: $(STAMP)
 	$(BIN)/python -m orchestration.ui
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	BENCH_SIZES="$(BENCH_SIZES)" $(BIN)/python -m bench.run
 
 # Re-resolve the pinned dependency set (needs the package registry).
 lock: $(STAMP)
