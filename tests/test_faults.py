@@ -1,145 +1,25 @@
-"""Breaking things on purpose: killed refreshes, readers during a refresh, concurrent refreshes, full disks,
-unwritable folders and hostile inputs (issue 4).
+"""Breaking things on purpose: full disks, unwritable folders and hostile inputs (issue 4).
 
-Refreshes run as real `zhenggai refresh` processes where the fault is about processes.
+Killed refreshes are in test_faults_killed.py, readers and concurrent refreshes in
+test_faults_concurrent.py (separate files so that the test workers share them out).
 """
 
-import hashlib
 import os
-import random
 import resource
 import shutil
 import signal
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.cli import EXIT_LOCKED, EXIT_RUN_FAILED, run_refresh
-from tests.conftest import SEEDS, seed_path
-from warehouse.store import refresh_lock
-
-
-def zhenggai(*args: str, **popen) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **popen,
-    )
-
-
-def notice_count(warehouse: Path) -> int:
-    """Rows of dim_notice, after checking the file opens and its fact tables join (a complete warehouse)."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        orphans = con.execute(
-            "SELECT count(*) FROM fact_issue i ANTI JOIN dim_notice d USING (notice_key)"
-        ).fetchone()[0]
-        assert orphans == 0
-        return con.execute("SELECT count(*) FROM dim_notice").fetchone()[0]
-    finally:
-        con.close()
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from orchestration.cli import EXIT_RUN_FAILED, run_refresh
+from tests.conftest import seed_path
+from tests.fault_helpers import build_two_then_three, digest, notice_count, zhenggai
 
 
 @pytest.fixture(scope="module")
 def two_then_three(tmp_path_factory):
-    """A warehouse published from two seeds, and a landing folder of three (so old and new differ)."""
-    root = tmp_path_factory.mktemp("faults")
-    small, large = root / "two", root / "three"
-    small.mkdir()
-    for prefix in ("000", "002"):
-        shutil.copy(seed_path(prefix), small)
-    shutil.copytree(small, large)
-    shutil.copy(seed_path("001"), large)
-    warehouse = root / "zhenggai.duckdb"
-    assert run_refresh(small, warehouse).published
-    return root, small, large, warehouse
-
-
-def test_a_refresh_killed_at_any_point_leaves_the_old_or_the_new_warehouse(two_then_three, tmp_path):
-    root, _, large, published = two_then_three
-    warehouse = tmp_path / "zhenggai.duckdb"
-    shutil.copy(published, warehouse)
-    old = digest(warehouse)
-    started = time.monotonic()
-    full = zhenggai("refresh", "--source", str(large), "--warehouse", str(tmp_path / "timing.duckdb"), "--quiet")
-    assert full.wait(timeout=300) == 0, full.stderr.read()
-    duration = time.monotonic() - started
-    outcomes = []
-    for fraction in sorted(random.Random(4).uniform(0.2, 1.0) for _ in range(3)):
-        process = zhenggai("refresh", "--source", str(large), "--warehouse", str(warehouse), "--quiet")
-        time.sleep(duration * fraction)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
-        count = notice_count(warehouse)
-        assert count in (2, 3)
-        if count == 2:
-            assert digest(warehouse) == old  # untouched, byte for byte
-        outcomes.append(count)
-    # whatever the kills left behind (staging file, lock file, partial cache), the next refresh succeeds
-    after = zhenggai("refresh", "--source", str(large), "--warehouse", str(warehouse), "--quiet")
-    assert after.wait(timeout=300) == 0, after.stderr.read()
-    assert notice_count(warehouse) == 3
-
-
-def test_a_reader_keeps_querying_during_a_refresh(two_then_three, tmp_path):
-    _, _, large, published = two_then_three
-    warehouse = tmp_path / "zhenggai.duckdb"
-    shutil.copy(published, warehouse)
-    reader = duckdb.connect(str(warehouse), read_only=True)
-    seen, errors, stop = [], [], threading.Event()
-
-    def read_in_a_loop():
-        cursor = reader.cursor()
-        while not stop.is_set():
-            try:
-                notices, orphans = cursor.execute(
-                    "SELECT (SELECT count(*) FROM dim_notice),"
-                    " (SELECT count(*) FROM fact_measure m ANTI JOIN fact_issue i USING (issue_key))"
-                ).fetchone()
-                seen.append((notices, orphans))
-            except duckdb.Error as error:  # any error is a failure of the test
-                errors.append(error)
-            time.sleep(0.01)
-
-    thread = threading.Thread(target=read_in_a_loop)
-    thread.start()
-    try:
-        process = zhenggai("refresh", "--source", str(large), "--warehouse", str(warehouse), "--quiet")
-        assert process.wait(timeout=300) == 0, process.stderr.read()
-    finally:
-        stop.set()
-        thread.join()
-    assert errors == []
-    assert len(seen) > 10 and set(seen) == {(2, 0)}  # the open connection keeps its complete snapshot
-    reader.close()
-    assert notice_count(warehouse) == 3  # a new connection sees the new load
-
-
-def test_a_second_refresh_exits_with_a_clear_message_while_one_runs(two_then_three, tmp_path):
-    _, small, _, published = two_then_three
-    warehouse = tmp_path / "zhenggai.duckdb"
-    shutil.copy(published, warehouse)
-    before = digest(warehouse)
-    with refresh_lock(warehouse):  # a refresh in progress
-        second = zhenggai("refresh", "--source", str(small), "--warehouse", str(warehouse))
-        _, stderr = second.communicate(timeout=300)
-    assert second.returncode == EXIT_LOCKED
-    assert "another refresh is running" in stderr
-    assert digest(warehouse) == before
-    # two started at the same moment: at most one publishes at a time, both end cleanly
-    both = [zhenggai("refresh", "--source", str(small), "--warehouse", str(warehouse), "--quiet") for _ in range(2)]
-    codes = sorted(p.wait(timeout=300) for p in both)
-    assert codes in ([0, 0], [0, EXIT_LOCKED])
-    assert notice_count(warehouse) == 2
+    return build_two_then_three(tmp_path_factory)
 
 
 def _limit_file_size():
