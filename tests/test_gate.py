@@ -42,12 +42,15 @@ INSERT INTO dim_notice VALUES
      '{INS_A}', '{ORG}', ['85951003'], [], NULL, 100),
     ('{B}', 'b.txt', '{"b" * 64}', NULL, NULL, DATE '2023-06-30', '整改情况', '{INS_B}', NULL, [], [], NULL, 50);
 INSERT INTO fact_issue VALUES
-    ('{A}-i0', '{A}', NULL, 'category', '一', '党的建设方面', NULL, NULL, NULL, NULL, NULL, 0, 0, '', 0, 10),
+    ('{A}-i0', '{A}', NULL, 'category', '一', '党的建设方面', NULL, NULL, NULL, NULL, 'other', 0, 0, '', 0, 10, NULL),
     ('{A}-i1', '{A}', '{A}-i0', 'issue', '1', '落实不到位', 'completed', '已完成整改', 'section_heading',
-     NULL, NULL, 2, 1, '整改情况', 10, 60),
+     NULL, 'party_discipline_responsibility', 2, 1, '整改情况', 10, 60, 'title:x'),
     ('{A}-i2', '{A}', '{A}-i1', 'sub_issue', '(1)', '台账不全', 'in_progress', '正在推进', 'status_line',
-     DATE '2023-12-01', NULL, 1, 2, '整改状态', 60, 90),
-    ('{B}-i0', '{B}', NULL, 'issue', '1', '监督不力', NULL, NULL, NULL, NULL, NULL, 0, 0, '', 0, 40);
+     DATE '2023-12-01', 'party_discipline_responsibility', 1, 2, '整改状态', 60, 90, 'parent:x'),
+    ('{B}-i0', '{B}', NULL, 'issue', '1', '监督不力', NULL, NULL, NULL, NULL, 'other', 0, 0, '', 0, 40, NULL);
+INSERT INTO dim_topic VALUES
+    ('party_discipline_responsibility', 'Full and strict party governance', '全面从严治党责任', 'x'),
+    ('other', 'Other', '其他', 'no rule matched');
 INSERT INTO fact_measure VALUES
     ('{A}-i1-m1', '{A}-i1', '{A}', 1, '一是', 'done', '清退3万元', 22, 33),
     ('{A}-i1-m2', '{A}-i1', '{A}', 2, NULL, 'next_step', '持续推进', 33, 60),
@@ -174,6 +177,10 @@ FAILURES = {
     "empty_title": (
         f"UPDATE fact_issue SET title = '' WHERE issue_key = '{I2}'",
         ["fact_issue: title is not empty", "''", f"[issue_key '{I2}']"],
+    ),
+    "topic_not_in_taxonomy": (
+        f"UPDATE fact_issue SET topic = 'weather' WHERE issue_key = '{I2}'",
+        ["fact_issue: topic resolves to dim_topic.topic", "'weather'", f"[issue_key '{I2}']"],
     ),
 }
 

@@ -15,6 +15,7 @@ from datetime import date
 import polars as pl
 
 from transforms.organization import organizations
+from transforms.topics import assign_topics, topic_table
 
 NOTICE_KEY_LENGTH = 16
 
@@ -134,7 +135,7 @@ def build_star(
 
     measure_counts = measures.group_by("content_sha256", "node_ordinal").agg(pl.len().alias("measure_count"))
     fact_issue = (
-        issues.join(measure_counts, on=["content_sha256", "node_ordinal"], how="left")
+        assign_topics(issues).join(measure_counts, on=["content_sha256", "node_ordinal"], how="left")
         .select(
             _issue_key("node_ordinal").alias("issue_key"),
             _notice_key().alias("notice_key"),
@@ -146,7 +147,8 @@ def build_star(
             "status_phrase",
             "status_source",
             "expected_completion",
-            pl.lit(None, dtype=pl.String).alias("topic"),
+            "topic",
+            "topic_rule",
             pl.col("measure_count").fill_null(0).cast(pl.Int32),
             pl.col("node_ordinal").cast(pl.Int32),
             "text",
@@ -226,6 +228,7 @@ def build_star(
         "fact_measure": fact_measure,
         "fact_indicator": fact_indicator,
         "fact_claim": fact_claim,
+        "dim_topic": topic_table(),
     }
     tables["dim_date"] = dim_date(tables)
     return tables

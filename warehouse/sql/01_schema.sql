@@ -119,7 +119,7 @@ COMMENT ON COLUMN fact_issue.status IS 'Normalised status: completed, completed_
 COMMENT ON COLUMN fact_issue.status_phrase IS 'The status phrase as written (e.g. 已完成整改并长期坚持).';
 COMMENT ON COLUMN fact_issue.status_source IS 'Where the status was read: section_heading, status_line or text.';
 COMMENT ON COLUMN fact_issue.expected_completion IS 'Expected completion date when stated (预计2023年12月完成 → 2023-12-01).';
-COMMENT ON COLUMN fact_issue.topic IS 'Topic of the issue (filled by the topic taxonomy; NULL until then).';
+COMMENT ON COLUMN fact_issue.topic IS 'Topic of the node (dim_topic.topic; ''other'' when no keyword rule matched), see transforms/topics.py.';
 COMMENT ON COLUMN fact_issue.measure_count IS 'Number of rows in fact_measure for this node.';
 COMMENT ON COLUMN fact_issue.node_ordinal IS 'Position of the node in the notice, 0-based in reading order.';
 COMMENT ON COLUMN fact_issue.text IS 'The node''s own text: from the end of its heading to the next node.';
@@ -239,3 +239,19 @@ COMMENT ON COLUMN dim_date.day IS 'Day of month.';
 COMMENT ON COLUMN dim_date.iso_week IS 'ISO week number.';
 COMMENT ON COLUMN dim_date.day_of_week IS 'ISO day of week, 1 = Monday.';
 COMMENT ON COLUMN dim_date.year_month IS 'YYYY-MM, for monthly grouping.';
+
+-- Topic taxonomy (issue 7): codes and keyword rules in transforms/topics.csv and transforms/topic_rules.csv.
+ALTER TABLE fact_issue ADD COLUMN topic_rule VARCHAR;
+COMMENT ON COLUMN fact_issue.topic_rule IS 'What decided the topic: title:<keyword> (own title), parent:<keyword> (a sub-issue inheriting its parent issue''s title topic), text:<keyword> (most keyword hits in the node''s text); NULL when the topic is ''other''.';
+
+CREATE TABLE dim_topic (
+    topic       VARCHAR,
+    name        VARCHAR NOT NULL,
+    name_zh     VARCHAR NOT NULL,
+    description VARCHAR NOT NULL
+);
+COMMENT ON TABLE dim_topic IS 'Taxonomy of what inspections find (问题领域); every fact_issue.topic is one of these codes.';
+COMMENT ON COLUMN dim_topic.topic IS 'Topic code (e.g. eight_rules_four_winds); ''other'' for nodes no rule matched.';
+COMMENT ON COLUMN dim_topic.name IS 'English name of the topic.';
+COMMENT ON COLUMN dim_topic.name_zh IS 'Chinese name of the topic (e.g. 中央八项规定精神和“四风”).';
+COMMENT ON COLUMN dim_topic.description IS 'What the topic covers.';
