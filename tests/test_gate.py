@@ -51,6 +51,10 @@ INSERT INTO fact_issue VALUES
 INSERT INTO dim_topic VALUES
     ('party_discipline_responsibility', 'Full and strict party governance', '全面从严治党责任', 'x'),
     ('other', 'Other', '其他', 'no rule matched');
+INSERT INTO parse_report VALUES
+    ('{A}', 'category:cn_comma > issue:arabic > sub_issue:arabic_paren', 'inline', 1, 1, 1, 3, 1, 1, 'sub_issue', 1,
+     'status_line', 1, 1, NULL, NULL, ['hierarchy'], ['title'], 'high', 'every problem at the finest level has a status'),
+    ('{B}', NULL, NULL, 0, 1, 0, 0, 1, 1, 'issue', 0, NULL, 0, 0, NULL, NULL, ['hierarchy'], [], 'medium', 'not corroborated');
 INSERT INTO fact_measure VALUES
     ('{A}-i1-m1', '{A}-i1', '{A}', 1, '一是', 'done', '清退3万元', 22, 33),
     ('{A}-i1-m2', '{A}-i1', '{A}', 2, NULL, 'next_step', '持续推进', 33, 60),
@@ -177,6 +181,10 @@ FAILURES = {
     "empty_title": (
         f"UPDATE fact_issue SET title = '' WHERE issue_key = '{I2}'",
         ["fact_issue: title is not empty", "''", f"[issue_key '{I2}']"],
+    ),
+    "report_high_without_problems": (
+        f"UPDATE parse_report SET confidence = 'high', issue_count = 0 WHERE notice_key = '{B}'; DELETE FROM fact_issue WHERE notice_key = '{B}'",
+        ["parse_report: a notice without problem nodes is never of high confidence", f"'{B}'"],
     ),
     "topic_not_in_taxonomy": (
         f"UPDATE fact_issue SET topic = 'weather' WHERE issue_key = '{I2}'",

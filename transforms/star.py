@@ -15,6 +15,7 @@ from datetime import date
 import polars as pl
 
 from transforms.organization import organizations
+from transforms.parse_report import parse_report
 from transforms.topics import assign_topics, topic_table
 
 NOTICE_KEY_LENGTH = 16
@@ -229,6 +230,10 @@ def build_star(
         "fact_indicator": fact_indicator,
         "fact_claim": fact_claim,
         "dim_topic": topic_table(),
+        "parse_report": parse_report(notices, metadata, issues, measures, claims, indicators)
+        .with_columns(_notice_key().alias("notice_key"))
+        .drop("content_sha256")
+        .sort("notice_key"),
     }
     tables["dim_date"] = dim_date(tables)
     return tables

@@ -255,3 +255,47 @@ COMMENT ON COLUMN dim_topic.topic IS 'Topic code (e.g. eight_rules_four_winds); 
 COMMENT ON COLUMN dim_topic.name IS 'English name of the topic.';
 COMMENT ON COLUMN dim_topic.name_zh IS 'Chinese name of the topic (e.g. 中央八项规定精神和“四风”).';
 COMMENT ON COLUMN dim_topic.description IS 'What the topic covers.';
+
+CREATE TABLE parse_report (
+    notice_key             VARCHAR,
+    numbering              VARCHAR,
+    measure_numbering      VARCHAR,
+    category_count         INTEGER NOT NULL,
+    issue_count            INTEGER NOT NULL,
+    sub_issue_count        INTEGER NOT NULL,
+    measure_count          INTEGER NOT NULL,
+    indicator_count        INTEGER NOT NULL,
+    claim_count            INTEGER NOT NULL,
+    problem_level          VARCHAR,
+    problems_with_status   INTEGER NOT NULL,
+    status_sources         VARCHAR,
+    claims_checked         INTEGER NOT NULL,
+    claims_reconciled      INTEGER NOT NULL,
+    issue_total_claimed    BIGINT,
+    issue_total_reconciled BOOLEAN,
+    found                  VARCHAR[] NOT NULL,
+    missing                VARCHAR[] NOT NULL,
+    confidence             VARCHAR NOT NULL,
+    confidence_reason      VARCHAR NOT NULL
+);
+COMMENT ON TABLE parse_report IS 'What the parser understood of each loaded notice, and how far to trust it (confidence); filter on confidence before analysing. Rule in transforms/parse_report.py.';
+COMMENT ON COLUMN parse_report.notice_key IS 'The notice (dim_notice).';
+COMMENT ON COLUMN parse_report.numbering IS 'Numbering systems of the hierarchy as nested in the notice, top down (e.g. category:cn_paren > issue:arabic > sub_issue:arabic_paren); NULL when no node was found.';
+COMMENT ON COLUMN parse_report.measure_numbering IS 'How measures are enumerated: arabic_paren ((1)…), inline (一是…二是…), … ; NULL when measures carry no label.';
+COMMENT ON COLUMN parse_report.category_count IS 'Category nodes (问题类别) in fact_issue.';
+COMMENT ON COLUMN parse_report.issue_count IS 'Issue nodes (反馈问题) in fact_issue.';
+COMMENT ON COLUMN parse_report.sub_issue_count IS 'Sub-issue nodes (具体问题) in fact_issue.';
+COMMENT ON COLUMN parse_report.measure_count IS 'Rows in fact_measure.';
+COMMENT ON COLUMN parse_report.indicator_count IS 'Rows in fact_indicator.';
+COMMENT ON COLUMN parse_report.claim_count IS 'Rows in fact_claim.';
+COMMENT ON COLUMN parse_report.problem_level IS 'The finest level with nodes (sub_issue, else issue), whose nodes are the counted problems; NULL when none.';
+COMMENT ON COLUMN parse_report.problems_with_status IS 'Problems (nodes of problem_level) with a status.';
+COMMENT ON COLUMN parse_report.status_sources IS 'Where those statuses were read, comma-separated: section_heading, status_line, text.';
+COMMENT ON COLUMN parse_report.claims_checked IS 'Claims the hierarchy can count (fact_claim.parsed_count not NULL).';
+COMMENT ON COLUMN parse_report.claims_reconciled IS 'Of those, claims whose claimed count equals the parsed count.';
+COMMENT ON COLUMN parse_report.issue_total_claimed IS 'The largest total number of problems the notice claims (fact_claim subject issues, no status); NULL when it claims none.';
+COMMENT ON COLUMN parse_report.issue_total_reconciled IS 'A claimed total of problems equals the number of problem nodes; NULL when no total is claimed.';
+COMMENT ON COLUMN parse_report.found IS 'What was found among hierarchy, statuses, measures, claims, indicators, title, publisher, publish_date, inspected_unit, inspecting_body, feedback_date.';
+COMMENT ON COLUMN parse_report.missing IS 'What of the same list was not found.';
+COMMENT ON COLUMN parse_report.confidence IS 'high (nodes corroborated by a reconciled total or complete statuses), medium (nodes found, not corroborated), low (no nodes, or fewer than half the claimed problems).';
+COMMENT ON COLUMN parse_report.confidence_reason IS 'Why the confidence was given, in words.';
