@@ -270,6 +270,32 @@ def _line_status(own: str) -> tuple[tuple[str, str, str] | None, date | None]:
     return status, expected
 
 
+def text_status(own: str) -> tuple[str, str, str] | None:
+    """A status the node's text states of the problem itself, as (code, phrase, 'text'), or None.
+
+    Only a sentence that is about the problem as a whole counts: it opens with a subject cue of
+    hierarchy_cues.yaml (目前, 该问题, 截至目前, …) or with the status phrase itself, carries no figure (so
+    "174条一般隐患已整改170条" — progress of a sub-task — is not a status), and ends within a few
+    characters of the phrase ("目前该问题已整改到位。", "已完成整改并长期坚持。"). The last such sentence of the
+    node wins: notices close an issue with its status.
+    """
+    spec = cues()["text_status"]
+    found = None
+    for sentence in re.split(r"[。;;!?\n]", own):
+        sentence = sentence.strip(" ,,::")
+        if not sentence or re.search(r"[0-9〇零一二三四五六七八九十百千万]+[个项条件家次名人%]", sentence):
+            continue
+        status = find_status(sentence)
+        if status is None:
+            continue
+        start = sentence.index(status[1])
+        before, after = sentence[:start], sentence[start + len(status[1]):]
+        opens = not before or any(before.startswith(cue) for cue in spec["subjects"])
+        if opens and len(before) <= spec["max_before"] and len(after) <= spec["max_after"]:
+            found = (status[0], status[1], "text")
+    return found
+
+
 def _parse_notice(text: str) -> list[Node]:
     lines = _lines(text)
     nodes: list[Node] = []
@@ -293,7 +319,7 @@ def extract_issues(notices: pl.DataFrame) -> pl.DataFrame:
             body_start = heading.line.end
             own = text[body_start:node.end] if node.end > body_start else ""
             line_status, expected = _line_status(own)
-            status = line_status or node.status
+            status = line_status or node.status or text_status(own)
             rows.append(
                 {
                     "content_sha256": sha,
