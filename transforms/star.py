@@ -14,6 +14,7 @@ from datetime import date
 
 import polars as pl
 
+from transforms.claim_rates import extract_rates
 from transforms.organization import organizations
 from transforms.parse_report import parse_report
 from transforms.topics import assign_topics, topic_table
@@ -234,6 +235,13 @@ def build_star(
         .with_columns(_notice_key().alias("notice_key"))
         .drop("content_sha256")
         .sort("notice_key"),
+        "fact_claim_rate": extract_rates(notices, claims)
+        .select(
+            pl.concat_str(_notice_key(), pl.lit("-r"), pl.col("char_start").cast(pl.String)).alias("rate_key"),
+            _notice_key().alias("notice_key"),
+            pl.exclude("content_sha256"),
+        )
+        .sort("notice_key", "char_start"),
     }
     tables["dim_date"] = dim_date(tables)
     return tables

@@ -299,3 +299,27 @@ COMMENT ON COLUMN parse_report.found IS 'What was found among hierarchy, statuse
 COMMENT ON COLUMN parse_report.missing IS 'What of the same list was not found.';
 COMMENT ON COLUMN parse_report.confidence IS 'high (nodes corroborated by a reconciled total or complete statuses), medium (nodes found, not corroborated), low (no nodes, or fewer than half the claimed problems).';
 COMMENT ON COLUMN parse_report.confidence_reason IS 'Why the confidence was given, in words.';
+
+CREATE TABLE fact_claim_rate (
+    rate_key         VARCHAR,
+    notice_key       VARCHAR NOT NULL,
+    stated_percent   DOUBLE NOT NULL,
+    computed_percent DOUBLE,
+    total_count      BIGINT,
+    completed_count  BIGINT,
+    agrees           BOOLEAN,
+    quote            VARCHAR NOT NULL,
+    char_start       BIGINT NOT NULL,
+    char_end         BIGINT NOT NULL
+);
+COMMENT ON TABLE fact_claim_rate IS 'Completion rates a notice states (总体完成率98.71%), recomputed from the counts it claims on the same line (transforms/claim_rates.py).';
+COMMENT ON COLUMN fact_claim_rate.rate_key IS 'Key: notice_key, ''-r'' and char_start; stable for the same content.';
+COMMENT ON COLUMN fact_claim_rate.notice_key IS 'The notice (dim_notice).';
+COMMENT ON COLUMN fact_claim_rate.stated_percent IS 'The rate as stated, in percent (98.71).';
+COMMENT ON COLUMN fact_claim_rate.computed_percent IS '100 × completed_count / total_count; NULL when the line claims no total or no completed count before the rate.';
+COMMENT ON COLUMN fact_claim_rate.total_count IS 'The last total of problems claimed on the line before the rate (fact_claim, subject issues, no status).';
+COMMENT ON COLUMN fact_claim_rate.completed_count IS 'Problems claimed completed (completed or completed_long_term) after that total and before the rate.';
+COMMENT ON COLUMN fact_claim_rate.agrees IS 'stated and computed differ by less than one unit of the last stated decimal (rounding or truncation); NULL when not computable.';
+COMMENT ON COLUMN fact_claim_rate.quote IS 'The exact text of the rate.';
+COMMENT ON COLUMN fact_claim_rate.char_start IS 'Offset of the quote in raw_notice.text.';
+COMMENT ON COLUMN fact_claim_rate.char_end IS 'End offset (exclusive) of the quote in raw_notice.text.';
