@@ -65,6 +65,8 @@ _HEADING_PATTERNS = {
     "arabic": re.compile(r"^(?P<label>(?P<n>\d{1,3}))(?:[.、](?!\d)|\s)"),
     "arabic_paren": re.compile(r"^(?P<label>\((?P<n>\d{1,3})\))"),
     "circled": re.compile(rf"^(?P<label>(?P<n>[{_CIRCLED}]))"),
+    # 第一、 / 第二, headings; a punctuation mark must follow so that 第一巡察组… is not a heading.
+    "cn_ordinal": re.compile(rf"^(?P<label>第(?P<n>[{_CN_DIGITS}]+))[、,,::.]"),
 }
 _QUOTED_PROBLEM = re.compile(r"^\s*(?:关于|对)[“\"'‘](?P<title>.+)[”\"'’](?:问题)?(?:的)?(?:整改|问题|$)")
 _EXPECTED = re.compile(r"预计(?:于)?(?P<y>\d{4})年(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?(?:底|前|前后)?(?:完成|整改到位|办结)")
@@ -92,7 +94,7 @@ def _enumerator_pattern() -> re.Pattern[str]:
 def _number(kind: str, digits: str) -> int:
     if kind == "circled":
         return _CIRCLED.index(digits) + 1
-    if kind in ("cn_comma", "cn_paren"):
+    if kind in ("cn_comma", "cn_paren", "cn_ordinal"):
         return int(cn2an.cn2an(digits, "normal"))
     return int(digits)
 
@@ -138,6 +140,8 @@ def _heading(line: Line) -> Heading | None:
                 number = _number(kind, match.group("n"))
             except (ValueError, TypeError):
                 return None
+            if not line.text[match.end():].strip(" 、.. ,,::"):
+                return None  # a bare label ("(1)" alone on a line) states no problem; never a node
             return Heading(kind, number, match.group("label"), line)
     return None
 
@@ -159,7 +163,7 @@ def _has_cue(text: str) -> bool:
 
 
 def _heading_body(heading: Heading) -> str:
-    return heading.line.text[len(heading.label):].lstrip("、.. ")
+    return heading.line.text[len(heading.label):].lstrip("、.. ,,::")
 
 
 def _quotes_problem(heading: Heading) -> bool:
@@ -380,7 +384,8 @@ def _measures_in(own: str, labelled_only: bool = False) -> list[tuple[str | None
     for label, start, end in _blocks(own):
         if label in cues()["status_labels"] or (label is None and labelled_only):
             continue
-        phase = "next_step" if any(label.startswith(p) for p in cues()["next_step_prefixes"]) else "done"
+        # An unlabelled block (a node whose text has no section label) reports work done.
+        phase = "next_step" if label is not None and any(label.startswith(p) for p in cues()["next_step_prefixes"]) else "done"
         measures.extend((item_label, phase, s, e) for item_label, s, e in _enumerated(own, start, end))
     return measures
 
