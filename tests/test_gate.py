@@ -32,7 +32,7 @@ VALID_ROWS = f"""
 INSERT INTO raw_notice VALUES
     ('{A}', 'a.txt', '{"a" * 64}', 'utf-8', 'raw a', '{TEXT_A}'),
     ('{B}', 'b.txt', '{"b" * 64}', 'gb18030', 'raw b', '{TEXT_B}');
-INSERT INTO dim_organization VALUES ('{ORG}', '薛家镇', 'township', '江苏省', '常州市', '新北区');
+INSERT INTO dim_organization VALUES ('{ORG}', '薛家镇', 'township', '江苏省', '常州市', '新北区', '薛家镇', '320411000000');
 INSERT INTO dim_inspection VALUES
     ('{INS_A}', '巡察', '区委', '区委第二巡察组', DATE '2021-08-13', 'day', DATE '2021-10-29', 'day', DATE '2021-11-29', 'day'),
     -- a precise start after the first day of a vague (month) end is not out of order

@@ -213,7 +213,7 @@ def build_star(
     )
     dim_organization = (
         orgs.filter(pl.col("organization_key").is_not_null())
-        .select("organization_key", "name", "org_type", "province", "city", "county")
+        .select("organization_key", "name", "org_type", "province", "city", "county", "township", "adcode")
         .unique("organization_key")
         .sort("organization_key")
     )

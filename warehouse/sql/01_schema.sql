@@ -323,3 +323,9 @@ COMMENT ON COLUMN fact_claim_rate.agrees IS 'stated and computed differ by less 
 COMMENT ON COLUMN fact_claim_rate.quote IS 'The exact text of the rate.';
 COMMENT ON COLUMN fact_claim_rate.char_start IS 'Offset of the quote in raw_notice.text.';
 COMMENT ON COLUMN fact_claim_rate.char_end IS 'End offset (exclusive) of the quote in raw_notice.text.';
+
+-- Places looked up in the administrative-division code table shipped by the cpca package (transforms/places.py).
+ALTER TABLE dim_organization ADD COLUMN township VARCHAR;
+ALTER TABLE dim_organization ADD COLUMN adcode VARCHAR;
+COMMENT ON COLUMN dim_organization.township IS 'Township or street (镇 / 乡 / 街道) written right after the county or city in the name (薛家镇); NULL when not stated.';
+COMMENT ON COLUMN dim_organization.adcode IS 'Administrative division code (12 digits) of the finest level resolved in the division table; NULL when the names were not found in it (places then come from the name suffixes only).';
