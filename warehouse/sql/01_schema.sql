@@ -32,7 +32,7 @@ COMMENT ON TABLE dim_organization IS 'Inspected organisations (被巡视/巡察�
 COMMENT ON COLUMN dim_organization.organization_key IS 'Key derived from the name.';
 COMMENT ON COLUMN dim_organization.name IS 'The inspected unit as written in the notice opening (e.g. 薛家镇及所辖村(社区)).';
 COMMENT ON COLUMN dim_organization.org_type IS 'township, street, county_district, city, development_zone, department, soe, university, village, or NULL when no cue says.';
-COMMENT ON COLUMN dim_organization.province IS 'Province (省/自治区/直辖市) where the notice names it, else NULL.';
+COMMENT ON COLUMN dim_organization.province IS 'Province (省/自治区/直辖市): from the division table when a named county or city resolves (adcode set), else where the notice names it, else NULL.';
 COMMENT ON COLUMN dim_organization.city IS 'Prefecture-level city (市/州) where the notice names it, else NULL.';
 COMMENT ON COLUMN dim_organization.county IS 'County-level unit (区/县/县级市) where the notice names it, else NULL.';
 
