@@ -32,7 +32,7 @@ VALID_ROWS = f"""
 INSERT INTO raw_notice VALUES
     ('{A}', 'a.txt', '{"a" * 64}', 'utf-8', 'raw a', '{TEXT_A}'),
     ('{B}', 'b.txt', '{"b" * 64}', 'gb18030', 'raw b', '{TEXT_B}');
-INSERT INTO dim_organization VALUES ('{ORG}', '薛家镇', 'township', '江苏省', '常州市', '新北区');
+INSERT INTO dim_organization VALUES ('{ORG}', '薛家镇', 'township', '江苏省', '常州市', '新北区', '薛家镇', '320411000000');
 INSERT INTO dim_inspection VALUES
     ('{INS_A}', '巡察', '区委', '区委第二巡察组', DATE '2021-08-13', 'day', DATE '2021-10-29', 'day', DATE '2021-11-29', 'day'),
     -- a precise start after the first day of a vague (month) end is not out of order
@@ -42,12 +42,19 @@ INSERT INTO dim_notice VALUES
      '{INS_A}', '{ORG}', ['85951003'], [], NULL, 100),
     ('{B}', 'b.txt', '{"b" * 64}', NULL, NULL, DATE '2023-06-30', '整改情况', '{INS_B}', NULL, [], [], NULL, 50);
 INSERT INTO fact_issue VALUES
-    ('{A}-i0', '{A}', NULL, 'category', '一', '党的建设方面', NULL, NULL, NULL, NULL, NULL, 0, 0, '', 0, 10),
+    ('{A}-i0', '{A}', NULL, 'category', '一', '党的建设方面', NULL, NULL, NULL, NULL, 'other', 0, 0, '', 0, 10, NULL),
     ('{A}-i1', '{A}', '{A}-i0', 'issue', '1', '落实不到位', 'completed', '已完成整改', 'section_heading',
-     NULL, NULL, 2, 1, '整改情况', 10, 60),
+     NULL, 'party_discipline_responsibility', 2, 1, '整改情况', 10, 60, 'title:x'),
     ('{A}-i2', '{A}', '{A}-i1', 'sub_issue', '(1)', '台账不全', 'in_progress', '正在推进', 'status_line',
-     DATE '2023-12-01', NULL, 1, 2, '整改状态', 60, 90),
-    ('{B}-i0', '{B}', NULL, 'issue', '1', '监督不力', NULL, NULL, NULL, NULL, NULL, 0, 0, '', 0, 40);
+     DATE '2023-12-01', 'party_discipline_responsibility', 1, 2, '整改状态', 60, 90, 'parent:x'),
+    ('{B}-i0', '{B}', NULL, 'issue', '1', '监督不力', NULL, NULL, NULL, NULL, 'other', 0, 0, '', 0, 40, NULL);
+INSERT INTO dim_topic VALUES
+    ('party_discipline_responsibility', 'Full and strict party governance', '全面从严治党责任', 'x'),
+    ('other', 'Other', '其他', 'no rule matched');
+INSERT INTO parse_report VALUES
+    ('{A}', 'category:cn_comma > issue:arabic > sub_issue:arabic_paren', 'inline', 1, 1, 1, 3, 1, 1, 'sub_issue', 1,
+     'status_line', 1, 1, NULL, NULL, ['hierarchy'], ['title'], 'high', 'every problem at the finest level has a status'),
+    ('{B}', NULL, NULL, 0, 1, 0, 0, 1, 1, 'issue', 0, NULL, 0, 0, NULL, NULL, ['hierarchy'], [], 'medium', 'not corroborated');
 INSERT INTO fact_measure VALUES
     ('{A}-i1-m1', '{A}-i1', '{A}', 1, '一是', 'done', '清退3万元', 22, 33),
     ('{A}-i1-m2', '{A}-i1', '{A}', 2, NULL, 'next_step', '持续推进', 33, 60),
@@ -179,6 +186,14 @@ FAILURES = {
     "empty_title": (
         f"UPDATE fact_issue SET title = '' WHERE issue_key = '{I2}'",
         ["fact_issue: title is not empty", "''", f"[issue_key '{I2}']"],
+    ),
+    "report_high_without_problems": (
+        f"UPDATE parse_report SET confidence = 'high', issue_count = 0 WHERE notice_key = '{B}'; DELETE FROM fact_issue WHERE notice_key = '{B}'",
+        ["parse_report: a notice without problem nodes is never of high confidence", f"'{B}'"],
+    ),
+    "topic_not_in_taxonomy": (
+        f"UPDATE fact_issue SET topic = 'weather' WHERE issue_key = '{I2}'",
+        ["fact_issue: topic resolves to dim_topic.topic", "'weather'", f"[issue_key '{I2}']"],
     ),
 }
 

@@ -32,4 +32,6 @@ def test_organizations_frame_has_one_row_per_notice():
         {"content_sha256": ["a"], "inspected_unit": ["梁溪区"], "publisher": [None], "contact_address": ["无锡市梁溪区解放南路688号"]}
     )
     row = organizations(metadata).row(0, named=True)
-    assert row == {"content_sha256": "a", "name": "梁溪区", "org_type": "county_district", "province": None, "city": "无锡市", "county": "梁溪区"}
+    # The division table (transforms.places) adds the province the names leave implicit, and the code.
+    assert row == {"content_sha256": "a", "name": "梁溪区", "org_type": "county_district", "province": "江苏省", "city": "无锡市",
+                   "county": "梁溪区", "township": None, "adcode": "320213000000"}

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
+from transforms.places import resolve_place
+
 _ORG_TYPES_CSV = Path(__file__).with_name("org_types.csv")
 
 # A place name is 1-7 CJK characters before its suffix; 中共 and 委员会 wrap party-committee names.
@@ -66,7 +68,11 @@ def organizations(metadata: pl.DataFrame) -> pl.DataFrame:
     rows = []
     for row in metadata.select("content_sha256", "inspected_unit", "publisher", "contact_address").iter_rows(named=True):
         name = row["inspected_unit"]
-        places = resolve_places(name, row["publisher"], row["contact_address"])
+        names = (name, row["publisher"], row["contact_address"])
+        # The division dataset (transforms.places) first, from the first name it resolves; the suffix
+        # reading above only when none does (the dataset is missing, or the names are not in it).
+        looked_up = next((found for text in names if (found := resolve_place(text))["adcode"]), None)
+        places = looked_up or {**resolve_places(*names), "township": None, "adcode": None}
         rows.append({"content_sha256": row["content_sha256"], "name": name, "org_type": org_type(name), **places})
-    schema = {k: pl.String for k in ("content_sha256", "name", "org_type", "province", "city", "county")}
+    schema = {k: pl.String for k in ("content_sha256", "name", "org_type", "province", "city", "county", "township", "adcode")}
     return pl.DataFrame(rows, schema=schema)

@@ -15,7 +15,10 @@ from datetime import date
 import polars as pl
 
 from transforms.indicators import INDICATORS_SCHEMA, metric_catalogue
+from transforms.claim_rates import extract_rates
 from transforms.organization import organizations
+from transforms.parse_report import parse_report
+from transforms.topics import assign_topics, topic_table
 
 NOTICE_KEY_LENGTH = 16
 
@@ -175,7 +178,7 @@ def build_star(
 
     measure_counts = measures.group_by("content_sha256", "node_ordinal").agg(pl.len().alias("measure_count"))
     fact_issue = (
-        issues.join(measure_counts, on=["content_sha256", "node_ordinal"], how="left")
+        assign_topics(issues).join(measure_counts, on=["content_sha256", "node_ordinal"], how="left")
         .select(
             _issue_key("node_ordinal").alias("issue_key"),
             _notice_key().alias("notice_key"),
@@ -187,7 +190,8 @@ def build_star(
             "status_phrase",
             "status_source",
             "expected_completion",
-            pl.lit(None, dtype=pl.String).alias("topic"),
+            "topic",
+            "topic_rule",
             pl.col("measure_count").fill_null(0).cast(pl.Int32),
             pl.col("node_ordinal").cast(pl.Int32),
             "text",
@@ -252,7 +256,7 @@ def build_star(
     )
     dim_organization = (
         orgs.filter(pl.col("organization_key").is_not_null())
-        .select("organization_key", "name", "org_type", "province", "city", "county")
+        .select("organization_key", "name", "org_type", "province", "city", "county", "township", "adcode")
         .unique("organization_key")
         .sort("organization_key")
     )
@@ -270,6 +274,18 @@ def build_star(
         "fact_indicator": fact_indicator,
         "fact_claim": fact_claim,
         "dim_metric": metric_catalogue(),
+        "dim_topic": topic_table(),
+        "parse_report": parse_report(notices, metadata, issues, measures, claims, indicators)
+        .with_columns(_notice_key().alias("notice_key"))
+        .drop("content_sha256")
+        .sort("notice_key"),
+        "fact_claim_rate": extract_rates(notices, claims)
+        .select(
+            pl.concat_str(_notice_key(), pl.lit("-r"), pl.col("char_start").cast(pl.String)).alias("rate_key"),
+            _notice_key().alias("notice_key"),
+            pl.exclude("content_sha256"),
+        )
+        .sort("notice_key", "char_start"),
     }
     tables["dim_date"] = dim_date(tables)
     return tables

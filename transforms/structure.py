@@ -65,6 +65,8 @@ _HEADING_PATTERNS = {
     "arabic": re.compile(r"^(?P<label>(?P<n>\d{1,3}))(?:[.、](?!\d)|\s)"),
     "arabic_paren": re.compile(r"^(?P<label>\((?P<n>\d{1,3})\))"),
     "circled": re.compile(rf"^(?P<label>(?P<n>[{_CIRCLED}]))"),
+    # 第一、 / 第二, headings; a punctuation mark must follow so that 第一巡察组… is not a heading.
+    "cn_ordinal": re.compile(rf"^(?P<label>第(?P<n>[{_CN_DIGITS}]+))[、,,::.]"),
 }
 _QUOTED_PROBLEM = re.compile(r"^\s*(?:关于|对)[“\"'‘](?P<title>.+)[”\"'’](?:问题)?(?:的)?(?:整改|问题|$)")
 _EXPECTED = re.compile(r"预计(?:于)?(?P<y>\d{4})年(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?(?:底|前|前后)?(?:完成|整改到位|办结)")
@@ -92,7 +94,7 @@ def _enumerator_pattern() -> re.Pattern[str]:
 def _number(kind: str, digits: str) -> int:
     if kind == "circled":
         return _CIRCLED.index(digits) + 1
-    if kind in ("cn_comma", "cn_paren"):
+    if kind in ("cn_comma", "cn_paren", "cn_ordinal"):
         return int(cn2an.cn2an(digits, "normal"))
     return int(digits)
 
@@ -138,6 +140,8 @@ def _heading(line: Line) -> Heading | None:
                 number = _number(kind, match.group("n"))
             except (ValueError, TypeError):
                 return None
+            if not line.text[match.end():].strip(" 、.. ,,::"):
+                return None  # a bare label ("(1)" alone on a line) states no problem; never a node
             return Heading(kind, number, match.group("label"), line)
     return None
 
@@ -159,7 +163,7 @@ def _has_cue(text: str) -> bool:
 
 
 def _heading_body(heading: Heading) -> str:
-    return heading.line.text[len(heading.label):].lstrip("、.. ")
+    return heading.line.text[len(heading.label):].lstrip("、.. ,,::")
 
 
 def _quotes_problem(heading: Heading) -> bool:
@@ -270,6 +274,32 @@ def _line_status(own: str) -> tuple[tuple[str, str, str] | None, date | None]:
     return status, expected
 
 
+def text_status(own: str) -> tuple[str, str, str] | None:
+    """A status the node's text states of the problem itself, as (code, phrase, 'text'), or None.
+
+    Only a sentence that is about the problem as a whole counts: it opens with a subject cue of
+    hierarchy_cues.yaml (目前, 该问题, 截至目前, …) or with the status phrase itself, carries no figure (so
+    "174条一般隐患已整改170条" — progress of a sub-task — is not a status), and ends within a few
+    characters of the phrase ("目前该问题已整改到位。", "已完成整改并长期坚持。"). The last such sentence of the
+    node wins: notices close an issue with its status.
+    """
+    spec = cues()["text_status"]
+    found = None
+    for sentence in re.split(r"[。;;!?\n]", own):
+        sentence = sentence.strip(" ,,::")
+        if not sentence or re.search(r"[0-9〇零一二三四五六七八九十百千万]+[个项条件家次名人%]", sentence):
+            continue
+        status = find_status(sentence)
+        if status is None:
+            continue
+        start = sentence.index(status[1])
+        before, after = sentence[:start], sentence[start + len(status[1]):]
+        opens = not before or any(before.startswith(cue) for cue in spec["subjects"])
+        if opens and len(before) <= spec["max_before"] and len(after) <= spec["max_after"]:
+            found = (status[0], status[1], "text")
+    return found
+
+
 def _parse_notice(text: str) -> list[Node]:
     lines = _lines(text)
     nodes: list[Node] = []
@@ -293,7 +323,7 @@ def extract_issues(notices: pl.DataFrame) -> pl.DataFrame:
             body_start = heading.line.end
             own = text[body_start:node.end] if node.end > body_start else ""
             line_status, expected = _line_status(own)
-            status = line_status or node.status
+            status = line_status or node.status or text_status(own)
             rows.append(
                 {
                     "content_sha256": sha,
@@ -354,7 +384,8 @@ def _measures_in(own: str, labelled_only: bool = False) -> list[tuple[str | None
     for label, start, end in _blocks(own):
         if label in cues()["status_labels"] or (label is None and labelled_only):
             continue
-        phase = "next_step" if label and any(label.startswith(p) for p in cues()["next_step_prefixes"]) else "done"
+        # An unlabelled block (a node whose text has no section label) reports work done.
+        phase = "next_step" if label is not None and any(label.startswith(p) for p in cues()["next_step_prefixes"]) else "done"
         measures.extend((item_label, phase, s, e) for item_label, s, e in _enumerated(own, start, end))
     return measures
 

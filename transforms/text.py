@@ -112,6 +112,8 @@ _CJK = r"\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’《》〔〕【】"
 _SPACE_NEXT_TO_CJK = re.compile(rf"(?<=[{_CJK}]){_SPACE}+|{_SPACE}+(?=[{_CJK}])")
 _RUNS_OF_SPACE = re.compile(rf"{_SPACE}+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+_CIRCLED = re.compile("[\u2460-\u2473]")  # ① … ⑳
+_CIRCLED_SPLIT = re.compile("([\u2460-\u2473])")
 
 
 def normalize_text(text: str) -> str:
@@ -121,7 +123,11 @@ def normalize_text(text: str) -> str:
     regex sees one form; curly quotes “” and CJK punctuation (、。《》〔〕) are unaffected by NFKC.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = unicodedata.normalize("NFKC", text).translate(_TYPO_MAP)
+    # Circled numbers (① ②) are a numbering system of their own; NFKC would fold them into plain digits.
+    text = "".join(
+        piece if _CIRCLED.fullmatch(piece) else unicodedata.normalize("NFKC", piece) for piece in _CIRCLED_SPLIT.split(text)
+    )
+    text = text.translate(_TYPO_MAP)
     text = _SPACE_NEXT_TO_CJK.sub("", text)
     text = _RUNS_OF_SPACE.sub(" ", text)
     lines = (line.strip() for line in text.split("\n"))

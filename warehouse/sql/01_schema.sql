@@ -32,7 +32,7 @@ COMMENT ON TABLE dim_organization IS 'Inspected organisations (被巡视/巡察�
 COMMENT ON COLUMN dim_organization.organization_key IS 'Key derived from the name.';
 COMMENT ON COLUMN dim_organization.name IS 'The inspected unit as written in the notice opening (e.g. 薛家镇及所辖村(社区)).';
 COMMENT ON COLUMN dim_organization.org_type IS 'township, street, county_district, city, development_zone, department, soe, university, village, or NULL when no cue says.';
-COMMENT ON COLUMN dim_organization.province IS 'Province (省/自治区/直辖市) where the notice names it, else NULL.';
+COMMENT ON COLUMN dim_organization.province IS 'Province (省/自治区/直辖市): from the division table when a named county or city resolves (adcode set), else where the notice names it, else NULL.';
 COMMENT ON COLUMN dim_organization.city IS 'Prefecture-level city (市/州) where the notice names it, else NULL.';
 COMMENT ON COLUMN dim_organization.county IS 'County-level unit (区/县/县级市) where the notice names it, else NULL.';
 
@@ -119,7 +119,7 @@ COMMENT ON COLUMN fact_issue.status IS 'Normalised status: completed, completed_
 COMMENT ON COLUMN fact_issue.status_phrase IS 'The status phrase as written (e.g. 已完成整改并长期坚持).';
 COMMENT ON COLUMN fact_issue.status_source IS 'Where the status was read: section_heading, status_line or text.';
 COMMENT ON COLUMN fact_issue.expected_completion IS 'Expected completion date when stated (预计2023年12月完成 → 2023-12-01).';
-COMMENT ON COLUMN fact_issue.topic IS 'Topic of the issue (filled by the topic taxonomy; NULL until then).';
+COMMENT ON COLUMN fact_issue.topic IS 'Topic of the node (dim_topic.topic; ''other'' when no keyword rule matched), see transforms/topics.py.';
 COMMENT ON COLUMN fact_issue.measure_count IS 'Number of rows in fact_measure for this node.';
 COMMENT ON COLUMN fact_issue.node_ordinal IS 'Position of the node in the notice, 0-based in reading order.';
 COMMENT ON COLUMN fact_issue.text IS 'The node''s own text: from the end of its heading to the next node.';
@@ -271,3 +271,93 @@ COMMENT ON COLUMN dim_date.day IS 'Day of month.';
 COMMENT ON COLUMN dim_date.iso_week IS 'ISO week number.';
 COMMENT ON COLUMN dim_date.day_of_week IS 'ISO day of week, 1 = Monday.';
 COMMENT ON COLUMN dim_date.year_month IS 'YYYY-MM, for monthly grouping.';
+
+-- Topic taxonomy (issue 7): codes and keyword rules in transforms/topics.csv and transforms/topic_rules.csv.
+ALTER TABLE fact_issue ADD COLUMN topic_rule VARCHAR;
+COMMENT ON COLUMN fact_issue.topic_rule IS 'What decided the topic: title:<keyword> (own title), parent:<keyword> (a sub-issue inheriting its parent issue''s title topic), text:<keyword> (most keyword hits in the node''s text); NULL when the topic is ''other''.';
+
+CREATE TABLE dim_topic (
+    topic       VARCHAR,
+    name        VARCHAR NOT NULL,
+    name_zh     VARCHAR NOT NULL,
+    description VARCHAR NOT NULL
+);
+COMMENT ON TABLE dim_topic IS 'Taxonomy of what inspections find (问题领域); every fact_issue.topic is one of these codes.';
+COMMENT ON COLUMN dim_topic.topic IS 'Topic code (e.g. eight_rules_four_winds); ''other'' for nodes no rule matched.';
+COMMENT ON COLUMN dim_topic.name IS 'English name of the topic.';
+COMMENT ON COLUMN dim_topic.name_zh IS 'Chinese name of the topic (e.g. 中央八项规定精神和“四风”).';
+COMMENT ON COLUMN dim_topic.description IS 'What the topic covers.';
+
+CREATE TABLE parse_report (
+    notice_key             VARCHAR,
+    numbering              VARCHAR,
+    measure_numbering      VARCHAR,
+    category_count         INTEGER NOT NULL,
+    issue_count            INTEGER NOT NULL,
+    sub_issue_count        INTEGER NOT NULL,
+    measure_count          INTEGER NOT NULL,
+    indicator_count        INTEGER NOT NULL,
+    claim_count            INTEGER NOT NULL,
+    problem_level          VARCHAR,
+    problems_with_status   INTEGER NOT NULL,
+    status_sources         VARCHAR,
+    claims_checked         INTEGER NOT NULL,
+    claims_reconciled      INTEGER NOT NULL,
+    issue_total_claimed    BIGINT,
+    issue_total_reconciled BOOLEAN,
+    found                  VARCHAR[] NOT NULL,
+    missing                VARCHAR[] NOT NULL,
+    confidence             VARCHAR NOT NULL,
+    confidence_reason      VARCHAR NOT NULL
+);
+COMMENT ON TABLE parse_report IS 'What the parser understood of each loaded notice, and how far to trust it (confidence); filter on confidence before analysing. Rule in transforms/parse_report.py.';
+COMMENT ON COLUMN parse_report.notice_key IS 'The notice (dim_notice).';
+COMMENT ON COLUMN parse_report.numbering IS 'Numbering systems of the hierarchy as nested in the notice, top down (e.g. category:cn_paren > issue:arabic > sub_issue:arabic_paren); NULL when no node was found.';
+COMMENT ON COLUMN parse_report.measure_numbering IS 'How measures are enumerated: arabic_paren ((1)…), inline (一是…二是…), … ; NULL when measures carry no label.';
+COMMENT ON COLUMN parse_report.category_count IS 'Category nodes (问题类别) in fact_issue.';
+COMMENT ON COLUMN parse_report.issue_count IS 'Issue nodes (反馈问题) in fact_issue.';
+COMMENT ON COLUMN parse_report.sub_issue_count IS 'Sub-issue nodes (具体问题) in fact_issue.';
+COMMENT ON COLUMN parse_report.measure_count IS 'Rows in fact_measure.';
+COMMENT ON COLUMN parse_report.indicator_count IS 'Rows in fact_indicator.';
+COMMENT ON COLUMN parse_report.claim_count IS 'Rows in fact_claim.';
+COMMENT ON COLUMN parse_report.problem_level IS 'The finest level with nodes (sub_issue, else issue), whose nodes are the counted problems; NULL when none.';
+COMMENT ON COLUMN parse_report.problems_with_status IS 'Problems (nodes of problem_level) with a status.';
+COMMENT ON COLUMN parse_report.status_sources IS 'Where those statuses were read, comma-separated: section_heading, status_line, text.';
+COMMENT ON COLUMN parse_report.claims_checked IS 'Claims the hierarchy can count (fact_claim.parsed_count not NULL).';
+COMMENT ON COLUMN parse_report.claims_reconciled IS 'Of those, claims whose claimed count equals the parsed count.';
+COMMENT ON COLUMN parse_report.issue_total_claimed IS 'The largest total number of problems the notice claims (fact_claim subject issues, no status); NULL when it claims none.';
+COMMENT ON COLUMN parse_report.issue_total_reconciled IS 'A claimed total of problems equals the number of problem nodes; NULL when no total is claimed.';
+COMMENT ON COLUMN parse_report.found IS 'What was found among hierarchy, statuses, measures, claims, indicators, title, publisher, publish_date, inspected_unit, inspecting_body, feedback_date.';
+COMMENT ON COLUMN parse_report.missing IS 'What of the same list was not found.';
+COMMENT ON COLUMN parse_report.confidence IS 'high (nodes corroborated by a reconciled total or complete statuses), medium (nodes found, not corroborated), low (no nodes, or fewer than half the claimed problems).';
+COMMENT ON COLUMN parse_report.confidence_reason IS 'Why the confidence was given, in words.';
+
+CREATE TABLE fact_claim_rate (
+    rate_key         VARCHAR,
+    notice_key       VARCHAR NOT NULL,
+    stated_percent   DOUBLE NOT NULL,
+    computed_percent DOUBLE,
+    total_count      BIGINT,
+    completed_count  BIGINT,
+    agrees           BOOLEAN,
+    quote            VARCHAR NOT NULL,
+    char_start       BIGINT NOT NULL,
+    char_end         BIGINT NOT NULL
+);
+COMMENT ON TABLE fact_claim_rate IS 'Completion rates a notice states (总体完成率98.71%), recomputed from the counts it claims on the same line (transforms/claim_rates.py).';
+COMMENT ON COLUMN fact_claim_rate.rate_key IS 'Key: notice_key, ''-r'' and char_start; stable for the same content.';
+COMMENT ON COLUMN fact_claim_rate.notice_key IS 'The notice (dim_notice).';
+COMMENT ON COLUMN fact_claim_rate.stated_percent IS 'The rate as stated, in percent (98.71).';
+COMMENT ON COLUMN fact_claim_rate.computed_percent IS '100 × completed_count / total_count; NULL when the line claims no total or no completed count before the rate.';
+COMMENT ON COLUMN fact_claim_rate.total_count IS 'The last total of problems claimed on the line before the rate (fact_claim, subject issues, no status).';
+COMMENT ON COLUMN fact_claim_rate.completed_count IS 'Problems claimed completed (completed or completed_long_term) after that total and before the rate.';
+COMMENT ON COLUMN fact_claim_rate.agrees IS 'stated and computed differ by less than one unit of the last stated decimal (rounding or truncation); NULL when not computable.';
+COMMENT ON COLUMN fact_claim_rate.quote IS 'The exact text of the rate.';
+COMMENT ON COLUMN fact_claim_rate.char_start IS 'Offset of the quote in raw_notice.text.';
+COMMENT ON COLUMN fact_claim_rate.char_end IS 'End offset (exclusive) of the quote in raw_notice.text.';
+
+-- Places looked up in the administrative-division code table shipped by the cpca package (transforms/places.py).
+ALTER TABLE dim_organization ADD COLUMN township VARCHAR;
+ALTER TABLE dim_organization ADD COLUMN adcode VARCHAR;
+COMMENT ON COLUMN dim_organization.township IS 'Township or street (镇 / 乡 / 街道) written right after the county or city in the name (薛家镇); NULL when not stated.';
+COMMENT ON COLUMN dim_organization.adcode IS 'Administrative division code (12 digits) of the finest level resolved in the division table; NULL when the names were not found in it (places then come from the name suffixes only).';
