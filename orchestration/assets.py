@@ -11,7 +11,7 @@ import polars as pl
 
 from orchestration.resources import NoticeSource, WarehouseTarget
 from transforms.ingest import complete_quarantine, stage_notices
-from transforms.lineage import missing_notices, notices_to_load, source_files, update_versions
+from transforms.lineage import loaded_versions, missing_notices, notices_to_load, source_files, update_versions
 from transforms.pipeline import ParsedNotices, parse_notices, reuse_parsed
 from transforms.star import build_star
 from warehouse import parse_cache
@@ -62,7 +62,8 @@ def parsed_notices(
     Only notices absent from the parse cache (new or changed content, or a changed parser) are parsed.
     """
     cached = parse_cache.load(warehouse.file)
-    known = pl.concat([f.select("content_sha256") for f in cached.values()])["content_sha256"] if cached else pl.Series([], dtype=pl.String)
+    # metadata has one row per parsed notice, so it says which notices the cache holds
+    known = cached["metadata"]["content_sha256"] if cached else pl.Series([], dtype=pl.String)
     fresh = parse_notices(staged_notices.filter(~pl.col("content_sha256").is_in(known.implode())))
     parsed = reuse_parsed(staged_notices, cached or fresh.frames(), fresh)
     try:
@@ -96,7 +97,7 @@ def warehouse_staging(
     tables["quarantine_notice"] = complete_quarantine(
         quarantined, raw_notices, previous=read_table(warehouse.file, "quarantine_notice"), now=now
     )
-    tables["notice_version"] = update_versions(read_table(warehouse.file, "notice_version"), _loaded_versions(p.notices, raw_notices), now)
+    tables["notice_version"] = update_versions(read_table(warehouse.file, "notice_version"), loaded_versions(p.notices, raw_notices), now)
     tables["source_file"] = source_files(raw_notices, p.notices, quarantined)
     tables["fetch_log"] = fetch_log
     staging = create_staging(warehouse.file, tables)
@@ -118,10 +119,3 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseT
     )
     return str(warehouse.file)
 
-
-def _loaded_versions(loaded: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
-    """Every (file, content) whose facts are published: loaded notices and their exact duplicates."""
-    duplicates = raw.join(loaded.select("content_sha256", "raw_text"), on="content_sha256").select("source_name", "content_sha256", "raw_text")
-    return pl.concat([loaded.select("source_name", "content_sha256", "raw_text"), duplicates]).unique(
-        ["source_name", "content_sha256"], keep="first", maintain_order=True
-    )

@@ -59,7 +59,7 @@ import cn2an
 import polars as pl
 import yaml
 
-from transforms.metadata import simplified_for_matching
+from transforms.text import simplified_for_matching
 from transforms.status import status_phrases
 
 _CUES_YAML = Path(__file__).with_name("claims_cues.yaml")

@@ -15,6 +15,7 @@ from datetime import datetime
 import polars as pl
 
 from transforms.ingest import NOTICE_SCHEMA
+from transforms.star import NOTICE_KEY_LENGTH
 
 VERSION_SCHEMA = {
     "source_name": pl.String,
@@ -31,7 +32,6 @@ SOURCE_FILE_SCHEMA = {
     "state": pl.String,
     "detail": pl.String,
 }
-NOTICE_KEY_LENGTH = 16
 
 
 def missing_notices(previous_raw_notice: pl.DataFrame | None, landed_names: pl.Series) -> pl.DataFrame:
@@ -59,6 +59,16 @@ def notices_to_load(staged: pl.DataFrame, missing: pl.DataFrame, prune_missing: 
     kept = missing.clear() if prune_missing else missing
     kept = kept.filter(~pl.col("content_sha256").is_in(staged["content_sha256"].implode()))
     return pl.concat([landed, kept.with_columns(pl.lit(False).alias("source_present"))], how="vertical")
+
+
+def loaded_versions(loaded: pl.DataFrame, landed: pl.DataFrame) -> pl.DataFrame:
+    """Every (file, content, raw_text) whose facts are published: the loaded notices and their exact duplicates."""
+    duplicates = landed.select("source_name", "content_sha256").join(
+        loaded.select("content_sha256", "raw_text"), on="content_sha256"
+    )
+    return pl.concat([loaded.select("source_name", "content_sha256", "raw_text"), duplicates]).unique(
+        ["source_name", "content_sha256"], keep="first", maintain_order=True
+    )
 
 
 def update_versions(

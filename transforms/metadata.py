@@ -43,9 +43,10 @@ from pathlib import Path
 from typing import Any
 
 import cn2an
-import opencc
 import polars as pl
 import yaml
+
+from transforms.text import simplified_for_matching
 
 _CUES_YAML = Path(__file__).with_name("metadata_cues.yaml")
 
@@ -84,22 +85,6 @@ def cues() -> dict[str, Any]:
 def _alt(words: list[str]) -> str:
     """Regex alternation of literal words, longest first."""
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-@cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
-def simplified_for_matching(text: str) -> str:
-    """`text` in simplified characters when that keeps every offset, else `text` unchanged.
-
-    Notices scraped from Hong Kong / Macau mirrors are in traditional characters (巡視, 區委); the cues are
-    simplified. The conversion is used only when it is character-for-character, so offsets found in the
-    converted text are offsets in `text`.
-    """
-    converted = _t2s().convert(text)
-    return converted if len(converted) == len(text) else text
 
 
 # ---------------------------------------------------------------------------------------------------- dates

@@ -50,17 +50,15 @@ def reuse_parsed(notices: pl.DataFrame, cached: dict[str, pl.DataFrame], fresh: 
     rows of notices in `notices` that `fresh` did not parse are taken from it. Rows are ordered by notice
     and position so that an incremental refresh gives exactly the frames a full parse gives.
     """
-    fresh_shas = fresh.notices["content_sha256"].implode()
     failed = fresh.failures["content_sha256"].implode()
-    wanted = notices.filter(~pl.col("content_sha256").is_in(fresh_shas) & ~pl.col("content_sha256").is_in(failed))
+    parsed_now = pl.concat([fresh.notices["content_sha256"], fresh.failures["content_sha256"]]).implode()
+    wanted = notices.filter(~pl.col("content_sha256").is_in(parsed_now))["content_sha256"].implode()
     merged = {}
-    for name in PARSED_FRAMES:
-        reused = cached[name].filter(pl.col("content_sha256").is_in(wanted["content_sha256"].implode()))
-        frame = pl.concat([reused, fresh.frames()[name]], how="vertical_relaxed") if reused.height else fresh.frames()[name]
-        merged[name] = frame.cast(fresh.frames()[name].schema) if reused.height else frame
-    ordered = {name: _in_notice_order(frame) for name, frame in merged.items()}
+    for name, frame in fresh.frames().items():
+        reused = cached[name].filter(pl.col("content_sha256").is_in(wanted))
+        merged[name] = _in_notice_order(pl.concat([reused, frame], how="vertical_relaxed").cast(frame.schema))
     kept = notices.filter(~pl.col("content_sha256").is_in(failed))
-    return ParsedNotices(kept, **ordered, failures=fresh.failures)
+    return ParsedNotices(kept, **merged, failures=fresh.failures)
 
 
 def _in_notice_order(frame: pl.DataFrame) -> pl.DataFrame:

@@ -167,3 +167,15 @@ def to_simplified(text: str) -> tuple[str, bool]:
     if changed / han < _TRADITIONAL_SHARE:
         return text, False
     return converted, True
+
+
+def simplified_for_matching(text: str) -> str:
+    """`text` in simplified characters when that keeps every offset, else `text` unchanged.
+
+    Notices scraped from Hong Kong / Macau mirrors are in traditional characters (巡視, 區委); the cues are
+    simplified. The conversion is used only when it is character-for-character, so offsets found in the
+    converted text are offsets in `text`. (Staged notices are already simplified by `to_simplified`; this
+    keeps the transforms right when called on raw text.)
+    """
+    converted = _t2s().convert(text)
+    return converted if len(converted) == len(text) else text

@@ -122,9 +122,6 @@ def export_parquet(warehouse: Path, directory: Path) -> dict[str, int]:
 
 def missing_sources(warehouse: Path) -> list[str]:
     """Source files whose notice is kept although the file left the landing folder (source_file.state)."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        rows = con.execute("SELECT source_name FROM source_file WHERE state = 'missing' ORDER BY source_name").fetchall()
-    finally:
-        con.close()
-    return [name for (name,) in rows]
+    return run_query(
+        warehouse, "SELECT source_name FROM source_file WHERE state = 'missing' ORDER BY source_name"
+    )["source_name"].to_list()
