@@ -105,7 +105,7 @@ def run_refresh(
         path=str(warehouse), max_drop_share=DEFAULT_MAX_DROP_SHARE if max_drop_share is None else max_drop_share
     )
     job = _definitions(sources).resolve_job_def("refresh")
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    instance = _instance()
     run_id = str(uuid.uuid4())
     if on_event is not None:
         instance.watch_event_logs(run_id, None, on_event)
@@ -136,6 +136,13 @@ def run_refresh(
         outcome.failure = _failure_message(result)
         outcome.locked = "RefreshInProgress" in (outcome.failure or "")
     return outcome
+
+
+def _instance():
+    """The persistent Dagster instance when DAGSTER_HOME is set (runs show in `make ui`), else a throwaway one."""
+    import dagster as dg
+
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
 def _failure_message(result) -> str:
@@ -314,7 +321,7 @@ def run_fetch(sources: Path | None, log_level: str = "CRITICAL") -> tuple[bool, 
     import dagster as dg
 
     job = _definitions(sources).resolve_job_def("fetch")
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    instance = _instance()
     with _quiet_dagster_logs():
         result = job.execute_in_process(
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}}, instance=instance, raise_on_error=False,
