@@ -15,6 +15,7 @@ from transforms.lineage import loaded_versions, missing_notices, notices_to_load
 from transforms.pipeline import ParsedNotices, parse_notices, reuse_parsed
 from transforms.star import build_star
 from warehouse import parse_cache
+from warehouse.build import build_record, is_unchanged
 from warehouse.store import create_staging, publish, read_table
 from warehouse.summary import table_rows
 
@@ -26,17 +27,32 @@ from warehouse.summary import table_rows
     group_name="staging",
     outs={
         "staged_notices": dg.AssetOut(
-            description="Decoded, HTML-stripped, normalised notices, one per distinct content.", kinds={"polars"}
+            description="Decoded, HTML-stripped, normalised notices, one per distinct content.", kinds={"polars"},
+            is_required=False,
         ),
         "rejected_notices": dg.AssetOut(
-            description="Files that could not be decoded or are not notices, with the reason.", kinds={"polars"}
+            description="Files that could not be decoded or are not notices, with the reason.", kinds={"polars"},
+            is_required=False,
         ),
     },
 )
 def staged_notices(
-    context: dg.AssetExecutionContext, raw_notices: pl.DataFrame, notice_source: NoticeSource, warehouse: WarehouseTarget
+    context: dg.AssetExecutionContext,
+    raw_notices: pl.DataFrame,
+    fetch_log: pl.DataFrame,
+    notice_source: NoticeSource,
+    warehouse: WarehouseTarget,
 ):
-    """Notices to load: the landed files, plus those of the previous warehouse whose file is gone (unless pruned)."""
+    """Notices to load: the landed files, plus those of the previous warehouse whose file is gone (unless pruned).
+
+    When the published warehouse was built from the same files, fetch log and code, nothing is staged, and
+    every later step (parse, staging file, gate, publication) is skipped: the published file stays as it is.
+    """
+    unchanged = is_unchanged(warehouse.file, raw_notices, fetch_log, notice_source.prune_missing)
+    if unchanged is not None:
+        context.log.info(f"nothing new since the build of {unchanged['built_at']:%Y-%m-%d %H:%M:%S} UTC "
+                         f"({unchanged['build_digest']}): the published warehouse is left as it is")
+        return
     notices, rejected = stage_notices(raw_notices)
     missing = missing_notices(read_table(warehouse.file, "raw_notice"), raw_notices["source_name"])
     to_load = notices_to_load(notices, missing, prune_missing=notice_source.prune_missing)
@@ -44,13 +60,12 @@ def staged_notices(
         verb = "pruned" if notice_source.prune_missing else "kept (refresh with --prune to remove them)"
         context.log.warning(f"{missing.height} notice(s) no longer in the landing folder, {verb}: "
                             + ", ".join(missing["source_name"].to_list()))
-    context.add_output_metadata(
-        {"notices": to_load.height, "missing_kept": to_load.height - notices.height,
-         "missing_pruned": missing.height if notice_source.prune_missing else 0},
-        output_name="staged_notices",
+    yield dg.Output(
+        to_load, output_name="staged_notices",
+        metadata={"notices": to_load.height, "missing_kept": to_load.height - notices.height,
+                  "missing_pruned": missing.height if notice_source.prune_missing else 0},
     )
-    context.add_output_metadata({"rejected": rejected.height}, output_name="rejected_notices")
-    return to_load, rejected
+    yield dg.Output(rejected, output_name="rejected_notices", metadata={"rejected": rejected.height})
 
 
 @dg.asset(group_name="staging", kinds={"polars"})
@@ -84,6 +99,7 @@ def parsed_notices(
 def warehouse_staging(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseTarget,
+    notice_source: NoticeSource,
     raw_notices: pl.DataFrame,
     rejected_notices: pl.DataFrame,
     parsed_notices: ParsedNotices,
@@ -100,6 +116,7 @@ def warehouse_staging(
     tables["notice_version"] = update_versions(read_table(warehouse.file, "notice_version"), loaded_versions(p.notices, raw_notices), now)
     tables["source_file"] = source_files(raw_notices, p.notices, quarantined)
     tables["fetch_log"] = fetch_log
+    tables["refresh_build"] = build_record(raw_notices, fetch_log, notice_source.prune_missing, now)
     staging = create_staging(warehouse.file, tables)
     context.add_output_metadata(
         {f"rows_{name}": frame.height for name, frame in tables.items()}

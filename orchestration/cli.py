@@ -38,6 +38,8 @@ class RefreshOutcome:
     locked: bool = False
     parsed: int | None = None  # notices parsed by this run
     reused: int | None = None  # notices whose parse came from the parse cache
+    # Nothing new: the published file was built from the same inputs and code and was left as it is.
+    unchanged: bool = False
     sources: list["SourceStatus"] = field(default_factory=list)
 
 
@@ -132,6 +134,7 @@ def run_refresh(
         metadata = {key: value.value for key, value in materialization.metadata.items()}
         outcome.parsed, outcome.reused = metadata.get("parsed"), metadata.get("reused_from_cache")
     outcome.published = result.success and result.is_node_success("published_warehouse")
+    outcome.unchanged = result.success and not result.asset_materializations_for_node("staged_notices")
     if not result.success:
         outcome.failure = _failure_message(result)
         outcome.locked = "RefreshInProgress" in (outcome.failure or "")
@@ -160,12 +163,17 @@ def _failure_message(result) -> str:
 class _quiet_dagster_logs:
     """Dagster logs every step at INFO to stderr; the CLI prints its own summary instead."""
 
+    # The execution plan warns that the gate "emitted no result" whenever the staging step is skipped,
+    # which is exactly what a refresh with nothing new does; the CLI says so itself.
+    LEVELS = {"dagster": logging.WARNING, "great_expectations": logging.WARNING,
+              "dagster._core.execution.plan.active": logging.ERROR}
+
     def __enter__(self):
         self._saved = {}
-        for name in ("dagster", "great_expectations"):
+        for name, level in self.LEVELS.items():
             logger = logging.getLogger(name)
             self._saved[name] = logger.level
-            logger.setLevel(logging.WARNING)
+            logger.setLevel(level)
 
     def __exit__(self, *exc):
         for name, level in self._saved.items():
@@ -225,7 +233,7 @@ def refresh(
             err_console.print(f"  [red]✗[/] {line}")
         err_console.print(f"validation report: {outcome.report_dir / 'validation.json'}")
         raise typer.Exit(EXIT_GATE_BLOCKED)
-    if not outcome.published:
+    if not outcome.published and not outcome.unchanged:
         err_console.print(f"[red]refresh failed[/]; the published warehouse is unchanged.\n{outcome.failure}")
         raise typer.Exit(EXIT_RUN_FAILED)
     if not quiet:
@@ -244,8 +252,15 @@ def refresh(
                           f"(refresh with --prune to remove them): {', '.join(missing)}")
         for line in outcome.gate_warnings:
             console.print(f"  [yellow]warning[/] {line}")
-        console.print(f"parsed {outcome.parsed} notice(s), {outcome.reused} unchanged reused from the parse cache")
-        console.print(f"gate: [green]passed[/] ({len(outcome.gate_warnings)} warning(s))")
+        if outcome.unchanged:
+            from warehouse.build import published_build
+
+            build = published_build(warehouse) or {}
+            console.print(f"[green]nothing new[/]: same files and code as the build of {build.get('built_at', '?')} "
+                          f"({build.get('build_digest', '?')}); nothing parsed, gated or published")
+        else:
+            console.print(f"parsed {outcome.parsed} notice(s), {outcome.reused} unchanged reused from the parse cache")
+            console.print(f"gate: [green]passed[/] ({len(outcome.gate_warnings)} warning(s))")
         console.print(f"warehouse: {warehouse.resolve()}")
         console.print(f"validation report: {(outcome.report_dir / 'validation.json').resolve()}  "
                       f"Data Docs: {_docs_index(outcome.report_dir)}")

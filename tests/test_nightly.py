@@ -56,12 +56,25 @@ def night(tmp_path_factory):
     return root, source, warehouse
 
 
-def test_a_refresh_with_nothing_new_parses_nothing_and_publishes_the_same_rows(night):
+def test_a_refresh_with_nothing_new_does_nothing_and_leaves_the_file_as_it_was(night):
     root, source, warehouse = night
+    before = warehouse.read_bytes()
+    modified = warehouse.stat().st_mtime_ns
     again = refresh(source, warehouse)
-    assert again.published and (again.parsed, again.reused) == (0, 5)
+    assert again.unchanged and not again.published and not again.failure
+    assert again.parsed is None and not again.gate_errors  # nothing staged, parsed or gated
+    assert warehouse.read_bytes() == before and warehouse.stat().st_mtime_ns == modified
+
+
+def test_a_rebuild_of_the_same_files_reuses_every_parse_and_publishes_the_same_rows(night, monkeypatch):
+    """New code (here: a different code digest) rebuilds; the parse cache still holds every notice."""
+    root, source, warehouse = night
+    monkeypatch.setattr("warehouse.build.code_digest", lambda: "another-version")
+    again = refresh(source, warehouse)
+    assert again.published and not again.unchanged and (again.parsed, again.reused) == (0, 5)
     for table in TABLES:
         assert differing_rows(warehouse, root / "night1.duckdb", table) == 0, table
+    assert rows(warehouse, "SELECT code_digest FROM refresh_build") == [("another-version",)]
 
 
 def test_edits_duplicates_and_deletions(night):

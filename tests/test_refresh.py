@@ -214,6 +214,7 @@ def test_gate_blocks_a_corrupted_load_and_keeps_the_previous_warehouse(tmp_path,
         return tables
 
     monkeypatch.setattr(assets, "build_star", corrupted)
+    monkeypatch.setattr("warehouse.build.code_digest", lambda: "corrupting-version")  # new code: a rebuild
     blocked = runner.invoke(app, ["refresh", "--source", str(source), "--warehouse", str(warehouse)])
     assert blocked.exit_code == EXIT_GATE_BLOCKED
     assert "gate blocked publication" in blocked.output

@@ -1,0 +1,44 @@
+"""The build digest that lets a refresh with nothing new leave the published file alone (warehouse/build.py)."""
+
+from datetime import datetime, timezone
+
+import duckdb
+import polars as pl
+
+from warehouse.build import build_record, code_digest, input_digest, is_unchanged, published_build
+from warehouse.store import create_staging
+
+RAW = pl.DataFrame(
+    {"source_name": ["a.txt", "b.txt"], "content_sha256": ["1" * 64, "2" * 64], "data": [b"x", b"y"], "read_error": [None, None]}
+)
+NO_FETCH = pl.DataFrame({"url": []}, schema={"url": pl.String})
+NOW = datetime(2026, 11, 27, tzinfo=timezone.utc)
+
+
+def test_the_input_digest_follows_names_contents_errors_the_fetch_log_and_pruning():
+    base = input_digest(RAW, NO_FETCH, prune_missing=False)
+    assert input_digest(RAW.reverse(), NO_FETCH, prune_missing=False) == base  # file order does not matter
+    assert input_digest(RAW.with_columns(source_name=pl.Series(["c.txt", "b.txt"])), NO_FETCH, False) != base
+    assert input_digest(RAW.with_columns(content_sha256=pl.lit("3" * 64)), NO_FETCH, False) != base
+    assert input_digest(RAW.with_columns(read_error=pl.lit("PermissionError")), NO_FETCH, False) != base
+    assert input_digest(RAW.head(1), NO_FETCH, False) != base
+    assert input_digest(RAW, NO_FETCH, prune_missing=True) != base
+    assert input_digest(RAW, pl.DataFrame({"url": ["http://x/1"]}), False) != base
+
+
+def test_a_published_build_is_recognised_and_anything_else_means_build(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    assert published_build(warehouse) is None and is_unchanged(warehouse, RAW, NO_FETCH, False) is None
+    record = build_record(RAW, NO_FETCH, False, NOW)
+    assert record["code_digest"].item() == code_digest() and record["source_files"].item() == 2
+    create_staging(warehouse, {"refresh_build": record}).replace(warehouse)
+    assert is_unchanged(warehouse, RAW, NO_FETCH, False)["build_digest"] == record["build_digest"].item()
+    assert is_unchanged(warehouse, RAW.head(1), NO_FETCH, False) is None
+    assert is_unchanged(warehouse, RAW, NO_FETCH, True) is None
+
+    con = duckdb.connect(str(warehouse))
+    con.execute("INSERT INTO refresh_build SELECT * FROM refresh_build")  # two rows: not a build to trust
+    con.close()
+    assert published_build(warehouse) is None
+    (tmp_path / "broken.duckdb").write_bytes(b"not a database")
+    assert published_build(tmp_path / "broken.duckdb") is None

@@ -1,0 +1,99 @@
+"""What a published warehouse was built from, so that a refresh with nothing new does nothing.
+
+A build is fully determined by its inputs (every landed file's name and SHA-256, the fetch log, the prune
+option) and by the code that turns them into tables (every file of the project's packages: parser rules,
+DDL, gate suites, asset wiring) running on the pinned libraries. The digest of both is stored in the
+published file (`refresh_build`); a refresh that computes the same digest skips parsing, staging, the gate
+and publication and leaves the published file byte for byte as it was. Any doubt (no file, no table, an
+unreadable file) means "build".
+"""
+
+import hashlib
+from datetime import datetime
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+import expectations
+import landing
+import orchestration
+import transforms
+import warehouse
+
+_CODE_FILES = ("*.py", "*.sql", "*.csv", "*.yaml", "*.html")
+# Libraries whose upgrade can change parsed values, table files or gate results.
+_LIBRARIES = ("duckdb", "polars", "pyarrow", "great-expectations", "opencc", "cn2an", "dagster")
+
+BUILD_SCHEMA = {
+    "build_digest": pl.String,
+    "input_digest": pl.String,
+    "code_digest": pl.String,
+    "source_files": pl.Int64,
+    "prune_missing": pl.Boolean,
+    "built_at": pl.Datetime("us", "UTC"),
+}
+
+
+@cache
+def code_digest() -> str:
+    """16 hex digits over every code and reference file of the project's packages and the library versions."""
+    digest = hashlib.sha256()
+    for package in (transforms, warehouse, expectations, orchestration, landing):
+        root = Path(package.__file__).parent
+        for path in sorted(p for pattern in _CODE_FILES for p in root.rglob(pattern)):
+            digest.update(f"{package.__name__}/{path.relative_to(root).as_posix()}".encode() + b"\0" + path.read_bytes() + b"\0")
+    for library in _LIBRARIES:
+        digest.update(f"{library}=={metadata.version(library)}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+def input_digest(raw_notices: pl.DataFrame, fetch_log: pl.DataFrame, prune_missing: bool) -> str:
+    """16 hex digits over the landed files (name, SHA-256, read error), the fetch log and the prune option."""
+    digest = hashlib.sha256(b"prune" if prune_missing else b"keep")
+    files = raw_notices.select("source_name", "content_sha256", pl.col("read_error").fill_null("")).sort("source_name")
+    for name, sha, error in files.iter_rows():
+        digest.update(f"{name}\0{sha}\0{error}\n".encode())
+    digest.update(b"\0fetch_log\0")
+    if fetch_log.height:
+        digest.update(fetch_log.write_csv().encode())
+    return digest.hexdigest()[:16]
+
+
+def build_record(raw_notices: pl.DataFrame, fetch_log: pl.DataFrame, prune_missing: bool, now: datetime) -> pl.DataFrame:
+    """The one-row `refresh_build` table of a new build."""
+    inputs, code = input_digest(raw_notices, fetch_log, prune_missing), code_digest()
+    return pl.DataFrame(
+        [{"build_digest": hashlib.sha256(f"{inputs}{code}".encode()).hexdigest()[:16], "input_digest": inputs,
+          "code_digest": code, "source_files": raw_notices.height, "prune_missing": prune_missing, "built_at": now}],
+        schema=BUILD_SCHEMA,
+    )
+
+
+def published_build(warehouse: Path) -> dict | None:
+    """The `refresh_build` row of the published file, or None when there is none to trust."""
+    if not warehouse.is_file():
+        return None
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        rows = con.sql("SELECT * FROM refresh_build").pl()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return rows.row(0, named=True) if rows.height == 1 else None
+
+
+def is_unchanged(warehouse: Path, raw_notices: pl.DataFrame, fetch_log: pl.DataFrame, prune_missing: bool) -> dict | None:
+    """The published build when building again from these inputs would give the same warehouse, else None."""
+    previous = published_build(warehouse)
+    if previous is None:
+        return None
+    if previous["input_digest"] != input_digest(raw_notices, fetch_log, prune_missing) or previous["code_digest"] != code_digest():
+        return None
+    return previous
