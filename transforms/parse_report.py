@@ -16,6 +16,8 @@ Confidence, the documented rule (first that applies):
 """
 
 import re
+from collections import defaultdict
+from functools import cache
 
 import polars as pl
 
@@ -57,6 +59,7 @@ _LEVELS = ("category", "issue", "sub_issue")
 _METADATA_ITEMS = ("title", "publisher", "publish_date", "inspected_unit", "inspecting_body", "feedback_date")
 
 
+@cache
 def label_kind(label: str | None) -> str | None:
     """The numbering system of a label ('(1)' → 'arabic_paren'), 'other' when unknown, None for no label."""
     if not label:
@@ -81,6 +84,22 @@ def _confidence(problem_count: int, total_claimed: int | None, reconciled: bool 
     return "medium", "problem nodes found but no claimed total or complete statuses corroborate them"
 
 
+def _rows_by_notice(frame: pl.DataFrame, *columns: str) -> dict[str, list[tuple]]:
+    """`columns` of every row of `frame`, grouped by content_sha256, rows in their original order.
+
+    One pass over each frame: filtering the whole frame once per notice would be quadratic in the corpus.
+    """
+    grouped: dict[str, list[tuple]] = defaultdict(list)
+    for sha, *values in frame.select("content_sha256", *columns).iter_rows():
+        grouped[sha].append(tuple(values))
+    return grouped
+
+
+def _kinds(labels) -> list[str]:
+    """Numbering systems of `labels` in order of first appearance."""
+    return [k for k in dict.fromkeys(label_kind(label) for label in labels) if k]
+
+
 def parse_report(
     notices: pl.DataFrame,
     metadata: pl.DataFrame,
@@ -91,38 +110,37 @@ def parse_report(
 ) -> pl.DataFrame:
     """One row per notice of `notices` (columns: REPORT_SCHEMA) from the frames the parser produced."""
     meta_by_sha = {row["content_sha256"]: row for row in metadata.iter_rows(named=True)}
+    issues_of = _rows_by_notice(issues, "level", "number", "status", "status_source")
+    measures_of = _rows_by_notice(measures, "label")
+    claims_of = _rows_by_notice(claims, "subject", "status", "claimed_count", "parsed_count")
+    indicator_counts = dict(indicators.group_by("content_sha256").len().iter_rows())
     rows = []
     for sha in notices["content_sha256"].to_list():
-        nodes = issues.filter(pl.col("content_sha256") == sha)
-        own_measures = measures.filter(pl.col("content_sha256") == sha)
-        own_claims = claims.filter(pl.col("content_sha256") == sha)
-        counts = {level: nodes.filter(pl.col("level") == level).height for level in _LEVELS}
+        nodes, own_measures, own_claims = issues_of.get(sha, []), measures_of.get(sha, []), claims_of.get(sha, [])
+        indicator_count = indicator_counts.get(sha, 0)
+        by_level = {level: [node for node in nodes if node[0] == level] for level in _LEVELS}
+        counts = {level: len(by_level[level]) for level in _LEVELS}
         # Nesting as found: the numbering system of each level, top down.
-        nesting = []
-        for level in _LEVELS:
-            kinds = [k for k in dict.fromkeys(label_kind(n) for n in nodes.filter(pl.col("level") == level)["number"].to_list()) if k]
-            if kinds:
-                nesting.append(f"{level}:{'/'.join(kinds)}")
-        measure_kinds = [k for k in dict.fromkeys(label_kind(lab) for lab in own_measures["label"].to_list()) if k]
+        nesting = [f"{level}:{'/'.join(kinds)}" for level in _LEVELS if (kinds := _kinds(n[1] for n in by_level[level]))]
+        measure_kinds = _kinds(label for (label,) in own_measures)
         problem_level = "sub_issue" if counts["sub_issue"] else "issue" if counts["issue"] else None
-        problems = nodes.filter(pl.col("level") == problem_level) if problem_level else nodes.clear()
-        with_status = problems.filter(pl.col("status").is_not_null())
-        sources = sorted(set(with_status["status_source"].drop_nulls().to_list()))
-        checked = own_claims.filter(pl.col("parsed_count").is_not_null())
-        reconciled_count = checked.filter(pl.col("parsed_count") == pl.col("claimed_count")).height
-        totals = own_claims.filter((pl.col("subject") == "issues") & pl.col("status").is_null())
-        total_claimed = int(totals["claimed_count"].max()) if totals.height else None
-        total_reconciled = None
-        if totals.height:
-            total_reconciled = bool((totals["claimed_count"] == problems.height).any())
-        level, reason = _confidence(problems.height, total_claimed, total_reconciled, problems.height > 0 and with_status.height == problems.height)
+        problems = by_level[problem_level] if problem_level else []
+        with_status = [node for node in problems if node[2] is not None]
+        sources = sorted({node[3] for node in with_status if node[3] is not None})
+        checked = [claim for claim in own_claims if claim[3] is not None]
+        reconciled_count = sum(1 for claim in checked if claim[2] is not None and claim[3] == claim[2])
+        totals = [claim[2] for claim in own_claims if claim[0] == "issues" and claim[1] is None]
+        stated_totals = [total for total in totals if total is not None]
+        total_claimed = int(max(stated_totals)) if stated_totals else None
+        total_reconciled = any(total == len(problems) for total in stated_totals) if totals else None
+        level, reason = _confidence(len(problems), total_claimed, total_reconciled, bool(problems) and len(with_status) == len(problems))
 
         present = {
-            "hierarchy": problems.height > 0,
-            "statuses": with_status.height > 0,
-            "measures": own_measures.height > 0,
-            "claims": own_claims.height > 0,
-            "indicators": indicators.filter(pl.col("content_sha256") == sha).height > 0,
+            "hierarchy": bool(problems),
+            "statuses": bool(with_status),
+            "measures": bool(own_measures),
+            "claims": bool(own_claims),
+            "indicators": indicator_count > 0,
         }
         meta = meta_by_sha.get(sha, {})
         present |= {item: meta.get(item) is not None for item in _METADATA_ITEMS}
@@ -134,13 +152,13 @@ def parse_report(
                 "category_count": counts["category"],
                 "issue_count": counts["issue"],
                 "sub_issue_count": counts["sub_issue"],
-                "measure_count": own_measures.height,
-                "indicator_count": indicators.filter(pl.col("content_sha256") == sha).height,
-                "claim_count": own_claims.height,
+                "measure_count": len(own_measures),
+                "indicator_count": indicator_count,
+                "claim_count": len(own_claims),
                 "problem_level": problem_level,
-                "problems_with_status": with_status.height,
+                "problems_with_status": len(with_status),
                 "status_sources": ",".join(sources) or None,
-                "claims_checked": checked.height,
+                "claims_checked": len(checked),
                 "claims_reconciled": reconciled_count,
                 "issue_total_claimed": total_claimed,
                 "issue_total_reconciled": total_reconciled,
