@@ -6,6 +6,7 @@ For each N, in one run:
 - throughput: corpus MB / full refresh time (end to end), and the parse alone (stage + parse transforms,
   in this process, on the first min(N, PARSE_SAMPLE) notices) beside `grep -c` over the same bytes, the
   physical limit of reading the corpus once with a regex; the ratio parse/grep says how far from it we are;
+- refresh with nothing new: the same corpus again (the published build's digests match: no parse, no gate);
 - incremental refresh: one notice changed, the same warehouse refreshed again (parse cache warm);
 - example queries (warehouse/queries/*.sql): p50 and p95 over QUERY_RUNS runs each on a read-only
   connection, after one warm-up run.
@@ -153,6 +154,12 @@ def bench_size(count: int) -> dict[str, float]:
         "grep_mb_s": corpus_bytes / 1e6 / grep,
     }
     metrics["parse_share_of_grep"] = metrics["parse_mb_s"] / metrics["grep_mb_s"]
+
+    console.print("  refresh with nothing new …")
+    wall, rss, code, stderr = run_measured(refresh_command(source, warehouse))
+    if code != 0:
+        raise SystemExit(f"no-change refresh of {count} notices failed (exit {code}):\n{stderr}")
+    metrics |= {"unchanged_refresh_s": wall, "unchanged_peak_rss_mb": rss}
 
     console.print("  incremental refresh after one changed notice …")
     change_one_notice(paths)
