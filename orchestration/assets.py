@@ -10,7 +10,7 @@ import dagster as dg
 import polars as pl
 
 from orchestration.resources import NoticeSource, WarehouseTarget
-from transforms.ingest import complete_quarantine, stage_notices
+from transforms.ingest import complete_quarantine, stage_notices_reusing
 from transforms.lineage import loaded_versions, missing_notices, notices_to_load, source_files, update_versions
 from transforms.pipeline import ParsedNotices, parse_notices, reuse_parsed
 from transforms.star import build_star
@@ -53,7 +53,7 @@ def staged_notices(
         context.log.info(f"nothing new since the build of {unchanged['built_at']:%Y-%m-%d %H:%M:%S} UTC "
                          f"({unchanged['build_digest']}): the published warehouse is left as it is")
         return
-    notices, rejected = stage_notices(raw_notices)
+    notices, rejected = stage_notices_reusing(raw_notices, parse_cache.load_staged(warehouse.file))
     missing = missing_notices(read_table(warehouse.file, "raw_notice"), raw_notices["source_name"])
     to_load = notices_to_load(notices, missing, prune_missing=notice_source.prune_missing)
     if missing.height:

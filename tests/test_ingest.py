@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 import polars as pl
 
-from transforms.ingest import complete_quarantine, stage_notices
+from transforms.ingest import complete_quarantine, stage_notices, stage_notices_reusing
 
 NOTICE = "根据区委统一部署,区委第二巡察组对某镇进行了巡察。现将巡察整改情况予以公布。" * 2
 
@@ -71,3 +71,28 @@ def test_quarantine_keeps_bytes_and_first_seen_time():
     assert first["raw_bytes"][0] == b"\x00\x01\x02"
     later = complete_quarantine(rows, raw, previous=first, now=datetime(2026, 2, 1, tzinfo=timezone.utc))
     assert later["quarantined_at"][0] == then
+
+
+def test_staging_reuses_known_contents_and_gives_what_a_full_staging_gives():
+    notice = "关于巡察整改进展情况的通报\n" + "一、整改工作推进情况。巡察组反馈的问题已全部完成整改。" * 3
+    page = f"<html><body><p>{notice}</p><script>var x = 1;</script></body></html>"
+    files = {
+        "a.txt": notice.encode(),
+        "copy of a.txt": notice.encode(),
+        "b.html": page.encode(),
+        "b.txt": page.encode(),  # same bytes, but a .txt name: staged as text, never from the .html row
+        "new.txt": (notice + "补充说明。").encode(),
+        "empty.txt": b"",
+    }
+    raw = raw_frame(files)
+    full_notices, full_rejected = stage_notices(raw)
+    earlier, _ = stage_notices(raw.filter(pl.col("source_name").is_in(["a.txt", "b.html"])))
+    notices, rejected = stage_notices_reusing(raw, earlier)
+    assert notices.equals(full_notices)
+    assert rejected.equals(full_rejected)
+    assert stage_notices_reusing(raw, None)[0].equals(full_notices)
+    # a stale known text would show: reused rows really come from `known`
+    doctored = earlier.with_columns(pl.lit("巡察 known text " * 5).alias("text"))
+    reused, _ = stage_notices_reusing(raw, doctored)
+    assert reused.filter(pl.col("source_name") == "a.txt")["text"].item().startswith("巡察 known text")
+    assert reused.filter(pl.col("source_name") == "new.txt")["text"].item() == full_notices.filter(pl.col("source_name") == "new.txt")["text"].item()

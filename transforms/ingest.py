@@ -92,6 +92,40 @@ def stage_notices(raw: pl.DataFrame, max_bytes: int = MAX_NOTICE_BYTES) -> tuple
     return notices, pl.DataFrame(quarantined, schema=QUARANTINE_SCHEMA)
 
 
+def _is_html_name(names: pl.Expr) -> pl.Expr:
+    return names.str.to_lowercase().str.ends_with(".html") | names.str.to_lowercase().str.ends_with(".htm")
+
+
+def stage_notices_reusing(
+    raw: pl.DataFrame, known: pl.DataFrame | None, max_bytes: int = MAX_NOTICE_BYTES
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`stage_notices`, taking the staged text of contents that `known` (notices staged earlier by this same
+    code, NOTICE_SCHEMA) already holds instead of decoding and normalising them again.
+
+    Staging depends only on a file's bytes and on whether its name says HTML, so a row is reused when both
+    match; everything else goes through `stage_notices`. The result is what `stage_notices(raw)` returns.
+    """
+    if known is None or known.is_empty():
+        return stage_notices(raw, max_bytes)
+    known = known.select(
+        "content_sha256", _is_html_name(pl.col("source_name")).alias("_html"), "encoding", "raw_text", "text"
+    ).unique(["content_sha256", "_html"], keep="first", maintain_order=True)
+    candidates = raw.with_row_index("_row").with_columns(_is_html_name(pl.col("source_name")).alias("_html"))
+    reusable = candidates.filter(
+        pl.col("read_error").is_null() & (pl.col("data").bin.size() <= max_bytes)
+    ).join(known, on=["content_sha256", "_html"], how="semi")
+    fresh, rejected = stage_notices(raw.filter(~pl.int_range(pl.len()).is_in(reusable["_row"].implode())), max_bytes)
+    reused = reusable.select("source_name", "content_sha256", "_html").join(
+        known, on=["content_sha256", "_html"], how="left"
+    ).select(list(NOTICE_SCHEMA))
+    notices = (
+        pl.concat([fresh, reused.cast(NOTICE_SCHEMA)])
+        .sort("source_name")
+        .unique("content_sha256", keep="first", maintain_order=True)
+    )
+    return notices, rejected
+
+
 def _quarantine_row(name: str, sha: str, reason: str, raw_text: str | None, data: bytes) -> dict:
     return {"source_name": name, "content_sha256": sha, "reason": reason, "raw_text": raw_text, "raw_bytes": data}
 

@@ -20,6 +20,9 @@ import transforms
 from transforms.pipeline import PARSED_FRAMES, ParsedNotices
 
 _PARSER_FILES = ("*.py", "*.csv", "*.yaml")
+# The staged text (decoded, normalised, simplified, masked) of the cached notices: staging depends on the
+# same transforms code as parsing, so it is reused on the same terms.
+_STAGED = "staged_notices"
 
 
 @cache
@@ -46,6 +49,14 @@ def load(warehouse: Path) -> dict[str, pl.DataFrame] | None:
     return frames
 
 
+def load_staged(warehouse: Path) -> pl.DataFrame | None:
+    """The staged notices (transforms.ingest NOTICE_SCHEMA) of the cached parse, or None."""
+    try:
+        return pl.read_parquet(cache_dir(warehouse) / parser_version() / f"{_STAGED}.parquet")
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+
+
 def save(warehouse: Path, parsed: ParsedNotices) -> None:
     """Replace the cache with the frames of `parsed` (written aside, then swapped in; older versions removed)."""
     root = cache_dir(warehouse)
@@ -55,6 +66,7 @@ def save(warehouse: Path, parsed: ParsedNotices) -> None:
     building.mkdir(parents=True)
     for name, frame in parsed.frames().items():
         frame.write_parquet(building / f"{name}.parquet")
+    parsed.notices.write_parquet(building / f"{_STAGED}.parquet")
     old = root / f".old.{os.getpid()}"
     if final.exists():
         final.rename(old)
