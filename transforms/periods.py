@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date
 
@@ -137,3 +138,92 @@ def period_before(text: str, start: int) -> Period | None:
             continue  # "2021年,…全年完成…": the whole of the year already stated
         best = (m.end(), Period(m.group(0), None, None))
     return best[1] if best else None
+
+
+class PeriodFinder:
+    """`period_before(text, start)` for many offsets of one text, each sentence scanned once.
+
+    `period_before` scans the sentence up to `start` with both period patterns for every figure, which is
+    quadratic in the figures of a long sentence. Here each sentence is scanned once to its end and the
+    matches are kept; for an offset the matches ending at or before it are the ones the bounded scan finds
+    (the patterns have no look-around, so a match that ends before `start` does not depend on the text after
+    it). When a match straddles `start`, the bounded scan would find a shorter one there: that offset is
+    answered by `period_before` itself. The results are those of `period_before`, offset for offset.
+    """
+
+    __slots__ = ("text", "_breaks", "_sentences")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._breaks = [m.start() for m in _SENTENCE_BREAK.finditer(text)]
+        self._sentences: dict[int, tuple[list[int], list[int], list[Period | None], list[tuple[int, int, str]]]] = {}
+
+    def before(self, start: int) -> Period | None:
+        breaks = self._breaks
+        index = bisect_left(breaks, start)  # breaks[:index] lie before `start`
+        sentence_start = breaks[index - 1] + 1 if index else 0
+        scanned = self._sentences.get(sentence_start)
+        if scanned is None:
+            sentence_end = breaks[index] if index < len(breaks) else len(self.text)
+            scanned = self._sentences[sentence_start] = self._scan(sentence_start, sentence_end)
+        starts, ends, periods, relatives = scanned
+        # Matches are in order and do not overlap: those before `count` end at or before `start`.
+        count = bisect_right(ends, start)
+        if count < len(starts) and starts[count] < start:
+            return period_before(self.text, start)  # a period match straddles `start`
+        best: tuple[int, Period] | None = None
+        for at in range(count - 1, -1, -1):
+            if periods[at] is not None:
+                best = (ends[at], periods[at])
+                break
+        for rel_start, rel_end, phrase in relatives:
+            if rel_end > start:
+                if rel_start < start:
+                    return period_before(self.text, start)  # a relative phrase straddles `start`
+                break
+            if best is not None and rel_start < best[0]:
+                continue
+            if phrase == "全年" and best is not None and _YEAR_ONLY.fullmatch(best[1].phrase):
+                continue
+            best = (rel_end, Period(phrase, None, None))
+        return best[1] if best else None
+
+    def _scan(self, sentence_start: int, sentence_end: int):
+        text = self.text
+        starts, ends, periods = [], [], []
+        for m in _PERIOD_AT_FIRST_CHARACTER.finditer(text, sentence_start, sentence_end):
+            if m.end() == m.start():
+                continue  # an empty match: skipped by period_before, and never straddles an offset
+            starts.append(m.start())
+            ends.append(m.end())
+            periods.append(_period_of(text, m, sentence_start))
+        relatives = [(m.start(), m.end(), m.group(0)) for m in _RELATIVE.finditer(text, sentence_start, sentence_end)]
+        return starts, ends, periods, relatives
+
+
+# _PERIOD matches (empty) at every position; it is non-empty only where one of its parts can start: 截 (upto),
+# a digit (year, month), or the first character of a tail. Scanning only from those positions gives the same
+# non-empty matches without a Python iteration per character.
+_PERIOD_FIRST_CHARACTERS = "截0-9" + "".join(
+    sorted({tail[0] for tail in re.search(r"\(\?P<tail>([^)]*)\)", _PERIOD.pattern).group(1).split("|")})
+)
+_PERIOD_AT_FIRST_CHARACTER = re.compile(rf"(?=[{_PERIOD_FIRST_CHARACTERS}])(?:{_PERIOD.pattern})")
+_YEAR_ONLY = re.compile(r"(?:19|20)[0-9]{2}年(?:度)?")
+
+
+def _period_of(text: str, m: re.Match[str], sentence_start: int) -> Period | None:
+    """The period a match of _PERIOD stands for, or None when period_before skips it."""
+    if not (m["y"] or m["m1"]):
+        return None
+    if not m["y"] and not m["tail"] and not m["upto"] and not m["m2"] and not m["d"]:
+        return None
+    if m.start() > 0 and text[m.start() - 1 : m.start()].isdigit():
+        return None
+    if m.end() < len(text) and text[m.end() : m.end() + 1].isdigit():
+        return None
+    if text[max(sentence_start, m.start() - 2) : m.start()].endswith(_COMPARISON_BEFORE):
+        return None
+    if text.startswith("同期", m.end()):
+        return None
+    first, last = _dates(m)
+    return Period(m.group(0), first, last)
