@@ -75,7 +75,8 @@ CLAIMS_SCHEMA: dict[str, Any] = {
     "char_end": pl.Int64,
 }
 
-_NUM = r"\d+|[零〇一二三四五六七八九十百千两]+"
+_NUM_CHARACTERS = "零〇一二三四五六七八九十百千两"
+_NUM = rf"\d+|[{_NUM_CHARACTERS}]+"
 _WORD = r"[^\W\d_]"  # a letter (CJK included), no digit, no punctuation
 _CLAUSE_BREAK = re.compile(r"[,;。:!?\n]")
 _TOP_HEADING = re.compile(r"\n[一二三四五六七八九十]+、")
@@ -107,7 +108,11 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     c = cues()
     units, nouns = _alt(c["count_units"]), _alt(list(_nouns()))
     prefixes = _alt(c["status_prefixes"])
+    # A forward anchor starts with a total prefix (共计…) or a number: the look-ahead on those first characters
+    # lets the scan skip every other position at once (same matches, about five times faster).
+    first_characters = "".join(sorted({re.escape(word[0]) for word in c["total_prefixes"]}))
     forward = re.compile(
+        rf"(?=[\d{_NUM_CHARACTERS}{first_characters}])"
         rf"(?:(?P<prefix>{_alt(c['total_prefixes'])}))?"
         rf"(?:(?P<group>(?P<gnum>{_NUM})\s*(?:{_alt(c['group_units'])}))(?:{_alt(c['group_connectors'])})?)?"
         rf"(?P<num>{_NUM})\s*(?:{units})(?P<mod>{_WORD}{{0,{c['max_modifier']}}}?)(?P<noun>{nouns})(?!线索)"

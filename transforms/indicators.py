@@ -479,6 +479,7 @@ def direction_before(before: str, dimension: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def classify_metric_rule(before: str, after: str, dimension: str) -> tuple[str, MetricRule | None]:
     """The metric of a figure from `metrics.csv`, and the rule that decided it (None for 'other').
 
@@ -563,7 +564,7 @@ def classify_metric(before: str, after: str, dimension: str) -> str:
 # One candidate
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Mention:
     value: Decimal
     unit: Unit
@@ -658,8 +659,7 @@ def read_candidate(span: _Span, start: int, groups: dict[str, str | None]) -> Me
     range_sep = groups.get("range_sep") or ""
     suffix = groups["suffix"] or ""
     number_start = start + len(prefix)
-    body = ("number", "range_sep", "high", "inner1", "mult", "inner2", "unit")
-    end = start + len(prefix) + sum(len(groups.get(g) or "") for g in body) + len(suffix)
+    end = start + len(groups["_match"])  # the groups make up the whole match
     unit_written = groups["unit"] or ""
     unit_end = end - len(suffix)
     if not number or not unit_written:
@@ -708,7 +708,7 @@ def read_bare_multiple(span: _Span, start: int, groups: dict[str, str | None]) -
     prefix = groups["prefix"] or ""
     suffix = groups["suffix"] or ""
     number_start = start + len(prefix)
-    end = start + sum(len(groups[g] or "") for g in ("prefix", "number", "inner1", "mult", "inner2", "suffix"))
+    end = start + len(groups["_match"])  # the groups make up the whole match
     if _rejected_before(text, number_start, regions) or _GLUED_AFTER.match(text[end : end + 1]):
         return None
     number_unit = special_unit("number")
@@ -790,31 +790,36 @@ def _readers() -> list[tuple[str, Any]]:
     ]
 
 
-def _record(span: dict[str, Any], text: str, mention: Mention) -> dict[str, Any]:
+def _append(columns: dict[str, list[Any]], span: dict[str, Any], text: str, mention: Mention) -> None:
+    """Add one indicator row to the column lists (one list per column of INDICATORS_SCHEMA)."""
     value_high = mention.value_high if mention.value_high is not None else mention.value
     period = mention.period
-    return {
-        "content_sha256": span["content_sha256"],
-        "node_ordinal": span["node_ordinal"],
-        "measure_ordinal": span["measure_ordinal"],
-        "value": float(mention.value),
-        "unit": mention.unit.unit,
-        "value_base": float(mention.value * mention.unit.factor),
-        "base_unit": mention.unit.base_unit,
-        "qualifier": mention.qualifier,
-        "direction": mention.direction,
-        "metric": mention.metric,
-        "quote": text[mention.start : mention.end],
-        "char_start": span["char_start"] + mention.start,
-        "char_end": span["char_start"] + mention.end,
-        "value_low": float(mention.value),
-        "value_high": float(value_high),
-        "dimension": mention.unit.dimension,
-        "metric_rule": mention.metric_rule,
-        "period": period.phrase if period else None,
-        "period_start": period.start if period else None,
-        "period_end": period.end if period else None,
-    }
+    unit = mention.unit
+    value = float(mention.value)
+    offset = span["char_start"]
+    for name, item in (
+        ("content_sha256", span["content_sha256"]),
+        ("node_ordinal", span["node_ordinal"]),
+        ("measure_ordinal", span["measure_ordinal"]),
+        ("value", value),
+        ("unit", unit.unit),
+        ("value_base", float(mention.value * unit.factor)),
+        ("base_unit", unit.base_unit),
+        ("qualifier", mention.qualifier),
+        ("direction", mention.direction),
+        ("metric", mention.metric),
+        ("quote", text[mention.start : mention.end]),
+        ("char_start", offset + mention.start),
+        ("char_end", offset + mention.end),
+        ("value_low", value),
+        ("value_high", float(value_high)),
+        ("dimension", unit.dimension),
+        ("metric_rule", mention.metric_rule),
+        ("period", period.phrase if period else None),
+        ("period_start", period.start if period else None),
+        ("period_end", period.end if period else None),
+    ):
+        columns[name].append(item)
 
 
 def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
@@ -823,7 +828,7 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema=INDICATORS_SCHEMA)
     scans = [(_scan(spans, pattern), reader) for pattern, reader in _readers()]
 
-    records: list[dict[str, Any]] = []
+    columns: dict[str, list[Any]] = {name: [] for name in INDICATORS_SCHEMA}
     for index, span in enumerate(spans.iter_rows(named=True)):
         if not any(index in found for found, _ in scans):
             continue
@@ -852,5 +857,5 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
                 # "分别同比增长97.7%、43.2%、23.8%": the change word governs the whole list
                 mention = dataclasses.replace(mention, direction=previous.direction)
             previous = mention
-            records.append(_record(span, text, mention))
-    return pl.DataFrame(records, schema=INDICATORS_SCHEMA)
+            _append(columns, span, text, mention)
+    return pl.DataFrame(columns, schema=INDICATORS_SCHEMA)

@@ -132,7 +132,14 @@ def _lines(text: str) -> list[Line]:
     return lines
 
 
+# Every numbering label starts with one of these characters; other lines are not headings (checked once
+# instead of trying each system's pattern).
+_HEADING_START = re.compile(rf"[{_CN_DIGITS}(\d{_CIRCLED}第]")
+
+
 def _heading(line: Line) -> Heading | None:
+    if not _HEADING_START.match(line.text):
+        return None
     for kind, pattern in _HEADING_PATTERNS.items():
         match = pattern.match(line.text)
         if match:

@@ -1,4 +1,4 @@
-"""The fast paths of the indicator extractor give exactly what the plain definitions give.
+"""The fast paths of the parse give exactly what the plain definitions give.
 
 Issue 6 made the parse faster by computing per span what every candidate needs (periods of a sentence,
 clause breaks, name regions) and by indexing the metric keywords. Each fast path is checked here against
@@ -152,3 +152,14 @@ def test_regions_bisect_helper_counts_regions_starting_before():
     assert fast.starts == [0, 5, 12]
     assert bisect_left(fast.starts, 5) == 1
     assert _inside(fast, 19) and not _inside(fast, 20) and not _inside(fast, 0)
+
+
+_spaced = st.lists(st.sampled_from([" ", "\u3000", "\u2009", "\u00a0", "\ufeff", "a", "字", "\n", "1", "“", "》"]), max_size=16).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_spaced)
+def test_spaces_next_to_cjk_dropped_run_by_run_as_the_regex_does(text):
+    from transforms.text import _SPACE_NEXT_TO_CJK, _drop_spaces_next_to_cjk
+
+    assert _drop_spaces_next_to_cjk(text) == _SPACE_NEXT_TO_CJK.sub("", text)
