@@ -29,15 +29,16 @@ from datetime import date
 
 # One period phrase. Groups: upto (截至), y (year), m1/m2 (month or month range), d (day), and a second
 # date after 至 (y2, m3, d2) for day ranges; tail: 以来, 底/末, 上半年…, 上旬…
-_PERIOD = re.compile(
-    r"(?P<upto>截至|截止到|截止)?"
-    r"(?:(?P<y>(?:19|20)[0-9]{2})年(?:度)?)?"
+_PERIOD_PARTS = (
+    r"(?P<upto>截至|截止到|截止)?",
+    r"(?:(?P<y>(?:19|20)[0-9]{2})年(?:度)?)?",
     r"(?:(?P<m1>1[0-2]|0?[1-9])(?:[-—~–至到](?P<m2>1[0-2]|0?[1-9]))?月(?:份)?"
     r"(?:(?P<d>3[01]|[12][0-9]|0?[1-9])日)?"
-    r"(?:[-—~至到](?:(?P<y2>(?:19|20)[0-9]{2})年)?(?:(?P<m3>1[0-2]|0?[1-9])月)?(?P<d2>3[01]|[12][0-9]|0?[1-9])日)?)?"
+    r"(?:[-—~至到](?:(?P<y2>(?:19|20)[0-9]{2})年)?(?:(?P<m3>1[0-2]|0?[1-9])月)?(?P<d2>3[01]|[12][0-9]|0?[1-9])日)?)?",
     r"(?P<tail>以来|上半年|下半年|前三季度|第一季度|一季度|第二季度|二季度|第三季度|三季度|第四季度|四季度|"
-    r"上旬|中旬|下旬|底|末|初)?"
+    r"上旬|中旬|下旬|底|末|初)?",
 )
+_PERIOD = re.compile("".join(_PERIOD_PARTS))
 # Phrases whose year is implicit: kept raw, no dates.
 _RELATIVE = re.compile(
     r"(?:截至|截止)?(?:目前|当前|今年以来|今年|去年|全年|上半年|下半年|前三季度|第?[一二三四]季度|年初以来|年初至今|近年来|"
@@ -191,23 +192,24 @@ class PeriodFinder:
     def _scan(self, sentence_start: int, sentence_end: int):
         text = self.text
         starts, ends, periods = [], [], []
-        for m in _PERIOD_AT_FIRST_CHARACTER.finditer(text, sentence_start, sentence_end):
+        for m in _PERIOD_NON_EMPTY.finditer(text, sentence_start, sentence_end):
             if m.end() == m.start():
                 continue  # an empty match: skipped by period_before, and never straddles an offset
             starts.append(m.start())
             ends.append(m.end())
             periods.append(_period_of(text, m, sentence_start))
-        relatives = [(m.start(), m.end(), m.group(0)) for m in _RELATIVE.finditer(text, sentence_start, sentence_end)]
+        relatives = [(m.start(), m.end(), m.group(0)) for m in _RELATIVE_AT_FIRST_CHARACTER.finditer(text, sentence_start, sentence_end)]
         return starts, ends, periods, relatives
 
 
-# _PERIOD matches (empty) at every position; it is non-empty only where one of its parts can start: 截 (upto),
-# a digit (year, month), or the first character of a tail. Scanning only from those positions gives the same
-# non-empty matches without a Python iteration per character.
-_PERIOD_FIRST_CHARACTERS = "截0-9" + "".join(
-    sorted({tail[0] for tail in re.search(r"\(\?P<tail>([^)]*)\)", _PERIOD.pattern).group(1).split("|")})
+# Every part of _PERIOD is optional, so it matches (empty) at every position; a match is non-empty exactly
+# where one of its parts matches. Asserting that first gives the same non-empty matches, and the scan skips
+# the other positions in the regex engine instead of yielding an empty match to Python at each of them.
+_PERIOD_NON_EMPTY = re.compile(
+    "(?=" + "|".join(re.sub(r"\(\?P<\w+>", "(?:", part.removesuffix("?")) for part in _PERIOD_PARTS) + ")" + _PERIOD.pattern
 )
-_PERIOD_AT_FIRST_CHARACTER = re.compile(rf"(?=[{_PERIOD_FIRST_CHARACTERS}])(?:{_PERIOD.pattern})")
+# Where a relative phrase can start (the first characters of the alternatives of _RELATIVE).
+_RELATIVE_AT_FIRST_CHARACTER = re.compile(f"(?=[截目当今去全上下前第一二三四年近巡整]){_RELATIVE.pattern}")
 _YEAR_ONLY = re.compile(r"(?:19|20)[0-9]{2}年(?:度)?")
 
 

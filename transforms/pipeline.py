@@ -5,7 +5,10 @@ notice at a time so that only the notices that really fail are quarantined, with
 the others are parsed as usual.
 """
 
+import multiprocessing
+import os
 import traceback
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import polars as pl
@@ -81,23 +84,66 @@ def parse_batch(notices: pl.DataFrame) -> ParsedNotices:
 PARSE_BATCH_NOTICES = 250
 
 
-def parse_notices(notices: pl.DataFrame) -> ParsedNotices:
+# Worker processes are spawned (a new interpreter each), never forked from the caller. A forked child has
+# only the forking thread, while Polars' thread pool and the allocator's state are copied as they were: the
+# first parallel Polars operation in the child waits for pool threads that do not exist there (measured: a
+# 'fork' pool hangs on the first batch once the caller has used Polars, as staging does), and the caller may
+# be a Dagster run with threads of its own. 'forkserver' is no cheaper here: a server that preloads the
+# transforms has Polars' and NumPy's threads too (the same hazard), and an empty one leaves every worker to
+# import everything, as 'spawn' does. A spawned worker imports the transforms (~1.5 s) and, as multiprocessing
+# does for every start method but fork, the caller's __main__ module (cheap for a script, seconds when it is
+# the Dagster CLI); both workers start at once.
+POOL_START_METHOD = "spawn"
+
+
+def default_workers(batches: int) -> int:
+    """One worker per core, no more than there are batches."""
+    return max(1, min(os.cpu_count() or 1, batches))
+
+
+def parse_notices(notices: pl.DataFrame, workers: int | None = None) -> ParsedNotices:
     """Parse all notices, PARSE_BATCH_NOTICES at a time; a notice whose parse raises is moved to `failures`.
 
     Batches only bound memory: every transform works notice by notice, so the frames are the ones a single
-    batch gives, in the same order.
+    batch gives, in the same order. With `workers` > 1 the batches are parsed in that many worker
+    processes (default: one per core, at most one per batch); the frames are concatenated in batch order,
+    so they are the same whatever the number of workers. `workers=1` parses in this process.
     """
     if notices.height <= PARSE_BATCH_NOTICES:
         return _parse_isolating_failures(notices)
-    parts = [
-        _parse_isolating_failures(notices.slice(start, PARSE_BATCH_NOTICES))
-        for start in range(0, notices.height, PARSE_BATCH_NOTICES)
-    ]
+    batches = [notices.slice(start, PARSE_BATCH_NOTICES) for start in range(0, notices.height, PARSE_BATCH_NOTICES)]
+    workers = default_workers(len(batches)) if workers is None else max(1, min(workers, len(batches)))
+    if workers == 1:
+        parts = [_parse_isolating_failures(batch) for batch in batches]
+    else:
+        parts = _parse_in_pool(batches, workers)
     return ParsedNotices(
         pl.concat([p.notices for p in parts]),
         **{name: pl.concat([p.frames()[name] for p in parts], how="vertical_relaxed") for name in PARSED_FRAMES},
         failures=pl.concat([p.failures for p in parts]),
     )
+
+
+def _parse_in_pool(batches: list[pl.DataFrame], workers: int) -> list[ParsedNotices]:
+    """The batches parsed in `workers` processes, in batch order.
+
+    A worker sends back the parsed frames and the failures only; the notices it parsed are the batch less
+    the failures, taken here from the batch (the notice texts are not sent back).
+    """
+    context = multiprocessing.get_context(POOL_START_METHOD)
+    parts = []
+    # map() yields the results in batch order. It submits every batch at once, but the executor pickles and
+    # sends only a few ahead of the workers (its call queue); the batches are slices of `notices`, not copies.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for batch, (frames, failures) in zip(batches, pool.map(_parse_batch_in_worker, batches)):
+            ok = batch if failures.is_empty() else batch.filter(~pl.col("content_sha256").is_in(failures["content_sha256"].implode()))
+            parts.append(ParsedNotices(ok, **frames, failures=failures))
+    return parts
+
+
+def _parse_batch_in_worker(batch: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    parsed = _parse_isolating_failures(batch)
+    return parsed.frames(), parsed.failures
 
 
 def _parse_isolating_failures(notices: pl.DataFrame) -> ParsedNotices:
