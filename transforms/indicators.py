@@ -755,28 +755,40 @@ def read_percent_words(span: _Span, start: int, groups: dict[str, str | None]) -
 # The frame
 
 
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
 def _scan(spans: pl.DataFrame, pattern: str) -> dict[int, list[tuple[int, dict[str, Any]]]]:
-    """Every match of `pattern` in every span, by span index: (offset in the span, named groups)."""
+    """Every match of `pattern` in every span, by span index: (offset in the span, named groups and the
+    whole match as `_match`).
+
+    The spans are scanned by Polars (the Rust engine: fast over long texts); the groups of each match are
+    read by Python's engine from the match alone, which is short. The pattern is plain (no look-around, no
+    Unicode classes), read the same by both engines.
+    """
     candidates = (
-        spans.with_row_index("_span")
-        .select("_span", "text", pl.col("text").str.extract_all(pattern).alias("_match"))
+        spans.select(pl.col("text").str.extract_all(pattern).alias("_match"))
+        .with_row_index("_span")
         .explode("_match")
         .drop_nulls("_match")
-        .with_columns(pl.col("_match").str.extract_groups(f"^(?:{pattern})$").alias("_groups"))
-        .unnest("_groups")
     )
     texts = spans.get_column("text").to_list()
+    whole = _compiled(pattern)
     found: dict[int, list[tuple[int, dict[str, Any]]]] = {}
     cursors: dict[int, int] = {}
-    for row in candidates.drop("text").iter_rows(named=True):
-        index = row["_span"]
+    for index, match in candidates.iter_rows():
         # Matches come in order and do not overlap; with no look-around in the pattern, the first
         # occurrence of a match's text after the previous match is where the regex found it.
-        local = texts[index].find(row["_match"], cursors.get(index, 0))
-        if local < 0:
-            raise RuntimeError(f"candidate {row['_match']!r} not found in its span")
-        cursors[index] = local + len(row["_match"])
-        found.setdefault(index, []).append((local, row))
+        local = texts[index].find(match, cursors.get(index, 0))
+        groups = whole.fullmatch(match)
+        if local < 0 or groups is None:
+            raise RuntimeError(f"candidate {match!r} not found in its span")
+        cursors[index] = local + len(match)
+        named: dict[str, Any] = groups.groupdict()
+        named["_match"] = match
+        found.setdefault(index, []).append((local, named))
     return found
 
 
@@ -790,36 +802,35 @@ def _readers() -> list[tuple[str, Any]]:
     ]
 
 
-def _append(columns: dict[str, list[Any]], span: dict[str, Any], text: str, mention: Mention) -> None:
-    """Add one indicator row to the column lists (one list per column of INDICATORS_SCHEMA)."""
+def _row(span: dict[str, Any], text: str, mention: Mention) -> tuple[Any, ...]:
+    """One indicator row, its values in the order of INDICATORS_SCHEMA."""
     value_high = mention.value_high if mention.value_high is not None else mention.value
     period = mention.period
     unit = mention.unit
     value = float(mention.value)
     offset = span["char_start"]
-    for name, item in (
-        ("content_sha256", span["content_sha256"]),
-        ("node_ordinal", span["node_ordinal"]),
-        ("measure_ordinal", span["measure_ordinal"]),
-        ("value", value),
-        ("unit", unit.unit),
-        ("value_base", float(mention.value * unit.factor)),
-        ("base_unit", unit.base_unit),
-        ("qualifier", mention.qualifier),
-        ("direction", mention.direction),
-        ("metric", mention.metric),
-        ("quote", text[mention.start : mention.end]),
-        ("char_start", offset + mention.start),
-        ("char_end", offset + mention.end),
-        ("value_low", value),
-        ("value_high", float(value_high)),
-        ("dimension", unit.dimension),
-        ("metric_rule", mention.metric_rule),
-        ("period", period.phrase if period else None),
-        ("period_start", period.start if period else None),
-        ("period_end", period.end if period else None),
-    ):
-        columns[name].append(item)
+    return (
+        span["content_sha256"],
+        span["node_ordinal"],
+        span["measure_ordinal"],
+        value,
+        unit.unit,
+        float(mention.value * unit.factor),
+        unit.base_unit,
+        mention.qualifier,
+        mention.direction,
+        mention.metric,
+        text[mention.start : mention.end],
+        offset + mention.start,
+        offset + mention.end,
+        value,  # value_low
+        float(value_high),
+        unit.dimension,
+        mention.metric_rule,
+        period.phrase if period else None,
+        period.start if period else None,
+        period.end if period else None,
+    )
 
 
 def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
@@ -828,7 +839,7 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema=INDICATORS_SCHEMA)
     scans = [(_scan(spans, pattern), reader) for pattern, reader in _readers()]
 
-    columns: dict[str, list[Any]] = {name: [] for name in INDICATORS_SCHEMA}
+    rows: list[tuple[Any, ...]] = []
     for index, span in enumerate(spans.iter_rows(named=True)):
         if not any(index in found for found, _ in scans):
             continue
@@ -857,5 +868,6 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
                 # "分别同比增长97.7%、43.2%、23.8%": the change word governs the whole list
                 mention = dataclasses.replace(mention, direction=previous.direction)
             previous = mention
-            _append(columns, span, text, mention)
-    return pl.DataFrame(columns, schema=INDICATORS_SCHEMA)
+            rows.append(_row(span, text, mention))
+    columns = list(zip(*rows)) if rows else [()] * len(INDICATORS_SCHEMA)
+    return pl.DataFrame(dict(zip(INDICATORS_SCHEMA, map(list, columns))), schema=INDICATORS_SCHEMA)

@@ -20,7 +20,7 @@ All offsets index the normalised notice text.
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import cn2an
@@ -140,16 +140,24 @@ _HEADING_START = re.compile(rf"[{_CN_DIGITS}(\d{_CIRCLED}第]")
 def _heading(line: Line) -> Heading | None:
     if not _HEADING_START.match(line.text):
         return None
+    parts = _heading_parts(line.text)
+    return Heading(parts[0], parts[1], parts[2], line) if parts else None
+
+
+@lru_cache(maxsize=16384)
+def _heading_parts(text: str) -> tuple[str, int, str] | None:
+    """(numbering system, number, label) of a heading line, or None. A line is read once per notice but
+    tried again by each level of the parse (sections, issues, numbered measures): cached by its text."""
     for kind, pattern in _HEADING_PATTERNS.items():
-        match = pattern.match(line.text)
+        match = pattern.match(text)
         if match:
             try:
                 number = _number(kind, match.group("n"))
             except (ValueError, TypeError):
                 return None
-            if not line.text[match.end():].strip(" 、.. ,,::"):
+            if not text[match.end():].strip(" 、.. ,,::"):
                 return None  # a bare label ("(1)" alone on a line) states no problem; never a node
-            return Heading(kind, number, match.group("label"), line)
+            return kind, number, match.group("label")
     return None
 
 
