@@ -401,8 +401,11 @@ def _split_chinese_multiplier(number: str, mult: str) -> tuple[str, str]:
     return number, mult
 
 
+_FOUR_DIGITS = re.compile(r"[0-9]{4}")
+
+
 def _is_year(number: str) -> bool:
-    return bool(re.fullmatch(r"[0-9]{4}", number)) and 1900 <= int(number) <= 2100
+    return bool(_FOUR_DIGITS.fullmatch(number)) and 1900 <= int(number) <= 2100
 
 
 # --------------------------------------------------------------------------------------------------
@@ -413,8 +416,9 @@ _SYMMETRIC_MARKS = "\"'"
 
 
 _CLOSERS = {close: open_ for open_, close in _PAIRED_MARKS.items()}
-# The only characters name_regions acts on: line breaks and the marks (every other character is skipped).
-_MARK_OR_LINE_BREAK = re.compile("[\n" + re.escape("".join(_PAIRED_MARKS) + "".join(_CLOSERS) + _SYMMETRIC_MARKS) + "]")
+# The only characters name_regions acts on: the marks (every other character is skipped; a line break only
+# empties the stack of open marks, which is done when the next mark comes after one).
+_MARK = re.compile("[" + re.escape("".join(_PAIRED_MARKS) + "".join(_CLOSERS) + _SYMMETRIC_MARKS) + "]")
 
 
 def name_regions(text: str) -> list[tuple[int, int]]:
@@ -422,11 +426,13 @@ def name_regions(text: str) -> list[tuple[int, int]]:
     regions: list[tuple[int, int]] = []
     stack: list[tuple[str, int]] = []
     closers = _CLOSERS
-    for found in _MARK_OR_LINE_BREAK.finditer(text):
+    previous = 0
+    for found in _MARK.finditer(text):
         pos, ch = found.start(), found.group()
-        if ch == "\n":
-            stack.clear()
-        elif ch in _PAIRED_MARKS:
+        if stack and text.find("\n", previous, pos) >= 0:
+            stack.clear()  # marks pair on one line only
+        previous = pos
+        if ch in _PAIRED_MARKS:
             stack.append((ch, pos))
         elif ch in closers or ch in _SYMMETRIC_MARKS:
             opener = closers.get(ch, ch)

@@ -185,15 +185,23 @@ def _quotes_problem(heading: Heading) -> bool:
     return bool(_QUOTED_PROBLEM.match(_heading_body(heading)))
 
 
+@cache
+def _title_prefix_patterns() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(rf"^{re.escape(prefix)}\s*[::]") for prefix in cues()["title_prefixes"])
+
+
+_AFTER_FULL_STOP = re.compile(r"(?<=。)")
+
+
 def title_of(heading_body: str) -> str:
     """The problem statement of a heading: the quoted text of 关于“…”问题的整改, else the first sentence."""
     quoted = _QUOTED_PROBLEM.match(heading_body)
     if quoted:
         return quoted.group("title").strip()
     body = heading_body
-    for prefix in cues()["title_prefixes"]:
-        body = re.sub(rf"^{re.escape(prefix)}\s*[::]", "", body)
-    sentence = re.split(r"(?<=。)", body, maxsplit=1)[0]
+    for prefix in _title_prefix_patterns():
+        body = prefix.sub("", body)
+    sentence = _AFTER_FULL_STOP.split(body, maxsplit=1)[0]
     return sentence.rstrip("。;; ").strip()
 
 
@@ -289,6 +297,10 @@ def _line_status(own: str) -> tuple[tuple[str, str, str] | None, date | None]:
     return status, expected
 
 
+_SENTENCE_SPLIT = re.compile(r"[。;;!?\n]")
+_COUNTED_FIGURE = re.compile(r"[0-9〇零一二三四五六七八九十百千万]+[个项条件家次名人%]")
+
+
 def text_status(own: str) -> tuple[str, str, str] | None:
     """A status the node's text states of the problem itself, as (code, phrase, 'text'), or None.
 
@@ -300,9 +312,9 @@ def text_status(own: str) -> tuple[str, str, str] | None:
     """
     spec = cues()["text_status"]
     found = None
-    for sentence in re.split(r"[。;;!?\n]", own):
+    for sentence in _SENTENCE_SPLIT.split(own):
         sentence = sentence.strip(" ,,::")
-        if not sentence or re.search(r"[0-9〇零一二三四五六七八九十百千万]+[个项条件家次名人%]", sentence):
+        if not sentence or _COUNTED_FIGURE.search(sentence):
             continue
         status = find_status(sentence)
         if status is None:
