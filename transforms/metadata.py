@@ -99,9 +99,12 @@ _DAY_ONLY = re.compile(r"(?P<d>3[01]|[12]\d|0?[1-9]|[一二三]?十[一二三四
 @cache
 def _date_pattern() -> re.Pattern[str]:
     parts = _alt(list(cues()["month_parts"]))
+    # Every date starts with a digit or a Chinese numeral: the look-ahead lets the scan skip other positions.
     return re.compile(
+        rf"(?=[\d{_CN_DIGITS}十])(?:"
         rf"(?<![\d{_CN_DIGITS}十])(?:{_YEAR})?{_MONTH}(?:{_DAY}|(?P<p>{parts}))?"
         rf"|(?<![\d{_CN_DIGITS}])(?P<yo>\d{{4}}|[{_CN_DIGITS}]{{4}})年(?![\d一二三四五六七八九十度底初末中内来以])"
+        rf")"
     )
 
 
