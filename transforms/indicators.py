@@ -855,6 +855,13 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
         for found, reader in scans:
             taken = [(m.start, m.end) for m in accepted]
             for local, groups in found.get(index, []):
+                if taken:
+                    # A mention ends where its match ends and starts at the match or after its prefix
+                    # qualifier: when the match less its prefix overlaps a taken mention, so would the
+                    # mention, so the candidate is not read at all.
+                    core_start, core_end = local + len(groups.get("prefix") or ""), local + len(groups["_match"])
+                    if any(core_start < end and start < core_end for start, end in taken):
+                        continue
                 mention = reader(context, local, groups)
                 if mention is None:
                     continue
