@@ -766,7 +766,7 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def _scan(spans: pl.DataFrame, pattern: str) -> dict[int, list[tuple[int, dict[str, Any]]]]:
+def _scan(spans: pl.DataFrame, texts: list[str], pattern: str) -> dict[int, list[tuple[int, dict[str, Any]]]]:
     """Every match of `pattern` in every span, by span index: (offset in the span, named groups and the
     whole match as `_match`).
 
@@ -780,7 +780,6 @@ def _scan(spans: pl.DataFrame, pattern: str) -> dict[int, list[tuple[int, dict[s
         .explode("_match")
         .drop_nulls("_match")
     )
-    texts = spans.get_column("text").to_list()
     whole = _compiled(pattern)
     found: dict[int, list[tuple[int, dict[str, Any]]]] = {}
     cursors: dict[int, int] = {}
@@ -843,13 +842,14 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
     """One row per indicator found in the spans; see the module docstring for the rules."""
     if spans.is_empty():
         return pl.DataFrame(schema=INDICATORS_SCHEMA)
-    scans = [(_scan(spans, pattern), reader) for pattern, reader in _readers()]
+    texts = spans.get_column("text").to_list()  # once: the scans and the loop below read the same strings
+    scans = [(_scan(spans, texts, pattern), reader) for pattern, reader in _readers()]
 
     rows: list[tuple[Any, ...]] = []
-    for index, span in enumerate(spans.iter_rows(named=True)):
+    keys = spans.select("content_sha256", "node_ordinal", "measure_ordinal", "char_start").iter_rows(named=True)
+    for index, (span, text) in enumerate(zip(keys, texts)):
         if not any(index in found for found, _ in scans):
             continue
-        text: str = span["text"]
         context = _Span(text)
         accepted: list[Mention] = []
         for found, reader in scans:
