@@ -419,8 +419,10 @@ def _measures_in(own: str, labelled_only: bool = False) -> list[tuple[str | None
 
 def _numbered_items(own: str) -> list[tuple[str | None, str, int, int]]:
     """Numbered measure paragraphs ((1)…(n)) directly under the node: each paragraph one measure."""
+    if _has_cue(own):
+        return []  # labelled blocks, not numbered paragraphs (checked first: one regex search, no line split)
     headings = [h for line in _lines(own) if (h := _heading(line)) and h.kind in ("arabic_paren", "circled", "arabic")]
-    if not headings or _has_cue(own):
+    if not headings:
         return []
     starts = [h.line.start for h in headings] + [len(own)]
     items = []
