@@ -16,6 +16,8 @@ def test_workers_give_the_frames_of_one_process_in_the_same_order(seed_texts, mo
     notices = pl.concat([notices.head(3), broken, notices.tail(2)])
     monkeypatch.setattr(pipeline, "PARSE_BATCH_NOTICES", 2)  # 3 batches, sliced in this process
     here = pipeline.parse_notices(notices, workers=1)
+    # workers=2: this process parses the first batch, one spawned worker the last two (the broken notice
+    # is in the second batch, so it is isolated in the worker)
     pooled = pipeline.parse_notices(notices, workers=2)
     assert here.indicators.height > 0 and here.failures["source_name"].to_list() == ["broken.txt"]
     assert_frame_equal(pooled.notices, here.notices)

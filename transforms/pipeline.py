@@ -8,7 +8,7 @@ the others are parsed as usual.
 import multiprocessing
 import os
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
 import polars as pl
@@ -105,9 +105,10 @@ def parse_notices(notices: pl.DataFrame, workers: int | None = None) -> ParsedNo
     """Parse all notices, PARSE_BATCH_NOTICES at a time; a notice whose parse raises is moved to `failures`.
 
     Batches only bound memory: every transform works notice by notice, so the frames are the ones a single
-    batch gives, in the same order. With `workers` > 1 the batches are parsed in that many worker
-    processes (default: one per core, at most one per batch); the frames are concatenated in batch order,
-    so they are the same whatever the number of workers. `workers=1` parses in this process.
+    batch gives, in the same order. `workers` is the number of processes that parse: this one and
+    `workers - 1` spawned ones (default: one per core, at most one per batch); `workers=1` parses
+    everything here. The frames are concatenated in batch order, so they are the same whatever the number
+    of workers.
     """
     if notices.height <= PARSE_BATCH_NOTICES:
         return _parse_isolating_failures(notices)
@@ -116,7 +117,7 @@ def parse_notices(notices: pl.DataFrame, workers: int | None = None) -> ParsedNo
     if workers == 1:
         parts = [_parse_isolating_failures(batch) for batch in batches]
     else:
-        parts = _parse_in_pool(batches, workers)
+        parts = _parse_in_pool(batches, workers - 1)
     return ParsedNotices(
         pl.concat([p.notices for p in parts]),
         **{name: pl.concat([p.frames()[name] for p in parts], how="vertical_relaxed") for name in PARSED_FRAMES},
@@ -124,21 +125,36 @@ def parse_notices(notices: pl.DataFrame, workers: int | None = None) -> ParsedNo
     )
 
 
-def _parse_in_pool(batches: list[pl.DataFrame], workers: int) -> list[ParsedNotices]:
-    """The batches parsed in `workers` processes, in batch order.
+def _parse_in_pool(batches: list[pl.DataFrame], spawned: int) -> list[ParsedNotices]:
+    """The batches parsed by this process and `spawned` worker processes, in batch order.
 
-    A worker sends back the parsed frames and the failures only; the notices it parsed are the batch less
-    the failures, taken here from the batch (the notice texts are not sent back).
+    This process parses batches from the first one on while the workers start (a worker needs a second or
+    more to import the transforms, see POOL_START_METHOD) and take batches from the last one back; each
+    worker has one batch running and one waiting, so it does not idle between batches. A worker sends back
+    the parsed frames and the failures only: the notices it parsed are the batch less the failures, taken
+    here from the batch (the notice texts are not sent back).
     """
-    context = multiprocessing.get_context(POOL_START_METHOD)
-    parts = []
-    # map() yields the results in batch order. It submits every batch at once, but the executor pickles and
-    # sends only a few ahead of the workers (its call queue); the batches are slices of `notices`, not copies.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for batch, (frames, failures) in zip(batches, pool.map(_parse_batch_in_worker, batches)):
-            ok = batch if failures.is_empty() else batch.filter(~pl.col("content_sha256").is_in(failures["content_sha256"].implode()))
-            parts.append(ParsedNotices(ok, **frames, failures=failures))
-    return parts
+    parts: list[ParsedNotices | None] = [None] * len(batches)
+    first, last = 0, len(batches) - 1  # the batches no process has taken yet
+    running: dict[int, Future] = {}
+    with ProcessPoolExecutor(max_workers=spawned, mp_context=multiprocessing.get_context(POOL_START_METHOD)) as pool:
+        while True:
+            for index in [index for index, future in running.items() if future.done()]:
+                frames, failures = running.pop(index).result()
+                batch = batches[index]
+                ok = batch if failures.is_empty() else batch.filter(~pl.col("content_sha256").is_in(failures["content_sha256"].implode()))
+                parts[index] = ParsedNotices(ok, **frames, failures=failures)
+            while first <= last and len(running) < 2 * spawned:
+                running[last] = pool.submit(_parse_batch_in_worker, batches[last])
+                last -= 1
+            if first <= last:
+                parts[first] = _parse_isolating_failures(batches[first])
+                first += 1
+            elif running:
+                wait(running.values(), return_when=FIRST_COMPLETED)
+            else:
+                break
+    return parts  # type: ignore[return-value]  # every batch was parsed by one process or the other
 
 
 def _parse_batch_in_worker(batch: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
