@@ -352,23 +352,29 @@ def extract_issues(notices: pl.DataFrame) -> pl.DataFrame:
             line_status, expected = _line_status(own)
             status = line_status or node.status or text_status(own)
             rows.append(
-                {
-                    "content_sha256": sha,
-                    "node_ordinal": node.ordinal,
-                    "parent_ordinal": node.parent.ordinal if node.parent else None,
-                    "level": node.level,
-                    "number": heading.label.strip("()") if heading.kind in ("cn_comma", "arabic") else heading.label,
-                    "title": title_of(_heading_body(heading)),
-                    "status": status[0] if status else None,
-                    "status_phrase": status[1] if status else None,
-                    "status_source": status[2] if status else None,
-                    "expected_completion": expected,
-                    "text": own,
-                    "char_start": heading.line.start,
-                    "char_end": node.end,
-                }
+                (
+                    sha,
+                    node.ordinal,
+                    node.parent.ordinal if node.parent else None,
+                    node.level,
+                    heading.label.strip("()") if heading.kind in ("cn_comma", "arabic") else heading.label,
+                    title_of(_heading_body(heading)),
+                    status[0] if status else None,
+                    status[1] if status else None,
+                    status[2] if status else None,
+                    expected,
+                    own,
+                    heading.line.start,
+                    node.end,
+                )
             )
-    return pl.DataFrame(rows, schema=ISSUE_SCHEMA)
+    return _frame(rows, ISSUE_SCHEMA)
+
+
+def _frame(rows: list[tuple], schema: dict) -> pl.DataFrame:
+    """A frame of `rows` (tuples in the order of `schema`), built column by column."""
+    columns = list(zip(*rows)) if rows else [()] * len(schema)
+    return pl.DataFrame(dict(zip(schema, map(list, columns))), schema=schema)
 
 
 def extract_measures(issues: pl.DataFrame) -> pl.DataFrame:
@@ -380,26 +386,15 @@ def extract_measures(issues: pl.DataFrame) -> pl.DataFrame:
     """
     parents = set(issues.filter(pl.col("parent_ordinal").is_not_null()).select("content_sha256", "parent_ordinal").iter_rows())
     rows = []
-    for row in issues.iter_rows(named=True):
+    for row in issues.select("content_sha256", "node_ordinal", "text", "char_end").iter_rows(named=True):
         own = row["text"] or ""
         base = row["char_end"] - len(own)
         has_children = (row["content_sha256"], row["node_ordinal"]) in parents
         ordinal = 0
         for label, phase, start, end in _measures_in(own, labelled_only=has_children):
             ordinal += 1
-            rows.append(
-                {
-                    "content_sha256": row["content_sha256"],
-                    "node_ordinal": row["node_ordinal"],
-                    "measure_ordinal": ordinal,
-                    "label": label,
-                    "phase": phase,
-                    "text": own[start:end],
-                    "char_start": base + start,
-                    "char_end": base + end,
-                }
-            )
-    return pl.DataFrame(rows, schema=MEASURE_SCHEMA)
+            rows.append((row["content_sha256"], row["node_ordinal"], ordinal, label, phase, own[start:end], base + start, base + end))
+    return _frame(rows, MEASURE_SCHEMA)
 
 
 def _measures_in(own: str, labelled_only: bool = False) -> list[tuple[str | None, str, int, int]]:
