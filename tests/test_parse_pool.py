@@ -31,3 +31,14 @@ def test_default_workers_one_per_core_at_most_one_per_batch(monkeypatch):
     assert [pipeline.default_workers(batches) for batches in (1, 2, 40)] == [1, 2, 2]
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: None)
     assert pipeline.default_workers(40) == 1
+
+
+def test_this_process_parses_a_batch_even_when_the_workers_could_take_them_all(seed_texts, monkeypatch):
+    notices = notice_frame(*list(seed_texts.values())[:2]).with_columns(raw_text=pl.col("text"))
+    monkeypatch.setattr(pipeline, "PARSE_BATCH_NOTICES", 1)  # 2 batches, 1 worker that could queue both
+    parsed_here = []
+    original = pipeline._parse_isolating_failures
+    monkeypatch.setattr(pipeline, "_parse_isolating_failures", lambda batch: parsed_here.append(batch.height) or original(batch))
+    pooled = pipeline.parse_notices(notices, workers=2)
+    assert parsed_here == [1]  # the first batch, here; the second in the worker
+    assert_frame_equal(pooled.notices, notices)

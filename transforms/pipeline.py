@@ -144,7 +144,7 @@ def _parse_in_pool(batches: list[pl.DataFrame], spawned: int) -> list[ParsedNoti
                 batch = batches[index]
                 ok = batch if failures.is_empty() else batch.filter(~pl.col("content_sha256").is_in(failures["content_sha256"].implode()))
                 parts[index] = ParsedNotices(ok, **frames, failures=failures)
-            while first <= last and len(running) < 2 * spawned:
+            while first < last and len(running) < 2 * spawned:  # the first batch left is this process's
                 running[last] = pool.submit(_parse_batch_in_worker, batches[last])
                 last -= 1
             if first <= last:
