@@ -434,10 +434,10 @@ def _contacts(lines: list[tuple[int, str]]) -> tuple[list[str], list[str], str |
 # ---------------------------------------------------------------------------------------------------- notice
 
 
-def parse_metadata(text: str) -> dict[str, Any]:
+def parse_metadata(text: str, matching: str | None = None) -> dict[str, Any]:
     """The metadata of one normalised notice text (the columns of METADATA_SCHEMA but content_sha256)."""
     row: dict[str, Any] = {name: None for name in METADATA_SCHEMA if name != "content_sha256"}
-    text = simplified_for_matching(text)
+    text = simplified_for_matching(text) if matching is None else matching
     opening = _parse_opening(text)
     opening_offset = opening.pop("_opening_offset", None)
     row.update(opening)
@@ -458,10 +458,15 @@ def parse_metadata(text: str) -> dict[str, Any]:
     return row
 
 
-def extract_metadata(notices: pl.DataFrame) -> pl.DataFrame:
-    """One row per notice (input columns content_sha256, text) with the columns of METADATA_SCHEMA."""
+def extract_metadata(notices: pl.DataFrame, matching: list[str] | None = None) -> pl.DataFrame:
+    """One row per notice (input columns content_sha256, text) with the columns of METADATA_SCHEMA.
+
+    `matching`: `simplified_for_matching` of each notice's text, in row order, when the caller has it
+    (transforms.pipeline converts each text once for metadata and claims); else converted here.
+    """
+    pairs = notices.select("content_sha256", "text").iter_rows()
     rows = [
-        {"content_sha256": sha, **parse_metadata(text or "")}
-        for sha, text in notices.select("content_sha256", "text").iter_rows()
+        {"content_sha256": sha, **parse_metadata(text or "", None if matching is None else matching[index])}
+        for index, (sha, text) in enumerate(pairs)
     ]
     return pl.DataFrame(rows, schema=METADATA_SCHEMA) if rows else pl.DataFrame(schema=METADATA_SCHEMA)

@@ -19,6 +19,7 @@ from transforms.ingest import QUARANTINE_SCHEMA
 from transforms.metadata import extract_metadata
 from transforms.star import assign_measures, indicator_spans
 from transforms.structure import extract_issues, extract_measures
+from transforms.text import simplified_for_matching
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,12 @@ def _in_notice_order(frame: pl.DataFrame) -> pl.DataFrame:
 
 def parse_batch(notices: pl.DataFrame) -> ParsedNotices:
     """Parse a batch of staged notices; raises if any transform raises."""
-    metadata = extract_metadata(notices)
+    # Metadata and claims both match cues on the simplified text: each notice is converted once, for both.
+    matching = [simplified_for_matching(text or "") for text in notices.get_column("text").to_list()]
+    metadata = extract_metadata(notices, matching)
     issues = extract_issues(notices)
     measures = extract_measures(issues)
-    claims = extract_claims(notices, issues, measures)
+    claims = extract_claims(notices, issues, measures, matching)
     indicators = assign_measures(extract_indicators(indicator_spans(notices, issues)), measures)
     return ParsedNotices(notices, metadata, issues, measures, claims, indicators, _no_failures())
 
