@@ -163,3 +163,21 @@ def test_spaces_next_to_cjk_dropped_run_by_run_as_the_regex_does(text):
     from transforms.text import _SPACE_NEXT_TO_CJK, _drop_spaces_next_to_cjk
 
     assert _drop_spaces_next_to_cjk(text) == _SPACE_NEXT_TO_CJK.sub("", text)
+
+
+def test_metadata_and_claims_given_the_converted_texts_equal_converting_themselves(seed_texts):
+    from polars.testing import assert_frame_equal
+
+    from tests.conftest import notice_frame
+    from transforms.claims import extract_claims
+    from transforms.metadata import extract_metadata
+    from transforms.structure import extract_issues, extract_measures
+    from transforms.text import simplified_for_matching
+
+    traditional = "一、關於巡視反饋問題的整改情況\n(一)關於“落實不到位”問題\n整改情況:已完成整改。共計15個問題已完成整改。"
+    notices = notice_frame(*seed_texts.values(), traditional)
+    matching = [simplified_for_matching(text) for text in notices["text"]]
+    issues = extract_issues(notices)
+    measures = extract_measures(issues)
+    assert_frame_equal(extract_metadata(notices, matching), extract_metadata(notices))
+    assert_frame_equal(extract_claims(notices, issues, measures, matching), extract_claims(notices, issues, measures))
