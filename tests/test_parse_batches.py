@@ -9,9 +9,9 @@ from tests.conftest import notice_frame
 
 def test_batched_parse_gives_the_frames_of_one_batch(seed_texts, monkeypatch):
     notices = notice_frame(*seed_texts.values()).with_columns(raw_text=pl.col("text"))
-    whole = pipeline.parse_notices(notices)
+    whole = pipeline.parse_notices(notices, workers=1)
     monkeypatch.setattr(pipeline, "PARSE_BATCH_NOTICES", 2)
-    batched = pipeline.parse_notices(notices)
+    batched = pipeline.parse_notices(notices, workers=1)
     assert whole.issues.height > 0 and whole.indicators.height > 0
     assert_frame_equal(batched.notices, whole.notices)
     # the asset orders every frame by notice and position (reuse_parsed), whatever the batch order

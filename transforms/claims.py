@@ -75,7 +75,8 @@ CLAIMS_SCHEMA: dict[str, Any] = {
     "char_end": pl.Int64,
 }
 
-_NUM = r"\d+|[零〇一二三四五六七八九十百千两]+"
+_NUM_CHARACTERS = "零〇一二三四五六七八九十百千两"
+_NUM = rf"\d+|[{_NUM_CHARACTERS}]+"
 _WORD = r"[^\W\d_]"  # a letter (CJK included), no digit, no punctuation
 _CLAUSE_BREAK = re.compile(r"[,;。:!?\n]")
 _TOP_HEADING = re.compile(r"\n[一二三四五六七八九十]+、")
@@ -107,7 +108,11 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     c = cues()
     units, nouns = _alt(c["count_units"]), _alt(list(_nouns()))
     prefixes = _alt(c["status_prefixes"])
+    # A forward anchor starts with a total prefix (共计…) or a number: the look-ahead on those first characters
+    # lets the scan skip every other position at once (same matches, about five times faster).
+    first_characters = "".join(sorted({re.escape(word[0]) for word in c["total_prefixes"]}))
     forward = re.compile(
+        rf"(?=[\d{_NUM_CHARACTERS}{first_characters}])"
         rf"(?:(?P<prefix>{_alt(c['total_prefixes'])}))?"
         rf"(?:(?P<group>(?P<gnum>{_NUM})\s*(?:{_alt(c['group_units'])}))(?:{_alt(c['group_connectors'])})?)?"
         rf"(?P<num>{_NUM})\s*(?:{units})(?P<mod>{_WORD}{{0,{c['max_modifier']}}}?)(?P<noun>{nouns})(?!线索)"
@@ -199,13 +204,14 @@ def _inside_issue(text: str, position: int, spans: list[tuple[int, int]]) -> boo
     return False
 
 
-def find_claims(text: str, issue_spans: list[tuple[int, int]] | None = None) -> list[Claim]:
+def find_claims(text: str, issue_spans: list[tuple[int, int]] | None = None, matching: str | None = None) -> list[Claim]:
     """Every summary count stated in a normalised notice text, in reading order.
 
     `issue_spans` are the (char_start, char_end) of the issue and sub_issue nodes; counts inside them are
     figures of one issue, not claims about the notice.
     """
-    original, text = text, simplified_for_matching(text)  # same offsets; quotes are cut from `original`
+    # same offsets; quotes are cut from `original` (`matching`: the conversion, when the caller has it)
+    original, text = text, simplified_for_matching(text) if matching is None else matching
     c = cues()
     p = _patterns()
     spans = issue_spans or []
@@ -324,13 +330,14 @@ def parsed_count(subject: str, status: str | None, nodes: list[dict[str, Any]], 
 
 
 def extract_claims(
-    notices: pl.DataFrame, issues: pl.DataFrame, measures: pl.DataFrame | None = None
+    notices: pl.DataFrame, issues: pl.DataFrame, measures: pl.DataFrame | None = None, matching: list[str] | None = None
 ) -> pl.DataFrame:
     """One row per summary count of each notice (columns of CLAIMS_SCHEMA), in reading order.
 
     `notices`: content_sha256, text. `issues`: content_sha256, node_ordinal, parent_ordinal, level, status
     (and, optionally, char_start/char_end to tell claims from figures inside issues). `measures`:
-    content_sha256, node_ordinal, measure_ordinal, or None when measures are not parsed.
+    content_sha256, node_ordinal, measure_ordinal, or None when measures are not parsed. `matching`:
+    `simplified_for_matching` of each notice's text, in row order, when the caller has it.
     """
     issue_columns = [c for c in ("content_sha256", "level", "status", "char_start", "char_end") if c in issues.columns]
     nodes_by_notice: dict[str, list[dict[str, Any]]] = {}
@@ -342,7 +349,7 @@ def extract_claims(
             measure_rows[sha] = count
 
     rows = []
-    for sha, text in notices.select("content_sha256", "text").iter_rows():
+    for index, (sha, text) in enumerate(notices.select("content_sha256", "text").iter_rows()):
         nodes = nodes_by_notice.get(sha, [])
         spans = [
             (node["char_start"], node["char_end"])
@@ -350,7 +357,7 @@ def extract_claims(
             if node["level"] in ("issue", "sub_issue") and node.get("char_start") is not None and node.get("char_end") is not None
         ]
         rows_measures = measure_rows.get(sha) if measures is not None else None
-        for claim in find_claims(text or "", spans):
+        for claim in find_claims(text or "", spans, None if matching is None else matching[index]):
             rows.append(
                 {
                     "content_sha256": sha,

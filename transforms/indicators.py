@@ -68,16 +68,17 @@ from __future__ import annotations
 import csv
 import dataclasses
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import cn2an
 import polars as pl
 
-from transforms.periods import Period, period_before
+from transforms.periods import Period, PeriodFinder
 
 _UNITS_CSV = Path(__file__).with_name("units.csv")
 _METRICS_CSV = Path(__file__).with_name("metrics.csv")
@@ -155,6 +156,7 @@ def special_unit(dimension: str) -> Unit:
     return row
 
 
+@cache
 def resolve_unit(written: str) -> Unit | None:
     """The unit for a written form, multiplier included ("万元", "万人次", "千人"); None if unknown."""
     table = units()
@@ -363,6 +365,7 @@ PERCENT_WORDS_PATTERN = rf"百分之(?P<number>{_ARABIC}|{_CJK_NUMERAL})"
 # Numbers
 
 
+@lru_cache(maxsize=65536)
 def parse_number(text: str, *, counting: bool = False) -> Decimal | None:
     """The exact value of a number as written: "1,234" → 1234, "83.3", "两" → 2, "十三" → 13, "一千" → 1000.
 
@@ -398,8 +401,11 @@ def _split_chinese_multiplier(number: str, mult: str) -> tuple[str, str]:
     return number, mult
 
 
+_FOUR_DIGITS = re.compile(r"[0-9]{4}")
+
+
 def _is_year(number: str) -> bool:
-    return bool(re.fullmatch(r"[0-9]{4}", number)) and 1900 <= int(number) <= 2100
+    return bool(_FOUR_DIGITS.fullmatch(number)) and 1900 <= int(number) <= 2100
 
 
 # --------------------------------------------------------------------------------------------------
@@ -409,15 +415,24 @@ _PAIRED_MARKS = {"“": "”", "‘": "’", "《": "》", "〈": "〉", "「": 
 _SYMMETRIC_MARKS = "\"'"
 
 
+_CLOSERS = {close: open_ for open_, close in _PAIRED_MARKS.items()}
+# The only characters name_regions acts on: the marks (every other character is skipped; a line break only
+# empties the stack of open marks, which is done when the next mark comes after one).
+_MARK = re.compile("[" + re.escape("".join(_PAIRED_MARKS) + "".join(_CLOSERS) + _SYMMETRIC_MARKS) + "]")
+
+
 def name_regions(text: str) -> list[tuple[int, int]]:
     """(start, end) of every quotation or title on one line, marks included; unmatched marks are ignored."""
     regions: list[tuple[int, int]] = []
     stack: list[tuple[str, int]] = []
-    closers = {close: open_ for open_, close in _PAIRED_MARKS.items()}
-    for pos, ch in enumerate(text):
-        if ch == "\n":
-            stack.clear()
-        elif ch in _PAIRED_MARKS:
+    closers = _CLOSERS
+    previous = 0
+    for found in _MARK.finditer(text):
+        pos, ch = found.start(), found.group()
+        if stack and text.find("\n", previous, pos) >= 0:
+            stack.clear()  # marks pair on one line only
+        previous = pos
+        if ch in _PAIRED_MARKS:
             stack.append((ch, pos))
         elif ch in closers or ch in _SYMMETRIC_MARKS:
             opener = closers.get(ch, ch)
@@ -430,21 +445,47 @@ def name_regions(text: str) -> list[tuple[int, int]]:
     return regions
 
 
-def _inside(regions: list[tuple[int, int]], pos: int) -> bool:
-    return any(start < pos < end for start, end in regions)
+class _Regions:
+    """Name regions for the question "is `pos` strictly inside one of them?" in O(log n): the regions sorted
+    by start, and the furthest end reached by the regions up to each one."""
+
+    __slots__ = ("starts", "reach")
+
+    def __init__(self, regions: list[tuple[int, int]]) -> None:
+        ordered = sorted(regions)
+        self.starts = [start for start, _ in ordered]
+        self.reach, furthest = [], -1
+        for _, end in ordered:
+            furthest = max(furthest, end)
+            self.reach.append(furthest)
+
+
+def _inside(regions: _Regions, pos: int) -> bool:
+    """Whether start < pos < end for one of the regions."""
+    before = bisect_left(regions.starts, pos)  # the regions that start before `pos`
+    return before > 0 and regions.reach[before - 1] > pos
+
+
+_DIRECTION_WORD_LENGTHS = tuple(sorted({len(word) for word in _DIRECTION_WORDS}, reverse=True))
 
 
 def direction_before(before: str, dimension: str) -> str | None:
-    """'increase' / 'decrease' when `before` ends with a change word (optionally followed by 了)."""
+    """'increase' / 'decrease' when `before` ends with a change word (optionally followed by 了).
+
+    The longest change word that ends `before` wins (one word of each length can end it: looked up by its
+    last characters, not by testing every word)."""
     before = before.removesuffix("了")
-    for word in sorted(_DIRECTION_WORDS, key=len, reverse=True):
+    for length in _DIRECTION_WORD_LENGTHS:
+        word = before[-length:]
+        if len(word) != length or word not in _DIRECTION_WORDS:
+            continue
         if word in _RATE_ONLY_DIRECTION_WORDS and dimension not in _RATE_DIMENSIONS:
             continue
-        if before.endswith(word):
-            return _DIRECTION_WORDS[word]
+        return _DIRECTION_WORDS[word]
     return None
 
 
+@lru_cache(maxsize=65536)
 def classify_metric_rule(before: str, after: str, dimension: str) -> tuple[str, MetricRule | None]:
     """The metric of a figure from `metrics.csv`, and the rule that decided it (None for 'other').
 
@@ -455,26 +496,69 @@ def classify_metric_rule(before: str, after: str, dimension: str) -> tuple[str, 
     keyword, then to the earlier row; rules with no keyword are fallbacks by dimension (every
     percentage is at least a 'rate'); 'other' when nothing matches.
     """
-    best: tuple[tuple[int, int, int, int], MetricRule] | None = None
+    # A keyword's distance is counted from the end of its last occurrence in `before` to the figure, or from
+    # the figure to its first occurrence in `after`. The clause is read once, position by position, trying
+    # only the keywords that start with the character there (instead of searching every rule's keyword).
+    by_first_char, fallback = _keyword_index(dimension)
+    distances: dict[_KeywordRule, int] = {}
+    length = len(before)
+    for at, char in enumerate(before):
+        entries = by_first_char.get(char)
+        if entries:
+            for entry in entries:
+                if before.startswith(entry.keyword, at):
+                    distances[entry] = length - at - len(entry.keyword)  # a later occurrence is nearer
+    for at, char in enumerate(after):
+        entries = by_first_char.get(char)
+        if entries:
+            for entry in entries:
+                if after.startswith(entry.keyword, at):
+                    known = distances.get(entry)
+                    if known is None or at < known:
+                        distances[entry] = at
+    if distances:
+        best = min(distances.items(), key=lambda item: (item[0].neg_priority, item[1], item[0].neg_length, item[0].order))
+        rule = best[0].rule
+        return rule.metric, rule
+    if fallback is not None:
+        return fallback.metric, fallback
+    return "other", None
+
+
+@dataclass(frozen=True, eq=False)
+class _KeywordRule:
+    """The rule that a keyword stands for among the rules of one dimension (ties of a keyword: priority, then row)."""
+
+    keyword: str
+    neg_priority: int
+    neg_length: int
+    order: int
+    rule: MetricRule
+
+
+@cache
+def _keyword_index(dimension: str) -> tuple[dict[str, tuple[_KeywordRule, ...]], MetricRule | None]:
+    """The rules with a keyword that fit `dimension`, by the first character of their keyword, and the
+    fallback rule of the dimension (its first rule with no keyword), for classify_metric_rule."""
+    best: dict[str, _KeywordRule] = {}
     for order, rule in enumerate(metric_rules()):
         if not rule.keyword or (rule.dimension and rule.dimension != dimension):
             continue
-        distances = []
-        at = before.rfind(rule.keyword)
-        if at >= 0:
-            distances.append(len(before) - at - len(rule.keyword))
-        at = after.find(rule.keyword)
-        if at >= 0:
-            distances.append(at)
-        rank = (-rule.priority, min(distances) if distances else 0, -len(rule.keyword), order)
-        if distances and (best is None or rank < best[0]):
-            best = (rank, rule)
-    if best is not None:
-        return best[1].metric, best[1]
-    for rule in metric_rules():
-        if not rule.keyword and rule.dimension == dimension:
-            return rule.metric, rule
-    return "other", None
+        entry = _KeywordRule(rule.keyword, -rule.priority, -len(rule.keyword), order, rule)
+        known = best.get(rule.keyword)
+        # Rules sharing a keyword share its distance and length: the higher priority, then the earlier row wins.
+        if known is None or (entry.neg_priority, entry.order) < (known.neg_priority, known.order):
+            best[rule.keyword] = entry
+    by_first_char: dict[str, list[_KeywordRule]] = {}
+    for entry in best.values():
+        by_first_char.setdefault(entry.keyword[0], []).append(entry)
+    fallback = next((rule for rule in metric_rules() if not rule.keyword and rule.dimension == dimension), None)
+    return {char: tuple(entries) for char, entries in by_first_char.items()}, fallback
+
+
+@cache
+def _describe(rule: MetricRule) -> str:
+    return rule.describe()
 
 
 def classify_metric(before: str, after: str, dimension: str) -> str:
@@ -486,7 +570,7 @@ def classify_metric(before: str, after: str, dimension: str) -> str:
 # One candidate
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Mention:
     value: Decimal
     unit: Unit
@@ -500,23 +584,50 @@ class Mention:
     period: Period | None = None
 
 
-def _context(text: str, start: int, end: int, unit: Unit, value: Decimal, *, value_high: Decimal | None = None,
+class _Span:
+    """The text of one span with what every candidate in it needs, computed once per span: the name regions,
+    the clause breaks and the periods of its sentences."""
+
+    __slots__ = ("text", "regions", "_clause_breaks", "_periods")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.regions = _Regions(name_regions(text))
+        self._clause_breaks: list[int] | None = None
+        self._periods: PeriodFinder | None = None
+
+    def clause(self, start: int, end: int) -> tuple[int, int]:
+        """(start, end) of the clause around text[start:end]: after the last break before `start`, up to the
+        first break at or after `end`."""
+        if self._clause_breaks is None:
+            self._clause_breaks = [m.start() for m in _CLAUSE_BREAK.finditer(self.text)]
+        breaks = self._clause_breaks
+        before = bisect_left(breaks, start)
+        after = bisect_left(breaks, end)
+        return (breaks[before - 1] + 1 if before else 0), (breaks[after] if after < len(breaks) else len(self.text))
+
+    def period_before(self, start: int) -> Period | None:
+        if self._periods is None:
+            self._periods = PeriodFinder(self.text)
+        return self._periods.before(start)
+
+
+def _context(span: _Span, start: int, end: int, unit: Unit, value: Decimal, *, value_high: Decimal | None = None,
              qualifier: str | None = None) -> Mention:
     """Direction, metric and period of a located figure [start, end)."""
+    text = span.text
     direction = direction_before(text[max(0, start - 8) : start], unit.dimension)
-    clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, start)), default=0)
-    next_break = _CLAUSE_BREAK.search(text, end)
-    clause_end = next_break.start() if next_break else len(text)
+    clause_start, clause_end = span.clause(start, end)
     metric, rule = classify_metric_rule(text[clause_start:start], text[end:clause_end], unit.dimension)
     return Mention(
         value, unit, qualifier, direction, metric, start, end,
         value_high=value_high,
-        metric_rule=rule.describe() if rule else None,
-        period=period_before(text, start),
+        metric_rule=_describe(rule) if rule else None,
+        period=span.period_before(start),
     )
 
 
-def _rejected_before(text: str, number_start: int, regions: list[tuple[int, int]]) -> bool:
+def _rejected_before(text: str, number_start: int, regions: _Regions) -> bool:
     """A number in a name, glued to letters or digits, the second end of a range, or an ordinal."""
     if _inside(regions, number_start):
         return True
@@ -545,16 +656,16 @@ def _qualifier(text: str, start: int, number_start: int, prefix: str, dimension:
     return start, qualifier
 
 
-def read_candidate(text: str, start: int, groups: dict[str, str | None], regions: list[tuple[int, int]]) -> Mention | None:
+def read_candidate(span: _Span, start: int, groups: dict[str, str | None]) -> Mention | None:
     """The indicator a regex candidate (of `candidate_pattern`) at `start` in `text` stands for, or None."""
+    text, regions = span.text, span.regions
     prefix = groups["prefix"] or ""
     number = groups["number"] or ""
     high = groups.get("high") or ""
     range_sep = groups.get("range_sep") or ""
     suffix = groups["suffix"] or ""
     number_start = start + len(prefix)
-    body = ("number", "range_sep", "high", "inner1", "mult", "inner2", "unit")
-    end = start + len(prefix) + sum(len(groups.get(g) or "") for g in body) + len(suffix)
+    end = start + len(groups["_match"])  # the groups make up the whole match
     unit_written = groups["unit"] or ""
     unit_end = end - len(suffix)
     if not number or not unit_written:
@@ -594,15 +705,16 @@ def read_candidate(text: str, start: int, groups: dict[str, str | None], regions
     start, qualifier = _qualifier(
         text, start, number_start, prefix, unit.dimension, (groups["inner1"], groups["inner2"]), suffix
     )
-    return _context(text, start, end, unit, value, value_high=value_high, qualifier=qualifier)
+    return _context(span, start, end, unit, value, value_high=value_high, qualifier=qualifier)
 
 
-def read_bare_multiple(text: str, start: int, groups: dict[str, str | None], regions: list[tuple[int, int]]) -> Mention | None:
+def read_bare_multiple(span: _Span, start: int, groups: dict[str, str | None]) -> Mention | None:
     """A candidate of `bare_multiple_pattern` ("16.72万"): base unit `number`, value in 万/亿."""
+    text, regions = span.text, span.regions
     prefix = groups["prefix"] or ""
     suffix = groups["suffix"] or ""
     number_start = start + len(prefix)
-    end = start + sum(len(groups[g] or "") for g in ("prefix", "number", "inner1", "mult", "inner2", "suffix"))
+    end = start + len(groups["_match"])  # the groups make up the whole match
     if _rejected_before(text, number_start, regions) or _GLUED_AFTER.match(text[end : end + 1]):
         return None
     number_unit = special_unit("number")
@@ -614,11 +726,12 @@ def read_bare_multiple(text: str, start: int, groups: dict[str, str | None], reg
     start, qualifier = _qualifier(
         text, start, number_start, prefix, unit.dimension, (groups["inner1"], groups["inner2"]), suffix
     )
-    return _context(text, start, end, unit, value, qualifier=qualifier)
+    return _context(span, start, end, unit, value, qualifier=qualifier)
 
 
-def read_fraction(text: str, start: int, groups: dict[str, str | None], regions: list[tuple[int, int]]) -> Mention | None:
+def read_fraction(span: _Span, start: int, groups: dict[str, str | None]) -> Mention | None:
     """A candidate of `FRACTION_PATTERN` ("19/25"): the value is the quotient, base unit `fraction`."""
+    text, regions = span.text, span.regions
     end = start + len(groups["numerator"] or "") + 1 + len(groups["denominator"] or "")
     if _rejected_before(text, start, regions) or _GLUED_AFTER.match(text[end : end + 1]):
         return None
@@ -628,11 +741,12 @@ def read_fraction(text: str, start: int, groups: dict[str, str | None], regions:
     if denominator == 0:
         return None
     value = Decimal(groups["numerator"] or "0") / denominator
-    return _context(text, start, end, special_unit("fraction"), value)
+    return _context(span, start, end, special_unit("fraction"), value)
 
 
-def read_percent_words(text: str, start: int, groups: dict[str, str | None], regions: list[tuple[int, int]]) -> Mention | None:
+def read_percent_words(span: _Span, start: int, groups: dict[str, str | None]) -> Mention | None:
     """A candidate of `PERCENT_WORDS_PATTERN` ("百分之三十" → 30 %)."""
+    text, regions = span.text, span.regions
     end = start + len("百分之") + len(groups["number"] or "")
     if _inside(regions, start):
         return None
@@ -640,35 +754,46 @@ def read_percent_words(text: str, start: int, groups: dict[str, str | None], reg
     if value is None:
         return None
     unit = units()["%"]
-    return _context(text, start, end, unit, value)
+    return _context(span, start, end, unit, value)
 
 
 # --------------------------------------------------------------------------------------------------
 # The frame
 
 
-def _scan(spans: pl.DataFrame, pattern: str) -> dict[int, list[tuple[int, dict[str, Any]]]]:
-    """Every match of `pattern` in every span, by span index: (offset in the span, named groups)."""
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _scan(spans: pl.DataFrame, texts: list[str], pattern: str) -> dict[int, list[tuple[int, dict[str, Any]]]]:
+    """Every match of `pattern` in every span, by span index: (offset in the span, named groups and the
+    whole match as `_match`).
+
+    The spans are scanned by Polars (the Rust engine: fast over long texts); the groups of each match are
+    read by Python's engine from the match alone, which is short. The pattern is plain (no look-around, no
+    Unicode classes), read the same by both engines.
+    """
     candidates = (
-        spans.with_row_index("_span")
-        .select("_span", "text", pl.col("text").str.extract_all(pattern).alias("_match"))
+        spans.select(pl.col("text").str.extract_all(pattern).alias("_match"))
+        .with_row_index("_span")
         .explode("_match")
         .drop_nulls("_match")
-        .with_columns(pl.col("_match").str.extract_groups(f"^(?:{pattern})$").alias("_groups"))
-        .unnest("_groups")
     )
-    texts = spans.get_column("text")
+    whole = _compiled(pattern)
     found: dict[int, list[tuple[int, dict[str, Any]]]] = {}
     cursors: dict[int, int] = {}
-    for row in candidates.drop("text").iter_rows(named=True):
-        index = row["_span"]
+    for index, match in candidates.iter_rows():
         # Matches come in order and do not overlap; with no look-around in the pattern, the first
         # occurrence of a match's text after the previous match is where the regex found it.
-        local = texts[index].find(row["_match"], cursors.get(index, 0))
-        if local < 0:
-            raise RuntimeError(f"candidate {row['_match']!r} not found in its span")
-        cursors[index] = local + len(row["_match"])
-        found.setdefault(index, []).append((local, row))
+        local = texts[index].find(match, cursors.get(index, 0))
+        groups = whole.fullmatch(match)
+        if local < 0 or groups is None:
+            raise RuntimeError(f"candidate {match!r} not found in its span")
+        cursors[index] = local + len(match)
+        named: dict[str, Any] = groups.groupdict()
+        named["_match"] = match
+        found.setdefault(index, []).append((local, named))
     return found
 
 
@@ -682,50 +807,62 @@ def _readers() -> list[tuple[str, Any]]:
     ]
 
 
-def _record(span: dict[str, Any], text: str, mention: Mention) -> dict[str, Any]:
+def _row(span: dict[str, Any], text: str, mention: Mention) -> tuple[Any, ...]:
+    """One indicator row, its values in the order of INDICATORS_SCHEMA."""
     value_high = mention.value_high if mention.value_high is not None else mention.value
     period = mention.period
-    return {
-        "content_sha256": span["content_sha256"],
-        "node_ordinal": span["node_ordinal"],
-        "measure_ordinal": span["measure_ordinal"],
-        "value": float(mention.value),
-        "unit": mention.unit.unit,
-        "value_base": float(mention.value * mention.unit.factor),
-        "base_unit": mention.unit.base_unit,
-        "qualifier": mention.qualifier,
-        "direction": mention.direction,
-        "metric": mention.metric,
-        "quote": text[mention.start : mention.end],
-        "char_start": span["char_start"] + mention.start,
-        "char_end": span["char_start"] + mention.end,
-        "value_low": float(mention.value),
-        "value_high": float(value_high),
-        "dimension": mention.unit.dimension,
-        "metric_rule": mention.metric_rule,
-        "period": period.phrase if period else None,
-        "period_start": period.start if period else None,
-        "period_end": period.end if period else None,
-    }
+    unit = mention.unit
+    value = float(mention.value)
+    offset = span["char_start"]
+    return (
+        span["content_sha256"],
+        span["node_ordinal"],
+        span["measure_ordinal"],
+        value,
+        unit.unit,
+        float(mention.value * unit.factor),
+        unit.base_unit,
+        mention.qualifier,
+        mention.direction,
+        mention.metric,
+        text[mention.start : mention.end],
+        offset + mention.start,
+        offset + mention.end,
+        value,  # value_low
+        float(value_high),
+        unit.dimension,
+        mention.metric_rule,
+        period.phrase if period else None,
+        period.start if period else None,
+        period.end if period else None,
+    )
 
 
 def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
     """One row per indicator found in the spans; see the module docstring for the rules."""
     if spans.is_empty():
         return pl.DataFrame(schema=INDICATORS_SCHEMA)
-    scans = [(_scan(spans, pattern), reader) for pattern, reader in _readers()]
+    texts = spans.get_column("text").to_list()  # once: the scans and the loop below read the same strings
+    scans = [(_scan(spans, texts, pattern), reader) for pattern, reader in _readers()]
 
-    records: list[dict[str, Any]] = []
-    for index, span in enumerate(spans.iter_rows(named=True)):
+    rows: list[tuple[Any, ...]] = []
+    keys = spans.select("content_sha256", "node_ordinal", "measure_ordinal", "char_start").iter_rows(named=True)
+    for index, (span, text) in enumerate(zip(keys, texts)):
         if not any(index in found for found, _ in scans):
             continue
-        text: str = span["text"]
-        regions = name_regions(text)
+        context = _Span(text)
         accepted: list[Mention] = []
         for found, reader in scans:
             taken = [(m.start, m.end) for m in accepted]
             for local, groups in found.get(index, []):
-                mention = reader(text, local, groups, regions)
+                if taken:
+                    # A mention ends where its match ends and starts at the match or after its prefix
+                    # qualifier: when the match less its prefix overlaps a taken mention, so would the
+                    # mention, so the candidate is not read at all.
+                    core_start, core_end = local + len(groups.get("prefix") or ""), local + len(groups["_match"])
+                    if any(core_start < end and start < core_end for start, end in taken):
+                        continue
+                mention = reader(context, local, groups)
                 if mention is None:
                     continue
                 if any(mention.start < end and start < mention.end for start, end in taken):
@@ -744,5 +881,6 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
                 # "分别同比增长97.7%、43.2%、23.8%": the change word governs the whole list
                 mention = dataclasses.replace(mention, direction=previous.direction)
             previous = mention
-            records.append(_record(span, text, mention))
-    return pl.DataFrame(records, schema=INDICATORS_SCHEMA)
+            rows.append(_row(span, text, mention))
+    columns = list(zip(*rows)) if rows else [()] * len(INDICATORS_SCHEMA)
+    return pl.DataFrame(dict(zip(INDICATORS_SCHEMA, map(list, columns))), schema=INDICATORS_SCHEMA)

@@ -99,9 +99,12 @@ _DAY_ONLY = re.compile(r"(?P<d>3[01]|[12]\d|0?[1-9]|[一二三]?十[一二三四
 @cache
 def _date_pattern() -> re.Pattern[str]:
     parts = _alt(list(cues()["month_parts"]))
+    # Every date starts with a digit or a Chinese numeral: the look-ahead lets the scan skip other positions.
     return re.compile(
+        rf"(?=[\d{_CN_DIGITS}十])(?:"
         rf"(?<![\d{_CN_DIGITS}十])(?:{_YEAR})?{_MONTH}(?:{_DAY}|(?P<p>{parts}))?"
         rf"|(?<![\d{_CN_DIGITS}])(?P<yo>\d{{4}}|[{_CN_DIGITS}]{{4}})年(?![\d一二三四五六七八九十度底初末中内来以])"
+        rf")"
     )
 
 
@@ -431,10 +434,10 @@ def _contacts(lines: list[tuple[int, str]]) -> tuple[list[str], list[str], str |
 # ---------------------------------------------------------------------------------------------------- notice
 
 
-def parse_metadata(text: str) -> dict[str, Any]:
+def parse_metadata(text: str, matching: str | None = None) -> dict[str, Any]:
     """The metadata of one normalised notice text (the columns of METADATA_SCHEMA but content_sha256)."""
     row: dict[str, Any] = {name: None for name in METADATA_SCHEMA if name != "content_sha256"}
-    text = simplified_for_matching(text)
+    text = simplified_for_matching(text) if matching is None else matching
     opening = _parse_opening(text)
     opening_offset = opening.pop("_opening_offset", None)
     row.update(opening)
@@ -455,10 +458,15 @@ def parse_metadata(text: str) -> dict[str, Any]:
     return row
 
 
-def extract_metadata(notices: pl.DataFrame) -> pl.DataFrame:
-    """One row per notice (input columns content_sha256, text) with the columns of METADATA_SCHEMA."""
+def extract_metadata(notices: pl.DataFrame, matching: list[str] | None = None) -> pl.DataFrame:
+    """One row per notice (input columns content_sha256, text) with the columns of METADATA_SCHEMA.
+
+    `matching`: `simplified_for_matching` of each notice's text, in row order, when the caller has it
+    (transforms.pipeline converts each text once for metadata and claims); else converted here.
+    """
+    pairs = notices.select("content_sha256", "text").iter_rows()
     rows = [
-        {"content_sha256": sha, **parse_metadata(text or "")}
-        for sha, text in notices.select("content_sha256", "text").iter_rows()
+        {"content_sha256": sha, **parse_metadata(text or "", None if matching is None else matching[index])}
+        for index, (sha, text) in enumerate(pairs)
     ]
     return pl.DataFrame(rows, schema=METADATA_SCHEMA) if rows else pl.DataFrame(schema=METADATA_SCHEMA)

@@ -23,20 +23,22 @@ from __future__ import annotations
 
 import calendar
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date
 
 # One period phrase. Groups: upto (截至), y (year), m1/m2 (month or month range), d (day), and a second
 # date after 至 (y2, m3, d2) for day ranges; tail: 以来, 底/末, 上半年…, 上旬…
-_PERIOD = re.compile(
-    r"(?P<upto>截至|截止到|截止)?"
-    r"(?:(?P<y>(?:19|20)[0-9]{2})年(?:度)?)?"
+_PERIOD_PARTS = (
+    r"(?P<upto>截至|截止到|截止)?",
+    r"(?:(?P<y>(?:19|20)[0-9]{2})年(?:度)?)?",
     r"(?:(?P<m1>1[0-2]|0?[1-9])(?:[-—~–至到](?P<m2>1[0-2]|0?[1-9]))?月(?:份)?"
     r"(?:(?P<d>3[01]|[12][0-9]|0?[1-9])日)?"
-    r"(?:[-—~至到](?:(?P<y2>(?:19|20)[0-9]{2})年)?(?:(?P<m3>1[0-2]|0?[1-9])月)?(?P<d2>3[01]|[12][0-9]|0?[1-9])日)?)?"
+    r"(?:[-—~至到](?:(?P<y2>(?:19|20)[0-9]{2})年)?(?:(?P<m3>1[0-2]|0?[1-9])月)?(?P<d2>3[01]|[12][0-9]|0?[1-9])日)?)?",
     r"(?P<tail>以来|上半年|下半年|前三季度|第一季度|一季度|第二季度|二季度|第三季度|三季度|第四季度|四季度|"
-    r"上旬|中旬|下旬|底|末|初)?"
+    r"上旬|中旬|下旬|底|末|初)?",
 )
+_PERIOD = re.compile("".join(_PERIOD_PARTS))
 # Phrases whose year is implicit: kept raw, no dates.
 _RELATIVE = re.compile(
     r"(?:截至|截止)?(?:目前|当前|今年以来|今年|去年|全年|上半年|下半年|前三季度|第?[一二三四]季度|年初以来|年初至今|近年来|"
@@ -137,3 +139,93 @@ def period_before(text: str, start: int) -> Period | None:
             continue  # "2021年,…全年完成…": the whole of the year already stated
         best = (m.end(), Period(m.group(0), None, None))
     return best[1] if best else None
+
+
+class PeriodFinder:
+    """`period_before(text, start)` for many offsets of one text, each sentence scanned once.
+
+    `period_before` scans the sentence up to `start` with both period patterns for every figure, which is
+    quadratic in the figures of a long sentence. Here each sentence is scanned once to its end and the
+    matches are kept; for an offset the matches ending at or before it are the ones the bounded scan finds
+    (the patterns have no look-around, so a match that ends before `start` does not depend on the text after
+    it). When a match straddles `start`, the bounded scan would find a shorter one there: that offset is
+    answered by `period_before` itself. The results are those of `period_before`, offset for offset.
+    """
+
+    __slots__ = ("text", "_breaks", "_sentences")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._breaks = [m.start() for m in _SENTENCE_BREAK.finditer(text)]
+        self._sentences: dict[int, tuple[list[int], list[int], list[Period | None], list[tuple[int, int, str]]]] = {}
+
+    def before(self, start: int) -> Period | None:
+        breaks = self._breaks
+        index = bisect_left(breaks, start)  # breaks[:index] lie before `start`
+        sentence_start = breaks[index - 1] + 1 if index else 0
+        scanned = self._sentences.get(sentence_start)
+        if scanned is None:
+            sentence_end = breaks[index] if index < len(breaks) else len(self.text)
+            scanned = self._sentences[sentence_start] = self._scan(sentence_start, sentence_end)
+        starts, ends, periods, relatives = scanned
+        # Matches are in order and do not overlap: those before `count` end at or before `start`.
+        count = bisect_right(ends, start)
+        if count < len(starts) and starts[count] < start:
+            return period_before(self.text, start)  # a period match straddles `start`
+        best: tuple[int, Period] | None = None
+        for at in range(count - 1, -1, -1):
+            if periods[at] is not None:
+                best = (ends[at], periods[at])
+                break
+        for rel_start, rel_end, phrase in relatives:
+            if rel_end > start:
+                if rel_start < start:
+                    return period_before(self.text, start)  # a relative phrase straddles `start`
+                break
+            if best is not None and rel_start < best[0]:
+                continue
+            if phrase == "全年" and best is not None and _YEAR_ONLY.fullmatch(best[1].phrase):
+                continue
+            best = (rel_end, Period(phrase, None, None))
+        return best[1] if best else None
+
+    def _scan(self, sentence_start: int, sentence_end: int):
+        text = self.text
+        starts, ends, periods = [], [], []
+        for m in _PERIOD_NON_EMPTY.finditer(text, sentence_start, sentence_end):
+            if m.end() == m.start():
+                continue  # an empty match: skipped by period_before, and never straddles an offset
+            starts.append(m.start())
+            ends.append(m.end())
+            periods.append(_period_of(text, m, sentence_start))
+        relatives = [(m.start(), m.end(), m.group(0)) for m in _RELATIVE_AT_FIRST_CHARACTER.finditer(text, sentence_start, sentence_end)]
+        return starts, ends, periods, relatives
+
+
+# Every part of _PERIOD is optional, so it matches (empty) at every position; a match is non-empty exactly
+# where one of its parts matches. Asserting that first gives the same non-empty matches, and the scan skips
+# the other positions in the regex engine instead of yielding an empty match to Python at each of them.
+_PERIOD_NON_EMPTY = re.compile(
+    "(?=" + "|".join(re.sub(r"\(\?P<\w+>", "(?:", part.removesuffix("?")) for part in _PERIOD_PARTS) + ")" + _PERIOD.pattern
+)
+# Where a relative phrase can start (the first characters of the alternatives of _RELATIVE).
+_RELATIVE_AT_FIRST_CHARACTER = re.compile(f"(?=[截目当今去全上下前第一二三四年近巡整]){_RELATIVE.pattern}")
+_YEAR_ONLY = re.compile(r"(?:19|20)[0-9]{2}年(?:度)?")
+
+
+def _period_of(text: str, m: re.Match[str], sentence_start: int) -> Period | None:
+    """The period a match of _PERIOD stands for, or None when period_before skips it."""
+    if not (m["y"] or m["m1"]):
+        return None
+    if not m["y"] and not m["tail"] and not m["upto"] and not m["m2"] and not m["d"]:
+        return None
+    if m.start() > 0 and text[m.start() - 1 : m.start()].isdigit():
+        return None
+    if m.end() < len(text) and text[m.end() : m.end() + 1].isdigit():
+        return None
+    if text[max(sentence_start, m.start() - 2) : m.start()].endswith(_COMPARISON_BEFORE):
+        return None
+    if text.startswith("同期", m.end()):
+        return None
+    first, last = _dates(m)
+    return Period(m.group(0), first, last)

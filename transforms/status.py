@@ -37,12 +37,17 @@ def _status_pattern() -> re.Pattern[str]:
     return re.compile("|".join(re.escape(phrase) for phrase, _ in status_phrases()))
 
 
+@cache
+def _codes() -> dict[str, str]:
+    return dict(status_phrases())
+
+
 def find_status(text: str) -> tuple[str, str] | None:
     """The first status phrase in `text` as (status code, phrase as written), or None."""
     match = _status_pattern().search(text)
     if match is None:
         return None
-    return dict(status_phrases())[match.group(0)], match.group(0)
+    return _codes()[match.group(0)], match.group(0)
 
 
 def status_code(phrase: str) -> str | None:

@@ -20,7 +20,7 @@ All offsets index the normalised notice text.
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import cn2an
@@ -132,17 +132,32 @@ def _lines(text: str) -> list[Line]:
     return lines
 
 
+# Every numbering label starts with one of these characters; other lines are not headings (checked once
+# instead of trying each system's pattern).
+_HEADING_START = re.compile(rf"[{_CN_DIGITS}(\d{_CIRCLED}第]")
+
+
 def _heading(line: Line) -> Heading | None:
+    if not _HEADING_START.match(line.text):
+        return None
+    parts = _heading_parts(line.text)
+    return Heading(parts[0], parts[1], parts[2], line) if parts else None
+
+
+@lru_cache(maxsize=16384)
+def _heading_parts(text: str) -> tuple[str, int, str] | None:
+    """(numbering system, number, label) of a heading line, or None. A line is read once per notice but
+    tried again by each level of the parse (sections, issues, numbered measures): cached by its text."""
     for kind, pattern in _HEADING_PATTERNS.items():
-        match = pattern.match(line.text)
+        match = pattern.match(text)
         if match:
             try:
                 number = _number(kind, match.group("n"))
             except (ValueError, TypeError):
                 return None
-            if not line.text[match.end():].strip(" 、.. ,,::"):
+            if not text[match.end():].strip(" 、.. ,,::"):
                 return None  # a bare label ("(1)" alone on a line) states no problem; never a node
-            return Heading(kind, number, match.group("label"), line)
+            return kind, number, match.group("label")
     return None
 
 
@@ -170,15 +185,23 @@ def _quotes_problem(heading: Heading) -> bool:
     return bool(_QUOTED_PROBLEM.match(_heading_body(heading)))
 
 
+@cache
+def _title_prefix_patterns() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(rf"^{re.escape(prefix)}\s*[::]") for prefix in cues()["title_prefixes"])
+
+
+_AFTER_FULL_STOP = re.compile(r"(?<=。)")
+
+
 def title_of(heading_body: str) -> str:
     """The problem statement of a heading: the quoted text of 关于“…”问题的整改, else the first sentence."""
     quoted = _QUOTED_PROBLEM.match(heading_body)
     if quoted:
         return quoted.group("title").strip()
     body = heading_body
-    for prefix in cues()["title_prefixes"]:
-        body = re.sub(rf"^{re.escape(prefix)}\s*[::]", "", body)
-    sentence = re.split(r"(?<=。)", body, maxsplit=1)[0]
+    for prefix in _title_prefix_patterns():
+        body = prefix.sub("", body)
+    sentence = _AFTER_FULL_STOP.split(body, maxsplit=1)[0]
     return sentence.rstrip("。;; ").strip()
 
 
@@ -274,6 +297,10 @@ def _line_status(own: str) -> tuple[tuple[str, str, str] | None, date | None]:
     return status, expected
 
 
+_SENTENCE_SPLIT = re.compile(r"[。;;!?\n]")
+_COUNTED_FIGURE = re.compile(r"[0-9〇零一二三四五六七八九十百千万]+[个项条件家次名人%]")
+
+
 def text_status(own: str) -> tuple[str, str, str] | None:
     """A status the node's text states of the problem itself, as (code, phrase, 'text'), or None.
 
@@ -285,9 +312,9 @@ def text_status(own: str) -> tuple[str, str, str] | None:
     """
     spec = cues()["text_status"]
     found = None
-    for sentence in re.split(r"[。;;!?\n]", own):
+    for sentence in _SENTENCE_SPLIT.split(own):
         sentence = sentence.strip(" ,,::")
-        if not sentence or re.search(r"[0-9〇零一二三四五六七八九十百千万]+[个项条件家次名人%]", sentence):
+        if not sentence or _COUNTED_FIGURE.search(sentence):
             continue
         status = find_status(sentence)
         if status is None:
@@ -325,23 +352,29 @@ def extract_issues(notices: pl.DataFrame) -> pl.DataFrame:
             line_status, expected = _line_status(own)
             status = line_status or node.status or text_status(own)
             rows.append(
-                {
-                    "content_sha256": sha,
-                    "node_ordinal": node.ordinal,
-                    "parent_ordinal": node.parent.ordinal if node.parent else None,
-                    "level": node.level,
-                    "number": heading.label.strip("()") if heading.kind in ("cn_comma", "arabic") else heading.label,
-                    "title": title_of(_heading_body(heading)),
-                    "status": status[0] if status else None,
-                    "status_phrase": status[1] if status else None,
-                    "status_source": status[2] if status else None,
-                    "expected_completion": expected,
-                    "text": own,
-                    "char_start": heading.line.start,
-                    "char_end": node.end,
-                }
+                (
+                    sha,
+                    node.ordinal,
+                    node.parent.ordinal if node.parent else None,
+                    node.level,
+                    heading.label.strip("()") if heading.kind in ("cn_comma", "arabic") else heading.label,
+                    title_of(_heading_body(heading)),
+                    status[0] if status else None,
+                    status[1] if status else None,
+                    status[2] if status else None,
+                    expected,
+                    own,
+                    heading.line.start,
+                    node.end,
+                )
             )
-    return pl.DataFrame(rows, schema=ISSUE_SCHEMA)
+    return _frame(rows, ISSUE_SCHEMA)
+
+
+def _frame(rows: list[tuple], schema: dict) -> pl.DataFrame:
+    """A frame of `rows` (tuples in the order of `schema`), built column by column."""
+    columns = list(zip(*rows)) if rows else [()] * len(schema)
+    return pl.DataFrame(dict(zip(schema, map(list, columns))), schema=schema)
 
 
 def extract_measures(issues: pl.DataFrame) -> pl.DataFrame:
@@ -353,26 +386,15 @@ def extract_measures(issues: pl.DataFrame) -> pl.DataFrame:
     """
     parents = set(issues.filter(pl.col("parent_ordinal").is_not_null()).select("content_sha256", "parent_ordinal").iter_rows())
     rows = []
-    for row in issues.iter_rows(named=True):
+    for row in issues.select("content_sha256", "node_ordinal", "text", "char_end").iter_rows(named=True):
         own = row["text"] or ""
         base = row["char_end"] - len(own)
         has_children = (row["content_sha256"], row["node_ordinal"]) in parents
         ordinal = 0
         for label, phase, start, end in _measures_in(own, labelled_only=has_children):
             ordinal += 1
-            rows.append(
-                {
-                    "content_sha256": row["content_sha256"],
-                    "node_ordinal": row["node_ordinal"],
-                    "measure_ordinal": ordinal,
-                    "label": label,
-                    "phase": phase,
-                    "text": own[start:end],
-                    "char_start": base + start,
-                    "char_end": base + end,
-                }
-            )
-    return pl.DataFrame(rows, schema=MEASURE_SCHEMA)
+            rows.append((row["content_sha256"], row["node_ordinal"], ordinal, label, phase, own[start:end], base + start, base + end))
+    return _frame(rows, MEASURE_SCHEMA)
 
 
 def _measures_in(own: str, labelled_only: bool = False) -> list[tuple[str | None, str, int, int]]:
@@ -392,8 +414,10 @@ def _measures_in(own: str, labelled_only: bool = False) -> list[tuple[str | None
 
 def _numbered_items(own: str) -> list[tuple[str | None, str, int, int]]:
     """Numbered measure paragraphs ((1)…(n)) directly under the node: each paragraph one measure."""
+    if _has_cue(own):
+        return []  # labelled blocks, not numbered paragraphs (checked first: one regex search, no line split)
     headings = [h for line in _lines(own) if (h := _heading(line)) and h.kind in ("arabic_paren", "circled", "arabic")]
-    if not headings or _has_cue(own):
+    if not headings:
         return []
     starts = [h.line.start for h in headings] + [len(own)]
     items = []

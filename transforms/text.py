@@ -102,8 +102,11 @@ def looks_like_html(text: str) -> bool:
     return "<html" in head or "<body" in head or "<!doctype html" in head or "<p>" in head or "<div" in head
 
 
-# Characters a typist or an OCR step substitutes for the intended one.
-_TYPO_MAP = str.maketrans({"笫": "第"})
+# Characters a typist or an OCR step substitutes for the intended one. Applied with str.replace, one
+# character at a time: str.translate looks every character of the notice up in a dict (a tenth of staging).
+_TYPOS = {"笫": "第"}
+# (As str.translate did, a replacement is never itself replaced: no typo may occur in a replacement.)
+assert all(len(typo) == 1 and not any(t in intended for t in _TYPOS) for typo, intended in _TYPOS.items())
 # Every kind of horizontal space: thin, no-break, ideographic, zero-width.
 _SPACE = r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]"
 _CJK = r"\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’《》〔〕【】"
@@ -114,6 +117,25 @@ _RUNS_OF_SPACE = re.compile(rf"{_SPACE}+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _CIRCLED = re.compile("[\u2460-\u2473]")  # ① … ⑳
 _CIRCLED_SPLIT = re.compile("([\u2460-\u2473])")
+
+
+def _drop_spaces_next_to_cjk(text: str) -> str:
+    """`_SPACE_NEXT_TO_CJK.sub("", text)`, applied run by run of spaces.
+
+    A match is made of spaces only and depends on the characters on either side of its run, so each run is
+    rewritten in a window of the run and its two neighbours; the regex then never visits the (many) other
+    characters, where its look-behind made it slow.
+    """
+    pieces, last, length = [], 0, len(text)
+    for run in _RUNS_OF_SPACE.finditer(text):
+        start, end = run.span()
+        lead, trail = (1 if start > 0 else 0), (1 if end < length else 0)
+        window = _SPACE_NEXT_TO_CJK.sub("", text[start - lead : end + trail])
+        pieces.append(text[last:start])
+        pieces.append(window[lead : len(window) - trail])
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def normalize_text(text: str) -> str:
@@ -127,8 +149,9 @@ def normalize_text(text: str) -> str:
     text = "".join(
         piece if _CIRCLED.fullmatch(piece) else unicodedata.normalize("NFKC", piece) for piece in _CIRCLED_SPLIT.split(text)
     )
-    text = text.translate(_TYPO_MAP)
-    text = _SPACE_NEXT_TO_CJK.sub("", text)
+    for typo, intended in _TYPOS.items():
+        text = text.replace(typo, intended)
+    text = _drop_spaces_next_to_cjk(text)
     text = _RUNS_OF_SPACE.sub(" ", text)
     lines = (line.strip() for line in text.split("\n"))
     text = "\n".join(lines)

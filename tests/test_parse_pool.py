@@ -1,0 +1,44 @@
+"""Parsing batches in worker processes gives exactly the frames of parsing them in this process."""
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+import transforms.pipeline as pipeline
+from tests.conftest import notice_frame
+
+
+def test_workers_give_the_frames_of_one_process_in_the_same_order(seed_texts, monkeypatch):
+    notices = notice_frame(*seed_texts.values()).with_columns(raw_text=pl.col("text"))
+    # one notice the parser cannot read (no text): it is isolated in its batch, in a worker as in-process
+    broken = notices.head(1).with_columns(
+        content_sha256=pl.lit("f" * 64), source_name=pl.lit("broken.txt"), text=pl.lit(None, dtype=pl.String)
+    )
+    notices = pl.concat([notices.head(3), broken, notices.tail(2)])
+    monkeypatch.setattr(pipeline, "PARSE_BATCH_NOTICES", 2)  # 3 batches, sliced in this process
+    here = pipeline.parse_notices(notices, workers=1)
+    # workers=2: this process parses the first batch, one spawned worker the last two (the broken notice
+    # is in the second batch, so it is isolated in the worker)
+    pooled = pipeline.parse_notices(notices, workers=2)
+    assert here.indicators.height > 0 and here.failures["source_name"].to_list() == ["broken.txt"]
+    assert_frame_equal(pooled.notices, here.notices)
+    assert_frame_equal(pooled.failures, here.failures)
+    for name, frame in here.frames().items():
+        assert_frame_equal(pooled.frames()[name], frame)  # same rows in the same order, no sorting
+
+
+def test_default_workers_one_per_core_at_most_one_per_batch(monkeypatch):
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    assert [pipeline.default_workers(batches) for batches in (1, 2, 40)] == [1, 2, 2]
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: None)
+    assert pipeline.default_workers(40) == 1
+
+
+def test_this_process_parses_a_batch_even_when_the_workers_could_take_them_all(seed_texts, monkeypatch):
+    notices = notice_frame(*list(seed_texts.values())[:2]).with_columns(raw_text=pl.col("text"))
+    monkeypatch.setattr(pipeline, "PARSE_BATCH_NOTICES", 1)  # 2 batches, 1 worker that could queue both
+    parsed_here = []
+    original = pipeline._parse_isolating_failures
+    monkeypatch.setattr(pipeline, "_parse_isolating_failures", lambda batch: parsed_here.append(batch.height) or original(batch))
+    pooled = pipeline.parse_notices(notices, workers=2)
+    assert parsed_here == [1]  # the first batch, here; the second in the worker
+    assert_frame_equal(pooled.notices, notices)
