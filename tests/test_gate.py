@@ -8,8 +8,7 @@ import duckdb
 import pytest
 
 from expectations.gate import GateError, load_suites, run_gate, suite_names
-
-SQL_DIR = Path(__file__).resolve().parent.parent / "warehouse" / "sql"
+from warehouse.store import ddl_statements, mart_statements
 
 A, B = "a" * 16, "b" * 16  # notice keys: first 16 hex digits of content_sha256 ("a" * 64, "b" * 64)
 ORG = "0123456789abcdef"
@@ -79,12 +78,13 @@ INSERT INTO dim_date
 
 
 def build_warehouse(path: Path, *changes: str) -> Path:
-    """A staged warehouse: the DDL of warehouse/sql, VALID_ROWS, then `changes` (SQL that breaks a rule)."""
+    """A staged warehouse: the schema of warehouse/sql, VALID_ROWS and the marts built from them (as
+    create_staging does), then `changes` (SQL that breaks a rule)."""
     con = duckdb.connect(str(path))
     try:
-        for script in sorted(SQL_DIR.glob("*.sql")):
-            con.execute(script.read_text(encoding="utf-8"))
+        con.execute(ddl_statements())
         con.execute(VALID_ROWS)
+        con.execute(mart_statements())
         for change in changes:
             con.execute(change)
     finally:
@@ -265,8 +265,8 @@ def test_a_table_that_cannot_be_loaded_fails_the_gate(tmp_path):
 def test_an_empty_warehouse_passes(tmp_path):
     database = tmp_path / "empty.duckdb"
     con = duckdb.connect(str(database))
-    for script in sorted(SQL_DIR.glob("*.sql")):
-        con.execute(script.read_text(encoding="utf-8"))
+    con.execute(ddl_statements())
+    con.execute(mart_statements())
     con.close()
     result = run_gate(database, tmp_path / "validation")
     assert result.passed and result.errors == [] and result.warnings == []
