@@ -1,11 +1,11 @@
 """The publication gate: Great Expectations Core 1.x suites run on the STAGED warehouse before it is published.
 
-`run_gate(database, report_dir)` opens the staged DuckDB file read-only, loads one pandas frame per table
-(the table's checked columns plus the SQL-derived columns of expectations/suites.yaml, which carry the
-cross-table checks), closes the connection, and validates each frame with that table's ExpectationSuite
-through a ValidationDefinition of a file Data Context rooted in `report_dir` (one context per run). It then
-builds the GX Data Docs there and writes `report_dir/validation.json`, a plain-JSON summary of every
-expectation.
+`run_gate(database, report_dir)` validates one table at a time: it opens the staged DuckDB file read-only,
+loads the table's frame (its checked columns plus the SQL-derived columns of expectations/suites.yaml, which
+carry the cross-table checks), closes the connection, and validates the frame with that table's
+ExpectationSuite through a ValidationDefinition of a file Data Context rooted in `report_dir` (one context
+per run) before the next table is loaded, so one frame is in memory at a time. It then builds the GX Data
+Docs there and writes `report_dir/validation.json`, a plain-JSON summary of every expectation.
 
 Severity (suites.yaml): an `error` failure blocks publication (`GateResult.passed` is False); a `warning`
 failure is only reported. The gate never turns a problem into a pass: a table that cannot be loaded or an
@@ -46,7 +46,7 @@ _SEVERITY_NOTE = {
 PARTIAL_UNEXPECTED = 5  # unexpected values kept per failed expectation (JSON, Data Docs)
 MESSAGE_EXAMPLES = 3  # of which shown in the one-line message
 _DATASOURCE = "staged_warehouse"
-_BATCH_DEFINITION = "whole_table"
+_ASSET = "table"  # one dataframe asset; each table is a batch definition of it, named after the table
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
 
 
@@ -122,13 +122,11 @@ class SuiteSpec:
         return [c for c in dict.fromkeys(wanted) if c not in self.derived]
 
     def query(self) -> str:
-        """The SQL whose result the suite validates."""
+        """The SQL whose result the suite validates (its rows are then ordered by `key`, NULLs first)."""
         items = [f't."{c}"' for c in self.table_columns()]
         items += [f'({" ".join(expr.split())}) AS "{name}"' for name, expr in self.derived.items()]
         relation = f'({" ".join(self.source.split())})' if self.source else f'"{self.table}"'
-        return (
-            "SELECT " + ",\n       ".join(items) + f'\nFROM {relation} AS t\nORDER BY t."{self.key}" NULLS FIRST'
-        )
+        return "SELECT " + ",\n       ".join(items) + f"\nFROM {relation} AS t"
 
 
 def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
@@ -247,12 +245,11 @@ def run_gate(
     json_path = report_dir / JSON_NAME
     json_path.unlink(missing_ok=True)  # never leave a previous run's verdict behind
     previous = Path(previous) if previous is not None and Path(previous).is_file() else None
-    loaded = _load_frames(database, specs, previous, max_drop_share)
     run_time = datetime.now(timezone.utc)
-    with _quiet_gx():
+    with _StagedReader(database, previous, max_drop_share) as reader, _quiet_gx():
         try:
-            context, gx_version = _fresh_context(report_dir)
-            suites_json = [_validate(context, item, run_time) for item in loaded]
+            context, gx_version = _fresh_context(report_dir, [spec.table for spec in specs])
+            suites_json = [_validate(context, reader.load(spec), run_time) for spec in specs]
             docs_path = _build_docs(context)
         except GateError:
             raise
@@ -287,35 +284,73 @@ def run_gate(
     return result
 
 
-def _load_frames(
-    database: Path, specs: list[SuiteSpec], previous: Path | None, max_drop_share: float
-) -> list[_Loaded]:
-    """One frame per suite, read with a read-only connection that is closed before validation starts."""
-    if not database.is_file():
-        raise GateError(f"staged warehouse not found: {database}")
-    try:
-        con = duckdb.connect(str(database), read_only=True)
-    except duckdb.Error as exc:
-        raise GateError(f"cannot open the staged warehouse {database} read-only: {exc}") from exc
-    loaded = []
-    scratch = tempfile.TemporaryDirectory(prefix="zhenggai-gate-")
-    try:
-        con.execute("ATTACH ? AS previous (READ_ONLY)", [str(previous or _empty_warehouse(Path(scratch.name)))])
-        con.execute("SET VARIABLE max_drop_share = ?", [max_drop_share])
-        con.execute(MACROS_FILE.read_text(encoding="utf-8"))
-        for spec in specs:
-            item = _Loaded(spec, spec.query())
+class _StagedReader:
+    """Loads each suite's frame from the staged file with its own read-only connection, closed (and DuckDB's
+    memory with it) before the frame is validated.
+
+    Opening the file and attaching `previous` are tried once on entry: a gate that cannot read its input
+    raises GateError before anything is validated.
+    """
+
+    def __init__(self, database: Path, previous: Path | None, max_drop_share: float):
+        self.database, self.previous, self.max_drop_share = database, previous, max_drop_share
+
+    def __enter__(self) -> "_StagedReader":
+        if not self.database.is_file():
+            raise GateError(f"staged warehouse not found: {self.database}")
+        self._scratch = tempfile.TemporaryDirectory(prefix="zhenggai-gate-")
+        try:
+            self._compared = self.previous or _empty_warehouse(Path(self._scratch.name))
+            self._connect().close()
+        except BaseException:
+            self._scratch.cleanup()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._scratch.cleanup()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            con = duckdb.connect(str(self.database), read_only=True)
+        except duckdb.Error as exc:
+            raise GateError(f"cannot open the staged warehouse {self.database} read-only: {exc}") from exc
+        try:
             try:
-                item.frame = con.execute(item.query).df()
+                con.execute("ATTACH ? AS previous (READ_ONLY)", [str(self._compared)])
             except duckdb.Error as exc:
-                item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-            loaded.append(item)
-    except duckdb.Error as exc:
-        raise GateError(f"cannot attach the previous warehouse {previous} for comparison: {exc}") from exc
-    finally:
-        con.close()
-        scratch.cleanup()
-    return loaded
+                raise GateError(f"cannot attach the previous warehouse {self.previous} for comparison: {exc}") from exc
+            try:
+                con.execute("SET VARIABLE max_drop_share = ?", [self.max_drop_share])
+                con.execute(MACROS_FILE.read_text(encoding="utf-8"))
+            except duckdb.Error as exc:
+                raise GateError(f"{MACROS_FILE.name}: {exc}") from exc
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def load(self, spec: SuiteSpec) -> _Loaded:
+        """The suite's rows ordered by its key (NULLs first, so examples in messages are stable), as pandas.
+
+        Sorted in Arrow rather than by an ORDER BY: DuckDB would sort every column of a million-row frame,
+        which costs more time and memory than computing the checks.
+        """
+        import pyarrow.compute as pc
+
+        item = _Loaded(spec, spec.query())
+        con = self._connect()
+        try:
+            table = con.sql(item.query).to_arrow_table()
+        except duckdb.Error as exc:
+            item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            return item
+        finally:
+            con.close()
+        order = pc.sort_indices(table, sort_keys=[(spec.key, "ascending", "at_start")])
+        table = table.take(order)
+        item.frame = table.to_pandas(self_destruct=True)
+        return item
 
 
 def _empty_warehouse(folder: Path) -> Path:
@@ -345,7 +380,12 @@ def _quiet_gx() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _fresh_context(report_dir: Path):
+def _fresh_context(report_dir: Path, tables: list[str]):
+    """A new file Data Context with one pandas data source: one asset whose batch definitions are the tables.
+
+    Declared at once (every change to a data source rewrites the project's YAML). Every suite's batch is
+    then the same asset, so GX's batch cache holds only the frame being validated, not every frame of the run.
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -355,7 +395,8 @@ def _fresh_context(report_dir: Path):
     context = gx.get_context(mode="file", project_root_dir=str(report_dir))
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     context.variables.save()
-    context.data_sources.add_pandas(_DATASOURCE)
+    asset = {"name": _ASSET, "type": "dataframe", "batch_definitions": [{"name": table} for table in tables]}
+    context.data_sources.add_pandas(_DATASOURCE, assets=[asset])
     return context, gx.__version__
 
 
@@ -399,8 +440,7 @@ def _validate(context, item: _Loaded, run_time: datetime) -> tuple[SuiteResult, 
         return SuiteResult(spec.table, False, 0, None, [Failure(line, "error")]), payload
 
     suite = context.suites.add(gx.ExpectationSuite(name=spec.table, expectations=expectations))
-    asset = context.data_sources.get(_DATASOURCE).add_dataframe_asset(spec.table)
-    batch = asset.add_batch_definition_whole_dataframe(_BATCH_DEFINITION)
+    batch = context.data_sources.get(_DATASOURCE).get_asset(_ASSET).get_batch_definition(spec.table)
     definition = context.validation_definitions.add(gx.ValidationDefinition(name=spec.table, data=batch, suite=suite))
     try:
         outcome = definition.run(

@@ -1,5 +1,5 @@
--- Helpers for the derived columns of expectations/suites.yaml, created as TEMP macros on the gate's
--- read-only connection to the staged warehouse (nothing is written to the file).
+-- Helpers for the derived columns of expectations/suites.yaml, created as TEMP macros on each read-only
+-- connection the gate opens to the staged warehouse (nothing is written to the file).
 
 -- Last day of the period a stored date stands for. Vague dates are stored as the FIRST day of their
 -- period (DESIGN §1, 01_schema.sql: "2023年1月上旬" → 2023-01-01, precision early_month), so an ordering
@@ -18,3 +18,40 @@ CREATE OR REPLACE TEMP MACRO period_end(d, precision) AS
 
 -- The date as text for failure messages ('NULL' when missing).
 CREATE OR REPLACE TEMP MACRO date_text(d) AS coalesce(CAST(d AS VARCHAR), 'NULL');
+
+-- The text of each notice at the spans (notice_key, char_start, char_end) of a table that quotes it
+-- (fact_indicator, fact_claim): one row per distinct span of a notice in raw_notice, `text` being what
+-- substr(raw_notice.text, char_start + 1, char_end - char_start) returns.
+-- substr() counts characters from the start of the UTF-8 text, so asking it directly costs O(char_start) per
+-- span, O(spans × length) per notice: minutes at corpus scale. Here each text is cut into lines once
+-- (string_split on the newline byte, linear), each span is placed in its line by an ASOF join on the offsets
+-- at which the lines start, and only that line is cut. A span that does not lie within one line (it crosses
+-- a newline, or its offsets are out of range) is cut from the whole text as before.
+CREATE OR REPLACE TEMP MACRO notice_text_at(spans) AS TABLE
+WITH line AS (  -- where each line starts (offsets only)
+    SELECT notice_key, line_no, line_length,
+           CAST(sum(line_length + 1) OVER (PARTITION BY notice_key ORDER BY line_no ROWS UNBOUNDED PRECEDING)
+                - line_length - 1 AS BIGINT) AS line_start
+    FROM (SELECT notice_key, unnest(range(len(lengths))) AS line_no, unnest(lengths) AS line_length
+          FROM (SELECT notice_key, list_transform(string_split(text, chr(10)), lambda l: length(l)) AS lengths
+                FROM raw_notice))
+), located AS (  -- the spans of each notice, each with the line it starts in
+    SELECT s.notice_key,
+           list(struct_pack(char_start := s.char_start, char_end := s.char_end,
+                            line_no := l.line_no, line_start := l.line_start,
+                            within_line := coalesce(s.char_start <= s.char_end
+                                                    AND s.char_end <= l.line_start + l.line_length, false))) AS parts
+    FROM (SELECT DISTINCT notice_key, char_start, char_end FROM query_table(spans)) AS s
+    ASOF LEFT JOIN line AS l ON l.notice_key = s.notice_key AND l.line_start <= s.char_start
+    GROUP BY s.notice_key
+), cut AS (  -- one row per notice: its lines, and the text of each span
+    SELECT notice_key,
+           list_transform(parts, lambda p: struct_pack(char_start := p.char_start, char_end := p.char_end,
+               text := CASE WHEN p.within_line
+                            THEN substr(lines[p.line_no + 1], p.char_start - p.line_start + 1, p.char_end - p.char_start)
+                            ELSE substr(text, p.char_start + 1, p.char_end - p.char_start) END)) AS spans_text
+    FROM (SELECT r.notice_key, r.text, string_split(r.text, chr(10)) AS lines, x.parts
+          FROM raw_notice AS r JOIN located AS x ON x.notice_key = r.notice_key)
+)
+SELECT notice_key, span.char_start, span.char_end, span.text
+FROM (SELECT notice_key, unnest(spans_text) AS span FROM cut);

@@ -8,8 +8,7 @@ import duckdb
 import pytest
 
 from expectations.gate import GateError, load_suites, run_gate, suite_names
-
-SQL_DIR = Path(__file__).resolve().parent.parent / "warehouse" / "sql"
+from warehouse.store import ddl_statements, mart_statements
 
 A, B = "a" * 16, "b" * 16  # notice keys: first 16 hex digits of content_sha256 ("a" * 64, "b" * 64)
 ORG = "0123456789abcdef"
@@ -79,12 +78,13 @@ INSERT INTO dim_date
 
 
 def build_warehouse(path: Path, *changes: str) -> Path:
-    """A staged warehouse: the DDL of warehouse/sql, VALID_ROWS, then `changes` (SQL that breaks a rule)."""
+    """A staged warehouse: the schema of warehouse/sql, VALID_ROWS and the marts built from them (as
+    create_staging does), then `changes` (SQL that breaks a rule)."""
     con = duckdb.connect(str(path))
     try:
-        for script in sorted(SQL_DIR.glob("*.sql")):
-            con.execute(script.read_text(encoding="utf-8"))
+        con.execute(ddl_statements())
         con.execute(VALID_ROWS)
+        con.execute(mart_statements())
         for change in changes:
             con.execute(change)
     finally:
@@ -93,6 +93,7 @@ def build_warehouse(path: Path, *changes: str) -> Path:
 
 
 def gate(tmp_path: Path, *changes: str):
+    tmp_path.mkdir(exist_ok=True)
     return run_gate(build_warehouse(tmp_path / "staged.duckdb", *changes), tmp_path / "validation")
 
 
@@ -233,6 +234,63 @@ def test_quote_not_at_its_offsets_is_a_warning(tmp_path):
     assert '[25, 29) of the notice text is "。3万余"' in line
 
 
+def test_quote_on_a_later_line_and_across_lines_is_checked(tmp_path):
+    # The quote check cuts the text line by line (expectations/macros.sql, notice_text_at): a quote on the third
+    # line, a right quote crossing a newline, and a wrong quote on a later line.
+    text = "第一行\n第二行共计1个问题已完成整改\n" + "。" * 20 + "3万余元\n末行"
+    start = text.index("3万余元")
+    result = gate(
+        tmp_path / "right",
+        f"UPDATE raw_notice SET text = '{text}' WHERE notice_key = '{A}'",
+        f"UPDATE fact_claim SET char_start = 7, char_end = 18 WHERE claim_key = '{A}-c0'",
+        f"UPDATE fact_indicator SET char_start = {start}, char_end = {start + 4} WHERE indicator_key = '{A}-x26'",
+    )
+    assert result.passed and result.warnings == []
+    crossing = text[2:9]
+    assert "\n" in crossing
+    result = gate(
+        tmp_path / "wrong",
+        f"UPDATE raw_notice SET text = '{text}' WHERE notice_key = '{A}'",
+        f"UPDATE fact_claim SET char_start = 2, char_end = 9, quote = '{crossing}' WHERE claim_key = '{A}-c0'",
+        f"UPDATE fact_indicator SET char_start = {start - 1}, char_end = {start + 3} WHERE indicator_key = '{A}-x26'",
+    )
+    assert result.passed
+    (line,) = result.warnings
+    assert line.startswith("fact_indicator: quote is the notice text at [char_start, char_end)")
+    assert f'[{start - 1}, {start + 3}) of the notice text is "。3万余"' in line
+
+
+def test_notice_text_at_is_substr_of_the_whole_text(tmp_path):
+    """notice_text_at gives what substr(text, char_start + 1, char_end - char_start) gives, for any span."""
+    import random
+
+    rng = random.Random(6)
+    alphabet = ["\n", "\n", "。", "a", "万", "😀", "e\u0301", " ", "\r"]
+    texts = ["", "\n", "无换行", "\n\n开头空行", "结尾换行\n"] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 80))) for _ in range(40)
+    ]
+    con = duckdb.connect(str(tmp_path / "spans.duckdb"))
+    try:
+        con.execute("CREATE TABLE raw_notice (notice_key VARCHAR, text VARCHAR)")
+        con.execute("CREATE TABLE quoting (notice_key VARCHAR, char_start BIGINT, char_end BIGINT)")
+        con.executemany("INSERT INTO raw_notice VALUES (?, ?)", [[f"n{i}", t] for i, t in enumerate(texts)])
+        spans = [[f"n{i}", a, b] for i, t in enumerate(texts)
+                 for a in range(-2, len(t) + 3) for b in (a - 1, a, a + 1, a + 3, a + 9, len(t), len(t) + 2)]
+        spans += [["missing", 0, 1]]
+        con.executemany("INSERT INTO quoting VALUES (?, ?, ?)", spans)
+        con.execute((Path(__file__).resolve().parent.parent / "expectations" / "macros.sql").read_text(encoding="utf-8"))
+        got = con.execute("SELECT notice_key, char_start, char_end, text FROM notice_text_at('quoting')").fetchall()
+        expected = con.execute("""SELECT DISTINCT q.notice_key, q.char_start, q.char_end,
+                                         substr(r.text, q.char_start + 1, q.char_end - q.char_start)
+                                  FROM quoting q JOIN raw_notice r USING (notice_key)""").fetchall()
+    finally:
+        con.close()
+    assert len(got) == len(set(got)) == len(expected)
+    assert sorted(got) == sorted(expected)
+    assert sum(a >= 0 and b >= a and t[a:b] != text for (k, a, b, text), t in
+               ((row, texts[int(row[0][1:])]) for row in got)) == 0  # and Python agrees wherever it is defined
+
+
 def test_an_expectation_gx_cannot_evaluate_is_an_error_even_at_warning_severity(tmp_path, monkeypatch):
     import expectations.gate as gate_module
 
@@ -265,14 +323,16 @@ def test_a_table_that_cannot_be_loaded_fails_the_gate(tmp_path):
 def test_an_empty_warehouse_passes(tmp_path):
     database = tmp_path / "empty.duckdb"
     con = duckdb.connect(str(database))
-    for script in sorted(SQL_DIR.glob("*.sql")):
-        con.execute(script.read_text(encoding="utf-8"))
+    con.execute(ddl_statements())
+    con.execute(mart_statements())
     con.close()
     result = run_gate(database, tmp_path / "validation")
     assert result.passed and result.errors == [] and result.warnings == []
     sourced = {spec.table for spec in load_suites() if spec.source}
-    assert sourced == {"refresh_volume", "indicator_profile"}
-    assert all(s.row_count == 0 and s.evaluated > 0 for s in result.suites if s.table not in sourced)
+    # the two quoting tables are read joined with their notice text; the two aggregates have rows of their own
+    assert sourced == {"refresh_volume", "indicator_profile", "fact_indicator", "fact_claim"}
+    aggregates = {"refresh_volume", "indicator_profile"}
+    assert all(s.row_count == 0 and s.evaluated > 0 for s in result.suites if s.table not in aggregates)
 
 
 def test_missing_database_raises(tmp_path):

@@ -1,6 +1,6 @@
 """Second version of the indicators (issue 3): ranges, fractions, bare 万/亿 figures, 百分之, exact base
 values, the period of a figure, the metric rule and the dim_metric catalogue, figures outside issue
-nodes, the gate's new expectations and the mart_notice_figures view."""
+nodes, the gate's new expectations and the mart_notice_figures mart."""
 
 import csv
 from datetime import date
@@ -359,14 +359,14 @@ def _mart(published) -> dict[str, dict]:
         comments = con.execute(
             "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'mart_notice_figures'"
         ).fetchall()
-        view_comment = con.execute("SELECT comment FROM duckdb_views() WHERE view_name = 'mart_notice_figures'").fetchall()
+        table_comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'mart_notice_figures'").fetchall()
         dim_metric = con.execute("SELECT count(*) FROM dim_metric").fetchall()[0][0]
         orphans = con.execute(
             "SELECT count(*) FROM fact_indicator x LEFT JOIN dim_metric m USING (metric) WHERE m.metric IS NULL"
         ).fetchall()[0][0]
     finally:
         con.close()
-    assert view_comment[0][0] and all(comment for _, comment in comments)
+    assert table_comment[0][0] and all(comment for _, comment in comments)
     assert dim_metric >= 15 and orphans == 0
     return {row["source_name"][:3]: row for row in frame.iter_rows(named=True)}
 

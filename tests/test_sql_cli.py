@@ -103,7 +103,7 @@ def test_interactive_prompt_runs_statements_until_quit(published):
     out = result.stdout
     assert "notices\n5\n" in out
     assert "level,n\ncategory,8\nissue,114\nsub_issue,48\n" in out
-    assert "mart_notice,view," in out  # .tables lists the marts
+    assert "mart_notice,table," in out  # .tables lists the marts
     assert "after quit" not in out
     # The refused write and the bad column are reported and the prompt went on.
     assert "read-only" in result.output and "no_such_column" in result.output

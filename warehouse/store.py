@@ -16,6 +16,9 @@ import duckdb
 import polars as pl
 
 SQL_DIR = Path(__file__).with_name("sql")
+# Scripts that build tables FROM the loaded rows (the marts: CREATE TABLE ... AS SELECT): run after the load.
+# Every other script of SQL_DIR declares the schema the rows are loaded into.
+BUILT_AFTER_LOAD = ("03_marts.sql", "04_indicator_marts.sql")
 # BI drivers still bundle DuckDB 1.x, which cannot open files written in 2.0's default storage format.
 STORAGE_COMPATIBILITY = "v1.4.0"
 
@@ -25,7 +28,17 @@ class RefreshInProgress(RuntimeError):
 
 
 def ddl_statements() -> str:
-    return "\n".join(path.read_text(encoding="utf-8") for path in sorted(SQL_DIR.glob("*.sql")))
+    """The schema: tables the rows are loaded into, and views (every script but BUILT_AFTER_LOAD), in order."""
+    return _scripts(path for path in sorted(SQL_DIR.glob("*.sql")) if path.name not in BUILT_AFTER_LOAD)
+
+
+def mart_statements() -> str:
+    """The marts, built as tables from the loaded contract tables (run after the load, in this order)."""
+    return _scripts(SQL_DIR / name for name in BUILT_AFTER_LOAD)
+
+
+def _scripts(paths) -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in paths)
 
 
 def staging_path(warehouse: Path) -> Path:
@@ -36,7 +49,8 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame]) -> Path:
     """Write `tables` into a fresh staging file beside `warehouse`; return its path.
 
     Frames are inserted by column name through Arrow, so column order in a frame does not matter and a
-    frame missing a DDL column fails loudly.
+    frame missing a DDL column fails loudly. The marts are then built from the loaded rows (mart_statements),
+    in the same file, so the gate sees them and they are never stale.
     """
     staging = staging_path(warehouse)
     staging.parent.mkdir(parents=True, exist_ok=True)
@@ -49,6 +63,7 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame]) -> Path:
             con.register("incoming", frame.to_arrow())
             con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM incoming')
             con.unregister("incoming")
+        con.execute(mart_statements())
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -88,7 +88,7 @@ def export_parquet(warehouse: Path, directory: Path) -> dict[str, int]:
     """Write every table and view as Parquet, one folder per relation named after it; return rows per relation.
 
     Tables of PARTITIONED_BY_PUBLISH_YEAR become DIRECTORY/<table>/publish_year=<year>/data_0.parquet; the
-    other tables and the views (marts) become DIRECTORY/<name>/data.parquet. A folder left by a previous
+    other tables (the marts among them) and the views become DIRECTORY/<name>/data.parquet. A folder left by a previous
     export of the same relation is replaced, so a re-export never mixes old and new files.
     """
     con = _connect(warehouse)

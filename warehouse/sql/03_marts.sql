@@ -1,14 +1,17 @@
--- Marts: denormalised views for BI tools and analysts (Superset, Metabase, DBeaver, pandas). Each has a
--- stated grain (README "Marts"), reads only the contract tables of 01_schema.sql, and is recomputed by every
--- query, so it is never stale. Only SQL that DuckDB 1.4 clients understand: BI drivers bundle DuckDB 1.x
--- and parse these view definitions themselves.
+-- Marts: denormalised tables for BI tools and analysts (Superset, Metabase, DBeaver, pandas). Each has a
+-- stated grain (README "Marts") and reads only the contract tables of 01_schema.sql. They are built here, in
+-- the staging file, once the contract tables are loaded (warehouse/store.py runs this file after the load),
+-- so the gate validates the file they are in and they are never stale: every refresh rebuilds the file.
+-- Built once rather than recomputed by every query, they answer dashboards at corpus scale (mart_issue alone
+-- aggregates every measure and indicator). Only SQL that DuckDB 1.4 clients understand, as for every object
+-- of the published file.
 
 -- ===========================================================================================================
 -- HEADLINE METRICS — the one place that names metric codes of transforms/metrics.csv.
 -- When the metric vocabulary changes, edit this VALUES list only: the headline column names of mart_notice
 -- (people_disciplined, funds_recovered_cny, ...) stay the same for dashboards.
 -- ===========================================================================================================
-CREATE VIEW mart_headline_metric AS
+CREATE TABLE mart_headline_metric AS
 SELECT * FROM (VALUES
     ('people_disciplined', 'people_disciplined',  'count', '处理/问责人数',   'People disciplined or held accountable'),
     ('cases_and_clues',    'cases_and_clues',     'count', '问题线索与案件', 'Cases and leads handled'),
@@ -20,7 +23,7 @@ SELECT * FROM (VALUES
     ('funds',              'funds_cny',           'CNY',   '资金投入',       'Funds spent or allocated (CNY)'),
     ('investment',         'investment_cny',      'CNY',   '投资',           'Investment (CNY)')
 ) AS headline(metric, headline, base_unit, label_zh, label_en);
-COMMENT ON VIEW mart_headline_metric IS 'One row per headline figure: which fact_indicator metric, in which base unit, is summed into which mart_notice column. The only place where marts name metric codes.';
+COMMENT ON TABLE mart_headline_metric IS 'One row per headline figure: which fact_indicator metric, in which base unit, is summed into which mart_notice column. The only place where marts name metric codes.';
 COMMENT ON COLUMN mart_headline_metric.metric IS 'Metric code of fact_indicator.metric (transforms/metrics.csv).';
 COMMENT ON COLUMN mart_headline_metric.headline IS 'Column of mart_notice holding the sum, and value of mart_indicator.headline.';
 COMMENT ON COLUMN mart_headline_metric.base_unit IS 'Only figures in this base unit are summed (a count and an amount of money never add up).';
@@ -28,7 +31,7 @@ COMMENT ON COLUMN mart_headline_metric.label_zh IS 'Chinese label for reports an
 COMMENT ON COLUMN mart_headline_metric.label_en IS 'English label for reports and dashboards.';
 
 -- One row per issue node that is a problem (issue or sub-issue), with its place in the hierarchy.
-CREATE VIEW mart_issue AS
+CREATE TABLE mart_issue AS
 WITH children AS (
     SELECT parent_issue_key AS issue_key, count(*) AS child_nodes
     FROM fact_issue WHERE parent_issue_key IS NOT NULL GROUP BY parent_issue_key
@@ -69,7 +72,7 @@ LEFT JOIN children c ON c.issue_key = f.issue_key
 LEFT JOIN measures m ON m.issue_key = f.issue_key
 LEFT JOIN indicators x ON x.issue_key = f.issue_key
 WHERE f.level <> 'category';
-COMMENT ON VIEW mart_issue IS 'One row per problem (issue or sub-issue node of fact_issue; categories appear as category_title): status, topic, measures and indicators. Count problems with WHERE is_leaf to avoid counting an issue and its sub-issues twice.';
+COMMENT ON TABLE mart_issue IS 'One row per problem (issue or sub-issue node of fact_issue; categories appear as category_title): status, topic, measures and indicators. Count problems with WHERE is_leaf to avoid counting an issue and its sub-issues twice.';
 COMMENT ON COLUMN mart_issue.issue_key IS 'The issue node (fact_issue).';
 COMMENT ON COLUMN mart_issue.notice_key IS 'The notice (dim_notice).';
 COMMENT ON COLUMN mart_issue.source_name IS 'File name of the notice.';
@@ -98,7 +101,7 @@ COMMENT ON COLUMN mart_issue.indicator_metrics IS 'Distinct metrics of those fig
 COMMENT ON COLUMN mart_issue.node_ordinal IS 'Position of the node in the notice, for reading order.';
 
 -- One row per figure, with the notice, issue and measure it belongs to.
-CREATE VIEW mart_indicator AS
+CREATE TABLE mart_indicator AS
 SELECT x.indicator_key, x.notice_key, n.source_name, o.name AS organization, n.publish_date,
        x.issue_key, f.level AS issue_level, f.number AS issue_number, f.title AS issue_title,
        f.status AS issue_status, f.topic,
@@ -112,7 +115,7 @@ LEFT JOIN fact_issue f ON f.issue_key = x.issue_key
 LEFT JOIN fact_measure m ON m.measure_key = x.measure_key
 -- Same rule as the headline sums of mart_notice: changes (增长/下降) count towards no headline.
 LEFT JOIN mart_headline_metric h ON h.metric = x.metric AND h.base_unit = x.base_unit AND x.direction IS NULL;
-COMMENT ON VIEW mart_indicator IS 'One row per figure (fact_indicator): metric and value in its base unit, with the notice, issue and measure it was quoted in.';
+COMMENT ON TABLE mart_indicator IS 'One row per figure (fact_indicator): metric and value in its base unit, with the notice, issue and measure it was quoted in.';
 COMMENT ON COLUMN mart_indicator.indicator_key IS 'The figure (fact_indicator).';
 COMMENT ON COLUMN mart_indicator.notice_key IS 'The notice (dim_notice).';
 COMMENT ON COLUMN mart_indicator.source_name IS 'File name of the notice.';
@@ -137,7 +140,7 @@ COMMENT ON COLUMN mart_indicator.direction IS 'increase or decrease when the fig
 COMMENT ON COLUMN mart_indicator.quote IS 'The exact text of the mention.';
 
 -- One row per notice: who, by whom, when, how far along, and the headline figures.
-CREATE VIEW mart_notice AS
+CREATE TABLE mart_notice AS
 WITH nodes AS (
     SELECT f.notice_key, f.level, f.status,
            NOT EXISTS (SELECT 1 FROM fact_issue c WHERE c.parent_issue_key = f.issue_key) AS is_leaf
@@ -217,7 +220,7 @@ LEFT JOIN parsed p USING (notice_key)
 LEFT JOIN claims c USING (notice_key)
 LEFT JOIN measures ms USING (notice_key)
 LEFT JOIN figures f USING (notice_key);
-COMMENT ON VIEW mart_notice IS 'One row per notice: inspection, inspected unit and place, dates and lags, claimed and parsed counts, completion rates stated and computed, headline figures summed by metric (see mart_headline_metric).';
+COMMENT ON TABLE mart_notice IS 'One row per notice: inspection, inspected unit and place, dates and lags, claimed and parsed counts, completion rates stated and computed, headline figures summed by metric (see mart_headline_metric).';
 COMMENT ON COLUMN mart_notice.notice_key IS 'The notice (dim_notice).';
 COMMENT ON COLUMN mart_notice.source_name IS 'File name in the landing folder.';
 COMMENT ON COLUMN mart_notice.title IS 'Title line, NULL when the notice has none.';
@@ -268,7 +271,7 @@ COMMENT ON COLUMN mart_notice.funds_cny IS 'Headline: sum of funds spent or allo
 COMMENT ON COLUMN mart_notice.investment_cny IS 'Headline: sum of investment, in yuan.';
 
 -- One row per report on an inspected unit: how far its rectification had come at each published notice.
-CREATE VIEW mart_unit_progress AS
+CREATE TABLE mart_unit_progress AS
 SELECT organization_key, organization, org_type, province, city, county,
        inspection_key, inspection_kind, inspecting_body, feedback_date,
        notice_key, publish_date, report_stage,
@@ -284,7 +287,7 @@ SELECT organization_key, organization, org_type, province, city, county,
        lag(coalesce(completion_rate_computed, completion_rate_stated)) OVER unit_reports AS previous_completed_share
 FROM mart_notice
 WINDOW unit_reports AS (PARTITION BY organization_key, inspection_key ORDER BY publish_date NULLS LAST, notice_key);
-COMMENT ON VIEW mart_unit_progress IS 'One row per notice on an inspected unit, ordered in time within (unit, inspection): the share of problems completed at each report stage, to follow rectification progress.';
+COMMENT ON TABLE mart_unit_progress IS 'One row per notice on an inspected unit, ordered in time within (unit, inspection): the share of problems completed at each report stage, to follow rectification progress.';
 COMMENT ON COLUMN mart_unit_progress.organization_key IS 'The inspected unit (dim_organization).';
 COMMENT ON COLUMN mart_unit_progress.organization IS 'The inspected unit as written.';
 COMMENT ON COLUMN mart_unit_progress.org_type IS 'Kind of unit.';

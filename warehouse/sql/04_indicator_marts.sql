@@ -1,10 +1,11 @@
--- Marts over the indicators (fact_indicator classified by dim_metric) for analysts.
+-- Marts over the indicators (fact_indicator classified by dim_metric) for analysts: tables built after the load,
+-- like those of 03_marts.sql.
 --
 -- Sums add every mention of a metric in a notice: a notice that writes a total and then its parts ("处理12人,
 -- 其中党纪处分5人") counts both, so read a sum together with its mention count and the quotes in
 -- fact_indicator. Changes (direction increase/decrease: "减少33件") are not amounts and are left out of the sums.
 
-CREATE VIEW mart_notice_figures AS
+CREATE TABLE mart_notice_figures AS
 WITH figures AS (
     SELECT notice_key,
            sum(value_base) FILTER (WHERE metric = 'people_disciplined' AND base_unit = 'count' AND direction IS NULL) AS people_disciplined,
@@ -60,7 +61,7 @@ FROM dim_notice n
 LEFT JOIN figures f USING (notice_key)
 LEFT JOIN claims c USING (notice_key)
 ORDER BY n.source_name;
-COMMENT ON VIEW mart_notice_figures IS 'One row per notice: the headline figures analysts ask for (people disciplined, funds recovered, petitions handled, rules created) summed over the notice''s indicators, and the completion rate it states beside the rate computed from its claimed issue counts. Sums add every mention (a total and its parts both count); changes (增长/减少 …) are excluded.';
+COMMENT ON TABLE mart_notice_figures IS 'One row per notice: the headline figures analysts ask for (people disciplined, funds recovered, petitions handled, rules created) summed over the notice''s indicators, and the completion rate it states beside the rate computed from its claimed issue counts. Sums add every mention (a total and its parts both count); changes (增长/减少 …) are excluded.';
 COMMENT ON COLUMN mart_notice_figures.notice_key IS 'The notice (dim_notice).';
 COMMENT ON COLUMN mart_notice_figures.source_name IS 'File name in the landing folder.';
 COMMENT ON COLUMN mart_notice_figures.people_disciplined IS 'Sum of people counts with metric people_disciplined (党纪处分, 政务处分, 诫勉, 问责, 约谈, 移送司法 …); 0 when none.';
