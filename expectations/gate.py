@@ -115,6 +115,7 @@ class SuiteSpec:
     derived: Mapping[str, str]
     expectations: tuple[ExpectationSpec, ...]
     source: str | None = None  # a SELECT validated instead of the table (checks across tables or runs)
+    prepare: str | None = None  # SQL run first on the suite's connection (TEMP objects the query reads)
 
     def table_columns(self) -> list[str]:
         """The table's own columns the suite reads, key first."""
@@ -141,8 +142,10 @@ def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
     specs = []
     for table, body in suites.items():
         where = f"{path.name}: suite {table}"
-        if not isinstance(body, dict) or set(body) - {"key", "derived", "expectations", "source"}:
-            raise GateError(f"{where}: expected a mapping with key, source and derived (optional) and expectations")
+        if not isinstance(body, dict) or set(body) - {"key", "derived", "expectations", "source", "prepare"}:
+            raise GateError(
+                f"{where}: expected a mapping with key, expectations, and optionally derived, source and prepare"
+            )
         key, derived, entries = body.get("key"), body.get("derived") or {}, body.get("expectations")
         if not isinstance(key, str) or not isinstance(derived, dict) or not isinstance(entries, list) or not entries:
             raise GateError(f"{where}: needs a `key` column name, a list of `expectations`, and `derived` as a mapping")
@@ -161,7 +164,12 @@ def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
         source = body.get("source")
         if source is not None and not (isinstance(source, str) and source.lstrip().upper().startswith(("SELECT", "WITH"))):
             raise GateError(f"{where}: `source` must be a SELECT statement")
-        specs.append(SuiteSpec(table, key, {str(k): str(v) for k, v in derived.items()}, tuple(expectations), source))
+        prepare = body.get("prepare")
+        if prepare is not None and not isinstance(prepare, str):
+            raise GateError(f"{where}: `prepare` must be SQL text")
+        specs.append(
+            SuiteSpec(table, key, {str(k): str(v) for k, v in derived.items()}, tuple(expectations), source, prepare)
+        )
     return specs
 
 
@@ -341,6 +349,8 @@ class _StagedReader:
         item = _Loaded(spec, spec.query())
         con = self._connect()
         try:
+            if spec.prepare:  # on its own, so that its working memory is not added to the query's
+                con.execute(spec.prepare)
             table = con.sql(item.query).to_arrow_table()
         except duckdb.Error as exc:
             item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -348,9 +358,20 @@ class _StagedReader:
         finally:
             con.close()
         order = pc.sort_indices(table, sort_keys=[(spec.key, "ascending", "at_start")])
-        table = table.take(order)
+        table = table.take(order).cast(_widened(table.schema))
         item.frame = table.to_pandas(self_destruct=True)
         return item
+
+
+def _widened(schema):
+    """`schema` with every integer narrower than 64 bits as int64: GX compares int64 and float64 columns in one
+    vectorised operation, other integer widths (INTEGER columns: ordinal, http_status...) value by value."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [field.with_type(pa.int64()) if pa.types.is_integer(field.type) and field.type.bit_width < 64 else field
+         for field in schema]
+    )
 
 
 def _empty_warehouse(folder: Path) -> Path:
@@ -429,6 +450,7 @@ def _validate(context, item: _Loaded, run_time: datetime) -> tuple[SuiteResult, 
         "row_count": None if item.frame is None else len(item.frame),
         "evaluated": 0,
         "failed": 0,
+        "prepare": spec.prepare,
         "query": item.query,
         "load_error": item.error,
         "expectations": [],

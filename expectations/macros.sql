@@ -50,8 +50,10 @@ WITH line AS (  -- where each line starts (offsets only)
                text := CASE WHEN p.within_line
                             THEN substr(lines[p.line_no + 1], p.char_start - p.line_start + 1, p.char_end - p.char_start)
                             ELSE substr(text, p.char_start + 1, p.char_end - p.char_start) END)) AS spans_text
+    -- (len(parts) > 0 always holds: it makes the planner take the span lists for the small side of the join, so
+    -- they are hashed and the texts stream past them instead of every text being held in a hash table)
     FROM (SELECT r.notice_key, r.text, string_split(r.text, chr(10)) AS lines, x.parts
-          FROM raw_notice AS r JOIN located AS x ON x.notice_key = r.notice_key)
+          FROM raw_notice AS r JOIN (SELECT * FROM located WHERE len(parts) > 0) AS x ON x.notice_key = r.notice_key)
 )
 SELECT notice_key, span.char_start, span.char_end, span.text
 FROM (SELECT notice_key, unnest(spans_text) AS span FROM cut);
