@@ -357,9 +357,12 @@ class _StagedReader:
             return item
         finally:
             con.close()
-        order = pc.sort_indices(table, sort_keys=[(spec.key, "ascending", "at_start")])
-        table = table.take(order).cast(_widened(table.schema))
-        item.frame = table.to_pandas(self_destruct=True)
+        try:
+            order = pc.sort_indices(table, sort_keys=[(spec.key, "ascending", "at_start")])
+            table = table.take(order).cast(_widened(table.schema))
+            item.frame = table.to_pandas(self_destruct=True)
+        except Exception as exc:  # noqa: BLE001 - a table that cannot be read into a frame is not validated
+            item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
         return item
 
 

@@ -335,6 +335,17 @@ def test_an_empty_warehouse_passes(tmp_path):
     assert all(s.row_count == 0 and s.evaluated > 0 for s in result.suites if s.table not in aggregates)
 
 
+def test_a_prepare_step_runs_first_on_the_suite_connection_and_must_be_sql_text(tmp_path):
+    prepared = {spec.table: spec for spec in load_suites() if spec.prepare}
+    assert set(prepared) == {"fact_indicator", "fact_claim"}  # the quote checks' notice text (notice_text_at)
+    assert all("text_at_offsets" in spec.query() for spec in prepared.values())
+    suites = tmp_path / "suites.yaml"
+    suites.write_text("suites:\n  t:\n    key: k\n    prepare: [1]\n"
+                      "    expectations:\n      - {type: expect_column_values_to_not_be_null, kwargs: {column: k}, severity: error}\n")
+    with pytest.raises(GateError, match="`prepare` must be SQL text"):
+        load_suites(suites)
+
+
 def test_missing_database_raises(tmp_path):
     with pytest.raises(GateError, match="staged warehouse not found"):
         run_gate(tmp_path / "absent.duckdb", tmp_path / "validation")

