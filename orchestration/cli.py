@@ -255,9 +255,9 @@ def refresh(
         if outcome.unchanged:
             from warehouse.build import published_build
 
-            build = published_build(warehouse) or {}
-            console.print(f"[green]nothing new[/]: same files and code as the build of {build.get('built_at', '?')} "
-                          f"({build.get('build_digest', '?')}); nothing parsed, gated or published")
+            build = published_build(warehouse)
+            since = f" as the build of {build['built_at']:%Y-%m-%d %H:%M} UTC ({build['build_digest']})" if build else ""
+            console.print(f"[green]nothing new[/]: same files and code{since}; nothing parsed, gated or published")
         else:
             console.print(f"parsed {outcome.parsed} notice(s), {outcome.reused} unchanged reused from the parse cache")
             console.print(f"gate: [green]passed[/] ({len(outcome.gate_warnings)} warning(s))")

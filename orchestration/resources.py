@@ -14,13 +14,13 @@ import dagster as dg
 import polars as pl
 
 from expectations.gate import DEFAULT_MAX_DROP_SHARE
+from landing.land import RAW_SCHEMA
 from warehouse.store import refresh_lock
 
 DEFAULT_SOURCE = "seeds"
 DEFAULT_WAREHOUSE = "warehouse/zhenggai.duckdb"
 NOTICE_SUFFIXES = (".txt", ".html", ".htm")
 
-RAW_SCHEMA = {"source_name": pl.String, "content_sha256": pl.String, "data": pl.Binary, "read_error": pl.String}
 
 
 class NoticeSource(dg.ConfigurableResource):

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from orchestration.cli import run_refresh
 from tests.conftest import seed_path
@@ -38,8 +39,12 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build_two_then_three(tmp_path_factory):
-    """A warehouse published from two seeds, and a landing folder of three (so old and new differ)."""
+@pytest.fixture(scope="module")
+def two_then_three(tmp_path_factory):
+    """A warehouse published from two seeds, and a landing folder of three (so old and new differ).
+
+    Module-scoped and imported by each fault-test module, so every test file (one per test worker) builds
+    its own."""
     root = tmp_path_factory.mktemp("faults")
     small, large = root / "two", root / "three"
     small.mkdir()
@@ -50,3 +55,10 @@ def build_two_then_three(tmp_path_factory):
     warehouse = root / "zhenggai.duckdb"
     assert run_refresh(small, warehouse).published
     return root, small, large, warehouse
+
+
+def served_copy(published: Path, folder: Path) -> Path:
+    """A copy of `published` as the served warehouse of a test, so the shared one is never changed."""
+    warehouse = folder / "zhenggai.duckdb"
+    shutil.copy(published, warehouse)
+    return warehouse

@@ -42,3 +42,26 @@ def test_a_published_build_is_recognised_and_anything_else_means_build(tmp_path)
     assert published_build(warehouse) is None
     (tmp_path / "broken.duckdb").write_bytes(b"not a database")
     assert published_build(tmp_path / "broken.duckdb") is None
+
+
+def test_the_code_digest_reads_shipped_files_only_never_a_refresh_output(tmp_path):
+    """The default warehouse, its Data Docs, report and parse cache live inside the warehouse package folder."""
+    from types import SimpleNamespace
+
+    from warehouse.build import _CODE_FILES, files_digest
+
+    root = tmp_path / "pkg"
+    (root / "sql").mkdir(parents=True)
+    (root / "__init__.py").write_text("x = 1\n")
+    (root / "sql" / "01.sql").write_text("CREATE TABLE t (a INT);\n")
+    (root / "report_template.html").write_text("<html></html>\n")
+    package = SimpleNamespace(__name__="pkg", __file__=str(root / "__init__.py"))
+    before = files_digest((package,), _CODE_FILES)
+    for output in ("validation/gx/uncommitted/data_docs/local_site/index.html", "validation/gx/great_expectations.yaml",
+                   "report.html", "zhenggai.duckdb.parse-cache/v/issues.parquet", "zhenggai.duckdb"):
+        (root / output).parent.mkdir(parents=True, exist_ok=True)
+        (root / output).write_text("output of a refresh")
+    assert files_digest((package,), _CODE_FILES) == before
+    (root / "sql" / "01.sql").write_text("CREATE TABLE t (a BIGINT);\n")
+    assert files_digest((package,), _CODE_FILES) != before
+    assert files_digest((package,), _CODE_FILES, ("polars",)) != files_digest((package,), _CODE_FILES)

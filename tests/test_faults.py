@@ -14,12 +14,9 @@ import pytest
 
 from orchestration.cli import EXIT_RUN_FAILED, run_refresh
 from tests.conftest import seed_path
-from tests.fault_helpers import build_two_then_three, digest, notice_count, zhenggai
+from tests.fault_helpers import digest, notice_count, zhenggai, served_copy, two_then_three  # noqa: F401 (fixture)
 
 
-@pytest.fixture(scope="module")
-def two_then_three(tmp_path_factory):
-    return build_two_then_three(tmp_path_factory)
 
 
 def _limit_file_size():
@@ -29,8 +26,7 @@ def _limit_file_size():
 
 def test_a_full_disk_fails_clearly_and_keeps_the_previous_warehouse(two_then_three, tmp_path):
     _, _, large, published = two_then_three
-    warehouse = tmp_path / "zhenggai.duckdb"
-    shutil.copy(published, warehouse)
+    warehouse = served_copy(published, tmp_path)
     before = digest(warehouse)
     process = zhenggai("refresh", "--source", str(large), "--warehouse", str(warehouse), preexec_fn=_limit_file_size)
     _, stderr = process.communicate(timeout=300)
@@ -57,8 +53,7 @@ def test_a_read_only_warehouse_folder_fails_clearly_and_keeps_the_previous_wareh
     _, _, large, published = two_then_three
     folder = tmp_path / "ro"
     folder.mkdir()
-    warehouse = folder / "zhenggai.duckdb"
-    shutil.copy(published, warehouse)
+    warehouse = served_copy(published, folder)
     before = digest(warehouse)
     folder.chmod(0o555)
     try:

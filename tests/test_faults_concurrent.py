@@ -1,24 +1,18 @@
 """A reader querying while a refresh runs (issue 4)."""
 
-import shutil
 import threading
 import time
 
 import duckdb
-import pytest
 
-from tests.fault_helpers import build_two_then_three, notice_count, zhenggai
+from tests.fault_helpers import notice_count, zhenggai, served_copy, two_then_three  # noqa: F401 (fixture)
 
 
-@pytest.fixture(scope="module")
-def two_then_three(tmp_path_factory):
-    return build_two_then_three(tmp_path_factory)
 
 
 def test_a_reader_keeps_querying_during_a_refresh(two_then_three, tmp_path):
     _, _, large, published = two_then_three
-    warehouse = tmp_path / "zhenggai.duckdb"
-    shutil.copy(published, warehouse)
+    warehouse = served_copy(published, tmp_path)
     reader = duckdb.connect(str(warehouse), read_only=True)
     seen, errors, stop = [], [], threading.Event()
 

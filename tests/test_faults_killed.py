@@ -5,20 +5,15 @@ import shutil
 import signal
 import time
 
-import pytest
 
-from tests.fault_helpers import build_two_then_three, digest, notice_count, zhenggai
+from tests.fault_helpers import digest, notice_count, zhenggai, served_copy, two_then_three  # noqa: F401 (fixture)
 
 
-@pytest.fixture(scope="module")
-def two_then_three(tmp_path_factory):
-    return build_two_then_three(tmp_path_factory)
 
 
 def test_a_refresh_killed_at_any_point_leaves_the_old_or_the_new_warehouse(two_then_three, tmp_path):
     _, _, large, published = two_then_three
-    warehouse = tmp_path / "zhenggai.duckdb"
-    shutil.copy(published, warehouse)
+    warehouse = served_copy(published, tmp_path)
     old = digest(warehouse)
     staging = warehouse.with_name(warehouse.name + ".staging")
     # Each kill waits for a phase of the run to begin, then a random moment more: while starting and

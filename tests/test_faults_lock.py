@@ -1,23 +1,17 @@
 """A second refresh while one holds the warehouse lock (issue 4)."""
 
-import shutil
 
-import pytest
 
 from orchestration.cli import EXIT_LOCKED
-from tests.fault_helpers import build_two_then_three, digest, notice_count, zhenggai
+from tests.fault_helpers import digest, notice_count, zhenggai, served_copy, two_then_three  # noqa: F401 (fixture)
 from warehouse.store import refresh_lock
 
 
-@pytest.fixture(scope="module")
-def two_then_three(tmp_path_factory):
-    return build_two_then_three(tmp_path_factory)
 
 
 def test_a_second_refresh_exits_with_a_clear_message_while_one_runs(two_then_three, tmp_path):
     _, small, _, published = two_then_three
-    warehouse = tmp_path / "zhenggai.duckdb"
-    shutil.copy(published, warehouse)
+    warehouse = served_copy(published, tmp_path)
     before = digest(warehouse)
     with refresh_lock(warehouse):  # a refresh in progress
         second = zhenggai("refresh", "--source", str(small), "--warehouse", str(warehouse))

@@ -34,6 +34,8 @@ _MIN_CHARS = 50
 # The longest real notices are a few hundred kilobytes; a file far larger is an archive, a dump or an error,
 # and parsing it would hold up the whole refresh.
 MAX_NOTICE_BYTES = 20_000_000
+# A file with one of these suffixes is read as an HTML page whatever its content looks like.
+HTML_SUFFIXES = (".html", ".htm")
 
 
 class NotANotice(ValueError):
@@ -47,7 +49,7 @@ def decode_source(source_name: str, data: bytes) -> tuple[str, str, str]:
     HTML page is what gets parsed.
     """
     decoded, encoding = decode_notice(data)
-    is_html = source_name.lower().endswith((".html", ".htm")) or looks_like_html(decoded)
+    is_html = source_name.lower().endswith(HTML_SUFFIXES) or looks_like_html(decoded)
     return decoded, html_to_text(decoded) if is_html else decoded, encoding
 
 
@@ -93,7 +95,7 @@ def stage_notices(raw: pl.DataFrame, max_bytes: int = MAX_NOTICE_BYTES) -> tuple
 
 
 def _is_html_name(names: pl.Expr) -> pl.Expr:
-    return names.str.to_lowercase().str.ends_with(".html") | names.str.to_lowercase().str.ends_with(".htm")
+    return pl.any_horizontal(names.str.to_lowercase().str.ends_with(suffix) for suffix in HTML_SUFFIXES)
 
 
 def stage_notices_reusing(
@@ -107,19 +109,14 @@ def stage_notices_reusing(
     """
     if known is None or known.is_empty():
         return stage_notices(raw, max_bytes)
-    known = known.select(
-        "content_sha256", _is_html_name(pl.col("source_name")).alias("_html"), "encoding", "raw_text", "text"
-    ).unique(["content_sha256", "_html"], keep="first", maintain_order=True)
-    candidates = raw.with_row_index("_row").with_columns(_is_html_name(pl.col("source_name")).alias("_html"))
-    reusable = candidates.filter(
-        pl.col("read_error").is_null() & (pl.col("data").bin.size() <= max_bytes)
-    ).join(known, on=["content_sha256", "_html"], how="semi")
-    fresh, rejected = stage_notices(raw.filter(~pl.int_range(pl.len()).is_in(reusable["_row"].implode())), max_bytes)
-    reused = reusable.select("source_name", "content_sha256", "_html").join(
-        known, on=["content_sha256", "_html"], how="left"
-    ).select(list(NOTICE_SCHEMA))
+    key = ["content_sha256", "_html"]
+    known = known.with_columns(_is_html_name(pl.col("source_name")).alias("_html")).unique(key, keep="first", maintain_order=True)
+    candidates = raw.with_columns(_is_html_name(pl.col("source_name")).alias("_html"))
+    readable = pl.col("read_error").is_null() & (pl.col("data").bin.size() <= max_bytes)
+    reused = candidates.filter(readable).join(known.drop("source_name"), on=key, how="inner")
+    fresh, rejected = stage_notices(candidates.join(reused, on="source_name", how="anti").drop("_html"), max_bytes)
     notices = (
-        pl.concat([fresh, reused.cast(NOTICE_SCHEMA)])
+        pl.concat([fresh, reused.select(list(NOTICE_SCHEMA)).cast(NOTICE_SCHEMA)])
         .sort("source_name")
         .unique("content_sha256", keep="first", maintain_order=True)
     )

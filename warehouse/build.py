@@ -22,10 +22,16 @@ import landing
 import orchestration
 import transforms
 import warehouse
+from warehouse.store import read_table
 
-_CODE_FILES = ("*.py", "*.sql", "*.csv", "*.yaml", "*.html")
-# Libraries whose upgrade can change parsed values, table files or gate results.
-_LIBRARIES = ("duckdb", "polars", "pyarrow", "great-expectations", "opencc", "cn2an", "dagster")
+# The files a package ships (pyproject package-data), by explicit pattern rather than a recursive search: the
+# default warehouse, its Data Docs, report and parse cache live inside the warehouse package folder, and a
+# refresh's own output must never change the digest of the code that produced it.
+_CODE_FILES = ("*.py", "*.csv", "*.yaml", "*.sql", "sql/*.sql", "queries/*.sql", "*_template.html")
+# Libraries whose upgrade can change what the parser reads from a notice ...
+PARSER_LIBRARIES = ("polars", "numpy", "opencc", "cn2an", "cpca", "charset-normalizer", "selectolax")
+# ... and those that can change the table files or the gate's results.
+_LIBRARIES = (*PARSER_LIBRARIES, "duckdb", "pyarrow", "great-expectations", "dagster")
 
 BUILD_SCHEMA = {
     "build_digest": pl.String,
@@ -37,17 +43,23 @@ BUILD_SCHEMA = {
 }
 
 
-@cache
-def code_digest() -> str:
-    """16 hex digits over every code and reference file of the project's packages and the library versions."""
+def files_digest(packages, patterns: tuple[str, ...], libraries: tuple[str, ...] = ()) -> str:
+    """16 hex digits over the name and content of the files matching `patterns` in each package's folder
+    (patterns may name a subfolder: `sql/*.sql`) and the installed versions of `libraries`."""
     digest = hashlib.sha256()
-    for package in (transforms, warehouse, expectations, orchestration, landing):
+    for package in packages:
         root = Path(package.__file__).parent
-        for path in sorted(p for pattern in _CODE_FILES for p in root.rglob(pattern)):
+        for path in sorted({p for pattern in patterns for p in root.glob(pattern) if p.is_file()}):
             digest.update(f"{package.__name__}/{path.relative_to(root).as_posix()}".encode() + b"\0" + path.read_bytes() + b"\0")
-    for library in _LIBRARIES:
+    for library in libraries:
         digest.update(f"{library}=={metadata.version(library)}\0".encode())
     return digest.hexdigest()[:16]
+
+
+@cache
+def code_digest() -> str:
+    """Digest of every shipped code, DDL, suite and reference file of the project and of the library versions."""
+    return files_digest((transforms, warehouse, expectations, orchestration, landing), _CODE_FILES, _LIBRARIES)
 
 
 def input_digest(raw_notices: pl.DataFrame, fetch_log: pl.DataFrame, prune_missing: bool) -> str:
@@ -74,19 +86,11 @@ def build_record(raw_notices: pl.DataFrame, fetch_log: pl.DataFrame, prune_missi
 
 def published_build(warehouse: Path) -> dict | None:
     """The `refresh_build` row of the published file, or None when there is none to trust."""
-    if not warehouse.is_file():
-        return None
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error:
+        rows = read_table(warehouse, "refresh_build")
+    except duckdb.Error:  # not a DuckDB file, or one this DuckDB cannot open
         return None
-    try:
-        rows = con.sql("SELECT * FROM refresh_build").pl()
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
-    return rows.row(0, named=True) if rows.height == 1 else None
+    return rows.row(0, named=True) if rows is not None and rows.height == 1 else None
 
 
 def is_unchanged(warehouse: Path, raw_notices: pl.DataFrame, fetch_log: pl.DataFrame, prune_missing: bool) -> dict | None:

@@ -3,12 +3,12 @@
 Parsing is the expensive step of a refresh; a notice whose bytes did not change gives the same frames as
 long as the parser did not change either. The cache lives beside the warehouse
 (`<warehouse>.parse-cache/<parser version>/<frame>.parquet`); the parser version is a digest of every
-file of the `transforms` package (code and reference data), so editing a rule reparses everything. The
+file of the `transforms` package (code and reference data) and of the parsing libraries' versions, so
+editing a rule or upgrading OpenCC reparses everything. The
 cache is only an accelerator: deleting it costs one full parse, never data, and whatever it returns goes
 through the same gate as a fresh parse.
 """
 
-import hashlib
 import os
 import shutil
 from functools import cache
@@ -18,6 +18,7 @@ import polars as pl
 
 import transforms
 from transforms.pipeline import PARSED_FRAMES, ParsedNotices
+from warehouse.build import PARSER_LIBRARIES, files_digest
 
 _PARSER_FILES = ("*.py", "*.csv", "*.yaml")
 # The staged text (decoded, normalised, simplified, masked) of the cached notices: staging depends on the
@@ -27,12 +28,9 @@ _STAGED = "staged_notices"
 
 @cache
 def parser_version() -> str:
-    """16 hex digits over the content of every code and reference file of the transforms package."""
-    root = Path(transforms.__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted(p for pattern in _PARSER_FILES for p in root.rglob(pattern)):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    """16 hex digits over every code and reference file of the transforms package and the versions of the
+    libraries the parser relies on (OpenCC, cn2an, the cpca division table, Polars, ...)."""
+    return files_digest((transforms,), _PARSER_FILES, PARSER_LIBRARIES)
 
 
 def cache_dir(warehouse: Path) -> Path:
