@@ -135,3 +135,16 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert colour_pixels(image, completed_colour["completed"]) > 2_000
     assert colour_pixels(image, completed_colour["open"]) > 1_000
     assert colour_pixels(image, "#3b6ea8") > 2_000
+
+
+def test_headline_figures_count_each_figure_once(published):
+    """A headline fed by several metrics (meetings and trainings) must not multiply its figures."""
+    from warehouse.report import load_report_data
+
+    shown = load_report_data(published).headlines.select("notice_key", "headline", "mentions", "total").sort("notice_key", "headline")
+    with duckdb.connect(str(published), read_only=True) as con:
+        direct = con.sql("""SELECT notice_key, headline, count(*) AS mentions, sum(value_base) AS total
+                            FROM mart_indicator WHERE headline IS NOT NULL GROUP BY ALL ORDER BY ALL""").pl()
+    assert shown.height == direct.height > 0
+    assert shown["mentions"].to_list() == direct["mentions"].to_list()
+    assert shown["total"].to_list() == direct["total"].to_list()

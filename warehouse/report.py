@@ -55,7 +55,9 @@ def load_report_data(warehouse: Path) -> ReportData:
     headlines = run_query(warehouse, """
         SELECT i.notice_key, h.headline, h.label_zh, h.label_en, h.base_unit,
                count(*) AS mentions, sum(i.value_base) AS total, max(i.value_base) AS largest
-        FROM mart_indicator i JOIN mart_headline_metric h USING (headline)
+        FROM mart_indicator i
+        -- one row per headline: several metrics may count towards one (meetings and trainings)
+        JOIN (SELECT DISTINCT headline, label_zh, label_en, base_unit FROM mart_headline_metric) h USING (headline)
         GROUP BY ALL ORDER BY i.notice_key, h.base_unit DESC, total DESC""")
     claims = run_query(warehouse, """
         SELECT notice_key, subject, coalesce(status, 'total') AS status, claimed_count, parsed_count,

@@ -23,7 +23,7 @@ SELECT * FROM (VALUES
     ('funds',              'funds_cny',           'CNY',   '资金投入',       'Funds spent or allocated (CNY)'),
     ('investment',         'investment_cny',      'CNY',   '投资',           'Investment (CNY)')
 ) AS headline(metric, headline, base_unit, label_zh, label_en);
-COMMENT ON TABLE mart_headline_metric IS 'One row per headline figure: which fact_indicator metric, in which base unit, is summed into which mart_notice column. The only place where marts name metric codes.';
+COMMENT ON TABLE mart_headline_metric IS 'One row per metric counted into a headline figure: which fact_indicator metric, in which base unit, is summed into which mart_notice column (several metrics may feed one headline). The only place where marts name metric codes.';
 COMMENT ON COLUMN mart_headline_metric.metric IS 'Metric code of fact_indicator.metric (transforms/metrics.csv).';
 COMMENT ON COLUMN mart_headline_metric.headline IS 'Column of mart_notice holding the sum, and value of mart_indicator.headline.';
 COMMENT ON COLUMN mart_headline_metric.base_unit IS 'Only figures in this base unit are summed (a count and an amount of money never add up).';
