@@ -160,22 +160,28 @@ def _failure_message(result) -> str:
     return "\n".join(dict.fromkeys(messages)) or "the refresh run failed"
 
 
+def _not_skipped_gate_notice(record: logging.LogRecord) -> bool:
+    """The execution plan warns that the gate "emitted no result" whenever the staging step is skipped,
+    which is exactly what a refresh with nothing new does; the CLI says so itself. Other warnings pass."""
+    return "emitted no result" not in record.getMessage()
+
+
 class _quiet_dagster_logs:
     """Dagster logs every step at INFO to stderr; the CLI prints its own summary instead."""
 
-    # The execution plan warns that the gate "emitted no result" whenever the staging step is skipped,
-    # which is exactly what a refresh with nothing new does; the CLI says so itself.
-    LEVELS = {"dagster": logging.WARNING, "great_expectations": logging.WARNING,
-              "dagster._core.execution.plan.active": logging.ERROR}
+    LOGGERS = ("dagster", "great_expectations")
+    PLAN = logging.getLogger("dagster._core.execution.plan.active")
 
     def __enter__(self):
         self._saved = {}
-        for name, level in self.LEVELS.items():
+        for name in self.LOGGERS:
             logger = logging.getLogger(name)
             self._saved[name] = logger.level
-            logger.setLevel(level)
+            logger.setLevel(logging.WARNING)
+        self.PLAN.addFilter(_not_skipped_gate_notice)
 
     def __exit__(self, *exc):
+        self.PLAN.removeFilter(_not_skipped_gate_notice)
         for name, level in self._saved.items():
             logging.getLogger(name).setLevel(level)
 
