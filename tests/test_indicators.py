@@ -79,9 +79,10 @@ def test_span_without_figures_gives_nothing():
 def test_units_table_is_readable_and_exact():
     with (TRANSFORMS / "units.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["unit", "base_unit", "factor", "dimension"]
+    assert list(rows[0]) == ["unit", "base_unit", "factor", "dimension", "numerals"]
     for row in rows:
         Decimal(row["factor"])  # an exact decimal string
+        assert row["numerals"] in ("", "arabic")
     table = units()
     assert table["个"].base_unit == "count" and table["万元"].factor == Decimal(10000)
     assert table["亿元"].factor == Decimal(100000000) and table["%"].base_unit == "percent"
@@ -348,7 +349,13 @@ NOT_INDICATORS = [
     "4A景区",
     "进行二次考核",
     "建党100周年",
+    "认真落实三管三必须要求",  # 管 counts tubes only after Arabic digits (units.csv numerals)
+    "坚持两管齐下",
 ]
+
+
+def test_a_measure_word_that_makes_words_after_chinese_numerals_is_a_unit_after_arabic_digits():
+    assert [(r["quote"], r["value_base"]) for r in found("日最大核酸检测能力3.26万管,举办培训班3期")] == [("3.26万管", 32600.0), ("3期", 3.0)]
 
 
 @pytest.mark.parametrize("text", NOT_INDICATORS)

@@ -8,7 +8,9 @@ the *notice* text (span offset + offset in the span), so `notice_text[char_start
 function is pure: no I/O beyond reading the reference tables next to this module.
 
 Reference tables (edit these, not the code):
-- `units.csv` — `unit, base_unit, factor, dimension`. Factors are exact decimal strings. Rows whose
+- `units.csv` — `unit, base_unit, factor, dimension, numerals`. Factors are exact decimal strings.
+  `numerals = arabic` marks a measure word that also makes words after a Chinese numeral (三期 a phase,
+  三管三必须 a slogan, 两管齐下 an idiom): it is a unit only after Arabic digits (第18期 aside). Rows whose
   dimension is `multiplier` (万, 亿, 千, 百万, 千万, 万亿) are number multipliers written between a figure
   and its unit ("1.5万人", "3.2亿元", "2000余万元"); rows of dimension `fraction` and `number` describe
   figures with no written unit (below); every other row is a unit. A figure "N<multiplier><unit>" has the
@@ -118,6 +120,7 @@ class Unit:
     base_unit: str
     factor: Decimal
     dimension: str
+    arabic_only: bool = False  # a unit only after Arabic digits (units.csv `numerals`)
 
 
 # Dimensions of units.csv rows that are not written after a figure as its unit.
@@ -128,7 +131,8 @@ _NOT_WRITTEN_UNITS = {"multiplier", "fraction", "number"}
 def _unit_rows() -> tuple[Unit, ...]:
     with _UNITS_CSV.open(encoding="utf-8") as handle:
         rows = tuple(
-            Unit(row["unit"], row["base_unit"], Decimal(row["factor"]), row["dimension"]) for row in csv.DictReader(handle)
+            Unit(row["unit"], row["base_unit"], Decimal(row["factor"]), row["dimension"], row["numerals"] == "arabic")
+            for row in csv.DictReader(handle)
         )
     names = [row.unit for row in rows]
     duplicates = sorted({name for name in names if names.count(name) > 1})
@@ -679,8 +683,8 @@ def read_candidate(span: _Span, start: int, groups: dict[str, str | None]) -> Me
         return None
 
     if not number[0].isascii():
-        if unit_written == "期" or text.startswith(_CJK_NAME_FOLLOWERS, unit_end):
-            return None  # 三期 is a phase; 八项规定, 三年行动计划 are names
+        if getattr(units().get(unit_written), "arabic_only", False) or text.startswith(_CJK_NAME_FOLLOWERS, unit_end):
+            return None  # 三期 is a phase, 三管 a slogan; 八项规定, 三年行动计划 are names
     mult = groups["mult"] or ""
     value_high = None
     if high:
