@@ -489,7 +489,6 @@ def direction_before(before: str, dimension: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=65536)
 def classify_metric_rule(before: str, after: str, dimension: str) -> tuple[str, MetricRule | None]:
     """The metric of a figure from `metrics.csv`, and the rule that decided it (None for 'other').
 
@@ -560,16 +559,6 @@ def _keyword_index(dimension: str) -> tuple[dict[str, tuple[_KeywordRule, ...]],
     return {char: tuple(entries) for char, entries in by_first_char.items()}, fallback
 
 
-@cache
-def _describe(rule: MetricRule) -> str:
-    return rule.describe()
-
-
-def classify_metric(before: str, after: str, dimension: str) -> str:
-    """The metric code alone (see `classify_metric_rule`)."""
-    return classify_metric_rule(before, after, dimension)[0]
-
-
 # --------------------------------------------------------------------------------------------------
 # One candidate
 
@@ -626,7 +615,7 @@ def _context(span: _Span, start: int, end: int, unit: Unit, value: Decimal, *, v
     return Mention(
         value, unit, qualifier, direction, metric, start, end,
         value_high=value_high,
-        metric_rule=_describe(rule) if rule else None,
+        metric_rule=rule.describe() if rule else None,
         period=span.period_before(start),
     )
 
@@ -666,7 +655,6 @@ def read_candidate(span: _Span, start: int, groups: dict[str, str | None]) -> Me
     prefix = groups["prefix"] or ""
     number = groups["number"] or ""
     high = groups.get("high") or ""
-    range_sep = groups.get("range_sep") or ""
     suffix = groups["suffix"] or ""
     number_start = start + len(prefix)
     end = start + len(groups["_match"])  # the groups make up the whole match
@@ -765,11 +753,6 @@ def read_percent_words(span: _Span, start: int, groups: dict[str, str | None]) -
 # The frame
 
 
-@cache
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 def _scan(spans: pl.DataFrame, texts: list[str], pattern: str) -> dict[int, list[tuple[int, dict[str, Any]]]]:
     """Every match of `pattern` in every span, by span index: (offset in the span, named groups and the
     whole match as `_match`).
@@ -784,7 +767,7 @@ def _scan(spans: pl.DataFrame, texts: list[str], pattern: str) -> dict[int, list
         .explode("_match")
         .drop_nulls("_match")
     )
-    whole = _compiled(pattern)
+    whole = re.compile(pattern)
     found: dict[int, list[tuple[int, dict[str, Any]]]] = {}
     cursors: dict[int, int] = {}
     for index, match in candidates.iter_rows():
