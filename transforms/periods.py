@@ -49,8 +49,8 @@ _RELATIVE = re.compile(
 _SENTENCE_BREAK = re.compile(r"[。!?\n]")
 _COMPARISON_BEFORE = ("较", "比", "与", "同", "相比", "对比", "高于", "低于")
 
-_QUARTER_END = {"第一季度": 3, "一季度": 3, "第二季度": 6, "二季度": 6, "第三季度": 9, "三季度": 9, "第四季度": 12, "四季度": 12}
-_QUARTER_START = {"第一季度": 1, "一季度": 1, "第二季度": 4, "二季度": 4, "第三季度": 7, "三季度": 7, "第四季度": 10, "四季度": 10}
+# (first month, last month) of each quarter as written
+_QUARTERS = {f"{prefix}{name}季度": (3 * n - 2, 3 * n) for n, name in enumerate("一二三四", 1) for prefix in ("第", "")}
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,9 @@ def _dates(m: re.Match[str]) -> tuple[date | None, date | None]:
             start = date(year, 7, 1)
         elif tail == "前三季度":
             end = date(year, 9, 30)
-        elif tail in _QUARTER_END:
-            start, end = date(year, _QUARTER_START[tail], 1), _last_day(year, _QUARTER_END[tail])
+        elif tail in _QUARTERS:
+            first_month, last_month = _QUARTERS[tail]
+            start, end = date(year, first_month, 1), _last_day(year, last_month)
     if tail == "以来":
         return start, None
     if upto or tail in ("底", "末"):
@@ -118,24 +119,13 @@ def period_before(text: str, start: int) -> Period | None:
     sentence_start = max((b.end() for b in _SENTENCE_BREAK.finditer(text, 0, start)), default=0)
     best: tuple[int, Period] | None = None
     for m in _PERIOD.finditer(text, sentence_start, start):
-        if not (m["y"] or m["m1"]):
-            continue
-        if not m["y"] and not m["tail"] and not m["upto"] and not m["m2"] and not m["d"]:
-            continue  # a bare "6月" could be a duration's tail or a month name: too weak alone
-        if m.start() > 0 and text[m.start() - 1 : m.start()].isdigit():
-            continue  # inside a longer number
-        if m.end() < len(text) and text[m.end() : m.end() + 1].isdigit():
-            continue
-        if text[max(sentence_start, m.start() - 2) : m.start()].endswith(_COMPARISON_BEFORE):
-            continue
-        if text.startswith("同期", m.end()):
-            continue
-        first, last = _dates(m)
-        best = (m.end(), Period(m.group(0), first, last))
+        period = _period_of(text, m, sentence_start)
+        if period is not None:
+            best = (m.end(), period)
     for m in _RELATIVE.finditer(text, sentence_start, start):
         if best is not None and m.start() < best[0]:
             continue  # the tail of a dated phrase (2021年上半年)
-        if m.group(0) == "全年" and best is not None and re.fullmatch(r"(?:19|20)[0-9]{2}年(?:度)?", best[1].phrase):
+        if m.group(0) == "全年" and best is not None and _YEAR_ONLY.fullmatch(best[1].phrase):
             continue  # "2021年,…全年完成…": the whole of the year already stated
         best = (m.end(), Period(m.group(0), None, None))
     return best[1] if best else None
@@ -214,13 +204,13 @@ _YEAR_ONLY = re.compile(r"(?:19|20)[0-9]{2}年(?:度)?")
 
 
 def _period_of(text: str, m: re.Match[str], sentence_start: int) -> Period | None:
-    """The period a match of _PERIOD stands for, or None when period_before skips it."""
+    """The period a match of _PERIOD stands for, or None when it is not one."""
     if not (m["y"] or m["m1"]):
         return None
     if not m["y"] and not m["tail"] and not m["upto"] and not m["m2"] and not m["d"]:
-        return None
+        return None  # a bare "6月" could be a duration's tail or a month name: too weak alone
     if m.start() > 0 and text[m.start() - 1 : m.start()].isdigit():
-        return None
+        return None  # inside a longer number
     if m.end() < len(text) and text[m.end() : m.end() + 1].isdigit():
         return None
     if text[max(sentence_start, m.start() - 2) : m.start()].endswith(_COMPARISON_BEFORE):
