@@ -14,7 +14,7 @@ from functools import cache
 
 import polars as pl
 
-from transforms.claims import cues
+from transforms.claims import cues, status_matches
 
 RATE_SCHEMA = {
     "content_sha256": pl.String,
@@ -53,7 +53,7 @@ def extract_rates(notices: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
                 total_row = totals.row(-1, named=True)
                 total = total_row["claimed_count"]
                 after_total = before.filter(pl.col("char_start") > total_row["char_start"])
-                done = after_total.filter(pl.col("status").is_in(["completed", "completed_long_term"]))
+                done = after_total.filter(pl.col("status").is_in(list(status_matches("completed"))))
                 if done.height and total:
                     completed = int(done["claimed_count"].sum())
                     computed = 100 * completed / total

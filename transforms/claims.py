@@ -293,7 +293,7 @@ def find_claims(text: str, issue_spans: list[tuple[int, int]] | None = None, mat
 _PARENT_LEVEL = {"sub_issue": "issue", "issue": "category"}
 
 
-def _status_matches(claimed: str) -> set[str]:
+def status_matches(claimed: str) -> set[str]:
     """Node statuses a status claim counts: 已完成整改 includes 已完成整改并长期坚持."""
     return {"completed", "completed_long_term"} if claimed == "completed" else {claimed}
 
@@ -306,7 +306,7 @@ def _count_nodes(nodes: list[dict[str, Any]], status: str | None) -> int | None:
     statuses = [node.get("status") for node in nodes]
     if all(s is None for s in statuses):
         return None
-    wanted = _status_matches(status)
+    wanted = status_matches(status)
     return sum(1 for s in statuses if s in wanted)
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 import polars as pl
 
 from transforms.ingest import NOTICE_SCHEMA
-from transforms.star import NOTICE_KEY_LENGTH
+from transforms.star import notice_key
 
 VERSION_SCHEMA = {
     "source_name": pl.String,
@@ -90,7 +90,7 @@ def update_versions(
         .unique(identity, keep="first", maintain_order=True)
         .join(open_prior.select(*identity, "valid_from"), on=identity, how="left")
         .with_columns(
-            pl.col("content_sha256").str.slice(0, NOTICE_KEY_LENGTH).alias("notice_key"),
+            notice_key().alias("notice_key"),
             pl.col("valid_from").fill_null(pl.lit(now).cast(pl.Datetime("us", "UTC"))),
             pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("valid_to"),
         )
@@ -149,7 +149,7 @@ def source_files(
         pl.concat([files.select("source_name", "content_sha256", "state", "detail"), missing], how="vertical")
         .with_columns(
             pl.when(pl.col("state").is_in(["loaded", "duplicate", "missing"]))
-            .then(pl.col("content_sha256").str.slice(0, NOTICE_KEY_LENGTH))
+            .then(notice_key())
             .alias("notice_key")
         )
         .select(list(SOURCE_FILE_SCHEMA))

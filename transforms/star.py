@@ -23,12 +23,13 @@ from transforms.topics import assign_topics, topic_table
 NOTICE_KEY_LENGTH = 16
 
 
-def _notice_key(column: str = "content_sha256") -> pl.Expr:
+def notice_key(column: str = "content_sha256") -> pl.Expr:
+    """The notice key of a content SHA-256: its first NOTICE_KEY_LENGTH hex digits (stable across refreshes)."""
     return pl.col(column).str.slice(0, NOTICE_KEY_LENGTH)
 
 
 def _issue_key(ordinal: str) -> pl.Expr:
-    return pl.concat_str(_notice_key(), pl.lit("-i"), pl.col(ordinal).cast(pl.String))
+    return pl.concat_str(notice_key(), pl.lit("-i"), pl.col(ordinal).cast(pl.String))
 
 
 def digest_key(*parts: str | None) -> str:
@@ -159,7 +160,7 @@ def build_star(
         notice_meta.join(orgs.select("content_sha256", "organization_key"), on="content_sha256", how="left")
         .join(inspections.select("content_sha256", "inspection_key"), on="content_sha256", how="left")
         .select(
-            _notice_key().alias("notice_key"),
+            notice_key().alias("notice_key"),
             "source_name",
             "content_sha256",
             "title",
@@ -181,7 +182,7 @@ def build_star(
         assign_topics(issues).join(measure_counts, on=["content_sha256", "node_ordinal"], how="left")
         .select(
             _issue_key("node_ordinal").alias("issue_key"),
-            _notice_key().alias("notice_key"),
+            notice_key().alias("notice_key"),
             pl.when(pl.col("parent_ordinal").is_not_null()).then(_issue_key("parent_ordinal")).alias("parent_issue_key"),
             "level",
             "number",
@@ -204,7 +205,7 @@ def build_star(
     fact_measure = measures.select(
         pl.concat_str(_issue_key("node_ordinal"), pl.lit("-m"), pl.col("measure_ordinal").cast(pl.String)).alias("measure_key"),
         _issue_key("node_ordinal").alias("issue_key"),
-        _notice_key().alias("notice_key"),
+        notice_key().alias("notice_key"),
         pl.col("measure_ordinal").cast(pl.Int32).alias("ordinal"),
         "label",
         "phase",
@@ -215,8 +216,8 @@ def build_star(
 
     indicators = with_indicator_detail(indicators)
     fact_indicator = indicators.select(
-        pl.concat_str(_notice_key(), pl.lit("-x"), pl.col("char_start").cast(pl.String)).alias("indicator_key"),
-        _notice_key().alias("notice_key"),
+        pl.concat_str(notice_key(), pl.lit("-x"), pl.col("char_start").cast(pl.String)).alias("indicator_key"),
+        notice_key().alias("notice_key"),
         _issue_key("node_ordinal").alias("issue_key"),
         pl.when(pl.col("measure_ordinal").is_not_null())
         .then(pl.concat_str(_issue_key("node_ordinal"), pl.lit("-m"), pl.col("measure_ordinal").cast(pl.String)))
@@ -238,8 +239,8 @@ def build_star(
         claims.sort("content_sha256", "char_start", "subject", "status", nulls_last=False)
         .with_columns(pl.int_range(pl.len()).over("content_sha256").alias("claim_rank"))
         .select(
-            pl.concat_str(_notice_key(), pl.lit("-c"), pl.col("claim_rank").cast(pl.String)).alias("claim_key"),
-            _notice_key().alias("notice_key"),
+            pl.concat_str(notice_key(), pl.lit("-c"), pl.col("claim_rank").cast(pl.String)).alias("claim_key"),
+            notice_key().alias("notice_key"),
             "subject",
             "status",
             pl.col("claimed_count").cast(pl.Int64),
@@ -261,7 +262,7 @@ def build_star(
         .sort("organization_key")
     )
     raw_notice = notices.select(
-        _notice_key().alias("notice_key"), "source_name", "content_sha256", "encoding", "raw_text", "text"
+        notice_key().alias("notice_key"), "source_name", "content_sha256", "encoding", "raw_text", "text"
     ).sort("notice_key")
 
     tables = {
@@ -276,13 +277,13 @@ def build_star(
         "dim_metric": metric_catalogue(),
         "dim_topic": topic_table(),
         "parse_report": parse_report(notices, metadata, issues, measures, claims, indicators)
-        .with_columns(_notice_key().alias("notice_key"))
+        .with_columns(notice_key().alias("notice_key"))
         .drop("content_sha256")
         .sort("notice_key"),
         "fact_claim_rate": extract_rates(notices, claims)
         .select(
-            pl.concat_str(_notice_key(), pl.lit("-r"), pl.col("char_start").cast(pl.String)).alias("rate_key"),
-            _notice_key().alias("notice_key"),
+            pl.concat_str(notice_key(), pl.lit("-r"), pl.col("char_start").cast(pl.String)).alias("rate_key"),
+            notice_key().alias("notice_key"),
             pl.exclude("content_sha256"),
         )
         .sort("notice_key", "char_start"),
