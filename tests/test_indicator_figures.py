@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from transforms.indicators import base_units, extract_indicators, metric_catalogue, metric_rules
 from transforms.periods import period_before
-from transforms.star import build_star, indicator_spans, with_indicator_detail
+from transforms.star import build_star, indicator_spans
 from transforms.text import normalize_text
 
 from conftest import notice_frame
@@ -294,13 +294,6 @@ def test_figures_outside_issue_nodes_have_no_issue():
     assert "".join(spans.sort("char_start")["text"]) == text  # every character in exactly one span
     out = extract_indicators(spans).sort("char_start")
     assert [(r["quote"], r["node_ordinal"]) for r in out.iter_rows(named=True)] == [("15个", None), ("3万元", 0)]
-
-
-def test_old_indicator_frames_get_default_detail():
-    frame = pl.DataFrame({"value": [3.0, 4.5]})
-    out = with_indicator_detail(frame)
-    assert out["value_low"].to_list() == [3.0, 4.5] and out["value_high"].to_list() == [3.0, 4.5]
-    assert out["period_start"].dtype == pl.Date and out["metric_rule"].null_count() == 2
 
 
 def test_build_star_publishes_dim_metric():

@@ -2,6 +2,8 @@ from datetime import date
 
 import polars as pl
 
+from transforms.indicators import INDICATORS_SCHEMA
+
 from transforms.star import assign_measures, build_star, digest_key, dim_date
 
 SHA = "ab" * 32
@@ -43,8 +45,9 @@ def _frames():
         {
             "content_sha256": [SHA], "node_ordinal": [1], "measure_ordinal": [None], "value": [3.0], "unit": ["万元"], "value_base": [30000.0],
             "base_unit": ["CNY"], "qualifier": [None], "direction": [None], "metric": ["funds_recovered"], "quote": ["3万元"], "char_start": [26], "char_end": [29],
+            "value_low": [3.0], "value_high": [3.0], "dimension": ["money"], "metric_rule": [None], "period": [None], "period_start": [None], "period_end": [None],
         },
-        schema_overrides={"node_ordinal": pl.Int32, "measure_ordinal": pl.Int32, "qualifier": pl.String, "direction": pl.String, "char_start": pl.Int64, "char_end": pl.Int64},
+        schema=INDICATORS_SCHEMA,
     )
     return notices, metadata, issues, measures, claims, indicators
 

@@ -100,7 +100,6 @@ INDICATORS_SCHEMA: dict[str, Any] = {
     "quote": pl.String,
     "char_start": pl.Int64,
     "char_end": pl.Int64,
-    # added in the second version (issue 3); build_star fills them when an older frame lacks them
     "value_low": pl.Float64,
     "value_high": pl.Float64,
     "dimension": pl.String,

@@ -124,20 +124,6 @@ def assign_measures(indicators: pl.DataFrame, measures: pl.DataFrame) -> pl.Data
     ).drop("found_measure", "measure_start", "measure_end")
 
 
-# fact_indicator columns added by issue 3 (range, dimension, metric rule, period), after the original ones.
-_INDICATOR_DETAIL = ["value_low", "value_high", "dimension", "metric_rule", "period", "period_start", "period_end"]
-
-
-def with_indicator_detail(indicators: pl.DataFrame) -> pl.DataFrame:
-    """The indicator frame with every `_INDICATOR_DETAIL` column: a frame built without them (an older
-    extractor, a hand-made test frame) gets value_low = value_high = value and NULL for the others."""
-    missing = [name for name in _INDICATOR_DETAIL if name not in indicators.columns]
-    defaults = {"value_low": pl.col("value"), "value_high": pl.col("value")}
-    return indicators.with_columns(
-        defaults.get(name, pl.lit(None)).cast(INDICATORS_SCHEMA[name]).alias(name) for name in missing
-    )
-
-
 def build_star(
     notices: pl.DataFrame,
     metadata: pl.DataFrame,
@@ -214,7 +200,6 @@ def build_star(
         pl.col("char_end").cast(pl.Int64),
     ).sort("issue_key", "ordinal")
 
-    indicators = with_indicator_detail(indicators)
     fact_indicator = indicators.select(
         pl.concat_str(notice_key(), pl.lit("-x"), pl.col("char_start").cast(pl.String)).alias("indicator_key"),
         notice_key().alias("notice_key"),
@@ -232,7 +217,7 @@ def build_star(
         "quote",
         pl.col("char_start").cast(pl.Int64),
         pl.col("char_end").cast(pl.Int64),
-        *_INDICATOR_DETAIL,
+        "value_low", "value_high", "dimension", "metric_rule", "period", "period_start", "period_end",
     ).sort("notice_key", "char_start")
 
     fact_claim = (
