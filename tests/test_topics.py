@@ -108,3 +108,12 @@ def test_seeds_mostly_get_a_topic_from_their_titles(seed_texts):
     assert topics.filter(pl.col("topic") == OTHER)["title"].to_list() == ["三大攻坚战存在薄弱环节"]
     # Every topic of the taxonomy occurs in the seeds except none: the five layouts span all of it.
     assert set(topics["topic"]) == TAXONOMY
+
+
+def test_every_keyword_is_listed_once_and_political_ecology_is_not_the_environment():
+    from transforms.topics import topic_of_text, topic_rules
+
+    keywords = [keyword for _, keyword in topic_rules()]
+    assert len(keywords) == len(set(keywords))
+    assert topic_of_text("持续净化政治生态,营造风清气正的政治生态")[0] == "party_discipline_responsibility"
+    assert topic_of_text("加强生态保护和生态修复")[0] == "environment"

@@ -50,6 +50,10 @@ def topic_rules() -> tuple[tuple[str, str], ...]:
         raise ValueError(f"topic_rules.csv: topics not in topics.csv: {sorted(unknown)}")
     if any(not keyword for _, keyword in rules):
         raise ValueError("topic_rules.csv: empty keyword")
+    keywords = [keyword for _, keyword in rules]
+    repeated = sorted({keyword for keyword in keywords if keywords.count(keyword) > 1})
+    if repeated:  # a repeated keyword never decides a title again, and counts twice in topic_of_text
+        raise ValueError(f"topic_rules.csv: keywords listed twice: {repeated}")
     return rules
 
 
