@@ -27,6 +27,7 @@ import cn2an
 import polars as pl
 import yaml
 
+from transforms.indicators import units
 from transforms.status import find_status
 
 ISSUE_SCHEMA = {
@@ -298,7 +299,14 @@ def _line_status(own: str) -> tuple[tuple[str, str, str] | None, date | None]:
 
 
 _SENTENCE_SPLIT = re.compile(r"[。;;!?\n]")
-_COUNTED_FIGURE = re.compile(r"[0-9〇零一二三四五六七八九十百千万]+[个项条件家次名人%]")
+
+
+@cache
+def _counted_figure() -> re.Pattern[str]:
+    """A number followed by a unit of units.csv (5个, 12处, 3户, 90%): a sentence carrying one reports
+    progress of a sub-task, not the status of the problem."""
+    written = sorted(units(), key=len, reverse=True)
+    return re.compile(rf"[0-9〇零一二三四五六七八九十百千万]+(?:{'|'.join(map(re.escape, written))})")
 
 
 def text_status(own: str) -> tuple[str, str, str] | None:
@@ -314,7 +322,7 @@ def text_status(own: str) -> tuple[str, str, str] | None:
     found = None
     for sentence in _SENTENCE_SPLIT.split(own):
         sentence = sentence.strip(" ,,::")
-        if not sentence or _COUNTED_FIGURE.search(sentence):
+        if not sentence or _counted_figure().search(sentence):
             continue
         status = find_status(sentence)
         if status is None:
