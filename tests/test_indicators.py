@@ -351,6 +351,8 @@ NOT_INDICATORS = [
     "建党100周年",
     "认真落实三管三必须要求",  # 管 counts tubes only after Arabic digits (units.csv numerals)
     "坚持两管齐下",
+    "于6/30前完成整改",  # a month and a day, not a share
+    "实行24/7值守",  # a schedule: a share never exceeds its whole
 ]
 
 

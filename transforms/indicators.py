@@ -321,6 +321,8 @@ _ORDINAL_LIST_BEFORE = re.compile(rf"第(?:[0-9]+|[{_CJK_DIGITS}{_CJK_POWERS}]+)
 _CLAUSE_BREAK = re.compile(r"[,;。!?:\n、]")
 # Characters that may not follow a bare "N万" or a ratio: a longer number, a word in Latin letters.
 _GLUED_AFTER = re.compile(r"^[A-Za-z0-9/.%]")
+# What follows a month/day written as a fraction (6/30前, 9/1起).
+_DATE_FOLLOWERS = tuple("前后起至止日号")
 
 
 def _alternation(words: Any) -> str:
@@ -728,10 +730,12 @@ def read_fraction(span: _Span, start: int, groups: dict[str, str | None]) -> Men
         return None
     if text[max(0, start - 1) : start] in ("-", "—"):
         return None
-    denominator = Decimal(groups["denominator"] or "0")
-    if denominator == 0:
-        return None
-    value = Decimal(groups["numerator"] or "0") / denominator
+    numerator, denominator = Decimal(groups["numerator"] or "0"), Decimal(groups["denominator"] or "0")
+    if denominator == 0 or numerator > denominator:
+        return None  # a share never exceeds its whole: 24/7 is a schedule
+    if numerator <= 12 and denominator <= 31 and text[end : end + 1] in _DATE_FOLLOWERS:
+        return None  # 6/30前: a month and a day
+    value = numerator / denominator
     return _context(span, start, end, special_unit("fraction"), value)
 
 
