@@ -1,9 +1,11 @@
 import hashlib
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
+from landing.land import RAW_SCHEMA
 from transforms.text import decode_notice, normalize_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +20,29 @@ def seed_path(prefix: str) -> Path:
 
 def seed_text(prefix: str) -> str:
     return normalize_text(decode_notice(seed_path(prefix).read_bytes())[0])
+
+
+def raw_frame(files: dict[str, bytes], errors: dict[str, str] | None = None) -> pl.DataFrame:
+    """Landed files as the raw_notices asset gives them (landing.land.RAW_SCHEMA)."""
+    errors = errors or {}
+    return pl.DataFrame(
+        {
+            "source_name": list(files),
+            "content_sha256": [hashlib.sha256(b).hexdigest() for b in files.values()],
+            "data": list(files.values()),
+            "read_error": [errors.get(name) for name in files],
+        },
+        schema=RAW_SCHEMA,
+    )
+
+
+def query(warehouse: Path, sql: str, params=None) -> pl.DataFrame:
+    """A query's result on a read-only connection to `warehouse`."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
+    finally:
+        con.close()
 
 
 def notice_frame(*texts: str) -> pl.DataFrame:

@@ -2,25 +2,11 @@
 
 import hashlib
 
-import polars as pl
 
 from bench.generate import generate, notice, seed_skeletons
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, raw_frame
 from transforms.ingest import stage_notices
 from transforms.structure import extract_issues
-
-
-def _raw(paths) -> pl.DataFrame:
-    datas = [p.read_bytes() for p in paths]
-    return pl.DataFrame(
-        {
-            "source_name": [p.name for p in paths],
-            "content_sha256": [hashlib.sha256(d).hexdigest() for d in datas],
-            "data": datas,
-            "read_error": [None] * len(paths),
-        },
-        schema={"source_name": pl.String, "content_sha256": pl.String, "data": pl.Binary, "read_error": pl.String},
-    )
 
 
 def test_generated_corpus_is_deterministic_distinct_and_parses(tmp_path):
@@ -35,7 +21,7 @@ def test_generated_corpus_is_deterministic_distinct_and_parses(tmp_path):
     digests = {hashlib.sha256(p.read_bytes()).hexdigest() for p in first}
     assert len(digests) == 8
 
-    staged, rejected = stage_notices(_raw(first))
+    staged, rejected = stage_notices(raw_frame({p.name: p.read_bytes() for p in first}))
     assert rejected.is_empty() and staged.height == 8
     per_notice = extract_issues(staged).group_by("content_sha256").len()
     assert per_notice.height == 8 and per_notice["len"].min() > 0

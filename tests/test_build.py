@@ -5,12 +5,11 @@ from datetime import datetime, timezone
 import duckdb
 import polars as pl
 
+from tests.conftest import raw_frame
 from warehouse.build import build_record, code_digest, input_digest, is_unchanged, published_build
 from warehouse.store import create_staging
 
-RAW = pl.DataFrame(
-    {"source_name": ["a.txt", "b.txt"], "content_sha256": ["1" * 64, "2" * 64], "data": [b"x", b"y"], "read_error": [None, None]}
-)
+RAW = raw_frame({"a.txt": b"x", "b.txt": b"y"})
 NO_FETCH = pl.DataFrame({"url": []}, schema={"url": pl.String})
 NOW = datetime(2026, 11, 27, tzinfo=timezone.utc)
 

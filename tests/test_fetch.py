@@ -10,13 +10,13 @@ import hashlib
 import socket
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from orchestration.cli import app
+from tests.conftest import query
 from tests.fetch_site import RunningSite, build_site, seed_excerpt
 
 runner = CliRunner()
@@ -24,14 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 FAST = {"delay_seconds": 0, "timeout_seconds": 1.0, "retries": 2, "backoff_seconds": 0.01, "max_per_host": 2}
 NOTICE_PATHS = ["/xcgz/t1.html", "/xcgz/t2.html", "/xcgz/t3.html", "/xcgz/t4.html"]
 FACT_TABLES = ["fact_issue", "fact_measure", "fact_indicator", "fact_claim", "dim_inspection", "dim_organization"]
-
-
-def query(warehouse: Path, sql: str) -> pl.DataFrame:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return pl.from_arrow(con.sql(sql).to_arrow_table())
-    finally:
-        con.close()
 
 
 def closed_port() -> int:

@@ -19,7 +19,7 @@ from transforms.periods import period_before
 from transforms.star import build_star, indicator_spans
 from transforms.text import normalize_text
 
-from conftest import notice_frame
+from tests.conftest import notice_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -297,7 +297,7 @@ def test_figures_outside_issue_nodes_have_no_issue():
 
 
 def test_build_star_publishes_dim_metric():
-    from test_star import _frames
+    from tests.test_star import _frames
 
     tables = build_star(*_frames())
     assert set(tables["dim_metric"]["metric"]) >= {"funds_recovered", "other"}
@@ -332,7 +332,7 @@ BROKEN_INDICATOR_ROWS = [
 
 def test_gate_blocks_broken_indicator_rows(tmp_path):
     """One gate run over a warehouse broken in every way at once (each change touches a different rule)."""
-    from test_gate import gate
+    from tests.test_gate import gate
 
     result = gate(tmp_path, *(change for change, _ in BROKEN_INDICATOR_ROWS))
     assert not result.passed

@@ -30,7 +30,7 @@ import pytest
 from transforms.pipeline import parse_batch
 from transforms.text import normalize_text
 
-from conftest import SEEDS, notice_frame, seed_text
+from tests.conftest import SEEDS, notice_frame, seed_text
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIELDS = ("value", "value_high", "unit", "value_base", "base_unit", "qualifier", "direction", "metric", "period")

@@ -1,24 +1,11 @@
-import hashlib
 from datetime import datetime, timezone
 
 import polars as pl
 
+from tests.conftest import raw_frame
 from transforms.ingest import complete_quarantine, stage_notices, stage_notices_reusing
 
 NOTICE = "根据区委统一部署,区委第二巡察组对某镇进行了巡察。现将巡察整改情况予以公布。" * 2
-
-
-def raw_frame(files: dict[str, bytes], errors: dict[str, str] | None = None) -> pl.DataFrame:
-    errors = errors or {}
-    return pl.DataFrame(
-        {
-            "source_name": list(files),
-            "content_sha256": [hashlib.sha256(b).hexdigest() for b in files.values()],
-            "data": list(files.values()),
-            "read_error": [errors.get(name) for name in files],
-        },
-        schema={"source_name": pl.String, "content_sha256": pl.String, "data": pl.Binary, "read_error": pl.String},
-    )
 
 
 def test_every_file_is_staged_or_quarantined_with_a_reason():

@@ -4,7 +4,8 @@ import polars as pl
 import pytest
 
 from tests.conftest import notice_frame
-from tests.test_refresh import per_seed, query
+from tests.conftest import query
+from tests.test_refresh import per_seed
 from transforms.parse_report import label_kind, parse_report
 from transforms.pipeline import parse_notices
 

@@ -4,13 +4,12 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
 from orchestration.cli import EXIT_GATE_BLOCKED, app, run_refresh
-from tests.conftest import SEEDS, seed_path
+from tests.conftest import SEEDS, query, seed_path
 
 CONTRACT = {
     "dim_notice": ["notice_key", "source_name", "content_sha256", "title", "publisher", "publish_date", "report_stage", "inspection_key", "organization_key"],
@@ -22,14 +21,6 @@ CONTRACT = {
     "fact_claim": ["notice_key", "subject", "status", "claimed_count", "parsed_count", "quote"],
     "quarantine_notice": ["source_name", "content_sha256", "reason", "raw_text", "quarantined_at"],
 }
-
-
-def query(warehouse: Path, sql: str, params=None) -> pl.DataFrame:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
-    finally:
-        con.close()
 
 
 def per_seed(warehouse: Path, sql: str) -> dict[str, dict]:
