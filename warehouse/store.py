@@ -16,9 +16,9 @@ import duckdb
 import polars as pl
 
 SQL_DIR = Path(__file__).with_name("sql")
-# Scripts that build tables FROM the loaded rows (the marts: CREATE TABLE ... AS SELECT): run after the load.
-# Every other script of SQL_DIR declares the schema the rows are loaded into.
-BUILT_AFTER_LOAD = ("03_marts.sql", "04_indicator_marts.sql")
+# Scripts named *marts.sql build tables FROM the loaded rows (CREATE TABLE ... AS SELECT): run after the
+# load. Every other script of SQL_DIR declares the schema the rows are loaded into.
+MART_SCRIPTS = "*marts.sql"
 # BI drivers still bundle DuckDB 1.x, which cannot open files written in 2.0's default storage format.
 STORAGE_COMPATIBILITY = "v1.4.0"
 
@@ -28,13 +28,13 @@ class RefreshInProgress(RuntimeError):
 
 
 def ddl_statements() -> str:
-    """The schema: tables the rows are loaded into, and views (every script but BUILT_AFTER_LOAD), in order."""
-    return _scripts(path for path in sorted(SQL_DIR.glob("*.sql")) if path.name not in BUILT_AFTER_LOAD)
+    """The schema: tables the rows are loaded into, and views (every script but the marts), in order."""
+    return _scripts(path for path in sorted(SQL_DIR.glob("*.sql")) if not path.match(MART_SCRIPTS))
 
 
 def mart_statements() -> str:
     """The marts, built as tables from the loaded contract tables (run after the load, in this order)."""
-    return _scripts(SQL_DIR / name for name in BUILT_AFTER_LOAD)
+    return _scripts(sorted(SQL_DIR.glob(MART_SCRIPTS)))
 
 
 def _scripts(paths) -> str:

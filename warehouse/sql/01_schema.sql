@@ -26,7 +26,9 @@ CREATE TABLE dim_organization (
     org_type         VARCHAR,
     province         VARCHAR,
     city             VARCHAR,
-    county           VARCHAR
+    county           VARCHAR,
+    township         VARCHAR,
+    adcode           VARCHAR
 );
 COMMENT ON TABLE dim_organization IS 'Inspected organisations (被巡视/巡察单位), one row per name as written in the notices.';
 COMMENT ON COLUMN dim_organization.organization_key IS 'Key derived from the name.';
@@ -106,7 +108,8 @@ CREATE TABLE fact_issue (
     node_ordinal        INTEGER NOT NULL,
     text                VARCHAR,
     char_start          BIGINT NOT NULL,
-    char_end            BIGINT NOT NULL
+    char_end            BIGINT NOT NULL,
+    topic_rule          VARCHAR
 );
 COMMENT ON TABLE fact_issue IS 'The problem hierarchy of each notice: categories (问题类别), issues (反馈问题) and sub-issues (具体问题), with their rectification status.';
 COMMENT ON COLUMN fact_issue.issue_key IS 'Key: notice_key, ''-i'' and the node ordinal; stable for the same content.';
@@ -272,8 +275,8 @@ COMMENT ON COLUMN dim_date.iso_week IS 'ISO week number.';
 COMMENT ON COLUMN dim_date.day_of_week IS 'ISO day of week, 1 = Monday.';
 COMMENT ON COLUMN dim_date.year_month IS 'YYYY-MM, for monthly grouping.';
 
--- Topic taxonomy (issue 7): codes and keyword rules in transforms/topics.csv and transforms/topic_rules.csv.
-ALTER TABLE fact_issue ADD COLUMN topic_rule VARCHAR;
+-- Topic taxonomy (issue 7): codes and keyword rules in transforms/topics.csv and transforms/topic_rules.csv
+-- (fact_issue.topic, fact_issue.topic_rule).
 COMMENT ON COLUMN fact_issue.topic_rule IS 'What decided the topic: title:<keyword> (own title), parent:<keyword> (a sub-issue inheriting its parent issue''s title topic), text:<keyword> (most keyword hits in the node''s text); NULL when the topic is ''other''.';
 
 CREATE TABLE dim_topic (
@@ -357,7 +360,5 @@ COMMENT ON COLUMN fact_claim_rate.char_start IS 'Offset of the quote in raw_noti
 COMMENT ON COLUMN fact_claim_rate.char_end IS 'End offset (exclusive) of the quote in raw_notice.text.';
 
 -- Places looked up in the administrative-division code table shipped by the cpca package (transforms/places.py).
-ALTER TABLE dim_organization ADD COLUMN township VARCHAR;
-ALTER TABLE dim_organization ADD COLUMN adcode VARCHAR;
 COMMENT ON COLUMN dim_organization.township IS 'Township or street (镇 / 乡 / 街道) written right after the county or city in the name (薛家镇); NULL when not stated.';
 COMMENT ON COLUMN dim_organization.adcode IS 'Administrative division code (12 digits) of the finest level resolved in the division table; NULL when the names were not found in it (places then come from the name suffixes only).';
