@@ -37,22 +37,24 @@ def cache_dir(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.name}.parse-cache")
 
 
-def load(warehouse: Path) -> dict[str, pl.DataFrame] | None:
-    """The cached frames for the current parser version, or None (no cache, other version, unreadable)."""
+def _read(warehouse: Path, names: tuple[str, ...]) -> dict[str, pl.DataFrame] | None:
+    """The cached frames `names` of the current parser version, or None (no cache, other version, unreadable)."""
     folder = cache_dir(warehouse) / parser_version()
     try:
-        frames = {name: pl.read_parquet(folder / f"{name}.parquet") for name in PARSED_FRAMES}
+        return {name: pl.read_parquet(folder / f"{name}.parquet") for name in names}
     except (OSError, pl.exceptions.PolarsError):
         return None
-    return frames
+
+
+def load(warehouse: Path) -> dict[str, pl.DataFrame] | None:
+    """The cached parsed frames (PARSED_FRAMES), or None."""
+    return _read(warehouse, PARSED_FRAMES)
 
 
 def load_staged(warehouse: Path) -> pl.DataFrame | None:
     """The staged notices (transforms.ingest NOTICE_SCHEMA) of the cached parse, or None."""
-    try:
-        return pl.read_parquet(cache_dir(warehouse) / parser_version() / f"{_STAGED}.parquet")
-    except (OSError, pl.exceptions.PolarsError):
-        return None
+    frames = _read(warehouse, (_STAGED,))
+    return frames[_STAGED] if frames else None
 
 
 def save(warehouse: Path, parsed: ParsedNotices) -> None:
