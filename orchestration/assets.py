@@ -12,8 +12,8 @@ import polars as pl
 from orchestration.resources import NoticeSource, WarehouseTarget
 from transforms.ingest import complete_quarantine, stage_notices_reusing
 from transforms.lineage import loaded_versions, missing_notices, notices_to_load, source_files, update_versions
-from transforms.pipeline import ParsedNotices, parse_notices, reuse_parsed
-from transforms.star import build_star
+from transforms.indicators import metric_catalogue
+from transforms.topics import topic_table
 from warehouse import parse_cache
 from warehouse.build import build_record, is_unchanged
 from warehouse.store import create_staging, publish, read_table
@@ -68,29 +68,20 @@ def staged_notices(
     yield dg.Output(rejected, output_name="rejected_notices", metadata={"rejected": rejected.height})
 
 
-@dg.asset(group_name="staging", kinds={"polars"})
+@dg.asset(group_name="staging", kinds={"parquet"})
 def parsed_notices(
     context: dg.AssetExecutionContext, staged_notices: pl.DataFrame, warehouse: WarehouseTarget
-) -> ParsedNotices:
-    """Metadata, issue hierarchy, measures, claims and indicators of every staged notice.
+) -> parse_cache.ParsedBatches:
+    """Metadata, issue hierarchy, measures, claims and indicators of every staged notice, as star rows in
+    Parquet batches of the parse cache (warehouse/parse_cache.py).
 
     Only notices absent from the parse cache (new or changed content, or a changed parser) are parsed.
     """
-    cached = parse_cache.load(warehouse.file)
-    # metadata has one row per parsed notice, so it says which notices the cache holds
-    known = cached["metadata"]["content_sha256"] if cached else pl.Series([], dtype=pl.String)
-    fresh = parse_notices(staged_notices.filter(~pl.col("content_sha256").is_in(known.implode())))
-    parsed = reuse_parsed(staged_notices, cached or fresh.frames(), fresh)
-    try:
-        parse_cache.save(warehouse.file, parsed)
-    except OSError as error:  # the cache only saves time; a refresh never fails for it
-        context.log.warning(f"parse cache not saved: {error}")
+    parsed = parse_cache.parse_into_cache(warehouse.file, staged_notices)
     context.add_output_metadata(
-        {name: frame.height for name, frame in parsed.frames().items()}
-        | {"parse_failures": parsed.failures.height, "notices_parsed": parsed.notices.height,
-           "parsed": fresh.notices.height + fresh.failures.height,
-           "reused_from_cache": staged_notices.height - fresh.notices.height - fresh.failures.height,
-           "parser_version": parse_cache.parser_version()}
+        {"parse_failures": parsed.failures.height, "notices_parsed": staged_notices.height - parsed.failures.height,
+         "parsed": parsed.parsed, "reused_from_cache": parsed.reused, "batches": len(parsed.batches),
+         "parser_version": parse_cache.parser_version()}
     )
     return parsed
 
@@ -101,25 +92,30 @@ def warehouse_staging(
     warehouse: WarehouseTarget,
     notice_source: NoticeSource,
     raw_notices: pl.DataFrame,
+    staged_notices: pl.DataFrame,
     rejected_notices: pl.DataFrame,
-    parsed_notices: ParsedNotices,
+    parsed_notices: parse_cache.ParsedBatches,
     fetch_log: pl.DataFrame,
 ) -> str:
     """The complete star schema written to a staging DuckDB file, awaiting the gate."""
-    p = parsed_notices
-    tables = build_star(p.notices, p.metadata, p.issues, p.measures, p.claims, p.indicators)
+    failures = parsed_notices.failures
+    loaded = staged_notices.filter(~pl.col("content_sha256").is_in(failures["content_sha256"].implode()))
     now = datetime.now(timezone.utc)
-    quarantined = pl.concat([rejected_notices, p.failures], how="vertical_relaxed")
-    tables["quarantine_notice"] = complete_quarantine(
-        quarantined, raw_notices, previous=read_table(warehouse.file, "quarantine_notice"), now=now
-    )
-    tables["notice_version"] = update_versions(read_table(warehouse.file, "notice_version"), loaded_versions(p.notices, raw_notices), now)
-    tables["source_file"] = source_files(raw_notices, p.notices, quarantined)
-    tables["fetch_log"] = fetch_log
-    tables["refresh_build"] = build_record(raw_notices, fetch_log, notice_source.prune_missing, now)
-    staging = create_staging(warehouse.file, tables)
+    quarantined = pl.concat([rejected_notices, failures], how="vertical_relaxed")
+    tables = {
+        "dim_metric": metric_catalogue(),
+        "dim_topic": topic_table(),
+        "quarantine_notice": complete_quarantine(
+            quarantined, raw_notices, previous=read_table(warehouse.file, "quarantine_notice"), now=now
+        ),
+        "notice_version": update_versions(read_table(warehouse.file, "notice_version"), loaded_versions(loaded, raw_notices), now),
+        "source_file": source_files(raw_notices, loaded, quarantined),
+        "fetch_log": fetch_log,
+        "refresh_build": build_record(raw_notices, fetch_log, notice_source.prune_missing, now),
+    }
+    staging = create_staging(warehouse.file, tables, parsed_notices.star_rows(loaded))
     context.add_output_metadata(
-        {f"rows_{name}": frame.height for name, frame in tables.items()}
+        {f"rows_{name}": count for name, count in table_rows(staging).items()}
         | {"staging_file": str(staging), "notices_quarantined": tables["quarantine_notice"].height}
     )
     return str(staging)

@@ -74,7 +74,8 @@ class RefreshProgress:
             self.progress.update(self.notices, completed=self.notices_parsed,
                                  total=self.notices_parsed if total is None else total)
         elif asset == "warehouse_staging":
-            self.tables_loaded = sum(1 for key in metadata if key.startswith("rows_"))
+            # rows_<table> of every table of the staging file; the marts (mart_*) are built there, not loaded
+            self.tables_loaded = sum(1 for key in metadata if key.startswith("rows_") and not key.startswith("rows_mart_"))
             self.progress.start_task(self.tables)
             self.progress.update(self.tables, total=self.tables_loaded, completed=self.tables_loaded)
         elif asset == "published_warehouse":

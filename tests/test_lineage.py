@@ -3,12 +3,10 @@
 from datetime import datetime, timezone
 
 import polars as pl
-import pytest
 
 from tests.conftest import notice_frame
 from transforms.ingest import NOTICE_SCHEMA, QUARANTINE_SCHEMA
 from transforms.lineage import missing_notices, notices_to_load, source_files, update_versions
-from transforms.pipeline import parse_notices, reuse_parsed
 
 DAY1 = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
 DAY2 = datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc)
@@ -89,19 +87,3 @@ def test_source_files_say_what_became_of_each_file():
     assert files.filter(pl.col("state") == "duplicate")["detail"].item() == "same content as a.txt"
 
 
-@pytest.fixture(scope="module")
-def two_notices(seed_texts):
-    frame = notice_frame(seed_texts["000"], seed_texts["002"])
-    return frame.with_columns(pl.lit("utf-8").alias("encoding"), pl.col("text").alias("raw_text"))
-
-
-def test_reusing_a_cached_parse_gives_exactly_the_frames_of_a_full_parse(two_notices):
-    everything = parse_notices(two_notices)
-    full = reuse_parsed(two_notices, everything.frames(), everything)
-    only_second = parse_notices(two_notices.slice(1, 1))
-    cache_of_first = parse_notices(two_notices.slice(0, 1)).frames()
-    incremental = reuse_parsed(two_notices, cache_of_first, only_second)
-    for name, frame in full.frames().items():
-        assert frame.height > 0, name
-        assert incremental.frames()[name].equals(frame), name
-    assert incremental.notices.equals(two_notices)

@@ -14,7 +14,11 @@ def test_batched_parse_gives_the_frames_of_one_batch(seed_texts, monkeypatch):
     batched = pipeline.parse_notices(notices, workers=1)
     assert whole.issues.height > 0 and whole.indicators.height > 0
     assert_frame_equal(batched.notices, whole.notices)
-    # the asset orders every frame by notice and position (reuse_parsed), whatever the batch order
     for name, frame in whole.frames().items():
-        assert_frame_equal(pipeline._in_notice_order(batched.frames()[name]), pipeline._in_notice_order(frame))
+        assert_frame_equal(_in_notice_order(batched.frames()[name]), _in_notice_order(frame))
     assert batched.failures.is_empty() and whole.failures.is_empty()
+
+
+def _in_notice_order(frame: pl.DataFrame) -> pl.DataFrame:
+    order = [c for c in ("content_sha256", "node_ordinal", "measure_ordinal", "char_start") if c in frame.columns]
+    return frame.sort(order, nulls_last=False, maintain_order=True)

@@ -193,19 +193,19 @@ def test_gate_blocks_a_corrupted_load_and_keeps_the_previous_warehouse(tmp_path,
     assert first.exit_code == 0, first.output
     before = warehouse.read_bytes()
 
-    import orchestration.assets as assets
+    import transforms.pipeline as pipeline
 
-    real_build_star = assets.build_star
+    real_notice_tables = pipeline.notice_tables
 
     def corrupted(*args):
-        tables = real_build_star(*args)
+        tables = real_notice_tables(*args)
         issues = tables["fact_issue"]
-        orphan = issues.head(1).with_columns(pl.lit("missing-i0").alias("issue_key"), pl.lit("missing").alias("notice_key"))
-        tables["fact_issue"] = pl.concat([issues, issues.head(1), orphan])  # a duplicated key and an orphan issue
+        tables["fact_issue"] = pl.concat([issues, issues.head(1)])  # a duplicated key
         return tables
 
-    monkeypatch.setattr(assets, "build_star", corrupted)
+    monkeypatch.setattr(pipeline, "notice_tables", corrupted)
     monkeypatch.setattr("warehouse.build.code_digest", lambda: "corrupting-version")  # new code: a rebuild
+    monkeypatch.setattr("warehouse.parse_cache.parser_version", lambda: "corrupting-version")  # and a new parse
     blocked = runner.invoke(app, ["refresh", "--source", str(source), "--warehouse", str(warehouse)])
     assert blocked.exit_code == EXIT_GATE_BLOCKED
     assert "gate blocked publication" in blocked.output

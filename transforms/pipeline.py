@@ -9,7 +9,10 @@ import multiprocessing
 import os
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 import polars as pl
 
@@ -17,7 +20,7 @@ from transforms.claims import extract_claims
 from transforms.indicators import extract_indicators
 from transforms.ingest import QUARANTINE_SCHEMA
 from transforms.metadata import extract_metadata
-from transforms.star import assign_measures, indicator_spans
+from transforms.star import assign_measures, indicator_spans, notice_tables
 from transforms.structure import extract_issues, extract_measures
 from transforms.text import simplified_for_matching
 
@@ -45,29 +48,6 @@ class ParsedNotices:
 
 
 PARSED_FRAMES = ("metadata", "issues", "measures", "claims", "indicators")
-
-
-def reuse_parsed(notices: pl.DataFrame, cached: dict[str, pl.DataFrame], fresh: ParsedNotices) -> ParsedNotices:
-    """All of `notices` parsed: the frames of notices found in `cached` plus the `fresh` parse of the rest.
-
-    `cached` holds parsed frames keyed like `ParsedNotices.frames()` (possibly of other notices too); only
-    rows of notices in `notices` that `fresh` did not parse are taken from it. Rows are ordered by notice
-    and position so that an incremental refresh gives exactly the frames a full parse gives.
-    """
-    failed = fresh.failures["content_sha256"].implode()
-    parsed_now = pl.concat([fresh.notices["content_sha256"], fresh.failures["content_sha256"]]).implode()
-    wanted = notices.filter(~pl.col("content_sha256").is_in(parsed_now))["content_sha256"].implode()
-    merged = {}
-    for name, frame in fresh.frames().items():
-        reused = cached[name].filter(pl.col("content_sha256").is_in(wanted))
-        merged[name] = _in_notice_order(pl.concat([reused, frame], how="vertical_relaxed").cast(frame.schema))
-    kept = notices.filter(~pl.col("content_sha256").is_in(failed))
-    return ParsedNotices(kept, **merged, failures=fresh.failures)
-
-
-def _in_notice_order(frame: pl.DataFrame) -> pl.DataFrame:
-    order = [c for c in ("content_sha256", "node_ordinal", "measure_ordinal", "char_start") if c in frame.columns]
-    return frame.sort(order, nulls_last=False, maintain_order=True)
 
 
 def parse_batch(notices: pl.DataFrame) -> ParsedNotices:
@@ -98,6 +78,8 @@ PARSE_BATCH_NOTICES = 250
 # the Dagster CLI); both workers start at once.
 POOL_START_METHOD = "spawn"
 
+T = TypeVar("T")
+
 
 def default_workers(batches: int) -> int:
     """One worker per core, no more than there are batches."""
@@ -115,12 +97,11 @@ def parse_notices(notices: pl.DataFrame, workers: int | None = None) -> ParsedNo
     """
     if notices.height <= PARSE_BATCH_NOTICES:
         return _parse_isolating_failures(notices)
-    batches = [notices.slice(start, PARSE_BATCH_NOTICES) for start in range(0, notices.height, PARSE_BATCH_NOTICES)]
-    workers = default_workers(len(batches)) if workers is None else max(1, min(workers, len(batches)))
-    if workers == 1:
-        parts = [_parse_isolating_failures(batch) for batch in batches]
-    else:
-        parts = _parse_in_pool(batches, workers - 1)
+    batches = in_batches(notices)
+    parts = []
+    for batch, (frames, failures) in zip(batches, map_batches(_parse_batch_in_worker, batches, workers)):
+        ok = batch if failures.is_empty() else batch.filter(~pl.col("content_sha256").is_in(failures["content_sha256"].implode()))
+        parts.append(ParsedNotices(ok, **frames, failures=failures))
     return ParsedNotices(
         pl.concat([p.notices for p in parts]),
         **{name: pl.concat([p.frames()[name] for p in parts], how="vertical_relaxed") for name in PARSED_FRAMES},
@@ -128,36 +109,66 @@ def parse_notices(notices: pl.DataFrame, workers: int | None = None) -> ParsedNo
     )
 
 
-def _parse_in_pool(batches: list[pl.DataFrame], spawned: int) -> list[ParsedNotices]:
-    """The batches parsed by this process and `spawned` worker processes, in batch order.
+def notice_star(notices: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The star rows (transforms.star.notice_tables) of a batch of staged notices; raises if a transform raises."""
+    parsed = parse_batch(notices)
+    return notice_tables(parsed.notices, parsed.metadata, parsed.issues, parsed.measures, parsed.claims, parsed.indicators)
 
-    This process parses batches from the first one on while the workers start (a worker needs a second or
-    more to import the transforms, see POOL_START_METHOD) and take batches from the last one back; each
-    worker has one batch running and one waiting, so it does not idle between batches. A worker sends back
-    the parsed frames and the failures only: the notices it parsed are the batch less the failures, taken
-    here from the batch (the notice texts are not sent back).
+
+def star_notices(notices: pl.DataFrame, sink: Callable[[dict[str, pl.DataFrame], pl.DataFrame], T], workers: int | None = None) -> list[T]:
+    """Parse `notices` and build their star rows PARSE_BATCH_NOTICES at a time; each batch's tables and
+    quarantine rows (notices whose parse or star rows raised) go to `sink` in the process that built them.
+
+    Only `sink`'s results travel back, in batch order, so no process ever holds the rows of every notice:
+    a sink that writes the tables out keeps memory bounded by a batch. `sink` must be picklable (a module-level
+    function or an instance of a module-level class) for the spawned workers.
     """
-    parts: list[ParsedNotices | None] = [None] * len(batches)
+    return map_batches(partial(_star_batch, sink), in_batches(notices), workers)
+
+
+def _star_batch(sink, batch: pl.DataFrame):
+    return sink(*isolating_failures(batch, notice_star))
+
+
+def in_batches(notices: pl.DataFrame) -> list[pl.DataFrame]:
+    """`notices` cut into consecutive batches of PARSE_BATCH_NOTICES (one empty batch for no notices)."""
+    return [notices.slice(start, PARSE_BATCH_NOTICES) for start in range(0, max(notices.height, 1), PARSE_BATCH_NOTICES)]
+
+
+def map_batches(work: Callable[[pl.DataFrame], T], batches: list[pl.DataFrame], workers: int | None = None) -> list[T]:
+    """`work` of every batch, in batch order, computed by this process and `workers - 1` spawned ones
+    (default: one per core, at most one per batch). `work` must be picklable for the spawned workers."""
+    workers = default_workers(len(batches)) if workers is None else max(1, min(workers, len(batches)))
+    if workers == 1:
+        return [work(batch) for batch in batches]
+    return _map_in_pool(work, batches, workers - 1)
+
+
+def _map_in_pool(work: Callable[[pl.DataFrame], T], batches: list[pl.DataFrame], spawned: int) -> list[T]:
+    """`work` of every batch by this process and `spawned` worker processes, in batch order.
+
+    This process works from the first batch on while the workers start (a worker needs a second or more to
+    import the transforms, see POOL_START_METHOD) and take batches from the last one back; each worker has
+    one batch running and one waiting, so it does not idle between batches.
+    """
+    results: list = [None] * len(batches)
     first, last = 0, len(batches) - 1  # the batches no process has taken yet
     running: dict[int, Future] = {}
     with ProcessPoolExecutor(max_workers=spawned, mp_context=multiprocessing.get_context(POOL_START_METHOD)) as pool:
         while True:
             for index in [index for index, future in running.items() if future.done()]:
-                frames, failures = running.pop(index).result()
-                batch = batches[index]
-                ok = batch if failures.is_empty() else batch.filter(~pl.col("content_sha256").is_in(failures["content_sha256"].implode()))
-                parts[index] = ParsedNotices(ok, **frames, failures=failures)
+                results[index] = running.pop(index).result()
             while first < last and len(running) < 2 * spawned:  # the first batch left is this process's
-                running[last] = pool.submit(_parse_batch_in_worker, batches[last])
+                running[last] = pool.submit(work, batches[last])
                 last -= 1
             if first <= last:
-                parts[first] = _parse_isolating_failures(batches[first])
+                results[first] = work(batches[first])
                 first += 1
             elif running:
                 wait(running.values(), return_when=FIRST_COMPLETED)
             else:
                 break
-    return parts  # type: ignore[return-value]  # every batch was parsed by one process or the other
+    return results
 
 
 def _parse_batch_in_worker(batch: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
@@ -167,16 +178,29 @@ def _parse_batch_in_worker(batch: pl.DataFrame) -> tuple[dict[str, pl.DataFrame]
 
 def _parse_isolating_failures(notices: pl.DataFrame) -> ParsedNotices:
     """Parse one batch; a notice whose parse raises is moved to `failures` instead of stopping the rest."""
+    frames, failures = isolating_failures(notices, lambda some: parse_batch(some).frames())
+    ok = notices.filter(~pl.col("content_sha256").is_in(failures["content_sha256"].implode()))
+    return ParsedNotices(ok, **frames, failures=failures)
+
+
+def isolating_failures(
+    notices: pl.DataFrame, work: Callable[[pl.DataFrame], dict[str, pl.DataFrame]]
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """`work` over a batch of notices, and the quarantine rows of the notices it raised for.
+
+    `work` maps notices to frames whose rows belong to single notices. When it raises on the batch, it is run
+    again one notice at a time, so only the notices that really fail are quarantined, with the exception as
+    the reason, and the frames hold the rows of all the others.
+    """
     try:
-        return parse_batch(notices)
+        return work(notices), _no_failures()
     except Exception:  # noqa: BLE001 - isolate the failing notice below
-        if notices.height <= 1:
-            raise
-    parsed, failures = [], []
+        pass
+    parts, failures = [], []
     for index in range(notices.height):
         one = notices.slice(index, 1)
         try:
-            parsed.append(parse_batch(one))
+            parts.append(work(one))
         except Exception as error:  # noqa: BLE001 - a parser bug must not stop the other notices
             row = one.row(0, named=True)
             reason = f"parse failed: {type(error).__name__}: {error} | {traceback.format_exc(limit=-1).strip().splitlines()[-2].strip()}"
@@ -189,15 +213,10 @@ def _parse_isolating_failures(notices: pl.DataFrame) -> ParsedNotices:
                     "raw_bytes": None,
                 }
             )
-    merged = {
-        name: pl.concat([p.frames()[name] for p in parsed], how="vertical_relaxed") if parsed else None
-        for name in ("metadata", "issues", "measures", "claims", "indicators")
-    }
-    ok = notices.filter(~pl.col("content_sha256").is_in([f["content_sha256"] for f in failures]))
-    if not parsed:
-        empty = parse_batch(notices.clear())
-        merged = empty.frames()
-    return ParsedNotices(ok, **merged, failures=pl.DataFrame(failures, schema=QUARANTINE_SCHEMA))
+    if not parts:
+        parts = [work(notices.clear())]
+    frames = {name: pl.concat([part[name] for part in parts], how="vertical_relaxed") for name in parts[0]}
+    return frames, pl.DataFrame(failures, schema=QUARANTINE_SCHEMA)
 
 
 def _no_failures() -> pl.DataFrame:

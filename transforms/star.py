@@ -124,6 +124,23 @@ def assign_measures(indicators: pl.DataFrame, measures: pl.DataFrame) -> pl.Data
     ).drop("found_measure", "measure_start", "measure_end")
 
 
+# Tables whose rows each belong to one notice, with the order their rows are published in. A set of notices
+# gives the same rows whether it is built alone or with others, so batches can be built apart and concatenated.
+NOTICE_TABLES: dict[str, tuple[str, ...]] = {
+    "raw_notice": ("notice_key",),
+    "dim_notice": ("notice_key",),
+    "fact_issue": ("notice_key", "node_ordinal"),
+    "fact_measure": ("issue_key", "ordinal"),
+    "fact_indicator": ("notice_key", "char_start"),
+    "fact_claim": ("notice_key", "char_start", "subject", "status"),
+    "parse_report": ("notice_key",),
+    "fact_claim_rate": ("notice_key", "char_start"),
+}
+# Dimensions that several notices may share (same inspected unit, same inspection): each batch gives the rows of
+# its own notices, and combining batches keeps one row per key.
+SHARED_DIMENSIONS: dict[str, str] = {"dim_organization": "organization_key", "dim_inspection": "inspection_key"}
+
+
 def build_star(
     notices: pl.DataFrame,
     metadata: pl.DataFrame,
@@ -132,7 +149,20 @@ def build_star(
     claims: pl.DataFrame,
     indicators: pl.DataFrame,
 ) -> dict[str, pl.DataFrame]:
-    """Every published table (except quarantine_notice) as a frame with the DDL's columns."""
+    """Every published table (except quarantine_notice and the lineage tables) as a frame with the DDL's columns."""
+    tables = notice_tables(notices, metadata, issues, measures, claims, indicators)
+    return combine_star([tables], date_span(tables))
+
+
+def notice_tables(
+    notices: pl.DataFrame,
+    metadata: pl.DataFrame,
+    issues: pl.DataFrame,
+    measures: pl.DataFrame,
+    claims: pl.DataFrame,
+    indicators: pl.DataFrame,
+) -> dict[str, pl.DataFrame]:
+    """The rows these notices give to NOTICE_TABLES and SHARED_DIMENSIONS (the latter not yet deduplicated)."""
     notice_meta = notices.join(metadata, on="content_sha256", how="left")
 
     orgs = organizations(metadata).with_columns(
@@ -160,7 +190,6 @@ def build_star(
             "contact_address",
             pl.col("text").str.len_chars().cast(pl.Int32).alias("char_count"),
         )
-        .sort("notice_key")
     )
 
     measure_counts = measures.group_by("content_sha256", "node_ordinal").agg(pl.len().alias("measure_count"))
@@ -185,7 +214,6 @@ def build_star(
             pl.col("char_start").cast(pl.Int64),
             pl.col("char_end").cast(pl.Int64),
         )
-        .sort("notice_key", "node_ordinal")
     )
 
     fact_measure = measures.select(
@@ -198,7 +226,7 @@ def build_star(
         "text",
         pl.col("char_start").cast(pl.Int64),
         pl.col("char_end").cast(pl.Int64),
-    ).sort("issue_key", "ordinal")
+    )
 
     fact_indicator = indicators.select(
         pl.concat_str(notice_key(), pl.lit("-x"), pl.col("char_start").cast(pl.String)).alias("indicator_key"),
@@ -218,7 +246,7 @@ def build_star(
         pl.col("char_start").cast(pl.Int64),
         pl.col("char_end").cast(pl.Int64),
         "value_low", "value_high", "dimension", "metric_rule", "period", "period_start", "period_end",
-    ).sort("notice_key", "char_start")
+    )
 
     fact_claim = (
         claims.sort("content_sha256", "char_start", "subject", "status", nulls_last=False)
@@ -237,48 +265,59 @@ def build_star(
         )
     )
 
-    dim_inspection = (
-        inspections.select("inspection_key", *_INSPECTION_FIELDS).unique("inspection_key").sort("inspection_key")
-    )
-    dim_organization = (
-        orgs.filter(pl.col("organization_key").is_not_null())
-        .select("organization_key", "name", "org_type", "province", "city", "county", "township", "adcode")
-        .unique("organization_key")
-        .sort("organization_key")
-    )
     raw_notice = notices.select(
         notice_key().alias("notice_key"), "source_name", "content_sha256", "encoding", "raw_text", "text"
-    ).sort("notice_key")
+    )
 
     tables = {
         "raw_notice": raw_notice,
-        "dim_organization": dim_organization,
-        "dim_inspection": dim_inspection,
+        "dim_organization": orgs.filter(pl.col("organization_key").is_not_null()).select(
+            "organization_key", "name", "org_type", "province", "city", "county", "township", "adcode"
+        ),
+        "dim_inspection": inspections.select("inspection_key", *_INSPECTION_FIELDS),
         "dim_notice": dim_notice,
         "fact_issue": fact_issue,
         "fact_measure": fact_measure,
         "fact_indicator": fact_indicator,
         "fact_claim": fact_claim,
-        "dim_metric": metric_catalogue(),
-        "dim_topic": topic_table(),
         "parse_report": parse_report(notices, metadata, issues, measures, claims, indicators)
         .with_columns(notice_key().alias("notice_key"))
-        .drop("content_sha256")
-        .sort("notice_key"),
-        "fact_claim_rate": extract_rates(notices, claims)
-        .select(
+        .drop("content_sha256"),
+        "fact_claim_rate": extract_rates(notices, claims).select(
             pl.concat_str(notice_key(), pl.lit("-r"), pl.col("char_start").cast(pl.String)).alias("rate_key"),
             notice_key().alias("notice_key"),
             pl.exclude("content_sha256"),
-        )
-        .sort("notice_key", "char_start"),
+        ),
     }
-    tables["dim_date"] = dim_date(tables)
+    return {name: in_published_order(name, frame) for name, frame in tables.items()}
+
+
+def in_published_order(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with the rows of a NOTICE_TABLES / SHARED_DIMENSIONS table in the order they are published.
+
+    A shared dimension keeps one row per key: of rows with the same key (built from the same defining fields),
+    the first in the order of all columns, so the choice does not depend on how notices were batched.
+    """
+    if table in SHARED_DIMENSIONS:
+        return frame.sort(frame.columns, nulls_last=False).unique(SHARED_DIMENSIONS[table], keep="first", maintain_order=True)
+    return frame.sort(list(NOTICE_TABLES[table]), nulls_last=False, maintain_order=True)
+
+
+def combine_star(parts: list[dict[str, pl.DataFrame]], dates: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The published tables from the `notice_tables` of several batches, plus the reference dimensions and a
+    calendar covering `dates` (the `date_span` of every batch)."""
+    tables = {
+        name: in_published_order(name, pl.concat([part[name] for part in parts], how="vertical_relaxed"))
+        for name in parts[0]
+    }
+    tables["dim_metric"] = metric_catalogue()
+    tables["dim_topic"] = topic_table()
+    tables["dim_date"] = dim_date({"span": dates})
     return tables
 
 
-def dim_date(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Calendar of whole years covering every DATE column of `tables` (empty when there are none)."""
+def date_span(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """The first and last date of every DATE column of `tables` (one row; NULL when there is none)."""
     dates = [
         frame.get_column(name)
         for frame in tables.values()
@@ -286,10 +325,16 @@ def dim_date(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
         if dtype == pl.Date
     ]
     present = pl.concat(dates).drop_nulls() if dates else pl.Series([], dtype=pl.Date)
-    if present.is_empty():
+    return pl.DataFrame({"first": [present.min()], "last": [present.max()]}, schema={"first": pl.Date, "last": pl.Date})
+
+
+def dim_date(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Calendar of whole years covering every DATE column of `tables` (empty when there are none)."""
+    span = date_span(tables).row(0, named=True)
+    first, last = span["first"], span["last"]
+    if first is None:
         days = pl.Series("date_key", [], dtype=pl.Date)
     else:
-        first, last = present.min(), present.max()
         days = pl.date_range(date(first.year, 1, 1), date(last.year, 12, 31), eager=True).alias("date_key")
     return pl.DataFrame(days).select(
         "date_key",

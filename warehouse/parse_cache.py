@@ -1,29 +1,39 @@
-"""The parse cache: parsed frames of every notice, keyed by content and by the parser's own version.
+"""The parse cache: the star rows of every parsed notice, batch by batch, keyed by content and parser version.
 
-Parsing is the expensive step of a refresh; a notice whose bytes did not change gives the same frames as
-long as the parser did not change either. The cache lives beside the warehouse
-(`<warehouse>.parse-cache/<parser version>/<frame>.parquet`); the parser version is a digest of every
-file of the `transforms` package (code and reference data) and of the parsing libraries' versions, so
-editing a rule or upgrading OpenCC reparses everything. The
-cache is only an accelerator: deleting it costs one full parse, never data, and whatever it returns goes
-through the same gate as a fresh parse.
+Parsing is the expensive step of a refresh; a notice whose bytes did not change gives the same rows as long
+as the parser did not change either. The parse writes the rows of each batch of notices (the tables of
+transforms.star.NOTICE_TABLES and SHARED_DIMENSIONS) as Parquet files in a folder of its own,
+`<warehouse>.parse-cache/<parser version>/<batch>/<table>.parquet`, from the process that parsed the batch;
+the staging file is then loaded from those files by DuckDB (warehouse.store.create_staging), so no process
+holds the rows of the whole corpus. A later refresh parses only the notices that no batch folder holds and
+loads the others' rows from their folders.
+
+The parser version is a digest of every file of the `transforms` package (code and reference data) and of
+the parsing libraries' versions, so editing a rule or upgrading OpenCC reparses everything. The cache is only
+an accelerator: deleting it costs one full parse, never data, and whatever it holds goes through the same
+gate as a fresh parse.
 """
 
+import hashlib
 import os
 import shutil
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import polars as pl
 
 import transforms
-from transforms.pipeline import PARSED_FRAMES, ParsedNotices
+from transforms.ingest import NOTICE_SCHEMA
+from transforms.pipeline import star_notices
+from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, notice_key
 from warehouse.build import PARSER_LIBRARIES, files_digest
+from warehouse.store import StarRows
 
 _PARSER_FILES = ("*.py", "*.csv", "*.yaml")
-# The staged text (decoded, normalised, simplified, masked) of the cached notices: staging depends on the
-# same transforms code as parsing, so it is reused on the same terms.
-_STAGED = "staged_notices"
+# The table whose rows say which notices a batch folder holds (one row per notice, with its staged text).
+_NOTICES = "raw_notice"
+STAR_TABLES = (*NOTICE_TABLES, *SHARED_DIMENSIONS)
 
 
 @cache
@@ -37,40 +47,102 @@ def cache_dir(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.name}.parse-cache")
 
 
-def _read(warehouse: Path, names: tuple[str, ...]) -> dict[str, pl.DataFrame] | None:
-    """The cached frames `names` of the current parser version, or None (no cache, other version, unreadable)."""
-    folder = cache_dir(warehouse) / parser_version()
+def version_dir(warehouse: Path) -> Path:
+    """The folder of the batches written by the current parser version."""
+    return cache_dir(warehouse) / parser_version()
+
+
+@dataclass(frozen=True)
+class BatchWriter:
+    """A sink for transforms.pipeline.star_notices: writes a batch's star rows to a new batch folder of
+    `root` and returns (folder name, quarantine rows). The folder appears complete or not at all."""
+
+    root: Path
+
+    def __call__(self, tables: dict[str, pl.DataFrame], failures: pl.DataFrame) -> tuple[str | None, pl.DataFrame]:
+        notices = tables[_NOTICES]
+        if notices.is_empty():
+            return None, failures
+        name = hashlib.sha256("\n".join(sorted(notices["content_sha256"])).encode()).hexdigest()[:16]
+        final = self.root / name
+        building = self.root / f".{name}.{os.getpid()}"
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir(parents=True)
+        for table in STAR_TABLES:
+            tables[table].write_parquet(building / f"{table}.parquet")
+        if final.exists():  # the same notices written by an earlier refresh whose cache was not pruned
+            shutil.rmtree(final)
+        building.rename(final)
+        return name, failures
+
+
+def cached_notices(warehouse: Path) -> pl.DataFrame:
+    """(content_sha256, batch) of every notice whose star rows the cache holds for the current parser version."""
+    rows = []
+    root = version_dir(warehouse)
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if folder.name.startswith("."):
+            continue
+        try:
+            shas = pl.read_parquet(folder / f"{_NOTICES}.parquet", columns=["content_sha256"])
+        except (OSError, pl.exceptions.PolarsError):
+            continue  # an unreadable batch is parsed again
+        rows.append(shas.with_columns(pl.lit(folder.name).alias("batch")))
+    if not rows:
+        return pl.DataFrame(schema={"content_sha256": pl.String, "batch": pl.String})
+    return pl.concat(rows).unique("content_sha256", keep="first", maintain_order=True)
+
+
+def load_staged(warehouse: Path) -> pl.DataFrame | None:
+    """The staged notices (transforms.ingest NOTICE_SCHEMA) of the cached batches, or None."""
+    files = sorted(version_dir(warehouse).glob(f"[!.]*/{_NOTICES}.parquet"))
+    if not files:
+        return None
     try:
-        return {name: pl.read_parquet(folder / f"{name}.parquet") for name in names}
+        return pl.concat([pl.read_parquet(path, columns=list(NOTICE_SCHEMA)) for path in files]).cast(NOTICE_SCHEMA)
     except (OSError, pl.exceptions.PolarsError):
         return None
 
 
-def load(warehouse: Path) -> dict[str, pl.DataFrame] | None:
-    """The cached parsed frames (PARSED_FRAMES), or None."""
-    return _read(warehouse, PARSED_FRAMES)
-
-
-def load_staged(warehouse: Path) -> pl.DataFrame | None:
-    """The staged notices (transforms.ingest NOTICE_SCHEMA) of the cached parse, or None."""
-    frames = _read(warehouse, (_STAGED,))
-    return frames[_STAGED] if frames else None
-
-
-def save(warehouse: Path, parsed: ParsedNotices) -> None:
-    """Replace the cache with the frames of `parsed` (written aside, then swapped in; older versions removed)."""
+def prune(warehouse: Path, keep: list[str]) -> None:
+    """Remove the batch folders not in `keep` and every other parser version's folder."""
     root = cache_dir(warehouse)
-    final = root / parser_version()
-    building = root / f".{parser_version()}.{os.getpid()}"
-    shutil.rmtree(building, ignore_errors=True)
-    building.mkdir(parents=True)
-    for name, frame in parsed.frames().items():
-        frame.write_parquet(building / f"{name}.parquet")
-    parsed.notices.write_parquet(building / f"{_STAGED}.parquet")
-    old = root / f".old.{os.getpid()}"
-    if final.exists():
-        final.rename(old)
-    building.rename(final)
-    for stale in root.iterdir():
-        if stale != final:
-            shutil.rmtree(stale, ignore_errors=True)
+    current = version_dir(warehouse)
+    for version in root.iterdir() if root.is_dir() else []:
+        if version != current:
+            shutil.rmtree(version, ignore_errors=True)
+    for folder in current.iterdir() if current.is_dir() else []:
+        if folder.name not in keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class ParsedBatches:
+    """What the parse hands to the load: the batch folders holding the rows of the notices to load, and the
+    quarantine rows of the notices it could not parse."""
+
+    folder: Path  # version_dir of the warehouse
+    batches: tuple[str, ...]
+    failures: pl.DataFrame
+    parsed: int  # notices parsed by this refresh, failures included
+    reused: int  # notices whose rows come from batches of earlier refreshes
+
+    def star_rows(self, notices: pl.DataFrame) -> StarRows:
+        """The rows of `notices` (content_sha256, source_name) in the batch folders, for create_staging."""
+        files = {table: [self.folder / batch / f"{table}.parquet" for batch in self.batches] for table in STAR_TABLES}
+        return StarRows(files, notices.select(notice_key().alias("notice_key"), "source_name"))
+
+
+def parse_into_cache(warehouse: Path, notices: pl.DataFrame, workers: int | None = None) -> ParsedBatches:
+    """Star rows of every notice of `notices` in the cache: the notices no batch holds are parsed (on every
+    core, a batch at a time, each batch written by the process that parsed it); the batches that hold none of
+    `notices` are removed."""
+    cached = cached_notices(warehouse).join(notices.select("content_sha256"), on="content_sha256", how="semi")
+    fresh = notices.join(cached, on="content_sha256", how="anti")
+    written = star_notices(fresh, BatchWriter(version_dir(warehouse)), workers)
+    batches = sorted(set(cached["batch"]) | {name for name, _ in written if name is not None})
+    prune(warehouse, batches)
+    return ParsedBatches(
+        version_dir(warehouse), tuple(batches), pl.concat([failures for _, failures in written]),
+        parsed=fresh.height, reused=cached.height,
+    )

@@ -10,10 +10,13 @@ import contextlib
 import fcntl
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, dim_date
 
 SQL_DIR = Path(__file__).with_name("sql")
 # Scripts named *marts.sql build tables FROM the loaded rows (CREATE TABLE ... AS SELECT): run after the
@@ -45,12 +48,24 @@ def staging_path(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.name}.staging")
 
 
-def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame]) -> Path:
-    """Write `tables` into a fresh staging file beside `warehouse`; return its path.
+@dataclass(frozen=True)
+class StarRows:
+    """Rows of transforms.star NOTICE_TABLES and SHARED_DIMENSIONS kept in Parquet files (the parse cache's
+    batches), and the notices whose rows are loaded from them."""
+
+    files: Mapping[str, list[Path]]  # table -> Parquet files holding its rows
+    notices: pl.DataFrame  # notice_key, source_name: the notices to load, under the name they are loaded as
+
+
+def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: StarRows | None = None) -> Path:
+    """Write `tables`, and the `star` rows from their Parquet files, into a fresh staging file beside
+    `warehouse`; return its path.
 
     Frames are inserted by column name through Arrow, so column order in a frame does not matter and a
-    frame missing a DDL column fails loudly. The marts are then built from the loaded rows (mart_statements),
-    in the same file, so the gate sees them and they are never stale.
+    frame missing a DDL column fails loudly. Parquet rows are read by DuckDB itself, in its own bounded
+    memory, and stored in the published row order. When `tables` has no dim_date, the calendar covers the
+    dates of the loaded rows. The marts are then built from the loaded rows (mart_statements), in the same
+    file, so the gate sees them and they are never stale.
 
     Everything is one transaction: DuckDB writes the rows once, compressed, at the commit, instead of
     logging each table's rows to the WAL and rewriting them at checkpoints (at 10,000 notices 19 s instead
@@ -65,15 +80,63 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame]) -> Path:
         con.execute("BEGIN TRANSACTION")
         con.execute(ddl_statements())
         for name, frame in tables.items():
-            con.register("incoming", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
-            con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM incoming')
-            con.unregister("incoming")
+            _insert_frame(con, name, frame)
+        if star is not None:
+            _insert_star_rows(con, star)
+        if "dim_date" not in tables:
+            _insert_frame(con, "dim_date", dim_date({"span": _date_span(con)}))
         con.execute(mart_statements())
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
     finally:
         con.close()
     return staging
+
+
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    con.register("incoming", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+    con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM incoming')
+    con.unregister("incoming")
+
+
+def _insert_star_rows(con: duckdb.DuckDBPyConnection, star: StarRows) -> None:
+    """Rows of the wanted notices only (a batch may hold others), each notice under its current file name;
+    a shared dimension keeps, per key, the first row in the order of all its columns (as
+    transforms.star.in_published_order does) and only the keys the loaded notices refer to."""
+    con.register("wanted", star.notices.select("notice_key", "source_name").to_arrow())
+    try:
+        for table, order in NOTICE_TABLES.items():
+            columns = {row[0] for row in con.execute(f"DESCRIBE \"{table}\"").fetchall()}
+            rename = " REPLACE (wanted.source_name AS source_name)" if "source_name" in columns else ""
+            con.execute(
+                f'INSERT INTO "{table}" BY NAME SELECT rows.*{rename} '
+                f"FROM {_parquet(star.files[table])} AS rows JOIN wanted USING (notice_key) "
+                f"ORDER BY {', '.join(f'rows.{c} NULLS FIRST' for c in order)}"
+            )
+        for table, key in SHARED_DIMENSIONS.items():
+            con.execute(
+                f'INSERT INTO "{table}" BY NAME SELECT DISTINCT ON ({key}) * FROM {_parquet(star.files[table])} '
+                f"WHERE {key} IN (SELECT {key} FROM dim_notice) ORDER BY ALL NULLS FIRST"
+            )
+    finally:
+        con.unregister("wanted")
+
+
+def _parquet(files: list[Path]) -> str:
+    paths = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+    return f"read_parquet([{paths}], union_by_name = true)"
+
+
+def _date_span(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """First and last date of every DATE column of the loaded tables (one row, NULLs when there is none)."""
+    columns = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE data_type = 'DATE' AND NOT internal "
+        "AND table_name IN (SELECT table_name FROM duckdb_tables())"
+    ).fetchall()
+    bounds = [f'SELECT min("{column}") AS first, max("{column}") AS last FROM "{table}"' for table, column in columns]
+    if not bounds:
+        return pl.DataFrame({"first": [None], "last": [None]}, schema={"first": pl.Date, "last": pl.Date})
+    return pl.from_arrow(con.sql(f"SELECT min(first) AS first, max(last) AS last FROM ({' UNION ALL '.join(bounds)})").to_arrow_table())
 
 
 def publish(staging: Path, warehouse: Path) -> None:
