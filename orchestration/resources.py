@@ -20,6 +20,8 @@ from warehouse.store import refresh_lock
 DEFAULT_SOURCE = "seeds"
 DEFAULT_WAREHOUSE = "warehouse/zhenggai.duckdb"
 NOTICE_SUFFIXES = (".txt", ".html", ".htm")
+# Files are gathered into frames this many at a time.
+_FRAME_ROWS = 500
 
 
 
@@ -49,8 +51,11 @@ class NoticeSource(dg.ConfigurableResource):
 
     def read_all(self) -> pl.DataFrame:
         """Every notice file's bytes and SHA-256; a file that cannot be read keeps its error."""
-        rows = []
+        frames, rows = [], []
         for path in self.files():
+            if len(rows) == _FRAME_ROWS:  # a frame per chunk: the bytes are not held twice, as objects and as a frame
+                frames.append(pl.DataFrame(rows, schema=RAW_SCHEMA))
+                rows = []
             try:
                 data = path.read_bytes()
                 error = None
@@ -59,7 +64,7 @@ class NoticeSource(dg.ConfigurableResource):
             rows.append(
                 {"source_name": path.name, "content_sha256": hashlib.sha256(data).hexdigest(), "data": data, "read_error": error}
             )
-        return pl.DataFrame(rows, schema=RAW_SCHEMA)
+        return pl.concat([*frames, pl.DataFrame(rows, schema=RAW_SCHEMA)])
 
 
 class WarehouseTarget(dg.ConfigurableResource):

@@ -19,7 +19,8 @@ def three_notices(seed_texts):
 def _tables(staging) -> dict[str, list[tuple]]:
     with duckdb.connect(str(staging), read_only=True) as con:
         names = [row[0] for row in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name NOT LIKE 'mart%'").fetchall()]
-        return {name: con.execute(f'SELECT * FROM "{name}"').fetchall() for name in names}
+        # rows are stored batch by batch; which batch holds a notice is no part of the result
+        return {name: sorted(con.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
 
 
 def _load(warehouse, notices, parsed):

@@ -34,6 +34,8 @@ _MIN_CHARS = 50
 # The longest real notices are a few hundred kilobytes; a file far larger is an archive, a dump or an error,
 # and parsing it would hold up the whole refresh.
 MAX_NOTICE_BYTES = 20_000_000
+# Staged rows are gathered into frames this many at a time.
+_FRAME_ROWS = 500
 # A file with one of these suffixes is read as an HTML page whatever its content looks like.
 HTML_SUFFIXES = (".html", ".htm")
 
@@ -66,8 +68,11 @@ def stage_notices(raw: pl.DataFrame, max_bytes: int = MAX_NOTICE_BYTES) -> tuple
     A notice in traditional characters is parsed in simplified characters (`text`), and names of private
     individuals are masked in `text` (transforms.privacy); `raw_text` keeps the notice as published.
     """
-    staged, quarantined = [], []
+    staged, quarantined, parts = [], [], []
     for row in raw.iter_rows(named=True):
+        if len(staged) == _FRAME_ROWS:  # a frame per chunk: the texts are not held twice, as dicts and as a frame
+            parts.append(pl.DataFrame(staged, schema=NOTICE_SCHEMA))
+            staged = []
         name, sha, data = row["source_name"], row["content_sha256"], row["data"] or b""
         if row.get("read_error"):
             quarantined.append(_quarantine_row(name, sha, f"unreadable file: {row['read_error']}", None, data))
@@ -90,7 +95,7 @@ def stage_notices(raw: pl.DataFrame, max_bytes: int = MAX_NOTICE_BYTES) -> tuple
         staged.append(
             {"source_name": name, "content_sha256": sha, "encoding": encoding, "raw_text": raw_text, "text": text}
         )
-    notices = pl.DataFrame(staged, schema=NOTICE_SCHEMA).sort("source_name").unique("content_sha256", keep="first", maintain_order=True)
+    notices = pl.concat([*parts, pl.DataFrame(staged, schema=NOTICE_SCHEMA)]).sort("source_name").unique("content_sha256", keep="first", maintain_order=True)
     return notices, pl.DataFrame(quarantined, schema=QUARANTINE_SCHEMA)
 
 

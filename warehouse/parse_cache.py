@@ -129,8 +129,7 @@ class ParsedBatches:
 
     def star_rows(self, notices: pl.DataFrame) -> StarRows:
         """The rows of `notices` (content_sha256, source_name) in the batch folders, for create_staging."""
-        files = {table: [self.folder / batch / f"{table}.parquet" for batch in self.batches] for table in STAR_TABLES}
-        return StarRows(files, notices.select(notice_key().alias("notice_key"), "source_name"))
+        return StarRows([self.folder / batch for batch in self.batches], notices.select(notice_key().alias("notice_key"), "source_name"))
 
 
 def parse_into_cache(warehouse: Path, notices: pl.DataFrame, workers: int | None = None) -> ParsedBatches:
@@ -138,9 +137,12 @@ def parse_into_cache(warehouse: Path, notices: pl.DataFrame, workers: int | None
     core, a batch at a time, each batch written by the process that parsed it); the batches that hold none of
     `notices` are removed."""
     cached = cached_notices(warehouse).join(notices.select("content_sha256"), on="content_sha256", how="semi")
-    fresh = notices.join(cached, on="content_sha256", how="anti")
+    # in key order, so that a full parse stores every table's rows in key order (see create_staging)
+    fresh = notices.join(cached, on="content_sha256", how="anti").sort("content_sha256")
     written = star_notices(fresh, BatchWriter(version_dir(warehouse)), workers)
-    batches = sorted(set(cached["batch"]) | {name for name, _ in written if name is not None})
+    wanted = cached_notices(warehouse).join(notices.select("content_sha256"), on="content_sha256", how="semi")
+    # batches by their first notice: a full parse's batches follow each other in key order
+    batches = wanted.group_by("batch").agg(pl.col("content_sha256").min()).sort("content_sha256")["batch"].to_list()
     prune(warehouse, batches)
     return ParsedBatches(
         version_dir(warehouse), tuple(batches), pl.concat([failures for _, failures in written]),

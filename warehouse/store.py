@@ -24,6 +24,10 @@ SQL_DIR = Path(__file__).with_name("sql")
 MART_SCRIPTS = "*marts.sql"
 # BI drivers still bundle DuckDB 1.x, which cannot open files written in 2.0's default storage format.
 STORAGE_COMPATIBILITY = "v1.4.0"
+# DuckDB's own memory while it builds the staging file (its default is 80 % of the machine). Loading the rows of
+# 10,000 notices took 43 s and 3.3 GB with the default, 51 s and 1.6 GB with 1.5 GB, 64 s and 1.2 GB with 1 GB
+# (docs/scale-out.md); a refresh shares the machine with readers, so memory is bounded by default.
+LOAD_MEMORY_LIMIT = os.environ.get("ZHENGGAI_LOAD_MEMORY", "1GB")
 
 
 class RefreshInProgress(RuntimeError):
@@ -50,10 +54,10 @@ def staging_path(warehouse: Path) -> Path:
 
 @dataclass(frozen=True)
 class StarRows:
-    """Rows of transforms.star NOTICE_TABLES and SHARED_DIMENSIONS kept in Parquet files (the parse cache's
-    batches), and the notices whose rows are loaded from them."""
+    """Rows of transforms.star NOTICE_TABLES and SHARED_DIMENSIONS kept as Parquet files, one folder per batch of
+    notices (`<folder>/<table>.parquet`, the parse cache's batches), and the notices to load from them."""
 
-    files: Mapping[str, list[Path]]  # table -> Parquet files holding its rows
+    batches: list[Path]  # in the order their rows are stored
     notices: pl.DataFrame  # notice_key, source_name: the notices to load, under the name they are loaded as
 
 
@@ -62,8 +66,8 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
     `warehouse`; return its path.
 
     Frames are inserted by column name through Arrow, so column order in a frame does not matter and a
-    frame missing a DDL column fails loudly. Parquet rows are read by DuckDB itself, in its own bounded
-    memory, and stored in the published row order. When `tables` has no dim_date, the calendar covers the
+    frame missing a DDL column fails loudly. Parquet rows are read by DuckDB itself, within
+    LOAD_MEMORY_LIMIT. When `tables` has no dim_date, the calendar covers the
     dates of the loaded rows. The marts are then built from the loaded rows (mart_statements), in the same
     file, so the gate sees them and they are never stale.
 
@@ -75,7 +79,9 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
     staging.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (staging, staging.with_name(staging.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    con = duckdb.connect(str(staging), config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
+    con = duckdb.connect(
+        str(staging), config={"storage_compatibility_version": STORAGE_COMPATIBILITY, "memory_limit": LOAD_MEMORY_LIMIT}
+    )
     try:
         con.execute("BEGIN TRANSACTION")
         con.execute(ddl_statements())
@@ -102,29 +108,44 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
 def _insert_star_rows(con: duckdb.DuckDBPyConnection, star: StarRows) -> None:
     """Rows of the wanted notices only (a batch may hold others), each notice under its current file name;
     a shared dimension keeps, per key, the first row in the order of all its columns (as
-    transforms.star.in_published_order does) and only the keys the loaded notices refer to."""
+    transforms.star.in_published_order does) and only the keys the loaded notices refer to.
+
+    Rows are stored batch by batch in the order of the files (no sort of the whole corpus): a plain scan of
+    one file, filtered by constants, keeps its rows' order.
+    """
     con.register("wanted", star.notices.select("notice_key", "source_name").to_arrow())
     try:
-        for table, order in NOTICE_TABLES.items():
-            columns = {row[0] for row in con.execute(f"DESCRIBE \"{table}\"").fetchall()}
-            rename = " REPLACE (wanted.source_name AS source_name)" if "source_name" in columns else ""
-            con.execute(
-                f'INSERT INTO "{table}" BY NAME SELECT rows.*{rename} '
-                f"FROM {_parquet(star.files[table])} AS rows JOIN wanted USING (notice_key) "
-                f"ORDER BY {', '.join(f'rows.{c} NULLS FIRST' for c in order)}"
-            )
+        for batch in star.batches:
+            unwanted = [row[0] for row in con.execute(
+                f"SELECT notice_key FROM {_parquet(batch, 'raw_notice')} "
+                "WHERE notice_key NOT IN (SELECT notice_key FROM wanted)"
+            ).fetchall()]
+            where = f" WHERE notice_key NOT IN ({', '.join(_literal(key) for key in unwanted)})" if unwanted else ""
+            for table in NOTICE_TABLES:
+                con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {_parquet(batch, table)}{where}')
+        for table in NOTICE_TABLES:  # a file loaded under another name than the one its batch was parsed under
+            if "source_name" in {row[0] for row in con.execute(f'DESCRIBE "{table}"').fetchall()}:
+                con.execute(
+                    f'UPDATE "{table}" SET source_name = wanted.source_name FROM wanted '
+                    f'WHERE "{table}".notice_key = wanted.notice_key AND "{table}".source_name <> wanted.source_name'
+                )
         for table, key in SHARED_DIMENSIONS.items():
+            files = ", ".join(_literal(str(batch / f"{table}.parquet")) for batch in star.batches)
             con.execute(
-                f'INSERT INTO "{table}" BY NAME SELECT DISTINCT ON ({key}) * FROM {_parquet(star.files[table])} '
+                f'INSERT INTO "{table}" BY NAME SELECT DISTINCT ON ({key}) * '
+                f"FROM read_parquet([{files}], union_by_name = true) "
                 f"WHERE {key} IN (SELECT {key} FROM dim_notice) ORDER BY ALL NULLS FIRST"
             )
     finally:
         con.unregister("wanted")
 
 
-def _parquet(files: list[Path]) -> str:
-    paths = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
-    return f"read_parquet([{paths}], union_by_name = true)"
+def _parquet(batch: Path, table: str) -> str:
+    return f"read_parquet({_literal(str(batch / f'{table}.parquet'))})"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _date_span(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
