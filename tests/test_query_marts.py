@@ -35,7 +35,7 @@ BEFORE = {
         SELECT i.organization, h.label_en, h.label_zh, h.base_unit,
                count(*) AS mentions, sum(i.value_base) AS total, max(i.value_base) AS largest_single_figure
         FROM mart_indicator i
-        JOIN mart_headline_metric h USING (headline)
+        JOIN (SELECT DISTINCT headline, label_en, label_zh, base_unit FROM mart_headline_metric) h USING (headline)
         GROUP BY ALL
         ORDER BY i.organization, h.label_en""", (0, 1)),
     "07_disciplinary_figures_with_quotes": ("""
@@ -171,3 +171,15 @@ def test_gate_blocks_query_marts_that_repeat_or_let_in_the_wrong_rows(published,
         "mart_unit_headline: (organization, headline) values are unique",
         "mart_open_problem: status_group is one of: open, basically_completed, not_feasible",
     }
+
+
+def test_query_06_counts_each_figure_once(con):
+    """meetings_trainings is fed by two metrics, so it has two rows in mart_headline_metric; joining them
+    counted every such figure twice."""
+    query = (QUERIES / "06_headline_figures_by_unit.sql").read_text(encoding="utf-8").strip().rstrip(";")
+    answered = dict(rows(con, f"SELECT label_en, sum(mentions) FROM ({query}) GROUP BY label_en"))
+    figures = dict(rows(con, """SELECT label_en, count(*) FROM mart_indicator
+                                JOIN (SELECT DISTINCT headline, label_en FROM mart_headline_metric) USING (headline)
+                                GROUP BY label_en"""))
+    assert answered == figures
+    assert any("meeting" in label.lower() for label in answered)
