@@ -195,8 +195,15 @@ class PeriodFinder:
 # Every part of _PERIOD is optional, so it matches (empty) at every position; a match is non-empty exactly
 # where one of its parts matches. Asserting that first gives the same non-empty matches, and the scan skips
 # the other positions in the regex engine instead of yielding an empty match to Python at each of them.
+# The characters a non-empty match can start with (截至, a year or month digit, the first character of a
+# tail) are asserted before that: Python's engine skips other positions with one set test instead of trying
+# every alternative of the parts there (measured: the sentence scans take a third of the time).
+_PERIOD_FIRST_CHARACTERS = "截0-9以上下前第一二三四中底末初"
 _PERIOD_NON_EMPTY = re.compile(
-    "(?=" + "|".join(re.sub(r"\(\?P<\w+>", "(?:", part.removesuffix("?")) for part in _PERIOD_PARTS) + ")" + _PERIOD.pattern
+    f"(?=[{_PERIOD_FIRST_CHARACTERS}])(?="
+    + "|".join(re.sub(r"\(\?P<\w+>", "(?:", part.removesuffix("?")) for part in _PERIOD_PARTS)
+    + ")"
+    + _PERIOD.pattern
 )
 # Where a relative phrase can start (the first characters of the alternatives of _RELATIVE).
 _RELATIVE_AT_FIRST_CHARACTER = re.compile(f"(?=[截目当今去全上下前第一二三四年近巡整]){_RELATIVE.pattern}")

@@ -1,0 +1,53 @@
+"""More fast paths of the parse (issue 6, second pass), each checked against the plain definition it replaces.
+
+A regex that asserts the first character of its match before trying its alternatives finds the same matches
+as the plain pattern; these tests generate text rich in the characters that matter and compare.
+"""
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from transforms import periods
+
+_PERIOD_PIECES = [
+    "2021年", "2021年度", "1920", "20", "21", "19", "年", "度", "1", "6", "0", "12", "-", "—", "~", "至", "到", "月",
+    "月份", "日", "30", "31", "截至", "截止", "截止到", "以来", "上半年", "下半年", "前三季度", "第一季度", "三季度",
+    "四季度", "上旬", "中旬", "下旬", "底", "末", "初", "今年以来", "全年", "较", "同期", "个", "。", "\n", ",", "a",
+]
+_period_texts = st.lists(st.sampled_from(_PERIOD_PIECES), max_size=30).map("".join)
+
+# The plain definition: a non-empty match of _PERIOD, found by asserting that one of its parts matches.
+_PLAIN_PERIOD_NON_EMPTY = re.compile(
+    "(?=" + "|".join(re.sub(r"\(\?P<\w+>", "(?:", part.removesuffix("?")) for part in periods._PERIOD_PARTS) + ")"
+    + periods._PERIOD.pattern
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_period_texts)
+def test_period_scan_with_first_characters_is_the_plain_scan(text):
+    fast = [(m.span(), m.groupdict()) for m in periods._PERIOD_NON_EMPTY.finditer(text)]
+    plain = [(m.span(), m.groupdict()) for m in _PLAIN_PERIOD_NON_EMPTY.finditer(text)]
+    assert fast == plain
+
+
+# What can follow the first character of a part: a year (1|9|23年), a month (0月, 月), 截(至/止), 以(来), a tail.
+_CONTINUATIONS = ["923年", "0月", "月", "至", "止", "止到", "来", "半年", "三季度", "季度", "旬", ""]
+
+
+def test_period_first_characters_cover_every_part():
+    # Every character that can start one of the parts (each part alone, as the plain lookahead tries them).
+    first = re.compile(f"[{periods._PERIOD_FIRST_CHARACTERS}]")
+    for part in periods._PERIOD_PARTS:
+        alone = re.compile(part.removesuffix("?"))
+        for ch in map(chr, range(0x20, 0xA000)):
+            if any(alone.match(ch + rest) for rest in _CONTINUATIONS) and not first.match(ch):
+                raise AssertionError(f"{ch!r} starts a match of {part} but is not a first character")
+
+
+def test_period_scan_on_the_seeds(seed_texts):
+    for text in seed_texts.values():
+        fast = [m.span() for m in periods._PERIOD_NON_EMPTY.finditer(text)]
+        assert fast == [m.span() for m in _PLAIN_PERIOD_NON_EMPTY.finditer(text)]
