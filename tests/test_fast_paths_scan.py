@@ -51,3 +51,39 @@ def test_period_scan_on_the_seeds(seed_texts):
     for text in seed_texts.values():
         fast = [m.span() for m in periods._PERIOD_NON_EMPTY.finditer(text)]
         assert fast == [m.span() for m in _PLAIN_PERIOD_NON_EMPTY.finditer(text)]
+
+
+# ------------------------------------------------------------------------------------------ claims: forward anchors
+
+
+def _plain_forward_anchor():
+    """The forward anchor of transforms.claims without the look-ahead on a number and its unit."""
+    from transforms import claims
+
+    fast = claims._patterns()["forward"].pattern
+    lookahead = fast[fast.index("(?=(?:") : fast.index("(?:(?P<prefix>")]
+    assert lookahead.endswith("])") and "(?P<" not in lookahead
+    return re.compile(fast.replace(lookahead, "", 1)), claims._patterns()["forward"]
+
+
+_CLAIM_PIECES = [
+    "共", "共计", "总计", "合计", "累计", "15", "3", "十", "两", "一二", "个", "项", "条", "件", "个方面", "大方面", "方面",
+    "大类", "类", "个领域", "领域", "的", " ", "问题", "问题线索", "线索", "整改措施", "信访件", "反馈", "已完成整改", ",", "。",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_CLAIM_PIECES), max_size=20).map("".join))
+def test_claim_forward_anchor_with_number_lookahead_is_the_plain_pattern(text):
+    plain, fast = _plain_forward_anchor()
+    assert [(m.span(), m.groupdict()) for m in fast.finditer(text)] == [(m.span(), m.groupdict()) for m in plain.finditer(text)]
+
+
+def test_claim_forward_anchor_on_the_seeds(seed_texts):
+    from transforms.text import simplified_for_matching
+
+    plain, fast = _plain_forward_anchor()
+    for text in seed_texts.values():
+        text = simplified_for_matching(text)
+        found = [m.span() for m in fast.finditer(text)]
+        assert found and found == [m.span() for m in plain.finditer(text)]
