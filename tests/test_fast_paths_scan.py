@@ -87,3 +87,30 @@ def test_claim_forward_anchor_on_the_seeds(seed_texts):
         text = simplified_for_matching(text)
         found = [m.span() for m in fast.finditer(text)]
         assert found and found == [m.span() for m in plain.finditer(text)]
+
+
+# ------------------------------------------------------------------------------------------ indicators: candidate groups
+
+_FIGURE_PIECES = [
+    "约", "大约", "近", "超过", "超", "逾", "3", "12", "1,234", "83.3", "0.5", "两", "三", "十三", "一千", "十三万", "百分之",
+    "-", "~", "至", "到", " ", "余", "多", "万", "亿", "千", "个", "人", "人次", "元", "万元", "%", "个百分点", "以上", "左右",
+    "/", "19", "25", "年", "名", "。", "字",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_FIGURE_PIECES), max_size=25).map("".join))
+def test_candidate_groups_read_by_polars_are_pythons_fullmatch_groups(text):
+    import polars as pl
+
+    from transforms import indicators
+
+    spans = pl.DataFrame({"text": [text, "", text[::-1]]})
+    texts = spans["text"].to_list()
+    for pattern, _ in indicators._readers():
+        whole = re.compile(pattern)
+        found = indicators._scan(spans, texts, pattern)
+        for index, candidates in found.items():
+            for local, match, groups in candidates:
+                assert texts[index][local : local + len(match)] == match
+                assert groups == whole.fullmatch(match).groups()
