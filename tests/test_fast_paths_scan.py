@@ -6,7 +6,7 @@ as the plain pattern; these tests generate text rich in the characters that matt
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from transforms import periods
@@ -114,3 +114,44 @@ def test_candidate_groups_read_by_polars_are_pythons_fullmatch_groups(text):
             for local, match, groups in candidates:
                 assert texts[index][local : local + len(match)] == match
                 assert groups == whole.fullmatch(match).groups()
+
+
+# ------------------------------------------------------------------------------------------ matches_where
+
+_ODD_CHARACTERS = ["\x1c", "\u3000", "\u2009", "²", "①", "_", "a", "٣", "\n", "線索"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_CLAIM_PIECES + _ODD_CHARACTERS), max_size=25).map("".join), min_size=1, max_size=4))
+@example(["共计15\x1c个问题", "反馈3个²问题", "2个方面\u3000的15个问题线索", ""])
+def test_claim_forward_anchors_are_pythons_finditer(texts):
+    from transforms import claims
+
+    fast = claims.forward_anchors(texts)
+    plain = [list(claims._patterns()["forward"].finditer(text)) for text in texts]
+    assert [[(m.span(), m.groupdict()) for m in found] for found in fast] == [
+        [(m.span(), m.groupdict()) for m in found] for found in plain
+    ]
+
+
+def test_claim_forward_anchors_on_the_seeds(seed_texts):
+    from transforms import claims
+    from transforms.text import simplified_for_matching
+
+    texts = [simplified_for_matching(text) for text in seed_texts.values()]
+    fast = claims.forward_anchors(texts)
+    assert sum(map(len, fast)) > 5
+    assert [[m.span() for m in found] for found in fast] == [
+        [m.span() for m in claims._patterns()["forward"].finditer(text)] for text in texts
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "ab", "aab", "c", "x", "ba"]), max_size=20).map("".join))
+def test_matches_where_is_finditer_with_look_arounds_and_overlapping_stretches(text):
+    from transforms.text import matches_where
+
+    # `pattern` needs look-arounds Rust lacks; `relaxed` drops them (and so matches in more places).
+    pattern = re.compile(r"(?<!c)a+b(?!x)")
+    (found,) = matches_where(pattern, [text], r"a+b")
+    assert [m.span() for m in found] == [m.span() for m in pattern.finditer(text)]
