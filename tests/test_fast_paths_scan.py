@@ -155,3 +155,20 @@ def test_matches_where_is_finditer_with_look_arounds_and_overlapping_stretches(t
     pattern = re.compile(r"(?<!c)a+b(?!x)")
     (found,) = matches_where(pattern, [text], r"a+b")
     assert [m.span() for m in found] == [m.span() for m in pattern.finditer(text)]
+
+
+# ------------------------------------------------------------------------------------------ structure: inline enumerators
+
+_ENUMERATOR_PIECES = ["一是", "二是", "十一是", "三", "是", "一方面", "另一方面", "方面", "。", ";", ";", "!", "?", "\n", ":",
+                      ",", ",", "加强", "整改", " ", "a"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_ENUMERATOR_PIECES), max_size=20).map("".join))
+def test_enumerators_tried_at_places_are_finditer(block):
+    from transforms import structure
+
+    fast = structure._enumerators(block)
+    assert [(m.span(), m.group("label")) for m in fast] == [
+        (m.span(), m.group("label")) for m in structure._enumerator_pattern().finditer(block)
+    ]
