@@ -172,3 +172,40 @@ def test_enumerators_tried_at_places_are_finditer(block):
     assert [(m.span(), m.group("label")) for m in fast] == [
         (m.span(), m.group("label")) for m in structure._enumerator_pattern().finditer(block)
     ]
+
+
+# ------------------------------------------------------------------------------------------ structure: text status
+
+
+def reference_text_status(own):
+    """text_status as first written: the figure test before the status phrase."""
+    from transforms import structure
+    from transforms.status import find_status
+
+    spec = structure.cues()["text_status"]
+    found = None
+    for sentence in structure._SENTENCE_SPLIT.split(own):
+        sentence = sentence.strip(" ,,::")
+        if not sentence or structure._counted_figure().search(sentence):
+            continue
+        status = find_status(sentence)
+        if status is None:
+            continue
+        start = sentence.index(status[1])
+        before, after = sentence[:start], sentence[start + len(status[1]):]
+        opens = not before or any(before.startswith(cue) for cue in spec["subjects"])
+        if opens and len(before) <= spec["max_before"] and len(after) <= spec["max_after"]:
+            found = (status[0], status[1], "text")
+    return found
+
+
+_STATUS_PIECES = ["目前", "该问题", "已完成整改", "已整改到位", "正在整改", "长期坚持", "5个", "12处", "三户", "并", "。", ";",
+                  "\n", ",", "加强", "问题"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_STATUS_PIECES), max_size=15).map("".join))
+def test_text_status_looking_for_the_phrase_first_is_the_reference(own):
+    from transforms.structure import text_status
+
+    assert text_status(own) == reference_text_status(own)

@@ -346,10 +346,11 @@ def text_status(own: str) -> tuple[str, str, str] | None:
     found = None
     for sentence in _SENTENCE_SPLIT.split(own):
         sentence = sentence.strip(" ,,::")
-        if not sentence or _counted_figure().search(sentence):
+        if not sentence:
             continue
+        # Few sentences state a status and many carry a figure: the status phrase is looked for first.
         status = find_status(sentence)
-        if status is None:
+        if status is None or _counted_figure().search(sentence):
             continue
         start = sentence.index(status[1])
         before, after = sentence[:start], sentence[start + len(status[1]):]
