@@ -441,7 +441,10 @@ def name_regions(text: str) -> list[tuple[int, int]]:
             stack.append((ch, pos))
         elif ch in closers or ch in _SYMMETRIC_MARKS:
             opener = closers.get(ch, ch)
-            depth = next((i for i in range(len(stack) - 1, -1, -1) if stack[i][0] == opener), None)
+            if stack and stack[-1][0] == opener:
+                depth: int | None = len(stack) - 1  # the usual case: it closes the innermost open mark
+            else:
+                depth = next((i for i in range(len(stack) - 1, -1, -1) if stack[i][0] == opener), None)
             if depth is not None:
                 regions.append((stack[depth][1], pos + 1))
                 del stack[depth:]
