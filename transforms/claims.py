@@ -59,7 +59,7 @@ import cn2an
 import polars as pl
 import yaml
 
-from transforms.text import simplified_for_matching
+from transforms.text import matches_where, simplified_for_matching
 from transforms.status import status_phrases
 
 _CUES_YAML = Path(__file__).with_name("claims_cues.yaml")
@@ -104,18 +104,29 @@ def _status_alt() -> str:
 
 
 @cache
-def _patterns() -> dict[str, re.Pattern[str]]:
+def _patterns() -> dict[str, Any]:
     c = cues()
     units, nouns = _alt(c["count_units"]), _alt(list(_nouns()))
     prefixes = _alt(c["status_prefixes"])
     # A forward anchor starts with a total prefix (共计…) or a number: the look-ahead on those first characters
     # lets the scan skip every other position at once (same matches, about five times faster).
     first_characters = "".join(sorted({re.escape(word[0]) for word in c["total_prefixes"]}))
+    # Every anchor starts (after its prefix) with a number and a count or group unit: asserting that too means
+    # the full pattern is tried only there, not at every numeral of the text (same matches, measured ~4x faster).
+    unit_first = "".join(sorted({re.escape(word[0]) for word in c["count_units"] + c["group_units"]}))
     forward = re.compile(
         rf"(?=[\d{_NUM_CHARACTERS}{first_characters}])"
+        rf"(?=(?:{_alt(c['total_prefixes'])})?(?:{_NUM})\s*[{unit_first}])"
         rf"(?:(?P<prefix>{_alt(c['total_prefixes'])}))?"
         rf"(?:(?P<group>(?P<gnum>{_NUM})\s*(?:{_alt(c['group_units'])}))(?:{_alt(c['group_connectors'])})?)?"
         rf"(?P<num>{_NUM})\s*(?:{units})(?P<mod>{_WORD}{{0,{c['max_modifier']}}}?)(?P<noun>{nouns})(?!线索)"
+    )
+    # The forward anchor as Polars (Rust) reads it, for matches_where: no look-around, and classes that hold
+    # at least what Python's hold (Python's \s also has \x1c-\x1f; a letter is any character but a digit or _).
+    forward_relaxed = (
+        rf"(?:{_alt(c['total_prefixes'])})?"
+        rf"(?:(?:{_NUM})[\s\x1c-\x1f]*(?:{_alt(c['group_units'])})(?:{_alt(c['group_connectors'])})?)?"
+        rf"(?:{_NUM})[\s\x1c-\x1f]*(?:{units})[^\d_]{{0,{c['max_modifier']}}}?(?:{nouns})"
     )
     backward = re.compile(rf"(?P<noun>{nouns})(?:共计|共|为)?(?P<num>{_NUM})\s*(?:{units})(?!{_WORD}{{0,3}}(?:{nouns}))")
     status = _status_alt()
@@ -131,6 +142,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     leading_status = re.compile(rf"(?:{prefixes})*(?P<status>{status})")
     return {
         "forward": forward,
+        "forward_relaxed": forward_relaxed,
         "backward": backward,
         "status_first": status_first,
         "count_first": count_first,
@@ -204,18 +216,32 @@ def _inside_issue(text: str, position: int, spans: list[tuple[int, int]]) -> boo
     return False
 
 
-def find_claims(text: str, issue_spans: list[tuple[int, int]] | None = None, matching: str | None = None) -> list[Claim]:
+def forward_anchors(matching: list[str]) -> list[list[re.Match[str]]]:
+    """The forward anchors (共计15个问题) of each text, as `find_claims` reads them (see `matches_where`)."""
+    p = _patterns()
+    return matches_where(p["forward"], matching, p["forward_relaxed"])
+
+
+def find_claims(
+    text: str,
+    issue_spans: list[tuple[int, int]] | None = None,
+    matching: str | None = None,
+    forward: list[re.Match[str]] | None = None,
+) -> list[Claim]:
     """Every summary count stated in a normalised notice text, in reading order.
 
     `issue_spans` are the (char_start, char_end) of the issue and sub_issue nodes; counts inside them are
-    figures of one issue, not claims about the notice.
+    figures of one issue, not claims about the notice. `forward`: the `forward_anchors` of `matching`,
+    when the caller has found those of many notices at once.
     """
     # same offsets; quotes are cut from `original` (`matching`: the conversion, when the caller has it)
     original, text = text, simplified_for_matching(text) if matching is None else matching
     c = cues()
     p = _patterns()
     spans = issue_spans or []
-    anchors: list[tuple[re.Match[str], bool]] = [(m, True) for m in p["forward"].finditer(text)]
+    if forward is None:
+        (forward,) = forward_anchors([text])
+    anchors: list[tuple[re.Match[str], bool]] = [(m, True) for m in forward]
     taken = [(m.start(), m.end()) for m, _ in anchors]
     for m in p["backward"].finditer(text):
         if not any(s < m.end() and m.start() < e for s, e in taken):
@@ -348,6 +374,10 @@ def extract_claims(
         for sha, count in measures.group_by("content_sha256").agg(pl.len()).iter_rows():
             measure_rows[sha] = count
 
+    texts = notices.get_column("text").to_list()
+    if matching is None:
+        matching = [simplified_for_matching(text or "") for text in texts]
+    forward = forward_anchors(matching)  # all notices in one scan
     rows = []
     for index, (sha, text) in enumerate(notices.select("content_sha256", "text").iter_rows()):
         nodes = nodes_by_notice.get(sha, [])
@@ -357,7 +387,7 @@ def extract_claims(
             if node["level"] in ("issue", "sub_issue") and node.get("char_start") is not None and node.get("char_end") is not None
         ]
         rows_measures = measure_rows.get(sha) if measures is not None else None
-        for claim in find_claims(text or "", spans, None if matching is None else matching[index]):
+        for claim in find_claims(text or "", spans, matching[index], forward[index]):
             rows.append(
                 {
                     "content_sha256": sha,

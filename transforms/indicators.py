@@ -441,7 +441,10 @@ def name_regions(text: str) -> list[tuple[int, int]]:
             stack.append((ch, pos))
         elif ch in closers or ch in _SYMMETRIC_MARKS:
             opener = closers.get(ch, ch)
-            depth = next((i for i in range(len(stack) - 1, -1, -1) if stack[i][0] == opener), None)
+            if stack and stack[-1][0] == opener:
+                depth: int | None = len(stack) - 1  # the usual case: it closes the innermost open mark
+            else:
+                depth = next((i for i in range(len(stack) - 1, -1, -1) if stack[i][0] == opener), None)
             if depth is not None:
                 regions.append((stack[depth][1], pos + 1))
                 del stack[depth:]
@@ -582,23 +585,27 @@ class _Span:
     """The text of one span with what every candidate in it needs, computed once per span: the name regions,
     the clause breaks and the periods of its sentences."""
 
-    __slots__ = ("text", "regions", "_clause_breaks", "_periods")
+    __slots__ = ("text", "regions", "_reversed", "_periods")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.regions = _Regions(name_regions(text))
-        self._clause_breaks: list[int] | None = None
+        self._reversed: str | None = None
         self._periods: PeriodFinder | None = None
 
     def clause(self, start: int, end: int) -> tuple[int, int]:
         """(start, end) of the clause around text[start:end]: after the last break before `start`, up to the
         first break at or after `end`."""
-        if self._clause_breaks is None:
-            self._clause_breaks = [m.start() for m in _CLAUSE_BREAK.finditer(self.text)]
-        breaks = self._clause_breaks
-        before = bisect_left(breaks, start)
-        after = bisect_left(breaks, end)
-        return (breaks[before - 1] + 1 if before else 0), (breaks[after] if after < len(breaks) else len(self.text))
+        # Searched from the figure outwards (the last break before `start` is the first one in the reversed
+        # text after its offset): a clause is short, while listing every break of a long span once cost a
+        # Python object per break (~1,100 per notice) for the ~160 figures that ask.
+        text = self.text
+        found = _CLAUSE_BREAK.search(text, end)
+        clause_end = found.start() if found else len(text)
+        if self._reversed is None:
+            self._reversed = text[::-1]
+        found = _CLAUSE_BREAK.search(self._reversed, len(text) - start)
+        return (len(text) - found.start() if found else 0), clause_end
 
     def period_before(self, start: int) -> Period | None:
         if self._periods is None:
@@ -650,16 +657,18 @@ def _qualifier(text: str, start: int, number_start: int, prefix: str, dimension:
     return start, qualifier
 
 
-def read_candidate(span: _Span, start: int, groups: dict[str, str | None]) -> Mention | None:
-    """The indicator a regex candidate (of `candidate_pattern`) at `start` in `text` stands for, or None."""
+def read_candidate(span: _Span, start: int, match: str, groups: tuple[str | None, ...]) -> Mention | None:
+    """The indicator a regex candidate `match` (of `candidate_pattern`, its groups in pattern order) at
+    `start` in `text` stands for, or None."""
     text, regions = span.text, span.regions
-    prefix = groups["prefix"] or ""
-    number = groups["number"] or ""
-    high = groups.get("high") or ""
-    suffix = groups["suffix"] or ""
+    prefix, number, _, high, inner1, mult, inner2, unit_written, suffix = groups
+    prefix = prefix or ""
+    number = number or ""
+    high = high or ""
+    suffix = suffix or ""
     number_start = start + len(prefix)
-    end = start + len(groups["_match"])  # the groups make up the whole match
-    unit_written = groups["unit"] or ""
+    end = start + len(match)  # the groups make up the whole match
+    unit_written = unit_written or ""
     unit_end = end - len(suffix)
     if not number or not unit_written:
         return None
@@ -674,7 +683,7 @@ def read_candidate(span: _Span, start: int, groups: dict[str, str | None]) -> Me
     if not number[0].isascii():
         if getattr(units().get(unit_written), "arabic_only", False) or text.startswith(_CJK_NAME_FOLLOWERS, unit_end):
             return None  # 三期 is a phase, 三管 a slogan; 八项规定, 三年行动计划 are names
-    mult = groups["mult"] or ""
+    mult = mult or ""
     value_high = None
     if high:
         high, mult = _split_chinese_multiplier(high, mult)
@@ -696,41 +705,41 @@ def read_candidate(span: _Span, start: int, groups: dict[str, str | None]) -> Me
         return None  # a year (2021年, 2021年度), not a duration
 
     start, qualifier = _qualifier(
-        text, start, number_start, prefix, unit.dimension, (groups["inner1"], groups["inner2"]), suffix
+        text, start, number_start, prefix, unit.dimension, (inner1, inner2), suffix
     )
     return _context(span, start, end, unit, value, value_high=value_high, qualifier=qualifier)
 
 
-def read_bare_multiple(span: _Span, start: int, groups: dict[str, str | None]) -> Mention | None:
+def read_bare_multiple(span: _Span, start: int, match: str, groups: tuple[str | None, ...]) -> Mention | None:
     """A candidate of `bare_multiple_pattern` ("16.72万"): base unit `number`, value in 万/亿."""
     text, regions = span.text, span.regions
-    prefix = groups["prefix"] or ""
-    suffix = groups["suffix"] or ""
+    prefix, number, inner1, mult, inner2, suffix = groups
+    prefix = prefix or ""
+    suffix = suffix or ""
     number_start = start + len(prefix)
-    end = start + len(groups["_match"])  # the groups make up the whole match
+    end = start + len(match)  # the groups make up the whole match
     if _rejected_before(text, number_start, regions) or _GLUED_AFTER.match(text[end : end + 1]):
         return None
     number_unit = special_unit("number")
-    mult = groups["mult"] or ""
+    mult = mult or ""
     unit = Unit(mult, number_unit.base_unit, multipliers()[mult] * number_unit.factor, number_unit.dimension)
-    value = parse_number(groups["number"] or "")
+    value = parse_number(number or "")
     if value is None:
         return None
-    start, qualifier = _qualifier(
-        text, start, number_start, prefix, unit.dimension, (groups["inner1"], groups["inner2"]), suffix
-    )
+    start, qualifier = _qualifier(text, start, number_start, prefix, unit.dimension, (inner1, inner2), suffix)
     return _context(span, start, end, unit, value, qualifier=qualifier)
 
 
-def read_fraction(span: _Span, start: int, groups: dict[str, str | None]) -> Mention | None:
+def read_fraction(span: _Span, start: int, match: str, groups: tuple[str | None, ...]) -> Mention | None:
     """A candidate of `FRACTION_PATTERN` ("19/25"): the value is the quotient, base unit `fraction`."""
     text, regions = span.text, span.regions
-    end = start + len(groups["numerator"] or "") + 1 + len(groups["denominator"] or "")
+    written_numerator, written_denominator = groups
+    end = start + len(written_numerator or "") + 1 + len(written_denominator or "")
     if _rejected_before(text, start, regions) or _GLUED_AFTER.match(text[end : end + 1]):
         return None
     if text[max(0, start - 1) : start] in ("-", "—"):
         return None
-    numerator, denominator = Decimal(groups["numerator"] or "0"), Decimal(groups["denominator"] or "0")
+    numerator, denominator = Decimal(written_numerator or "0"), Decimal(written_denominator or "0")
     if denominator == 0 or numerator > denominator:
         return None  # a share never exceeds its whole: 24/7 is a schedule
     if numerator <= 12 and denominator <= 31 and text[end : end + 1] in _DATE_FOLLOWERS:
@@ -739,13 +748,14 @@ def read_fraction(span: _Span, start: int, groups: dict[str, str | None]) -> Men
     return _context(span, start, end, special_unit("fraction"), value)
 
 
-def read_percent_words(span: _Span, start: int, groups: dict[str, str | None]) -> Mention | None:
+def read_percent_words(span: _Span, start: int, match: str, groups: tuple[str | None, ...]) -> Mention | None:
     """A candidate of `PERCENT_WORDS_PATTERN` ("百分之三十" → 30 %)."""
     text, regions = span.text, span.regions
-    end = start + len("百分之") + len(groups["number"] or "")
+    (number,) = groups
+    end = start + len("百分之") + len(number or "")
     if _inside(regions, start):
         return None
-    value = parse_number(groups["number"] or "", counting=True)
+    value = parse_number(number or "", counting=True)
     if value is None:
         return None
     unit = units()["%"]
@@ -756,34 +766,34 @@ def read_percent_words(span: _Span, start: int, groups: dict[str, str | None]) -
 # The frame
 
 
-def _scan(spans: pl.DataFrame, texts: list[str], pattern: str) -> dict[int, list[tuple[int, dict[str, Any]]]]:
-    """Every match of `pattern` in every span, by span index: (offset in the span, named groups and the
-    whole match as `_match`).
+def _scan(spans: pl.DataFrame, texts: list[str], pattern: str) -> dict[int, list[tuple[int, str, tuple[str | None, ...]]]]:
+    """Every match of `pattern` in every span, by span index: (offset in the span, the match, its groups in
+    pattern order).
 
-    The spans are scanned by Polars (the Rust engine: fast over long texts); the groups of each match are
-    read by Python's engine from the match alone, which is short. The pattern is plain (no look-around, no
-    Unicode classes), read the same by both engines.
+    The spans are scanned by Polars (the Rust engine: fast over long texts), and the groups of every match
+    are read by the same engine from the match alone (one vectorised pass, no Python match object or dict
+    per candidate): the match is the engine's preferred match at its place, so it is again the preferred
+    match of its own text, with the same groups. The pattern is plain (no look-around, no Unicode classes).
     """
-    candidates = (
+    matches = (
         spans.select(pl.col("text").str.extract_all(pattern).alias("_match"))
         .with_row_index("_span")
         .explode("_match")
         .drop_nulls("_match")
     )
-    whole = re.compile(pattern)
-    found: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+    groups = matches.get_column("_match").str.extract_groups(pattern).struct.unnest()
+    found: dict[int, list[tuple[int, str, tuple[str | None, ...]]]] = {}
     cursors: dict[int, int] = {}
-    for index, match in candidates.iter_rows():
+    rows = zip(matches.get_column("_span").to_list(), matches.get_column("_match").to_list(),
+               zip(*(column.to_list() for column in groups.iter_columns())))
+    for index, match, written in rows:
         # Matches come in order and do not overlap; with no look-around in the pattern, the first
         # occurrence of a match's text after the previous match is where the regex found it.
         local = texts[index].find(match, cursors.get(index, 0))
-        groups = whole.fullmatch(match)
-        if local < 0 or groups is None:
+        if local < 0:
             raise RuntimeError(f"candidate {match!r} not found in its span")
         cursors[index] = local + len(match)
-        named: dict[str, Any] = groups.groupdict()
-        named["_match"] = match
-        found.setdefault(index, []).append((local, named))
+        found.setdefault(index, []).append((local, match, written))
     return found
 
 
@@ -833,26 +843,31 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
     if spans.is_empty():
         return pl.DataFrame(schema=INDICATORS_SCHEMA)
     texts = spans.get_column("text").to_list()  # once: the scans and the loop below read the same strings
-    scans = [(_scan(spans, texts, pattern), reader) for pattern, reader in _readers()]
+    # A pattern whose first group is a prefix qualifier: the candidate's digits start after it.
+    scans = [
+        (_scan(spans, texts, pattern), reader, re.compile(pattern).groupindex.get("prefix") == 1)
+        for pattern, reader in _readers()
+    ]
 
     rows: list[tuple[Any, ...]] = []
     keys = spans.select("content_sha256", "node_ordinal", "measure_ordinal", "char_start").iter_rows(named=True)
     for index, (span, text) in enumerate(zip(keys, texts)):
-        if not any(index in found for found, _ in scans):
+        if not any(index in found for found, _, _ in scans):
             continue
         context = _Span(text)
         accepted: list[Mention] = []
-        for found, reader in scans:
+        for found, reader, prefixed in scans:
             taken = [(m.start, m.end) for m in accepted]
-            for local, groups in found.get(index, []):
+            for local, match, groups in found.get(index, []):
                 if taken:
                     # A mention ends where its match ends and starts at the match or after its prefix
                     # qualifier: when the match less its prefix overlaps a taken mention, so would the
                     # mention, so the candidate is not read at all.
-                    core_start, core_end = local + len(groups.get("prefix") or ""), local + len(groups["_match"])
+                    core_start = local + (len(groups[0] or "") if prefixed else 0)
+                    core_end = local + len(match)
                     if any(core_start < end and start < core_end for start, end in taken):
                         continue
-                mention = reader(context, local, groups)
+                mention = reader(context, local, match, groups)
                 if mention is None:
                     continue
                 if any(mention.start < end and start < mention.end for start, end in taken):

@@ -17,6 +17,7 @@ The parser reads structure, not content it has seen before:
 All offsets index the normalised notice text.
 """
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -85,11 +86,34 @@ def _label_pattern() -> re.Pattern[str]:
     return re.compile(rf"^(?P<label>{'|'.join(map(re.escape, labels))})\s*[::]", re.MULTILINE)
 
 
+# The characters after which an inline enumerator may start (besides the start of a block).
+_ENUMERATOR_AFTER = "[。;;!?\n:]"
+_ENUMERATOR_PLACE = re.compile(_ENUMERATOR_AFTER)
+
+
 @cache
 def _enumerator_pattern() -> re.Pattern[str]:
     # An enumerator counts only at the start of a block or right after a sentence or clause end.
     alternatives = "|".join(cues()["measure_enumerators"])
-    return re.compile(rf"(?:^|(?<=[。;;!?\n:]))(?P<label>{alternatives})(?=[,,:]?)")
+    return re.compile(rf"(?:^|(?<={_ENUMERATOR_AFTER}))(?P<label>{alternatives})(?=[,,:]?)")
+
+
+def _enumerators(block: str) -> list[re.Match[str]]:
+    """`list(_enumerator_pattern().finditer(block))`, the pattern tried only where an enumerator may start
+    (the start of the block and after each break) instead of at every character of the block."""
+    pattern = _enumerator_pattern()
+    found: list[re.Match[str]] = []
+    resume = 0  # the end of the last match: matches do not overlap
+    for at in itertools.chain((0,), (place.end() for place in _ENUMERATOR_PLACE.finditer(block))):
+        if at < resume:
+            continue
+        match = pattern.match(block, at)
+        if match is not None:
+            if match.end() == match.start():
+                raise ValueError("a measure enumerator of hierarchy_cues.yaml matches the empty string")
+            found.append(match)
+            resume = match.end()
+    return found
 
 
 def _number(kind: str, digits: str) -> int:
@@ -322,10 +346,11 @@ def text_status(own: str) -> tuple[str, str, str] | None:
     found = None
     for sentence in _SENTENCE_SPLIT.split(own):
         sentence = sentence.strip(" ,,::")
-        if not sentence or _counted_figure().search(sentence):
+        if not sentence:
             continue
+        # Few sentences state a status and many carry a figure: the status phrase is looked for first.
         status = find_status(sentence)
-        if status is None:
+        if status is None or _counted_figure().search(sentence):
             continue
         start = sentence.index(status[1])
         before, after = sentence[:start], sentence[start + len(status[1]):]
@@ -451,7 +476,7 @@ def _blocks(own: str) -> list[tuple[str | None, int, int]]:
 def _enumerated(own: str, start: int, end: int) -> list[tuple[str | None, int, int]]:
     """Split own[start:end] at inline enumerators; an unenumerated block is one measure."""
     block = own[start:end]
-    found = list(_enumerator_pattern().finditer(block))
+    found = _enumerators(block)
     pieces = []
     cuts = [m.start() for m in found] + [len(block)]
     lead_end = cuts[0]
