@@ -54,7 +54,10 @@ def staged_notices(
                          f"({unchanged['build_digest']}): the published warehouse is left as it is")
         return
     notices, rejected = stage_notices_reusing(raw_notices, parse_cache.load_staged(warehouse.file))
-    missing = missing_notices(read_table(warehouse.file, "raw_notice"), raw_notices["source_name"])
+    landed = raw_notices["source_name"]
+    # only the notices whose file is gone are read back (not the text of every published notice)
+    gone = read_table(warehouse.file, "raw_notice", where="NOT list_contains(?, source_name)", params=[landed.to_list()])
+    missing = missing_notices(gone, landed)
     to_load = notices_to_load(notices, missing, prune_missing=notice_source.prune_missing)
     if missing.height:
         verb = "pruned" if notice_source.prune_missing else "kept (refresh with --prune to remove them)"

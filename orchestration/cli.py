@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from orchestration.resources import DEFAULT_SOURCE, DEFAULT_WAREHOUSE
+from orchestration.defaults import DEFAULT_SOURCE, DEFAULT_WAREHOUSE
 
 app = typer.Typer(help="zhenggai: a DuckDB warehouse of rectification notices (巡视/巡察整改进展情况通报).", no_args_is_help=True)
 # Piped output (make run, cron, CI logs) has no terminal width; 120 columns keeps the summary readable.

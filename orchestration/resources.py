@@ -15,10 +15,9 @@ import polars as pl
 
 from expectations.gate import DEFAULT_MAX_DROP_SHARE
 from landing.land import RAW_SCHEMA
+from orchestration.defaults import DEFAULT_SOURCE, DEFAULT_WAREHOUSE
 from warehouse.store import refresh_lock
 
-DEFAULT_SOURCE = "seeds"
-DEFAULT_WAREHOUSE = "warehouse/zhenggai.duckdb"
 NOTICE_SUFFIXES = (".txt", ".html", ".htm")
 # Files are gathered into frames this many at a time.
 _FRAME_ROWS = 500

@@ -197,8 +197,9 @@ def refresh_lock(warehouse: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def read_table(warehouse: Path, table: str) -> pl.DataFrame | None:
-    """A whole table of the published warehouse, or None when the file or table does not exist."""
+def read_table(warehouse: Path, table: str, where: str | None = None, params: list | None = None) -> pl.DataFrame | None:
+    """A table of the published warehouse (its rows matching the SQL condition `where`, with `params`), or None
+    when the file or table does not exist."""
     if not warehouse.exists():
         return None
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -208,6 +209,7 @@ def read_table(warehouse: Path, table: str) -> pl.DataFrame | None:
         ).fetchall()[0][0]
         if not found:
             return None
-        return pl.from_arrow(con.sql(f'SELECT * FROM "{table}"').to_arrow_table())
+        query = f'SELECT * FROM "{table}"' + (f" WHERE {where}" if where else "")
+        return pl.from_arrow(con.sql(query, params=params).to_arrow_table())
     finally:
         con.close()
