@@ -230,3 +230,14 @@ def test_empty_and_binary_files_are_quarantined_and_the_rest_published(tmp_path)
     ]
     assert quarantined["reason"][1].startswith("cannot decode: binary content")
     assert query(warehouse, "SELECT count(*) AS n FROM dim_notice")["n"][0] == 2
+
+
+def test_a_landing_folder_of_files_that_are_no_notices_publishes_their_quarantine(tmp_path):
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "short.txt").write_text("hello", encoding="utf-8")
+    warehouse = tmp_path / "w.duckdb"
+    outcome = run_refresh(source, warehouse)
+    assert outcome.published, (outcome.failure, outcome.gate_errors)
+    assert query(warehouse, "SELECT source_name FROM quarantine_notice").rows() == [("short.txt",)]
+    assert query(warehouse, "SELECT count(*) AS n FROM dim_notice")["n"].to_list() == [0]

@@ -129,7 +129,7 @@ def _insert_star_rows(con: duckdb.DuckDBPyConnection, star: StarRows) -> None:
                     f'UPDATE "{table}" SET source_name = wanted.source_name FROM wanted '
                     f'WHERE "{table}".notice_key = wanted.notice_key AND "{table}".source_name <> wanted.source_name'
                 )
-        for table, key in SHARED_DIMENSIONS.items():
+        for table, key in SHARED_DIMENSIONS.items() if star.batches else ():
             files = ", ".join(_literal(str(batch / f"{table}.parquet")) for batch in star.batches)
             con.execute(
                 f'INSERT INTO "{table}" BY NAME SELECT DISTINCT ON ({key}) * '
