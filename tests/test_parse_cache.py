@@ -44,15 +44,43 @@ def test_rows_reused_from_earlier_batches_are_the_rows_of_a_full_parse(three_not
 def test_only_the_wanted_notices_of_a_batch_are_loaded_under_their_current_name(three_notices, tmp_path):
     warehouse = tmp_path / "w.duckdb"
     parse_cache.parse_into_cache(warehouse, three_notices)
-    renamed = three_notices.slice(1, 1).with_columns(pl.lit("renamed.txt").alias("source_name"))
-    again = parse_cache.parse_into_cache(warehouse, renamed)
-    assert (again.parsed, again.reused) == (0, 1)
-    tables = _load(warehouse, renamed, again)
-    key = renamed["content_sha256"][0][:16]
-    assert [row[:2] for row in tables["dim_notice"]] == [(key, "renamed.txt")]
-    assert [row[:2] for row in tables["raw_notice"]] == [(key, "renamed.txt")]
-    assert {row[1] for row in tables["fact_issue"]} == {key}
-    assert len(tables["dim_organization"]) == len(tables["dim_inspection"]) == 1  # only what dim_notice refers to
+    # the first notice's file is gone (pruned), the second's renamed
+    wanted = three_notices.slice(1, 2).with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("renamed.txt")).otherwise(pl.col("source_name")).alias("source_name")
+    )
+    again = parse_cache.parse_into_cache(warehouse, wanted)
+    assert (again.parsed, again.reused) == (0, 2)
+    tables = _load(warehouse, wanted, again)
+    keys = [sha[:16] for sha in wanted["content_sha256"]]
+    names = dict(zip(keys, wanted["source_name"]))
+    assert names[keys[0]] == "renamed.txt"
+    assert sorted(row[:2] for row in tables["dim_notice"]) == sorted(names.items())
+    assert sorted(row[:2] for row in tables["raw_notice"]) == sorted(names.items())
+    assert {row[1] for row in tables["fact_issue"]} == set(keys)
+    assert len(tables["dim_organization"]) == len(tables["dim_inspection"]) == 2  # only what dim_notice refers to
+
+
+def test_a_batch_is_reused_while_half_of_it_is_wanted_and_small_batches_are_merged():
+    index = pl.DataFrame({"content_sha256": ["a", "b", "e", "f", "c", "d"], "batch": ["1", "1", "1", "1", "2", "3"]})
+    wanted = pl.DataFrame({"content_sha256": ["a", "b", "e", "c", "d"]})
+    # with batches of 4, 2 and 3 are small (one wanted notice each): beyond one small batch, both are parsed again
+    assert parse_cache.reusable_batches(index, wanted, 4, max_small=1) == ["1"]
+    assert parse_cache.reusable_batches(index, wanted, 4, max_small=2) == ["1", "2", "3"]
+    assert parse_cache.reusable_batches(index.filter(pl.col("batch") != "3"), wanted, 4, max_small=1) == ["1", "2"]
+    # a batch with fewer than half of its notices wanted is parsed again
+    assert parse_cache.reusable_batches(index, pl.DataFrame({"content_sha256": ["a", "c"]}), 4, max_small=1) == ["2"]
+
+
+def test_nightly_refreshes_keep_at_most_two_small_batches(three_notices, tmp_path, monkeypatch):
+    monkeypatch.setattr(parse_cache, "MAX_SMALL_BATCHES", 1)
+    warehouse = tmp_path / "w.duckdb"
+    counts = []
+    for night in range(1, 4):  # one more notice each night
+        parsed = parse_cache.parse_into_cache(warehouse, three_notices.slice(0, night))
+        counts.append((len(parsed.batches), parsed.parsed, parsed.reused))
+    # night 2 adds a second small batch; night 3 parses the notices of both again with the new one, into one
+    assert counts == [(1, 1, 0), (2, 1, 1), (1, 3, 0)]
+    assert len(list(parse_cache.version_dir(warehouse).iterdir())) == 1
 
 
 def test_batches_holding_none_of_the_notices_are_removed(three_notices, tmp_path):

@@ -25,7 +25,7 @@ import polars as pl
 
 import transforms
 from transforms.ingest import NOTICE_SCHEMA
-from transforms.pipeline import star_notices
+from transforms.pipeline import PARSE_BATCH_NOTICES, star_notices
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, notice_key
 from warehouse.build import PARSER_LIBRARIES, files_digest
 from warehouse.store import StarRows
@@ -78,6 +78,11 @@ class BatchWriter:
 
 def cached_notices(warehouse: Path) -> pl.DataFrame:
     """(content_sha256, batch) of every notice whose star rows the cache holds for the current parser version."""
+    return _batch_notices(warehouse).unique("content_sha256", keep="first", maintain_order=True)
+
+
+def _batch_notices(warehouse: Path) -> pl.DataFrame:
+    """(content_sha256, batch) of every notice of every readable batch folder (a notice may be in two)."""
     rows = []
     root = version_dir(warehouse)
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
@@ -90,7 +95,31 @@ def cached_notices(warehouse: Path) -> pl.DataFrame:
         rows.append(shas.with_columns(pl.lit(folder.name).alias("batch")))
     if not rows:
         return pl.DataFrame(schema={"content_sha256": pl.String, "batch": pl.String})
-    return pl.concat(rows).unique("content_sha256", keep="first", maintain_order=True)
+    return pl.concat(rows)
+
+
+# Small batches (under half a batch of wanted notices) reused side by side before they are parsed again as one.
+MAX_SMALL_BATCHES = 4
+
+
+def reusable_batches(batch_notices: pl.DataFrame, wanted: pl.DataFrame, batch_size: int, max_small: int) -> list[str]:
+    """The batches whose rows a refresh loading `wanted` (content_sha256) reuses; the others' notices are
+    parsed again, into full batches.
+
+    Nightly refreshes would otherwise pile up batches: each night's few changed notices make a small batch,
+    and every edit leaves its old version in a batch that is still used for its other notices. A batch is
+    reused while at least half of its notices are wanted, and small batches (under half of `batch_size`
+    wanted notices) while there are at most `max_small` of them: beyond, they are all parsed again together.
+    So the cache keeps about one folder per `batch_size` notices plus a few, and what this parses again is
+    at most `max_small + 1` small batches, once every few nights.
+    """
+    counts = batch_notices.group_by("batch").agg(
+        pl.len().alias("notices"), pl.col("content_sha256").is_in(wanted["content_sha256"].implode()).sum().alias("wanted")
+    ).filter(pl.col("wanted") * 2 >= pl.col("notices"))
+    small = counts.filter(pl.col("wanted") * 2 < batch_size)
+    if small.height > max_small:
+        counts = counts.join(small, on="batch", how="anti")
+    return sorted(counts["batch"].to_list())
 
 
 def load_staged(warehouse: Path) -> pl.DataFrame | None:
@@ -133,18 +162,30 @@ class ParsedBatches:
 
 
 def parse_into_cache(warehouse: Path, notices: pl.DataFrame, workers: int | None = None) -> ParsedBatches:
-    """Star rows of every notice of `notices` in the cache: the notices no batch holds are parsed (on every
-    core, a batch at a time, each batch written by the process that parsed it); the batches that hold none of
-    `notices` are removed."""
-    cached = cached_notices(warehouse).join(notices.select("content_sha256"), on="content_sha256", how="semi")
+    """Star rows of every notice of `notices` in the cache: the notices no reusable batch holds
+    (reusable_batches) are parsed (on every core, a batch at a time, each batch written by the process that
+    parsed it); the batches not used are removed."""
+    reused = reusable_batches(_batch_notices(warehouse), notices, PARSE_BATCH_NOTICES, MAX_SMALL_BATCHES)
+    cached = _notices_of(warehouse, reused, notices)
     # in key order, so that a full parse stores every table's rows in key order (see create_staging)
     fresh = notices.join(cached, on="content_sha256", how="anti").sort("content_sha256")
     written = star_notices(fresh, BatchWriter(version_dir(warehouse)), workers)
-    wanted = cached_notices(warehouse).join(notices.select("content_sha256"), on="content_sha256", how="semi")
+    written_now = {name for name, _ in written if name is not None}
+    wanted = _notices_of(warehouse, sorted(set(reused) | written_now), notices)
     # batches by their first notice: a full parse's batches follow each other in key order
     batches = wanted.group_by("batch").agg(pl.col("content_sha256").min()).sort("content_sha256")["batch"].to_list()
     prune(warehouse, batches)
     return ParsedBatches(
         version_dir(warehouse), tuple(batches), pl.concat([failures for _, failures in written]),
         parsed=fresh.height, reused=cached.height,
+    )
+
+
+def _notices_of(warehouse: Path, batches: list[str], notices: pl.DataFrame) -> pl.DataFrame:
+    """(content_sha256, batch) of the notices of `notices` that `batches` hold, each once."""
+    return (
+        _batch_notices(warehouse)
+        .filter(pl.col("batch").is_in(batches))
+        .join(notices.select("content_sha256"), on="content_sha256", how="semi")
+        .unique("content_sha256", keep="first", maintain_order=True)
     )
