@@ -165,13 +165,14 @@ def parse_into_cache(warehouse: Path, notices: pl.DataFrame, workers: int | None
     """Star rows of every notice of `notices` in the cache: the notices no reusable batch holds
     (reusable_batches) are parsed (on every core, a batch at a time, each batch written by the process that
     parsed it); the batches not used are removed."""
-    reused = reusable_batches(_batch_notices(warehouse), notices, PARSE_BATCH_NOTICES, MAX_SMALL_BATCHES)
-    cached = _notices_of(warehouse, reused, notices)
+    before = _batch_notices(warehouse)
+    reused = reusable_batches(before, notices, PARSE_BATCH_NOTICES, MAX_SMALL_BATCHES)
+    cached = _notices_of(before, reused, notices)
     # in key order, so that a full parse stores every table's rows in key order (see create_staging)
     fresh = notices.join(cached, on="content_sha256", how="anti").sort("content_sha256")
     written = star_notices(fresh, BatchWriter(version_dir(warehouse)), workers)
     written_now = {name for name, _ in written if name is not None}
-    wanted = _notices_of(warehouse, sorted(set(reused) | written_now), notices)
+    wanted = _notices_of(_batch_notices(warehouse), sorted(set(reused) | written_now), notices)
     # batches by their first notice: a full parse's batches follow each other in key order
     batches = wanted.group_by("batch").agg(pl.col("content_sha256").min()).sort("content_sha256")["batch"].to_list()
     prune(warehouse, batches)
@@ -181,10 +182,11 @@ def parse_into_cache(warehouse: Path, notices: pl.DataFrame, workers: int | None
     )
 
 
-def _notices_of(warehouse: Path, batches: list[str], notices: pl.DataFrame) -> pl.DataFrame:
-    """(content_sha256, batch) of the notices of `notices` that `batches` hold, each once."""
+def _notices_of(batch_notices: pl.DataFrame, batches: list[str], notices: pl.DataFrame) -> pl.DataFrame:
+    """(content_sha256, batch) of the notices of `notices` that `batches` hold (of the _batch_notices index),
+    each once."""
     return (
-        _batch_notices(warehouse)
+        batch_notices
         .filter(pl.col("batch").is_in(batches))
         .join(notices.select("content_sha256"), on="content_sha256", how="semi")
         .unique("content_sha256", keep="first", maintain_order=True)
