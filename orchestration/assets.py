@@ -12,8 +12,8 @@ import polars as pl
 from orchestration.resources import NoticeSource, WarehouseTarget
 from transforms.ingest import complete_quarantine, stage_notices_reusing
 from transforms.lineage import loaded_versions, missing_notices, notices_to_load, source_files, update_versions
-from transforms.indicators import metric_catalogue
-from transforms.topics import topic_table
+from transforms.pipeline import without_failures
+from transforms.star import reference_tables
 from warehouse import parse_cache
 from warehouse.build import build_record, is_unchanged
 from warehouse.store import create_staging, publish, read_table
@@ -102,12 +102,11 @@ def warehouse_staging(
 ) -> str:
     """The complete star schema written to a staging DuckDB file, awaiting the gate."""
     failures = parsed_notices.failures
-    loaded = staged_notices.filter(~pl.col("content_sha256").is_in(failures["content_sha256"].implode()))
+    loaded = without_failures(staged_notices, failures)
     now = datetime.now(timezone.utc)
     quarantined = pl.concat([rejected_notices, failures], how="vertical_relaxed")
     tables = {
-        "dim_metric": metric_catalogue(),
-        "dim_topic": topic_table(),
+        **reference_tables(),
         "quarantine_notice": complete_quarantine(
             quarantined, raw_notices, previous=read_table(warehouse.file, "quarantine_notice"), now=now
         ),

@@ -100,8 +100,7 @@ def parse_notices(notices: pl.DataFrame, workers: int | None = None) -> ParsedNo
     batches = in_batches(notices)
     parts = []
     for batch, (frames, failures) in zip(batches, map_batches(_parse_batch_in_worker, batches, workers)):
-        ok = batch if failures.is_empty() else batch.filter(~pl.col("content_sha256").is_in(failures["content_sha256"].implode()))
-        parts.append(ParsedNotices(ok, **frames, failures=failures))
+        parts.append(ParsedNotices(without_failures(batch, failures), **frames, failures=failures))
     return ParsedNotices(
         pl.concat([p.notices for p in parts]),
         **{name: pl.concat([p.frames()[name] for p in parts], how="vertical_relaxed") for name in PARSED_FRAMES},
@@ -179,8 +178,12 @@ def _parse_batch_in_worker(batch: pl.DataFrame) -> tuple[dict[str, pl.DataFrame]
 def _parse_isolating_failures(notices: pl.DataFrame) -> ParsedNotices:
     """Parse one batch; a notice whose parse raises is moved to `failures` instead of stopping the rest."""
     frames, failures = isolating_failures(notices, lambda some: parse_batch(some).frames())
-    ok = notices.filter(~pl.col("content_sha256").is_in(failures["content_sha256"].implode()))
-    return ParsedNotices(ok, **frames, failures=failures)
+    return ParsedNotices(without_failures(notices, failures), **frames, failures=failures)
+
+
+def without_failures(notices: pl.DataFrame, failures: pl.DataFrame) -> pl.DataFrame:
+    """The notices that did not fail (the worker sends back failures only, not the notices it parsed)."""
+    return notices.filter(~pl.col("content_sha256").is_in(failures["content_sha256"].implode()))
 
 
 def isolating_failures(

@@ -14,7 +14,7 @@ from datetime import date
 
 import polars as pl
 
-from transforms.indicators import INDICATORS_SCHEMA, metric_catalogue
+from transforms.indicators import metric_catalogue
 from transforms.claim_rates import extract_rates
 from transforms.organization import organizations
 from transforms.parse_report import parse_report
@@ -310,10 +310,14 @@ def combine_star(parts: list[dict[str, pl.DataFrame]], dates: pl.DataFrame) -> d
         name: in_published_order(name, pl.concat([part[name] for part in parts], how="vertical_relaxed"))
         for name in parts[0]
     }
-    tables["dim_metric"] = metric_catalogue()
-    tables["dim_topic"] = topic_table()
+    tables |= reference_tables()
     tables["dim_date"] = dim_date({"span": dates})
     return tables
+
+
+def reference_tables() -> dict[str, pl.DataFrame]:
+    """The dimensions that come from reference data, not from notices: metrics and topics."""
+    return {"dim_metric": metric_catalogue(), "dim_topic": topic_table()}
 
 
 def date_span(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
