@@ -25,7 +25,7 @@ def previous_versions(warehouse: Path) -> pl.DataFrame | None:
         return None
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        if not _has_versions(con, "main"):
+        if not _has_versions(con, con.execute("SELECT current_database()").fetchall()[0][0]):
             return None
         columns = ", ".join(VERSION_COLUMNS)
         return pl.from_arrow(con.sql(f"SELECT {columns} FROM notice_version").to_arrow_table())
