@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 # What each step of the refresh job is doing, for the display (unknown steps show their key).
 STEP_LABELS = {
     "raw_notices": "reading notice files",
-    "staged_notices": "decoding and normalising",
-    "parsed_notices": "parsing notices",
+    "staged_notices": "selecting the notices to load",
+    "parsed_notices": "decoding, normalising and parsing notices",
     "warehouse_staging": "loading tables into the staging file",
     "warehouse_gate": "validating (Great Expectations gate)",
     "published_warehouse": "publishing the warehouse",

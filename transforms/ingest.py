@@ -119,31 +119,6 @@ def _is_html_name(names: pl.Expr) -> pl.Expr:
     return pl.any_horizontal(names.str.to_lowercase().str.ends_with(suffix) for suffix in HTML_SUFFIXES)
 
 
-def stage_notices_reusing(
-    raw: pl.DataFrame, known: pl.DataFrame | None, max_bytes: int = MAX_NOTICE_BYTES
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """`stage_notices`, taking the staged text of contents that `known` (notices staged earlier by this same
-    code, NOTICE_SCHEMA) already holds instead of decoding and normalising them again.
-
-    Staging depends only on a file's bytes and on whether its name says HTML, so a row is reused when both
-    match; everything else goes through `stage_notices`. The result is what `stage_notices(raw)` returns.
-    """
-    if known is None or known.is_empty():
-        return stage_notices(raw, max_bytes)
-    key = ["content_sha256", "_html"]
-    known = known.with_columns(_is_html_name(pl.col("source_name")).alias("_html")).unique(key, keep="first", maintain_order=True)
-    candidates = raw.with_columns(_is_html_name(pl.col("source_name")).alias("_html"))
-    readable = pl.col("read_error").is_null() & (pl.col("data").bin.size() <= max_bytes)
-    reused = candidates.filter(readable).join(known.drop("source_name"), on=key, how="inner")
-    fresh, rejected = stage_notices(candidates.join(reused, on="source_name", how="anti").drop("_html"), max_bytes)
-    notices = (
-        pl.concat([fresh, reused.select(list(NOTICE_SCHEMA)).cast(NOTICE_SCHEMA)])
-        .sort("source_name")
-        .unique("content_sha256", keep="first", maintain_order=True)
-    )
-    return notices, rejected
-
-
 def _quarantine_row(name: str, sha: str, reason: str, raw_text: str | None, data: bytes) -> dict:
     return {"source_name": name, "content_sha256": sha, "reason": reason, "raw_text": raw_text, "raw_bytes": data}
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 import transforms
-from transforms.ingest import LOADED_SCHEMA, NOTICE_SCHEMA, QUARANTINE_SCHEMA, expand_rejections, plan_staging
+from transforms.ingest import LOADED_SCHEMA, QUARANTINE_SCHEMA, expand_rejections, plan_staging
 from transforms.pipeline import PARSE_BATCH_NOTICES, stage_star_notices, star_notices
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, notice_key
 from warehouse.build import PARSER_LIBRARIES, files_digest
@@ -122,17 +122,6 @@ def reusable_batches(batch_notices: pl.DataFrame, wanted: pl.DataFrame, batch_si
     if small.height > max_small:
         counts = counts.join(small, on="batch", how="anti")
     return sorted(counts["batch"].to_list())
-
-
-def load_staged(warehouse: Path) -> pl.DataFrame | None:
-    """The staged notices (transforms.ingest NOTICE_SCHEMA) of the cached batches, or None."""
-    files = sorted(version_dir(warehouse).glob(f"[!.]*/{_NOTICES}.parquet"))
-    if not files:
-        return None
-    try:
-        return pl.concat([pl.read_parquet(path, columns=list(NOTICE_SCHEMA)) for path in files]).cast(NOTICE_SCHEMA)
-    except (OSError, pl.exceptions.PolarsError):
-        return None
 
 
 def prune(warehouse: Path, keep: list[str]) -> None:
