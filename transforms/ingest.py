@@ -188,8 +188,8 @@ def plan_staging(
     staging depends only on a file's bytes and on whether its name says HTML, so a (content, HTML) pair staged
     before is a notice again, and each pair is staged once, under its first name. A content is settled when
     every one of its pairs was staged before and its rows are cached: it is loaded under its first name.
-    Every other content goes to the batch of its rank (`batch_contents` contents per batch, in content order)
-    with each of its pairs, and the kept notice of the same content, so that the process staging the batch
+    Every other content goes to a batch (`batch_contents` contents to parse per batch, in content order) with
+    each of its pairs, and the kept notice of the same content, so that the process staging the batch
     can tell which name the content is loaded under (the first name that stages; the kept notice only when
     none does) and parse it.
     """
@@ -223,14 +223,14 @@ def plan_staging(
                 "source_name", "content_sha256", pl.lit(False).alias("source_present"), "encoding", "raw_text", "text"
             ),
         ], how="diagonal")
-        .with_columns(
-            (~is_cached).alias("parse"),
-            ((pl.col("content_sha256").rank("dense") - 1) // batch_contents).cast(pl.Int64).alias("batch"),
-        )
+        .with_columns((~is_cached).alias("parse"))
         .sort("content_sha256", "source_name")
-        .select(list(WORK_SCHEMA))
-        .cast(WORK_SCHEMA)
     )
+    # a batch holds `batch_contents` contents to parse, in content order, as the parse of staged notices cut
+    # them, and the contents only staged (rows cached) that fall between them
+    to_parse = work.select("content_sha256", pl.col("parse").cast(pl.Int64)).unique("content_sha256", maintain_order=True)
+    batches = to_parse.select("content_sha256", ((pl.col("parse").cum_sum() - pl.col("parse")) // batch_contents).alias("batch"))
+    work = work.join(batches, on="content_sha256", maintain_order="left").select(list(WORK_SCHEMA)).cast(WORK_SCHEMA)
     return settled, work
 
 
