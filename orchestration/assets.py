@@ -10,14 +10,15 @@ import dagster as dg
 import polars as pl
 
 from orchestration.resources import NoticeSource, WarehouseTarget
-from transforms.ingest import complete_quarantine, stage_notices_reusing
-from transforms.lineage import loaded_versions, missing_notices, notices_to_load, source_files, update_versions
+from transforms.ingest import NoticeSelection, complete_quarantine, reject_unreadable
+from transforms.lineage import loaded_versions, missing_notices, source_files, update_versions
 from transforms.pipeline import without_failures
 from transforms.star import reference_tables
 from warehouse import parse_cache
 from warehouse.build import build_record, is_unchanged
 from warehouse.store import create_staging, publish, read_table
 from warehouse.summary import table_rows
+from warehouse.versions import load_versions, previous_versions
 
 
 # raw_notices (every source's notices) and fetch_log are built per sources.yaml in orchestration/fetch_assets.py.
@@ -27,11 +28,12 @@ from warehouse.summary import table_rows
     group_name="staging",
     outs={
         "staged_notices": dg.AssetOut(
-            description="Decoded, HTML-stripped, normalised notices, one per distinct content.", kinds={"polars"},
-            is_required=False,
+            description="The notices to load: the landed files to decode (names and contents, no text) and the "
+            "notices kept although their file is gone. Decoding and normalising happen in the parse, batch by batch.",
+            kinds={"polars"}, is_required=False,
         ),
         "rejected_notices": dg.AssetOut(
-            description="Files that could not be decoded or are not notices, with the reason.", kinds={"polars"},
+            description="Files that could not be read or are too large to be notices, with the reason.", kinds={"polars"},
             is_required=False,
         ),
     },
@@ -47,25 +49,28 @@ def staged_notices(
 
     When the published warehouse was built from the same files, fetch log and code, nothing is staged, and
     every later step (parse, staging file, gate, publication) is skipped: the published file stays as it is.
+    Nothing is decoded here: the texts of the corpus are staged by the processes that parse them.
     """
     unchanged = is_unchanged(warehouse.file, raw_notices, fetch_log, notice_source.prune_missing)
     if unchanged is not None:
         context.log.info(f"nothing new since the build of {unchanged['built_at']:%Y-%m-%d %H:%M:%S} UTC "
                          f"({unchanged['build_digest']}): the published warehouse is left as it is")
         return
-    notices, rejected = stage_notices_reusing(raw_notices, parse_cache.load_staged(warehouse.file))
+    landed_files, rejected = reject_unreadable(raw_notices)
     landed = raw_notices["source_name"]
     # only the notices whose file is gone are read back (not the text of every published notice)
     gone = read_table(warehouse.file, "raw_notice", where="NOT list_contains(?, source_name)", params=[landed.to_list()])
     missing = missing_notices(gone, landed)
-    to_load = notices_to_load(notices, missing, prune_missing=notice_source.prune_missing)
+    kept = missing.clear() if notice_source.prune_missing else missing
     if missing.height:
         verb = "pruned" if notice_source.prune_missing else "kept (refresh with --prune to remove them)"
         context.log.warning(f"{missing.height} notice(s) no longer in the landing folder, {verb}: "
                             + ", ".join(missing["source_name"].to_list()))
+    selection = NoticeSelection(landed_files, kept)
     yield dg.Output(
-        to_load, output_name="staged_notices",
-        metadata={"notices": to_load.height, "missing_kept": to_load.height - notices.height,
+        selection, output_name="staged_notices",
+        metadata={"notices": selection.contents(), "files_to_stage": landed_files.height,
+                  "missing_kept": kept.join(landed_files, on="content_sha256", how="anti").height,
                   "missing_pruned": missing.height if notice_source.prune_missing else 0},
     )
     yield dg.Output(rejected, output_name="rejected_notices", metadata={"rejected": rejected.height})
@@ -73,16 +78,18 @@ def staged_notices(
 
 @dg.asset(group_name="staging", kinds={"parquet"})
 def parsed_notices(
-    context: dg.AssetExecutionContext, staged_notices: pl.DataFrame, warehouse: WarehouseTarget
+    context: dg.AssetExecutionContext, raw_notices: pl.DataFrame, staged_notices: NoticeSelection, warehouse: WarehouseTarget
 ) -> parse_cache.ParsedBatches:
-    """Metadata, issue hierarchy, measures, claims and indicators of every staged notice, as star rows in
-    Parquet batches of the parse cache (warehouse/parse_cache.py).
+    """Each notice decoded, HTML-stripped and normalised, then its metadata, issue hierarchy, measures, claims
+    and indicators, as star rows in Parquet batches of the parse cache (warehouse/parse_cache.py), by the
+    process that parses the batch.
 
-    Only notices absent from the parse cache (new or changed content, or a changed parser) are parsed.
+    Only notices absent from the parse cache (new or changed content, or a changed parser) are staged and parsed.
     """
-    parsed = parse_cache.parse_into_cache(warehouse.file, staged_notices)
+    parsed = parse_cache.stage_into_cache(warehouse.file, raw_notices, staged_notices.landed, staged_notices.kept)
     context.add_output_metadata(
-        {"parse_failures": parsed.failures.height, "notices_parsed": staged_notices.height - parsed.failures.height,
+        {"parse_failures": parsed.failures.height, "notices_parsed": parsed.loaded.height - parsed.failures.height,
+         "rejected_by_staging": parsed.rejected.height,
          "parsed": parsed.parsed, "reused_from_cache": parsed.reused, "batches": len(parsed.batches),
          "parser_version": parse_cache.parser_version()}
     )
@@ -95,27 +102,28 @@ def warehouse_staging(
     warehouse: WarehouseTarget,
     notice_source: NoticeSource,
     raw_notices: pl.DataFrame,
-    staged_notices: pl.DataFrame,
     rejected_notices: pl.DataFrame,
     parsed_notices: parse_cache.ParsedBatches,
     fetch_log: pl.DataFrame,
 ) -> str:
     """The complete star schema written to a staging DuckDB file, awaiting the gate."""
     failures = parsed_notices.failures
-    loaded = without_failures(staged_notices, failures)
+    loaded = without_failures(parsed_notices.loaded, failures)
     now = datetime.now(timezone.utc)
-    quarantined = pl.concat([rejected_notices, failures], how="vertical_relaxed")
+    quarantined = pl.concat([rejected_notices, parsed_notices.rejected, failures], how="vertical_relaxed")
     tables = {
         **reference_tables(),
         "quarantine_notice": complete_quarantine(
             quarantined, raw_notices, previous=read_table(warehouse.file, "quarantine_notice"), now=now
         ),
-        "notice_version": update_versions(read_table(warehouse.file, "notice_version"), loaded_versions(loaded, raw_notices), now),
         "source_file": source_files(raw_notices, loaded, quarantined),
         "fetch_log": fetch_log,
         "refresh_build": build_record(raw_notices, fetch_log, notice_source.prune_missing, now),
     }
+    # notice_version's texts are filled in by DuckDB from the staging file and the previous warehouse
+    versions = update_versions(previous_versions(warehouse.file), loaded_versions(loaded, raw_notices), now)
     staging = create_staging(warehouse.file, tables, parsed_notices.star_rows(loaded))
+    load_versions(staging, versions, previous=warehouse.file)
     context.add_output_metadata(
         {f"rows_{name}": count for name, count in table_rows(staging).items()}
         | {"staging_file": str(staging), "notices_quarantined": tables["quarantine_notice"].height}

@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 # What each step of the refresh job is doing, for the display (unknown steps show their key).
 STEP_LABELS = {
     "raw_notices": "reading notice files",
-    "staged_notices": "decoding and normalising",
-    "parsed_notices": "parsing notices",
+    "staged_notices": "selecting the notices to load",
+    "parsed_notices": "decoding, normalising and parsing notices",
     "warehouse_staging": "loading tables into the staging file",
     "warehouse_gate": "validating (Great Expectations gate)",
     "published_warehouse": "publishing the warehouse",
@@ -70,9 +70,10 @@ class RefreshProgress:
         elif asset == "parsed_notices" and "notices_parsed" in metadata:
             self.notices_parsed = metadata["notices_parsed"]
             self.progress.start_task(self.notices)
-            total = self.progress.tasks[self.notices].total
-            self.progress.update(self.notices, completed=self.notices_parsed,
-                                 total=self.notices_parsed if total is None else total)
+            # the notices to load are known once staged, in the parse: the selection counted contents, some of
+            # which may turn out not to be notices
+            total = self.notices_parsed + metadata.get("parse_failures", 0)
+            self.progress.update(self.notices, completed=self.notices_parsed, total=total)
         elif asset == "warehouse_staging":
             # rows_<table> of every table of the staging file; the marts (mart_*) are built there, not loaded
             self.tables_loaded = sum(1 for key in metadata if key.startswith("rows_") and not key.startswith("rows_mart_"))

@@ -3,7 +3,8 @@ from datetime import datetime, timezone
 import polars as pl
 
 from tests.conftest import raw_frame
-from transforms.ingest import complete_quarantine, stage_notices, stage_notices_reusing
+from transforms.ingest import NOTICE_SCHEMA, complete_quarantine, expand_rejections, plan_staging, reject_unreadable, stage_notices
+from transforms.pipeline import stage_batch
 
 NOTICE = "根据区委统一部署,区委第二巡察组对某镇进行了巡察。现将巡察整改情况予以公布。" * 2
 
@@ -60,7 +61,7 @@ def test_quarantine_keeps_bytes_and_first_seen_time():
     assert later["quarantined_at"][0] == then
 
 
-def test_staging_reuses_known_contents_and_gives_what_a_full_staging_gives():
+def test_staging_batches_reuse_known_contents_and_give_what_a_full_staging_gives():
     notice = "关于巡察整改进展情况的通报\n" + "一、整改工作推进情况。巡察组反馈的问题已全部完成整改。" * 3
     page = f"<html><body><p>{notice}</p><script>var x = 1;</script></body></html>"
     files = {
@@ -70,16 +71,28 @@ def test_staging_reuses_known_contents_and_gives_what_a_full_staging_gives():
         "b.txt": page.encode(),  # same bytes, but a .txt name: staged as text, never from the .html row
         "new.txt": (notice + "补充说明。").encode(),
         "empty.txt": b"",
+        "huge.txt": b"x" * 5001,
     }
     raw = raw_frame(files)
-    full_notices, full_rejected = stage_notices(raw)
+    full_notices, full_rejected = stage_notices(raw, max_bytes=5000)
     earlier, _ = stage_notices(raw.filter(pl.col("source_name").is_in(["a.txt", "b.html"])))
-    notices, rejected = stage_notices_reusing(raw, earlier)
-    assert notices.equals(full_notices)
-    assert rejected.equals(full_rejected)
-    assert stage_notices_reusing(raw, None)[0].equals(full_notices)
-    # a stale known text would show: reused rows really come from `known`
-    doctored = earlier.with_columns(pl.lit("巡察 known text " * 5).alias("text"))
-    reused, _ = stage_notices_reusing(raw, doctored)
-    assert reused.filter(pl.col("source_name") == "a.txt")["text"].item().startswith("巡察 known text")
-    assert reused.filter(pl.col("source_name") == "new.txt")["text"].item() == full_notices.filter(pl.col("source_name") == "new.txt")["text"].item()
+    landed, rejected = reject_unreadable(raw, max_bytes=5000)
+    assert rejected["source_name"].to_list() == ["huge.txt"]
+    settled, work = plan_staging(
+        landed, pl.DataFrame(schema=NOTICE_SCHEMA), earlier.select("source_name", "content_sha256"),
+        earlier.select("content_sha256"), batch_contents=1,
+    )
+    # a.txt's content was staged before and is cached: loaded under its first name without being read
+    assert settled.rows() == [("a.txt", earlier["content_sha256"][0], True)]
+    assert sorted(work["source_name"]) == ["b.html", "b.txt", "empty.txt", "new.txt"]
+    rows = work.join(raw.select("source_name", "content_sha256", "data"), on=["source_name", "content_sha256"], how="left")
+    batches = [stage_batch(rows.filter(pl.col("batch") == batch)) for batch in range(work["batch"].max() + 1)]
+    assert len(batches) == 2  # one content to parse a batch (b's rows are cached: it is only staged)
+    loaded = pl.concat([batch for batch, _ in batches])
+    assert sorted(settled["source_name"].to_list() + loaded["source_name"].to_list()) == sorted(full_notices["source_name"])
+    assert loaded.drop("source_present", "parse").sort("source_name").equals(
+        full_notices.filter(pl.col("source_name") != "a.txt").sort("source_name")
+    )
+    quarantine = pl.concat([rejected, expand_rejections(pl.concat([batch for _, batch in batches]), landed)])
+    columns = ["source_name", "content_sha256", "reason", "raw_text"]
+    assert quarantine.select(columns).sort("source_name").equals(full_rejected.select(columns).sort("source_name"))

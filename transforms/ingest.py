@@ -6,6 +6,7 @@ notice or as a quarantine row.
 """
 
 import re
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -99,33 +100,23 @@ def stage_notices(raw: pl.DataFrame, max_bytes: int = MAX_NOTICE_BYTES) -> tuple
     return notices, pl.DataFrame(quarantined, schema=QUARANTINE_SCHEMA)
 
 
+def is_readable(max_bytes: int = MAX_NOTICE_BYTES) -> pl.Expr:
+    """True for a landed file that staging would try to decode: read without error and not too large."""
+    return pl.col("read_error").is_null() & (pl.col("data").bin.size().fill_null(0) <= max_bytes)
+
+
+def reject_unreadable(raw: pl.DataFrame, max_bytes: int = MAX_NOTICE_BYTES) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the files staging would decode, without their bytes; the quarantine rows of the others).
+
+    Rejecting a file that could not be read or is too large needs no decoding, so it is done where the
+    files are listed; the quarantine rows are the ones `stage_notices` gives them.
+    """
+    fit = is_readable(max_bytes)
+    return raw.filter(fit).select("source_name", "content_sha256"), stage_notices(raw.filter(~fit), max_bytes)[1]
+
+
 def _is_html_name(names: pl.Expr) -> pl.Expr:
     return pl.any_horizontal(names.str.to_lowercase().str.ends_with(suffix) for suffix in HTML_SUFFIXES)
-
-
-def stage_notices_reusing(
-    raw: pl.DataFrame, known: pl.DataFrame | None, max_bytes: int = MAX_NOTICE_BYTES
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """`stage_notices`, taking the staged text of contents that `known` (notices staged earlier by this same
-    code, NOTICE_SCHEMA) already holds instead of decoding and normalising them again.
-
-    Staging depends only on a file's bytes and on whether its name says HTML, so a row is reused when both
-    match; everything else goes through `stage_notices`. The result is what `stage_notices(raw)` returns.
-    """
-    if known is None or known.is_empty():
-        return stage_notices(raw, max_bytes)
-    key = ["content_sha256", "_html"]
-    known = known.with_columns(_is_html_name(pl.col("source_name")).alias("_html")).unique(key, keep="first", maintain_order=True)
-    candidates = raw.with_columns(_is_html_name(pl.col("source_name")).alias("_html"))
-    readable = pl.col("read_error").is_null() & (pl.col("data").bin.size() <= max_bytes)
-    reused = candidates.filter(readable).join(known.drop("source_name"), on=key, how="inner")
-    fresh, rejected = stage_notices(candidates.join(reused, on="source_name", how="anti").drop("_html"), max_bytes)
-    notices = (
-        pl.concat([fresh, reused.select(list(NOTICE_SCHEMA)).cast(NOTICE_SCHEMA)])
-        .sort("source_name")
-        .unique("content_sha256", keep="first", maintain_order=True)
-    )
-    return notices, rejected
 
 
 def _quarantine_row(name: str, sha: str, reason: str, raw_text: str | None, data: bytes) -> dict:
@@ -158,4 +149,99 @@ def complete_quarantine(
         )
         .select("source_name", "content_sha256", "reason", "raw_text", "raw_bytes", "quarantined_at")
         .sort("source_name", "content_sha256")
+    )
+
+
+@dataclass(frozen=True)
+class NoticeSelection:
+    """What a refresh loads, before anything is decoded: `landed`, source_name and content_sha256 of the landed
+    files staging should decode (reject_unreadable); `kept`, the staged notices (NOTICE_SCHEMA) of files gone
+    from the landing folder whose facts are kept (transforms.lineage)."""
+
+    landed: pl.DataFrame
+    kept: pl.DataFrame
+
+    def contents(self) -> int:
+        """Distinct contents: at most the number of notices loaded (some files may not stage)."""
+        return pl.concat([self.landed["content_sha256"], self.kept["content_sha256"]]).n_unique()
+
+
+# The notices a refresh loads, as the parent process knows them: no text, only where each content is loaded from.
+LOADED_SCHEMA = {"source_name": pl.String, "content_sha256": pl.String, "source_present": pl.Boolean}
+# A row of a staging batch: a landed file to stage (source_present; its bytes are joined in when the batch is
+# sent), or a notice kept although its file is gone (not source_present; staged text from the warehouse).
+# `parse`: its content is to be parsed (no reused batch of the parse cache holds it).
+WORK_SCHEMA = {**LOADED_SCHEMA, "parse": pl.Boolean, "batch": pl.Int64, **{c: pl.String for c in ("encoding", "raw_text", "text")}}
+
+
+def plan_staging(
+    landed: pl.DataFrame, kept: pl.DataFrame, known: pl.DataFrame, cached: pl.DataFrame, batch_contents: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Which files must be staged (decoded, normalised) and parsed, batch by batch, and which notices are
+    settled without reading a byte: (settled notices, LOADED_SCHEMA; rows to stage, WORK_SCHEMA).
+
+    `landed`: source_name, content_sha256 of the readable landed files; `kept`: staged notices (NOTICE_SCHEMA)
+    kept although their file is gone; `known`: source_name, content_sha256 of notices staged earlier by this
+    same code (the parse cache's); `cached`: content_sha256 whose star rows reused batches hold.
+
+    The result is the one of staging every file (`stage_notices`, then `transforms.lineage.notices_to_load`):
+    staging depends only on a file's bytes and on whether its name says HTML, so a (content, HTML) pair staged
+    before is a notice again, and each pair is staged once, under its first name. A content is settled when
+    every one of its pairs was staged before and its rows are cached: it is loaded under its first name.
+    Every other content goes to a batch (`batch_contents` contents to parse per batch, in content order) with
+    each of its pairs, and the kept notice of the same content, so that the process staging the batch
+    can tell which name the content is loaded under (the first name that stages; the kept notice only when
+    none does) and parse it.
+    """
+    key = ["content_sha256", "_html"]
+    firsts = (
+        landed.select("source_name", "content_sha256", _is_html_name(pl.col("source_name")).alias("_html"))
+        .sort("source_name")
+        .unique(key, keep="first", maintain_order=True)
+        .join(
+            known.select("content_sha256", _is_html_name(pl.col("source_name")).alias("_html"), pl.lit(True).alias("_known")).unique(key),
+            on=key, how="left",
+        )
+    )
+    is_cached = pl.col("content_sha256").is_in(cached["content_sha256"].implode())
+    contents = firsts.group_by("content_sha256").agg(
+        pl.col("source_name").min(), pl.col("_known").fill_null(False).all().alias("_all_known")
+    )
+    settled_landed = contents.filter(pl.col("_all_known") & is_cached)
+    kept = kept.join(settled_landed, on="content_sha256", how="anti")
+    settled_kept = kept.filter(is_cached & ~pl.col("content_sha256").is_in(contents["content_sha256"].implode()))
+    settled = pl.concat([
+        settled_landed.select("source_name", "content_sha256", pl.lit(True).alias("source_present")),
+        settled_kept.select("source_name", "content_sha256", pl.lit(False).alias("source_present")),
+    ]).cast(LOADED_SCHEMA)
+    work = (
+        pl.concat([
+            firsts.join(settled_landed, on="content_sha256", how="anti").select(
+                "source_name", "content_sha256", pl.lit(True).alias("source_present")
+            ),
+            kept.join(settled_kept, on="content_sha256", how="anti").select(
+                "source_name", "content_sha256", pl.lit(False).alias("source_present"), "encoding", "raw_text", "text"
+            ),
+        ], how="diagonal")
+        .with_columns((~is_cached).alias("parse"))
+        .sort("content_sha256", "source_name")
+    )
+    # a batch holds `batch_contents` contents to parse, in content order, as the parse of staged notices cut
+    # them, and the contents only staged (rows cached) that fall between them
+    to_parse = work.select("content_sha256", pl.col("parse").cast(pl.Int64)).unique("content_sha256", maintain_order=True)
+    batches = to_parse.select("content_sha256", ((pl.col("parse").cum_sum() - pl.col("parse")) // batch_contents).alias("batch"))
+    work = work.join(batches, on="content_sha256", maintain_order="left").select(list(WORK_SCHEMA)).cast(WORK_SCHEMA)
+    return settled, work
+
+
+def expand_rejections(rejected: pl.DataFrame, landed: pl.DataFrame) -> pl.DataFrame:
+    """Quarantine rows of every landed file whose (content, HTML name) was rejected under its first name
+    (`plan_staging` stages each pair once), as `stage_notices` gives one row per file."""
+    key = ["content_sha256", "_html"]
+    return (
+        rejected.with_columns(_is_html_name(pl.col("source_name")).alias("_html"))
+        .drop("source_name")
+        .join(landed.select("source_name", "content_sha256", _is_html_name(pl.col("source_name")).alias("_html")), on=key)
+        .select(list(QUARANTINE_SCHEMA))
+        .cast(QUARANTINE_SCHEMA)
     )

@@ -62,11 +62,13 @@ def notices_to_load(staged: pl.DataFrame, missing: pl.DataFrame, prune_missing: 
 
 
 def loaded_versions(loaded: pl.DataFrame, landed: pl.DataFrame) -> pl.DataFrame:
-    """Every (file, content, raw_text) whose facts are published: the loaded notices and their exact duplicates."""
-    duplicates = landed.select("source_name", "content_sha256").join(
-        loaded.select("content_sha256", "raw_text"), on="content_sha256"
-    )
-    return pl.concat([loaded.select("source_name", "content_sha256", "raw_text"), duplicates]).unique(
+    """Every (file, content, raw_text) whose facts are published: the loaded notices and their exact duplicates.
+
+    Without a raw_text column in `loaded`, the same rows without raw_text (warehouse/versions.py fills it in
+    from the loaded notices)."""
+    columns = [column for column in ("content_sha256", "raw_text") if column in loaded.columns]
+    duplicates = landed.select("source_name", "content_sha256").join(loaded.select(columns), on="content_sha256")
+    return pl.concat([loaded.select("source_name", *columns), duplicates]).unique(
         ["source_name", "content_sha256"], keep="first", maintain_order=True
     )
 
@@ -80,13 +82,17 @@ def update_versions(
     (files kept although missing included). A version still loaded keeps its valid_from; a new one starts
     now; a previously current version that is no longer loaded (edited or pruned) is closed now. Closed
     versions are kept forever.
+
+    Without a raw_text column in `loaded`, the history without raw_text (`previous` may then lack it too):
+    warehouse/versions.py fills it in, so that the texts of every version need not be held here.
     """
-    prior = pl.DataFrame(schema=VERSION_SCHEMA) if previous is None else previous.select(list(VERSION_SCHEMA)).cast(VERSION_SCHEMA)
+    schema = VERSION_SCHEMA if "raw_text" in loaded.columns else {k: v for k, v in VERSION_SCHEMA.items() if k != "raw_text"}
+    prior = pl.DataFrame(schema=schema) if previous is None else previous.select(list(schema)).cast(schema)
     open_prior = prior.filter(pl.col("valid_to").is_null())
     closed_prior = prior.filter(pl.col("valid_to").is_not_null())
     identity = ["source_name", "content_sha256"]
     current = (
-        loaded.select("source_name", "content_sha256", "raw_text")
+        loaded.select("source_name", "content_sha256", *(["raw_text"] if "raw_text" in schema else []))
         .unique(identity, keep="first", maintain_order=True)
         .join(open_prior.select(*identity, "valid_from"), on=identity, how="left")
         .with_columns(
@@ -99,7 +105,7 @@ def update_versions(
         pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("valid_to")
     )
     return (
-        pl.concat([closed_prior, ended, current.select(list(VERSION_SCHEMA))], how="vertical")
+        pl.concat([closed_prior, ended, current.select(list(schema))], how="vertical")
         .sort("source_name", "valid_from", "content_sha256")
     )
 

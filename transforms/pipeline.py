@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
@@ -18,7 +18,8 @@ import polars as pl
 
 from transforms.claims import extract_claims
 from transforms.indicators import extract_indicators
-from transforms.ingest import QUARANTINE_SCHEMA
+from transforms.ingest import LOADED_SCHEMA, NOTICE_SCHEMA, QUARANTINE_SCHEMA, stage_notices
+from transforms.lineage import notices_to_load
 from transforms.metadata import extract_metadata
 from transforms.star import assign_measures, indicator_spans, notice_tables
 from transforms.structure import extract_issues, extract_measures
@@ -129,12 +130,47 @@ def _star_batch(sink, batch: pl.DataFrame):
     return sink(*isolating_failures(batch, notice_star))
 
 
+def stage_star_notices(
+    batches: Sequence[pl.DataFrame], sink: Callable[[dict[str, pl.DataFrame], pl.DataFrame], T], workers: int | None = None
+) -> list[tuple[T, pl.DataFrame, pl.DataFrame]]:
+    """`star_notices` from the files' bytes: each batch (transforms.ingest.plan_staging's rows of one batch,
+    with the `data` of the landed files) is staged, then parsed, by the process that takes it, so that no
+    process holds the staged texts of the whole corpus.
+
+    Returns, per batch in order: `sink`'s result, the batch's loaded notices (LOADED_SCHEMA and `parse`) and
+    its staging quarantine rows (without the bytes, which the caller holds).
+    """
+    return map_batches(partial(_stage_star_batch, sink), batches, workers)
+
+
+def stage_batch(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the notices of a staging batch, NOTICE_SCHEMA with source_present and parse; its quarantine rows).
+
+    Each content is loaded under the first of its files that stages, or as the kept notice when none does
+    (transforms.lineage.notices_to_load)."""
+    landed = rows.filter(pl.col("source_present"))
+    notices, rejected = stage_notices(
+        landed.select("source_name", "content_sha256", "data", pl.lit(None, dtype=pl.String).alias("read_error"))
+    )
+    kept = rows.filter(~pl.col("source_present")).select(list(NOTICE_SCHEMA))
+    loaded = notices_to_load(notices, kept, prune_missing=False).join(
+        rows.select("content_sha256", "parse").unique("content_sha256"), on="content_sha256", how="left"
+    )
+    return loaded, rejected.with_columns(pl.lit(None, dtype=pl.Binary).alias("raw_bytes"))
+
+
+def _stage_star_batch(sink, rows: pl.DataFrame):
+    loaded, rejected = stage_batch(rows)
+    to_parse = loaded.filter(pl.col("parse")).sort("content_sha256").select(list(NOTICE_SCHEMA))
+    return sink(*isolating_failures(to_parse, notice_star)), loaded.select(*LOADED_SCHEMA, "parse"), rejected
+
+
 def in_batches(notices: pl.DataFrame) -> list[pl.DataFrame]:
     """`notices` cut into consecutive batches of PARSE_BATCH_NOTICES (one empty batch for no notices)."""
     return [notices.slice(start, PARSE_BATCH_NOTICES) for start in range(0, max(notices.height, 1), PARSE_BATCH_NOTICES)]
 
 
-def map_batches(work: Callable[[pl.DataFrame], T], batches: list[pl.DataFrame], workers: int | None = None) -> list[T]:
+def map_batches(work: Callable[[pl.DataFrame], T], batches: Sequence[pl.DataFrame], workers: int | None = None) -> list[T]:
     """`work` of every batch, in batch order, computed by this process and `workers - 1` spawned ones
     (default: one per core, at most one per batch). `work` must be picklable for the spawned workers."""
     workers = default_workers(len(batches)) if workers is None else max(1, min(workers, len(batches)))
@@ -143,7 +179,7 @@ def map_batches(work: Callable[[pl.DataFrame], T], batches: list[pl.DataFrame], 
     return _map_in_pool(work, batches, workers - 1)
 
 
-def _map_in_pool(work: Callable[[pl.DataFrame], T], batches: list[pl.DataFrame], spawned: int) -> list[T]:
+def _map_in_pool(work: Callable[[pl.DataFrame], T], batches: Sequence[pl.DataFrame], spawned: int) -> list[T]:
     """`work` of every batch by this process and `spawned` worker processes, in batch order.
 
     This process works from the first batch on while the workers start (a worker needs a second or more to

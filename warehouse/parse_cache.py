@@ -17,6 +17,7 @@ gate as a fresh parse.
 import hashlib
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,8 +25,8 @@ from pathlib import Path
 import polars as pl
 
 import transforms
-from transforms.ingest import NOTICE_SCHEMA
-from transforms.pipeline import PARSE_BATCH_NOTICES, star_notices
+from transforms.ingest import LOADED_SCHEMA, QUARANTINE_SCHEMA, expand_rejections, plan_staging
+from transforms.pipeline import PARSE_BATCH_NOTICES, stage_star_notices, star_notices
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, notice_key
 from warehouse.build import PARSER_LIBRARIES, files_digest
 from warehouse.store import StarRows
@@ -82,19 +83,20 @@ def cached_notices(warehouse: Path) -> pl.DataFrame:
 
 
 def _batch_notices(warehouse: Path) -> pl.DataFrame:
-    """(content_sha256, batch) of every notice of every readable batch folder (a notice may be in two)."""
+    """(content_sha256, batch, source_name: the name it was staged under) of every notice of every readable
+    batch folder (a notice may be in two)."""
     rows = []
     root = version_dir(warehouse)
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
         if folder.name.startswith("."):
             continue
         try:
-            shas = pl.read_parquet(folder / f"{_NOTICES}.parquet", columns=["content_sha256"])
+            shas = pl.read_parquet(folder / f"{_NOTICES}.parquet", columns=["content_sha256", "source_name"])
         except (OSError, pl.exceptions.PolarsError):
             continue  # an unreadable batch is parsed again
-        rows.append(shas.with_columns(pl.lit(folder.name).alias("batch")))
+        rows.append(shas.select("content_sha256", pl.lit(folder.name).alias("batch"), "source_name"))
     if not rows:
-        return pl.DataFrame(schema={"content_sha256": pl.String, "batch": pl.String})
+        return pl.DataFrame(schema={"content_sha256": pl.String, "batch": pl.String, "source_name": pl.String})
     return pl.concat(rows)
 
 
@@ -122,17 +124,6 @@ def reusable_batches(batch_notices: pl.DataFrame, wanted: pl.DataFrame, batch_si
     return sorted(counts["batch"].to_list())
 
 
-def load_staged(warehouse: Path) -> pl.DataFrame | None:
-    """The staged notices (transforms.ingest NOTICE_SCHEMA) of the cached batches, or None."""
-    files = sorted(version_dir(warehouse).glob(f"[!.]*/{_NOTICES}.parquet"))
-    if not files:
-        return None
-    try:
-        return pl.concat([pl.read_parquet(path, columns=list(NOTICE_SCHEMA)) for path in files]).cast(NOTICE_SCHEMA)
-    except (OSError, pl.exceptions.PolarsError):
-        return None
-
-
 def prune(warehouse: Path, keep: list[str]) -> None:
     """Remove the batch folders not in `keep` and every other parser version's folder."""
     root = cache_dir(warehouse)
@@ -155,6 +146,10 @@ class ParsedBatches:
     failures: pl.DataFrame
     parsed: int  # notices parsed by this refresh, failures included
     reused: int  # notices whose rows come from batches of earlier refreshes
+    # stage_into_cache only: the notices to load (transforms.ingest LOADED_SCHEMA, parse failures included)
+    # and the quarantine rows of the files that staging rejected (cannot decode, not a notice; no bytes)
+    loaded: pl.DataFrame | None = None
+    rejected: pl.DataFrame | None = None
 
     def star_rows(self, notices: pl.DataFrame) -> StarRows:
         """The rows of `notices` (content_sha256, source_name) in the batch folders, for create_staging."""
@@ -190,4 +185,59 @@ def _notices_of(batch_notices: pl.DataFrame, batches: list[str], notices: pl.Dat
         .filter(pl.col("batch").is_in(batches))
         .join(notices.select("content_sha256"), on="content_sha256", how="semi")
         .unique("content_sha256", keep="first", maintain_order=True)
+    )
+
+
+class StagingBatches(Sequence):
+    """The batches of transforms.ingest.plan_staging's rows, each with the bytes of its landed files joined in
+    when it is taken (only the batches being sent to a process exist at a time; the bytes are shared with
+    `raw`, not copied)."""
+
+    def __init__(self, work: pl.DataFrame, raw: pl.DataFrame):
+        self.work = work
+        self.raw = raw.select("source_name", "content_sha256", "data")
+        self.count = 0 if work.is_empty() else int(work["batch"].max()) + 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int) -> pl.DataFrame:
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        rows = self.work.filter(pl.col("batch") == index)
+        return rows.join(self.raw, on=["source_name", "content_sha256"], how="left", maintain_order="left")
+
+
+def stage_into_cache(
+    warehouse: Path, raw: pl.DataFrame, landed: pl.DataFrame, kept: pl.DataFrame, workers: int | None = None
+) -> ParsedBatches:
+    """`parse_into_cache` from the landed files' bytes: the files are staged (transforms.ingest) in the processes
+    that parse them, batch by batch (transforms.pipeline.stage_star_notices), so this process never holds the
+    staged texts; it learns which notices are loaded under which name and which files staging rejected.
+
+    `raw`: the landed files (source_name, content_sha256, data); `landed`: source_name, content_sha256 of those
+    staging should decode (transforms.ingest.reject_unreadable); `kept`: staged notices kept although their
+    file is gone (transforms.lineage). The notices no reusable batch holds are parsed; the batches not used
+    are removed.
+    """
+    before = _batch_notices(warehouse)
+    wanted = pl.concat([landed.select("content_sha256"), kept.select("content_sha256")]).unique()
+    reused = reusable_batches(before, wanted, PARSE_BATCH_NOTICES, MAX_SMALL_BATCHES)
+    cached = _notices_of(before, reused, wanted)
+    settled, work = plan_staging(landed, kept, before.select("source_name", "content_sha256"), cached, PARSE_BATCH_NOTICES)
+    results = stage_star_notices(StagingBatches(work, raw), BatchWriter(version_dir(warehouse)), workers)
+    staged = pl.concat([batch_loaded for _, batch_loaded, _ in results], how="vertical") if results else pl.DataFrame(schema={**LOADED_SCHEMA, "parse": pl.Boolean})
+    loaded = pl.concat([settled, staged.select(list(LOADED_SCHEMA))]).sort(~pl.col("source_present"), "source_name")
+    rejected = pl.concat([batch_rejected for _, _, batch_rejected in results]) if results else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    written = [written for written, _, _ in results]
+    written_now = {name for name, _ in written if name is not None}
+    in_use = _notices_of(_batch_notices(warehouse), sorted(set(reused) | written_now), loaded)
+    # batches by their first notice: a full parse's batches follow each other in key order
+    batches = in_use.group_by("batch").agg(pl.col("content_sha256").min()).sort("content_sha256")["batch"].to_list()
+    prune(warehouse, batches)
+    return ParsedBatches(
+        version_dir(warehouse), tuple(batches),
+        pl.concat([failures for _, failures in written]) if written else pl.DataFrame(schema=QUARANTINE_SCHEMA),
+        parsed=staged.filter(pl.col("parse")).height, reused=loaded.join(cached, on="content_sha256", how="semi").height,
+        loaded=loaded, rejected=expand_rejections(rejected, landed),
     )
