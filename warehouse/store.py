@@ -110,38 +110,41 @@ def _insert_star_rows(con: duckdb.DuckDBPyConnection, star: StarRows) -> None:
     a shared dimension keeps, per key, the first row in the order of all its columns (as
     transforms.star.in_published_order does) and only the keys the loaded notices refer to.
 
-    Rows are stored batch by batch in the order of the files (no sort of the whole corpus): a plain scan of
-    one file, filtered by constants, keeps its rows' order.
+    Rows are stored batch by batch in the order of the files (no sort of the whole corpus): one statement per
+    table reads the files of every batch (read_parquet of a list keeps the order of the files and of their
+    rows while insertion order is preserved, DuckDB's default), filtered by constants. One statement per
+    batch and table instead cost ~400 statements at 10,000 notices, for the same rows in the same order.
     """
+    if not star.batches:
+        return
     con.register("wanted", star.notices.select("notice_key", "source_name").to_arrow())
     try:
-        for batch in star.batches:
-            unwanted = [row[0] for row in con.execute(
-                f"SELECT notice_key FROM {_parquet(batch, 'raw_notice')} "
-                "WHERE notice_key NOT IN (SELECT notice_key FROM wanted)"
-            ).fetchall()]
-            where = f" WHERE notice_key NOT IN ({', '.join(_literal(key) for key in unwanted)})" if unwanted else ""
-            for table in NOTICE_TABLES:
-                con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {_parquet(batch, table)}{where}')
-        for table in NOTICE_TABLES:  # a file loaded under another name than the one its batch was parsed under
+        unwanted = [row[0] for row in con.execute(
+            f"SELECT notice_key FROM {_all_parquet(star, 'raw_notice')} "
+            "WHERE notice_key NOT IN (SELECT notice_key FROM wanted)"
+        ).fetchall()]
+        where = f" WHERE notice_key NOT IN ({', '.join(_literal(key) for key in unwanted)})" if unwanted else ""
+        for table in NOTICE_TABLES:
+            con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {_all_parquet(star, table)}{where}')
+            # a file loaded under another name than the one its batch was parsed under
             if "source_name" in {row[0] for row in con.execute(f'DESCRIBE "{table}"').fetchall()}:
                 con.execute(
                     f'UPDATE "{table}" SET source_name = wanted.source_name FROM wanted '
                     f'WHERE "{table}".notice_key = wanted.notice_key AND "{table}".source_name <> wanted.source_name'
                 )
-        for table, key in SHARED_DIMENSIONS.items() if star.batches else ():
-            files = ", ".join(_literal(str(batch / f"{table}.parquet")) for batch in star.batches)
+        for table, key in SHARED_DIMENSIONS.items():
             con.execute(
-                f'INSERT INTO "{table}" BY NAME SELECT DISTINCT ON ({key}) * '
-                f"FROM read_parquet([{files}], union_by_name = true) "
+                f'INSERT INTO "{table}" BY NAME SELECT DISTINCT ON ({key}) * FROM {_all_parquet(star, table)} '
                 f"WHERE {key} IN (SELECT {key} FROM dim_notice) ORDER BY ALL NULLS FIRST"
             )
     finally:
         con.unregister("wanted")
 
 
-def _parquet(batch: Path, table: str) -> str:
-    return f"read_parquet({_literal(str(batch / f'{table}.parquet'))})"
+def _all_parquet(star: StarRows, table: str) -> str:
+    """The `table` files of every batch, read as one relation in batch order (columns matched by name)."""
+    files = ", ".join(_literal(str(batch / f"{table}.parquet")) for batch in star.batches)
+    return f"read_parquet([{files}], union_by_name = true)"
 
 
 def _literal(text: str) -> str:
