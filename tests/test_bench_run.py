@@ -11,8 +11,8 @@ from bench.run import FETCHES, percentile, run_measured
 PARENT_AND_CHILD = textwrap.dedent(
     """
     import subprocess, sys
-    held = bytearray(150_000_000)
-    child = "import time; held = bytearray(150_000_000); time.sleep(1.5)"
+    held = b"x" * 150_000_000
+    child = "import time; held = b'x' * 150_000_000; time.sleep(3)"
     subprocess.run([sys.executable, "-c", child], check=True)
     """
 )
