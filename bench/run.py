@@ -15,7 +15,8 @@ For each N, in one run:
 
 Peak memory is the whole refresh's: the largest sum of the resident set sizes of the refresh process and
 its parse workers, sampled every MEMORY_SAMPLE_S (pages of shared libraries count once per process, so
-this errs high), beside the largest single process's peak RSS as the kernel reports it (wait4).
+this errs high), beside the largest single process's peak RSS as the kernel reports it (wait4; it can also
+count the bench process's own pages, shared with the child between fork and exec).
 
 BENCH_SIZES=100,1000 limits the sizes (default 100,1000,10000). With two or more sizes the linear fit of
 full refresh time over N gives the marginal cost per notice (seconds per notice) and the fixed cost.

@@ -22,7 +22,8 @@ def test_peak_memory_counts_the_processes_a_refresh_starts():
     measured = run_measured([sys.executable, "-c", PARENT_AND_CHILD])
 
     assert measured.code == 0
-    assert 140 < measured.largest_rss_mb < 250  # one process's peak, as wait4 reports it
+    # one process's peak, as wait4 reports it (it may also count the caller's pages, shared at fork before exec)
+    assert measured.largest_rss_mb > 140
     assert measured.tree_rss_mb > 290  # both processes' memory at once
 
 
