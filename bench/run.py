@@ -1,8 +1,8 @@
 """`make bench`: refresh cost at N = 100, 1,000, 10,000 generated notices, appended to bench/out/results.csv.
 
 For each N, in one run:
-- full refresh: `zhenggai refresh --quiet` as a child process on a fresh warehouse; wall time and the
-  child's own peak RSS (os.wait4 returns the rusage of exactly that child);
+- full refresh: `zhenggai refresh --quiet` as a child process on a fresh warehouse; wall time and peak
+  memory (below);
 - throughput: corpus MB / full refresh time (end to end), and the parse alone (stage + parse transforms,
   in this process, on the first min(N, PARSE_SAMPLE) notices) beside `grep -c` over the same bytes, the
   physical limit of reading the corpus once with a regex; the ratio parse/grep says how far from it we are;
