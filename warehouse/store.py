@@ -9,7 +9,7 @@ complete file (DESIGN §4, STACK-NOTES on DuckDB 2.0 locks).
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,9 +200,11 @@ def refresh_lock(warehouse: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def read_table(warehouse: Path, table: str, where: str | None = None, params: list | None = None) -> pl.DataFrame | None:
-    """A table of the published warehouse (its rows matching the SQL condition `where`, with `params`), or None
-    when the file or table does not exist."""
+def read_table(
+    warehouse: Path, table: str, where: str | None = None, params: list | None = None, columns: Sequence[str] | None = None
+) -> pl.DataFrame | None:
+    """A table of the published warehouse (its `columns`, default all; its rows matching the SQL condition
+    `where`, with `params`), or None when the file or table does not exist."""
     if not warehouse.exists():
         return None
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -212,7 +214,8 @@ def read_table(warehouse: Path, table: str, where: str | None = None, params: li
         ).fetchall()[0][0]
         if not found:
             return None
-        query = f'SELECT * FROM "{table}"' + (f" WHERE {where}" if where else "")
+        selected = ", ".join(f'"{column}"' for column in columns) if columns else "*"
+        query = f'SELECT {selected} FROM "{table}"' + (f" WHERE {where}" if where else "")
         return pl.from_arrow(con.sql(query, params=params).to_arrow_table())
     finally:
         con.close()

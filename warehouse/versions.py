@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.store import LOAD_MEMORY_LIMIT
+from warehouse.store import LOAD_MEMORY_LIMIT, read_table
 
 # The columns of notice_version that update_versions works on (every one but raw_text).
 VERSION_COLUMNS = ("source_name", "content_sha256", "notice_key", "valid_from", "valid_to")
@@ -21,16 +21,7 @@ VERSION_COLUMNS = ("source_name", "content_sha256", "notice_key", "valid_from", 
 
 def previous_versions(warehouse: Path) -> pl.DataFrame | None:
     """The previous warehouse's notice_version without its raw texts, or None when there is none."""
-    if not warehouse.exists():
-        return None
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        if not _has_versions(con, con.execute("SELECT current_database()").fetchall()[0][0]):
-            return None
-        columns = ", ".join(VERSION_COLUMNS)
-        return pl.from_arrow(con.sql(f"SELECT {columns} FROM notice_version").to_arrow_table())
-    finally:
-        con.close()
+    return read_table(warehouse, "notice_version", columns=VERSION_COLUMNS)
 
 
 def load_versions(staging: Path, versions: pl.DataFrame, previous: Path) -> None:
