@@ -159,22 +159,35 @@ class ParsedBatches:
 def parse_into_cache(warehouse: Path, notices: pl.DataFrame, workers: int | None = None) -> ParsedBatches:
     """Star rows of every notice of `notices` in the cache: the notices no reusable batch holds
     (reusable_batches) are parsed (on every core, a batch at a time, each batch written by the process that
-    parsed it); the batches not used are removed."""
+    parsed it); the batches not used are removed.
+
+    For notices already staged: a refresh stages in the parse workers (`stage_into_cache`); the tests use this
+    staging-first path as the reference `stage_into_cache` must agree with."""
     before = _batch_notices(warehouse)
     reused = reusable_batches(before, notices, PARSE_BATCH_NOTICES, MAX_SMALL_BATCHES)
     cached = _notices_of(before, reused, notices)
     # in key order, so that a full parse stores every table's rows in key order (see create_staging)
     fresh = notices.join(cached, on="content_sha256", how="anti").sort("content_sha256")
     written = star_notices(fresh, BatchWriter(version_dir(warehouse)), workers)
-    written_now = {name for name, _ in written if name is not None}
-    wanted = _notices_of(_batch_notices(warehouse), sorted(set(reused) | written_now), notices)
-    # batches by their first notice: a full parse's batches follow each other in key order
-    batches = wanted.group_by("batch").agg(pl.col("content_sha256").min()).sort("content_sha256")["batch"].to_list()
-    prune(warehouse, batches)
     return ParsedBatches(
-        version_dir(warehouse), tuple(batches), pl.concat([failures for _, failures in written]),
+        version_dir(warehouse), _keep_batches(warehouse, reused, written, notices), _failures(written),
         parsed=fresh.height, reused=cached.height,
     )
+
+
+def _keep_batches(warehouse: Path, reused: list[str], written: list[tuple[str | None, pl.DataFrame]], notices: pl.DataFrame) -> tuple[str, ...]:
+    """The batch folders (reused or just written) that hold `notices`, by their first notice (a full parse's
+    batches follow each other in key order); every other folder is pruned."""
+    written_now = {name for name, _ in written if name is not None}
+    in_use = _notices_of(_batch_notices(warehouse), sorted(set(reused) | written_now), notices)
+    batches = in_use.group_by("batch").agg(pl.col("content_sha256").min()).sort("content_sha256")["batch"].to_list()
+    prune(warehouse, batches)
+    return tuple(batches)
+
+
+def _failures(written: list[tuple[str | None, pl.DataFrame]]) -> pl.DataFrame:
+    """The quarantine rows of BatchWriter's results."""
+    return pl.concat([failures for _, failures in written]) if written else pl.DataFrame(schema=QUARANTINE_SCHEMA)
 
 
 def _notices_of(batch_notices: pl.DataFrame, batches: list[str], notices: pl.DataFrame) -> pl.DataFrame:
@@ -230,14 +243,8 @@ def stage_into_cache(
     loaded = pl.concat([settled, staged.select(list(LOADED_SCHEMA))]).sort(~pl.col("source_present"), "source_name")
     rejected = pl.concat([batch_rejected for _, _, batch_rejected in results]) if results else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     written = [written for written, _, _ in results]
-    written_now = {name for name, _ in written if name is not None}
-    in_use = _notices_of(_batch_notices(warehouse), sorted(set(reused) | written_now), loaded)
-    # batches by their first notice: a full parse's batches follow each other in key order
-    batches = in_use.group_by("batch").agg(pl.col("content_sha256").min()).sort("content_sha256")["batch"].to_list()
-    prune(warehouse, batches)
     return ParsedBatches(
-        version_dir(warehouse), tuple(batches),
-        pl.concat([failures for _, failures in written]) if written else pl.DataFrame(schema=QUARANTINE_SCHEMA),
+        version_dir(warehouse), _keep_batches(warehouse, reused, written, loaded), _failures(written),
         parsed=staged.filter(pl.col("parse")).height, reused=loaded.join(cached, on="content_sha256", how="semi").height,
         loaded=loaded, rejected=expand_rejections(rejected, landed),
     )
