@@ -119,6 +119,11 @@ def _is_html_name(names: pl.Expr) -> pl.Expr:
     return pl.any_horizontal(names.str.to_lowercase().str.ends_with(suffix) for suffix in HTML_SUFFIXES)
 
 
+# Staging depends only on a file's bytes and on whether its name says HTML: (content, _html) names one result.
+_STAGING_KIND = _is_html_name(pl.col("source_name")).alias("_html")
+_STAGING_KEY = ["content_sha256", "_html"]
+
+
 def _quarantine_row(name: str, sha: str, reason: str, raw_text: str | None, data: bytes) -> dict:
     return {"source_name": name, "content_sha256": sha, "reason": reason, "raw_text": raw_text, "raw_bytes": data}
 
@@ -193,14 +198,13 @@ def plan_staging(
     can tell which name the content is loaded under (the first name that stages; the kept notice only when
     none does) and parse it.
     """
-    key = ["content_sha256", "_html"]
     firsts = (
-        landed.select("source_name", "content_sha256", _is_html_name(pl.col("source_name")).alias("_html"))
+        landed.select("source_name", "content_sha256", _STAGING_KIND)
         .sort("source_name")
-        .unique(key, keep="first", maintain_order=True)
+        .unique(_STAGING_KEY, keep="first", maintain_order=True)
         .join(
-            known.select("content_sha256", _is_html_name(pl.col("source_name")).alias("_html"), pl.lit(True).alias("_known")).unique(key),
-            on=key, how="left",
+            known.select("content_sha256", _STAGING_KIND, pl.lit(True).alias("_known")).unique(_STAGING_KEY),
+            on=_STAGING_KEY, how="left",
         )
     )
     is_cached = pl.col("content_sha256").is_in(cached["content_sha256"].implode())
@@ -237,11 +241,10 @@ def plan_staging(
 def expand_rejections(rejected: pl.DataFrame, landed: pl.DataFrame) -> pl.DataFrame:
     """Quarantine rows of every landed file whose (content, HTML name) was rejected under its first name
     (`plan_staging` stages each pair once), as `stage_notices` gives one row per file."""
-    key = ["content_sha256", "_html"]
     return (
-        rejected.with_columns(_is_html_name(pl.col("source_name")).alias("_html"))
+        rejected.with_columns(_STAGING_KIND)
         .drop("source_name")
-        .join(landed.select("source_name", "content_sha256", _is_html_name(pl.col("source_name")).alias("_html")), on=key)
+        .join(landed.select("source_name", "content_sha256", _STAGING_KIND), on=_STAGING_KEY)
         .select(list(QUARANTINE_SCHEMA))
         .cast(QUARANTINE_SCHEMA)
     )
