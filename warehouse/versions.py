@@ -34,7 +34,7 @@ def load_versions(staging: Path, versions: pl.DataFrame, previous: Path) -> None
         previous_text = "SELECT NULL::VARCHAR AS source_name, NULL::VARCHAR AS content_sha256, " \
             "NULL::TIMESTAMPTZ AS valid_from, NULL::VARCHAR AS raw_text WHERE false"
         if previous.exists():
-            con.execute(f"ATTACH '{_quoted(str(previous))}' AS previous (READ_ONLY)")
+            con.execute("ATTACH ? AS previous (READ_ONLY)", [str(previous)])
             if _has_versions(con, "previous"):
                 previous_text = "SELECT source_name, content_sha256, valid_from, raw_text FROM previous.notice_version"
         con.register("versions", versions.select(VERSION_COLUMNS).with_row_index("version_order").to_arrow())
@@ -64,6 +64,3 @@ def _has_versions(con: duckdb.DuckDBPyConnection, database: str) -> bool:
         [database],
     ).fetchall()[0][0])
 
-
-def _quoted(text: str) -> str:
-    return text.replace("'", "''")
