@@ -98,9 +98,8 @@ def run_refresh(
     """
     import uuid
 
-    import dagster as dg
-
     from expectations.gate import DEFAULT_MAX_DROP_SHARE
+    from orchestration.in_memory import execute_releasing_outputs, releasing_mem_io_manager
     from orchestration.resources import NoticeSource, WarehouseTarget
 
     target = WarehouseTarget(
@@ -113,7 +112,8 @@ def run_refresh(
         instance.watch_event_logs(run_id, None, on_event)
     try:
         with _quiet_dagster_logs():
-            result = job.execute_in_process(
+            result = execute_releasing_outputs(
+                job,
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                 instance=instance,
                 resources={
@@ -121,10 +121,10 @@ def run_refresh(
                     "warehouse": target,
                     # Outputs handed from step to step in memory: the default IO manager pickles every frame to
                     # disk and reads it back for each consumer (at 10,000 notices ~10 s and a copy of the
-                    # corpus's bytes in memory while serialising). One run, one process: nothing needs them after.
-                    "io_manager": dg.mem_io_manager,
+                    # corpus's bytes in memory while serialising). One run, one process; each output is dropped
+                    # after its last reader (the corpus's bytes before the staging file and the gate).
+                    "io_manager": releasing_mem_io_manager,
                 },
-                raise_on_error=False,
                 run_id=run_id,
             )
     finally:
