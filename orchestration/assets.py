@@ -58,8 +58,14 @@ def staged_notices(
         return
     landed_files, rejected = reject_unreadable(raw_notices)
     landed = raw_notices["source_name"]
-    # only the notices whose file is gone are read back (not the text of every published notice)
-    gone = read_table(warehouse.file, "raw_notice", where="NOT list_contains(?, source_name)", params=[landed.to_list()])
+    # only the notices whose file is gone are read back, found by name first: a filter over raw_notice itself
+    # decompresses every text it skips (~1.2 s at 10,000 notices, for usually no row)
+    published = read_table(warehouse.file, "raw_notice", columns=["source_name"])
+    names = pl.Series("source_name", [], pl.String) if published is None else published["source_name"]
+    gone_names = names.filter(~names.is_in(landed.implode())).to_list()
+    gone = None
+    if gone_names:
+        gone = read_table(warehouse.file, "raw_notice", where="list_contains(?, source_name)", params=[gone_names])
     missing = missing_notices(gone, landed)
     kept = missing.clear() if notice_source.prune_missing else missing
     if missing.height:
