@@ -64,7 +64,7 @@ def one(database: Path, sql: str, params=None):
 @pytest.fixture(scope="module")
 def seed(published, tmp_path_factory):
     """A copy of the seed warehouse (the previous published file), its notices (fewest issues first), and its full
-    gate run."""
+    gate run (as a first load)."""
     root = tmp_path_factory.mktemp("delta")
     previous = root / "published.duckdb"  # (a file named previous.duckdb would clash with the catalog `previous`)
     shutil.copy(published, previous)
@@ -73,7 +73,7 @@ def seed(published, tmp_path_factory):
         "SELECT d.notice_key FROM dim_notice d LEFT JOIN fact_issue i USING (notice_key) "
         "GROUP BY d.notice_key ORDER BY count(i.issue_key), d.notice_key").fetchall()]
     con.close()
-    full = run_gate(previous, root / "full", previous=previous)
+    full = run_gate(previous, root / "full")  # as a first load: compared with the gate's empty warehouse
     assert full.passed and len(keys) == 5
     return previous, keys, full
 
@@ -112,27 +112,21 @@ def test_delta_on_a_valid_patch_passes_and_loads_only_the_changed_rows(seed, tmp
     assert f" of {count} rows" in warning and f" of {rows['fact_claim']} rows" in full_warning
 
 
-def test_a_bad_value_in_a_changed_notice_fails(seed, tmp_path):
-    previous, (changed, *_), _ = seed
-    staged = patch(previous, tmp_path / "staged.duckdb", [changed], [],
-                   f"UPDATE fact_issue SET status = 'bogus' WHERE issue_key = "
-                   f"(SELECT max(issue_key) FROM fact_issue WHERE notice_key = '{changed}')")
-    result = delta(staged, previous, tmp_path / "validation", [changed])
-    assert not result.passed
-    (line,) = result.errors
-    assert line.startswith("fact_issue (changed notices): status is one of") and "'bogus'" in line and "1 of " in line
-
-
-def test_a_new_row_colliding_with_an_unchanged_row_fails(seed, tmp_path):
+def test_a_bad_value_or_a_key_collision_in_a_changed_notice_fails(seed, tmp_path):
     previous, (changed, _, other, *_), _ = seed
     taken = one(previous, "SELECT min(measure_key) FROM fact_measure WHERE notice_key = ?", [other])
     staged = patch(previous, tmp_path / "staged.duckdb", [changed], [],
+                   f"UPDATE fact_issue SET status = 'bogus' WHERE issue_key = "
+                   f"(SELECT max(issue_key) FROM fact_issue WHERE notice_key = '{changed}')",
+                   # a new row taking the key of an unchanged notice's row
                    f"UPDATE fact_measure SET measure_key = '{taken}' WHERE measure_key = "
                    f"(SELECT min(measure_key) FROM fact_measure WHERE notice_key = '{changed}')")
     result = delta(staged, previous, tmp_path / "validation", [changed])
     assert not result.passed
-    lines = [line for line in result.errors if "measure_key values are unique" in line]
-    assert len(lines) == 1 and f"'{taken}' ×2" in lines[0], result.errors
+    (status,) = [line for line in result.errors if "status is one of" in line]
+    assert status.startswith("fact_issue (changed notices): status is one of") and "'bogus'" in status and "1 of " in status
+    (unique,) = [line for line in result.errors if "measure_key values are unique" in line]
+    assert unique.startswith("fact_measure (changed notices): ") and f"'{taken}' ×2" in unique
     measures = next(s for s in result.suites if s.table == "fact_measure")
     own = one(staged, "SELECT count(*) FROM fact_measure WHERE notice_key = ?", [changed])
     assert measures.row_count == own + 1  # the unchanged row it collides with is loaded too
@@ -149,30 +143,26 @@ def test_a_bad_value_in_an_unchanged_row_is_left_to_the_full_gate(seed, tmp_path
     assert not full.passed and any(line.startswith("fact_issue: status is one of") for line in full.errors)
 
 
-def test_an_unchanged_row_naming_a_removed_notices_issue_fails(seed, tmp_path):
+def test_unchanged_rows_whose_references_changed_fail(seed, tmp_path):
+    """An unchanged indicator naming a removed notice's issue, and an unchanged notice whose inspection is gone
+    from the rebuilt dimension: caught by the full gate, so by the delta gate too."""
     previous, (removed, _, other, *_), _ = seed
     # the previous file, valid: an indicator of `other` names an issue of `removed` (no rule forbids it)
     before = patch(previous, tmp_path / "before.duckdb", [], [],
                    f"UPDATE fact_indicator SET issue_key = (SELECT min(issue_key) FROM fact_issue WHERE notice_key = '{removed}') "
                    f"WHERE indicator_key = (SELECT min(indicator_key) FROM fact_indicator WHERE notice_key = '{other}')")
     assert run_gate(before, tmp_path / "before", previous=previous).passed
-    staged = patch(before, tmp_path / "staged.duckdb", [], [removed])
+    staged = patch(before, tmp_path / "staged.duckdb", [], [removed],
+                   f"DELETE FROM dim_inspection WHERE inspection_key = (SELECT inspection_key FROM dim_notice WHERE notice_key = '{other}')")
     full = run_gate(staged, tmp_path / "full", previous=before)
     assert any(line.startswith("fact_indicator: issue_key resolves") for line in full.errors), full.errors
+    assert any(line.startswith("dim_notice: inspection_key resolves") for line in full.errors), full.errors
     result = delta(staged, before, tmp_path / "delta", [removed])
     assert not result.passed
-    (line,) = result.errors
-    assert line.startswith("fact_indicator (changed notices): issue_key resolves to fact_issue.issue_key") and "1 of 1 rows" in line
-
-
-def test_an_unchanged_notice_whose_inspection_is_gone_fails(seed, tmp_path):
-    """Shared dimensions are rebuilt: an unchanged notice's reference into them is checked again."""
-    previous, (changed, _, other, *_), _ = seed
-    staged = patch(previous, tmp_path / "staged.duckdb", [changed], [],
-                   f"DELETE FROM dim_inspection WHERE inspection_key = (SELECT inspection_key FROM dim_notice WHERE notice_key = '{other}')")
-    result = delta(staged, previous, tmp_path / "validation", [changed])
-    assert not result.passed
+    (orphan,) = [line for line in result.errors if line.startswith("fact_indicator")]
+    assert orphan.startswith("fact_indicator (changed notices): issue_key resolves to fact_issue.issue_key") and "1 of 1 rows" in orphan
     assert any(line.startswith("dim_notice (changed notices): inspection_key resolves to dim_inspection") for line in result.errors)
+    assert {line.split(" (changed notices)")[0] for line in result.errors} == {line.split(":")[0] for line in full.errors}
 
 
 def test_delta_mode_needs_the_previous_warehouse_and_keys(seed, tmp_path):
@@ -195,8 +185,8 @@ def test_delta_is_refused_on_a_suite_with_a_whole_table_check(tmp_path):
 def test_the_fixed_cost_paths_give_the_same_report(seed, tmp_path, monkeypatch):
     """One connection for the small tables and an empty warehouse built from warehouse/sql without importing
     warehouse.store: the same validation.json as a connection per suite and store's DDL (times and paths aside)."""
-    previous, _, _ = seed
-    fast = json.loads(run_gate(previous, tmp_path / "fast").json_path.read_text(encoding="utf-8"))
+    previous, _, full = seed
+    fast = json.loads(full.json_path.read_text(encoding="utf-8"))
 
     def store_empty_warehouse(folder: Path) -> Path:
         path = folder / "empty.duckdb"
