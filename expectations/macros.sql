@@ -20,21 +20,22 @@ CREATE OR REPLACE TEMP MACRO period_end(d, precision) AS
 CREATE OR REPLACE TEMP MACRO date_text(d) AS coalesce(CAST(d AS VARCHAR), 'NULL');
 
 -- The text of each notice at the spans (notice_key, char_start, char_end) of a table that quotes it
--- (fact_indicator, fact_claim): one row per distinct span of a notice in raw_notice, `text` being what
--- substr(raw_notice.text, char_start + 1, char_end - char_start) returns.
+-- (fact_indicator, fact_claim), the texts (notice_key, text) being those of the table `texts`: one row per
+-- distinct span of a notice in `texts`, `text` being what substr(texts.text, char_start + 1, char_end - char_start)
+-- returns. notice_text_at(spans) below reads raw_notice; the gate's delta mode passes the changed notices' texts.
 -- substr() counts characters from the start of the UTF-8 text, so asking it directly costs O(char_start) per
 -- span, O(spans × length) per notice: minutes at corpus scale. Here each text is cut into lines once
 -- (string_split on the newline byte, linear), each span is placed in its line by an ASOF join on the offsets
 -- at which the lines start, and only that line is cut. A span that does not lie within one line (it crosses
 -- a newline, or its offsets are out of range) is cut from the whole text as before.
-CREATE OR REPLACE TEMP MACRO notice_text_at(spans) AS TABLE
+CREATE OR REPLACE TEMP MACRO notice_text_from(spans, texts) AS TABLE
 WITH line AS (  -- where each line starts (offsets only)
     SELECT notice_key, line_no, line_length,
            CAST(sum(line_length + 1) OVER (PARTITION BY notice_key ORDER BY line_no ROWS UNBOUNDED PRECEDING)
                 - line_length - 1 AS BIGINT) AS line_start
     FROM (SELECT notice_key, unnest(range(len(lengths))) AS line_no, unnest(lengths) AS line_length
           FROM (SELECT notice_key, list_transform(string_split(text, chr(10)), lambda l: length(l)) AS lengths
-                FROM raw_notice))
+                FROM query_table(texts)))
 ), located AS (  -- the spans of each notice, each with the line it starts in
     SELECT s.notice_key,
            list(struct_pack(char_start := s.char_start, char_end := s.char_end,
@@ -53,7 +54,10 @@ WITH line AS (  -- where each line starts (offsets only)
     -- (len(parts) > 0 always holds: it makes the planner take the span lists for the small side of the join, so
     -- they are hashed and the texts stream past them instead of every text being held in a hash table)
     FROM (SELECT r.notice_key, r.text, string_split(r.text, chr(10)) AS lines, x.parts
-          FROM raw_notice AS r JOIN (SELECT * FROM located WHERE len(parts) > 0) AS x ON x.notice_key = r.notice_key)
+          FROM query_table(texts) AS r JOIN (SELECT * FROM located WHERE len(parts) > 0) AS x ON x.notice_key = r.notice_key)
 )
 SELECT notice_key, span.char_start, span.char_end, span.text
 FROM (SELECT notice_key, unnest(spans_text) AS span FROM cut);
+
+-- notice_text_from over every notice text (raw_notice).
+CREATE OR REPLACE TEMP MACRO notice_text_at(spans) AS TABLE SELECT * FROM notice_text_from(spans, 'raw_notice');
