@@ -130,6 +130,10 @@ def cannot_patch(warehouse: Path) -> str | None:
         return f"patching switched off ({PATCH_SWITCH})"
     if not warehouse.exists():
         return "no published warehouse"
+    if warehouse.with_name(warehouse.name + ".wal").exists():
+        # a copy of the file alone would miss what the log holds (a published file is checkpointed; this one
+        # was written to since)
+        return "the published file has a write-ahead log beside it"
     build = published_build(warehouse)
     if build is None:
         return "the published file has no build record"
@@ -300,10 +304,11 @@ def _patch_versions(con: duckdb.DuckDBPyConnection, to_insert: pl.DataFrame, to_
             SELECT v.source_name, v.content_sha256, v.notice_key, v.valid_from, v.valid_to,
                    CASE WHEN v.valid_to IS NULL THEN current_text.raw_text ELSE previous_text.raw_text END AS raw_text
             FROM version_inserts AS v
-            LEFT JOIN (SELECT content_sha256, any_value(raw_text) AS raw_text FROM raw_notice GROUP BY content_sha256)
+            LEFT JOIN (SELECT content_sha256, any_value(raw_text) AS raw_text FROM raw_notice
+                       WHERE content_sha256 IN (SELECT content_sha256 FROM version_inserts) GROUP BY content_sha256)
                 AS current_text ON current_text.content_sha256 = v.content_sha256
-            LEFT JOIN (SELECT source_name, content_sha256, valid_from, any_value(raw_text) AS raw_text
-                       FROM notice_version GROUP BY ALL) AS previous_text
+            LEFT JOIN (SELECT source_name, content_sha256, valid_from, any_value(raw_text) AS raw_text FROM notice_version
+                       WHERE content_sha256 IN (SELECT content_sha256 FROM version_inserts) GROUP BY ALL) AS previous_text
                 ON previous_text.source_name = v.source_name AND previous_text.content_sha256 = v.content_sha256
                AND previous_text.valid_from = v.valid_from
         """)
@@ -315,20 +320,38 @@ def _patch_versions(con: duckdb.DuckDBPyConnection, to_insert: pl.DataFrame, to_
 
 def _patch_marts(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
     """Every mart, in the order of the mart scripts (a mart may read an earlier one): NOTICE_MARTS patched for
-    the `touched` notices, the others dropped and built again with their comments."""
+    the `touched` notices, the others dropped and built again with their comments.
+
+    A per-notice mart's query runs with every notice table shadowed by a temporary view of the touched notices'
+    rows only (the property NOTICE_MARTS states: a notice's mart rows come from its own rows), so its
+    aggregates read a few rows instead of millions (at 10,000 notices 0.5 s for the four marts instead of ~5 s
+    with the filter on the result alone, which DuckDB cannot push through their GROUP BYs on issue_key)."""
     con.register("touched_notices", pl.DataFrame({"notice_key": sorted(touched)}, schema={"notice_key": pl.String}).to_arrow())
+    database = con.execute("SELECT current_database()").fetchone()[0]
     for name, mart in _marts().items():
         if name in NOTICE_MARTS:
-            if touched:
-                con.execute(f'DELETE FROM "{name}" WHERE notice_key IN (SELECT notice_key FROM touched_notices)')
+            if not touched:
+                continue
+            con.execute(f'DELETE FROM "{name}" WHERE notice_key IN (SELECT notice_key FROM touched_notices)')
+            for table in NOTICE_TABLES:
+                con.execute(f'CREATE TEMP VIEW "{table}" AS SELECT * FROM {_literal_name(database)}.main."{table}" '
+                            "WHERE notice_key IN (SELECT notice_key FROM touched_notices)")
+            try:
                 con.execute(
-                    f'INSERT INTO "{name}" BY NAME SELECT * FROM (\n{mart.query}\n) AS mart '
+                    f'INSERT INTO {_literal_name(database)}.main."{name}" BY NAME SELECT * FROM (\n{mart.query}\n) AS mart '
                     "WHERE notice_key IN (SELECT notice_key FROM touched_notices)"
                 )
+            finally:
+                for table in NOTICE_TABLES:
+                    con.execute(f'DROP VIEW temp.main."{table}"')
         else:
             con.execute(f'DROP TABLE "{name}"')
             for statement in mart.statements:
                 con.execute(statement)
+
+
+def _literal_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
