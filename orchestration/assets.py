@@ -136,7 +136,8 @@ def warehouse_staging(
         {f"rows_{name}": count for name, count in table_rows(staged.path).items()}
         | {"staging_file": str(staged.path), "notices_quarantined": tables["quarantine_notice"].height,
            "staging_patched": patched.staged is not None, "staging_reason": patched.reason,
-           "changed_notices": -1 if staged.changed_notice_keys is None else len(staged.changed_notice_keys)}
+           "changed_notices": -1 if staged.changed_notice_keys is None else len(staged.changed_notice_keys),
+           "staging_free_block_share": -1.0 if patched.free_block_share is None else round(patched.free_block_share, 4)}
     )
     return staged
 

@@ -43,7 +43,7 @@ import polars as pl
 
 from transforms.notice_delta import NoticeDelta, is_small_change, notice_delta, version_delta
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, dim_date
-from warehouse.build import code_digest, published_build
+from warehouse import build
 from warehouse.store import (
     LOAD_MEMORY_LIMIT,
     STORAGE_COMPATIBILITY,
@@ -134,11 +134,13 @@ def cannot_patch(warehouse: Path) -> str | None:
         # a copy of the file alone would miss what the log holds (a published file is checkpointed; this one
         # was written to since)
         return "the published file has a write-ahead log beside it"
-    build = published_build(warehouse)
-    if build is None:
+    published = build.published_build(warehouse)
+    if published is None:
         return "the published file has no build record"
-    if build["code_digest"] != code_digest():
-        return (f"the published file was built by other code ({build['code_digest']}, now {code_digest()}): "
+    # the code digest covers the parser (every file of transforms/ and the parsing libraries: parse_cache's
+    # parser_version), the DDL, the marts and this module; read through the module, as is_unchanged reads it
+    if published["code_digest"] != build.code_digest():
+        return (f"the published file was built by other code ({published['code_digest']}, now {build.code_digest()}): "
                 "its parser, tables or marts may differ")
     storage, free_share, free_bytes = _storage(warehouse)
     if storage != expected_storage_version():
