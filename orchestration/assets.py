@@ -4,7 +4,6 @@ Assets only wire: each calls a pure transform or a warehouse function and record
 """
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -16,6 +15,7 @@ from transforms.pipeline import without_failures
 from transforms.star import reference_tables
 from warehouse import parse_cache
 from warehouse.build import build_record, is_unchanged
+from warehouse.patch import StagedWarehouse, patch_staging
 from warehouse.store import create_staging, publish, read_table
 from warehouse.summary import table_rows
 from warehouse.versions import load_versions, previous_versions
@@ -111,8 +111,10 @@ def warehouse_staging(
     rejected_notices: pl.DataFrame,
     parsed_notices: parse_cache.ParsedBatches,
     fetch_log: pl.DataFrame,
-) -> str:
-    """The complete star schema written to a staging DuckDB file, awaiting the gate."""
+) -> StagedWarehouse:
+    """The complete star schema written to a staging DuckDB file, awaiting the gate: a patched copy of the
+    published file when it was built by the same code and few notices changed (warehouse/patch.py), else
+    built in full."""
     failures = parsed_notices.failures
     loaded = without_failures(parsed_notices.loaded, failures)
     now = datetime.now(timezone.utc)
@@ -128,19 +130,30 @@ def warehouse_staging(
     }
     # notice_version's texts are filled in by DuckDB from the staging file and the previous warehouse
     versions = update_versions(previous_versions(warehouse.file), loaded_versions(loaded, raw_notices), now)
-    staging = create_staging(warehouse.file, tables, parsed_notices.star_rows(loaded))
-    load_versions(staging, versions, previous=warehouse.file)
+    star = parsed_notices.star_rows(loaded)
+    patched = patch_staging(warehouse.file, tables, star, versions)
+    staged = patched.staged
+    if staged is None:
+        staging = create_staging(warehouse.file, tables, star)
+        load_versions(staging, versions, previous=warehouse.file)
+        staged = StagedWarehouse(staging)
+    context.log.info(f"staging file {'patched' if patched.staged else 'built in full'}: {patched.reason}")
     context.add_output_metadata(
-        {f"rows_{name}": count for name, count in table_rows(staging).items()}
-        | {"staging_file": str(staging), "notices_quarantined": tables["quarantine_notice"].height}
+        {f"rows_{name}": count for name, count in table_rows(staged.path).items()}
+        | {"staging_file": str(staged.path), "notices_quarantined": tables["quarantine_notice"].height,
+           "staging_patched": patched.staged is not None, "staging_reason": patched.reason,
+           "changed_notices": -1 if staged.changed_notice_keys is None else len(staged.changed_notice_keys),
+           "staging_free_block_share": -1.0 if patched.free_block_share is None else round(patched.free_block_share, 4)}
     )
-    return str(staging)
+    return staged
 
 
 @dg.asset(group_name="marts", kinds={"duckdb"})
-def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseTarget, warehouse_staging: str) -> str:
+def published_warehouse(
+    context: dg.AssetExecutionContext, warehouse: WarehouseTarget, warehouse_staging: StagedWarehouse
+) -> str:
     """The served warehouse file, atomically replaced by the staging file once every blocking check passed."""
-    publish(Path(warehouse_staging), warehouse.file)
+    publish(warehouse_staging.path, warehouse.file)
     rows = table_rows(warehouse.file)
     context.add_output_metadata(
         {"path": str(warehouse.file.resolve()), "notices_quarantined": rows.get("quarantine_notice", 0)}

@@ -9,6 +9,7 @@ import dagster as dg
 
 from expectations.gate import run_gate, suite_names
 from orchestration.resources import WarehouseTarget
+from warehouse.patch import StagedWarehouse
 
 
 STAGED = dg.AssetKey("warehouse_staging")
@@ -29,8 +30,8 @@ def _check_name(table: str) -> str:
         for table in suite_names()
     ],
 )
-def warehouse_gate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseTarget, warehouse_staging: str):
-    result = run_gate(warehouse_staging, warehouse.report_dir, previous=warehouse.file, max_drop_share=warehouse.max_drop_share)
+def warehouse_gate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseTarget, warehouse_staging: StagedWarehouse):
+    result = run_gate(str(warehouse_staging.path), warehouse.report_dir, previous=warehouse.file, max_drop_share=warehouse.max_drop_share)
     context.log.info(f"GX validation results: {result.json_path}; Data Docs: {result.docs_path}")
     for suite in result.suites:
         errors = [line for line, severity in suite.failures if severity == "error"]

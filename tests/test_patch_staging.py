@@ -1,0 +1,214 @@
+"""The staging file of a small change patched from the published file (warehouse/patch.py) holds the same rows
+as a full build of the same inputs, table by table, in every kind of change a refresh meets."""
+
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+import orchestration.assets
+from orchestration.cli import run_refresh
+from tests.conftest import SEEDS
+from transforms.notice_delta import is_small_change, notice_delta, version_delta
+from warehouse import patch
+from warehouse.versions import VERSION_COLUMNS
+
+WAREHOUSE = "zhenggai.duckdb"
+START = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+
+
+def _seed(prefix: str) -> Path:
+    (path,) = SEEDS.glob(f"{prefix}_*.txt")
+    return path
+
+
+class _Clock:
+    """orchestration.assets' datetime with a fixed now, so that two builds of the same inputs stamp the same
+    valid_from, valid_to, quarantined_at and built_at."""
+
+    def __init__(self, now: datetime):
+        self.value = now
+
+    def now(self, tz=None):
+        return self.value
+
+
+def _refresh(source: Path, state: Path, monkeypatch, now: datetime, prune: bool = False, patching: bool = True) -> dict:
+    """A refresh of `source` into the warehouse of folder `state` at `now`; the staging asset's metadata."""
+    monkeypatch.setattr(orchestration.assets, "datetime", _Clock(now))
+    monkeypatch.setenv(patch.PATCH_SWITCH, "1" if patching else "0")
+    metadata: dict = {}
+
+    def on_event(entry, _cursor=None):
+        event = entry.dagster_event
+        if event is not None and event.event_type_value == "ASSET_MATERIALIZATION":
+            materialization = event.step_materialization_data.materialization
+            if materialization.asset_key.to_user_string() == "warehouse_staging":
+                metadata.update({key: value.value for key, value in materialization.metadata.items()})
+
+    # max_drop_share=1: the changes here drop a large share of three notices, which the gate would rightly stop
+    outcome = run_refresh(source, state / WAREHOUSE, prune_missing=prune, max_drop_share=1.0, on_event=on_event)
+    assert outcome.published, (outcome.failure, outcome.gate_errors)
+    return metadata
+
+
+def _tables(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
+    return sorted(row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [database]
+    ).fetchall())
+
+
+def assert_same_warehouse(patched: Path, full: Path) -> None:
+    """Every table of both files has the same rows (as multisets: EXCEPT ALL both ways is empty, counts equal)."""
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH ? AS patched (READ_ONLY)", [str(patched)])
+        con.execute("ATTACH ? AS full_build (READ_ONLY)", [str(full)])
+        tables = _tables(con, "patched")
+        assert tables == _tables(con, "full_build")
+        for table in tables:
+            counts = [con.execute(f'SELECT count(*) FROM {db}."{table}"').fetchone()[0] for db in ("patched", "full_build")]
+            assert counts[0] == counts[1], (table, counts)
+            for left, right in (("patched", "full_build"), ("full_build", "patched")):
+                extra = con.execute(
+                    f'SELECT count(*) FROM (SELECT * FROM {left}."{table}" EXCEPT ALL SELECT * FROM {right}."{table}")'
+                ).fetchone()[0]
+                assert extra == 0, f"{table}: {extra} row(s) of the {left} file not in the other"
+    finally:
+        con.close()
+
+
+def _copy_state(state: Path, to: Path) -> None:
+    shutil.copytree(state, to, ignore=shutil.ignore_patterns("validation"))
+
+
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory) -> tuple[Path, Path]:
+    """(landing folder, state folder) of a warehouse published in full from three seeds."""
+    root = tmp_path_factory.mktemp("patch")
+    source, state = root / "source", root / "state"
+    source.mkdir()
+    for prefix in ("000", "002", "004"):
+        shutil.copy(_seed(prefix), source)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        metadata = _refresh(source, state, monkeypatch, START)
+    assert metadata["staging_patched"] is False and "no published warehouse" in metadata["staging_reason"]
+    return source, state
+
+
+def _edit(source: Path, name: str, extra: str) -> None:
+    path = source / name
+    path.write_bytes(path.read_bytes() + f"\n{extra}\n".encode())
+
+
+def _rename(source: Path, old: str, new: str) -> None:
+    (source / old).rename(source / new)
+
+
+# Each step is applied to the landing folder of the previous one, so later steps start from a warehouse that was
+# itself patched (and whose notice_version holds closed versions). Kinds of change share a step to keep the test
+# short (each step is two refreshes); every step's patch is compared with a full build of the same inputs.
+# (what changes, how, prune, notices added, removed, renamed)
+STEPS = [
+    ("an edited notice; a new notice; a deleted file kept", lambda source: (
+        _edit(source, _seed("000").name, "(本通报于次日补充说明。)"),
+        (source / "010_new.txt").write_bytes(_seed("001").read_bytes() + "\n附件:无\n".encode()),
+        (source / _seed("004").name).unlink(),
+    ), False, 2, 1, 0),
+    ("a renamed file; a file now quarantined", lambda source: (
+        _rename(source, _seed("002").name, "102_renamed.txt"),
+        (source / "010_new.txt").write_bytes(b"\x00\x01\x02 binary \xff\xfe" * 40),
+    ), False, 0, 1, 1),
+    ("an exact duplicate under an earlier name; the deleted file pruned", lambda source: (
+        shutil.copy(source / "102_renamed.txt", source / "0001_duplicate.txt"),
+    ), True, 0, 1, 1),
+]
+
+
+def test_patched_staging_equals_a_full_build_for_every_kind_of_change(first_build, tmp_path, monkeypatch):
+    source, state = first_build
+    source_now, state_now = tmp_path / "source", tmp_path / "state"
+    shutil.copytree(source, source_now)
+    _copy_state(state, state_now)
+    for step, (change, apply, prune, added, removed, renamed) in enumerate(STEPS, start=1):
+        apply(source_now)
+        now = START + timedelta(days=step)
+        full_state = tmp_path / f"full-{step}"
+        _copy_state(state_now, full_state)
+        patched = _refresh(source_now, state_now, monkeypatch, now, prune=prune)
+        full = _refresh(source_now, full_state, monkeypatch, now, prune=prune, patching=False)
+        assert patched["staging_patched"] is True, (change, patched["staging_reason"])
+        assert f"{added} notice(s) added, {removed} removed, {renamed} renamed" in patched["staging_reason"], change
+        assert patched["changed_notices"] == added + renamed
+        assert full["staging_patched"] is False and "switched off" in full["staging_reason"]
+        assert full["changed_notices"] == -1
+        assert_same_warehouse(state_now / WAREHOUSE, full_state / WAREHOUSE)
+        # the published file opens read-only, in the storage format DuckDB 1.4 clients read
+        con = duckdb.connect(str(state_now / WAREHOUSE), read_only=True)
+        try:
+            tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+            assert tags["storage_version"] == patch.expected_storage_version() == "v1.4.0+"
+            assert con.execute("SELECT count(*) FROM dim_notice").fetchone()[0] > 0
+        finally:
+            con.close()
+        shutil.rmtree(full_state)
+    # the history the patches wrote: the edited file's old version closed, the pruned file's closed too
+    con = duckdb.connect(str(state_now / WAREHOUSE), read_only=True)
+    try:
+        closed = con.execute("SELECT source_name FROM notice_version WHERE valid_to IS NOT NULL ORDER BY ALL").fetchall()
+        states = dict(con.execute("SELECT source_name, state FROM source_file").fetchall())
+    finally:
+        con.close()
+    assert (_seed("000").name,) in closed and (_seed("004").name,) in closed
+    assert states["010_new.txt"] == "quarantined" and _seed("004").name not in states
+    assert (states["0001_duplicate.txt"], states["102_renamed.txt"]) == ("loaded", "duplicate")
+
+
+def test_when_not_to_patch(first_build, tmp_path, monkeypatch):
+    _, state = first_build
+    assert patch.cannot_patch(tmp_path / "none.duckdb") == "no published warehouse"
+    assert patch.cannot_patch(state / WAREHOUSE) is None
+    monkeypatch.setattr("warehouse.build.code_digest", lambda: "0000000000000000")  # other code
+    assert "other code" in patch.cannot_patch(state / WAREHOUSE)
+    monkeypatch.undo()
+    assert patch.cannot_patch(state / WAREHOUSE) is None
+    monkeypatch.setattr(patch, "MAX_FREE_BLOCK_SHARE", -1.0)
+    monkeypatch.setattr(patch, "MIN_FREE_BYTES_TO_COMPACT", -1)
+    assert "free" in patch.cannot_patch(state / WAREHOUSE)
+    monkeypatch.setenv(patch.PATCH_SWITCH, "0")
+    assert "switched off" in patch.cannot_patch(state / WAREHOUSE)
+
+
+def test_every_mart_is_patched_per_notice_or_rebuilt():
+    marts = patch._marts()
+    assert set(marts) == set(patch.NOTICE_MARTS) | set(patch.MART_REASONS)
+    assert not set(patch.NOTICE_MARTS) & set(patch.MART_REASONS)
+    assert all(mart.statements[0].lstrip().startswith(("CREATE", "-")) for mart in marts.values())
+
+
+def test_notice_delta():
+    published = pl.DataFrame({"notice_key": ["a", "b", "c"], "source_name": ["a.txt", "b.txt", "c.txt"]})
+    loaded = pl.DataFrame({"notice_key": ["b", "c", "d"], "source_name": ["b.txt", "c2.txt", "d.txt"]})
+    delta = notice_delta(published, loaded)
+    assert delta.added.to_list() == ["d"] and delta.removed.to_list() == ["a"]
+    assert delta.renamed.rows() == [("c", "c2.txt")]
+    assert delta.changed == 3 and delta.rewritten_keys() == ["c", "d"]
+    assert is_small_change(delta, 3, max_share=0.1, always_below=3)
+    assert not is_small_change(delta, 3, max_share=0.1, always_below=2)
+    assert is_small_change(delta, 30, max_share=0.1, always_below=0)
+
+
+def test_version_delta_keeps_identical_rows_and_matches_nulls():
+    stamp = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    schema = {"source_name": pl.String, "content_sha256": pl.String, "notice_key": pl.String,
+              "valid_from": pl.Datetime("us", "UTC"), "valid_to": pl.Datetime("us", "UTC")}
+    published = pl.DataFrame([("a", "1", "1", stamp, None), ("b", "2", "2", stamp, None)], schema=schema, orient="row")
+    later = stamp + timedelta(days=1)
+    versions = pl.DataFrame([("a", "1", "1", stamp, None), ("b", "2", "2", stamp, later), ("b", "3", "3", later, None)],
+                            schema=schema, orient="row")
+    insert, delete = version_delta(published, versions.select(VERSION_COLUMNS))
+    assert sorted(insert.rows()) == [("b", "2", "2", stamp, later), ("b", "3", "3", later, None)]
+    assert delete.rows() == [("b", "2", "2", stamp, None)]
