@@ -1,6 +1,7 @@
 """The staging file of a small change patched from the published file (warehouse/patch.py) holds the same rows
 as a full build of the same inputs, table by table, in every kind of change a refresh meets."""
 
+import json
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -142,10 +143,18 @@ def test_patched_staging_equals_a_full_build_for_every_kind_of_change(first_buil
         full = _refresh(source_now, full_state, monkeypatch, now, prune=prune, patching=False)
         assert patched["staging_patched"] is True, (change, patched["staging_reason"])
         assert f"{added} notice(s) added, {removed} removed, {renamed} renamed" in patched["staging_reason"], change
-        assert patched["changed_notices"] == added + renamed
+        # what the gate validates again: the notices added, removed or renamed (none of these changes alters a
+        # shared-dimension row another notice refers to)
+        assert patched["changed_notices"] == added + removed + renamed
         assert full["staging_patched"] is False and "switched off" in full["staging_reason"]
         assert full["changed_notices"] == -1
         assert_same_warehouse(state_now / WAREHOUSE, full_state / WAREHOUSE)
+        # the gate validated the patched file in delta mode, on those notices; the full build in full
+        gated = json.loads(((state_now / WAREHOUSE).parent / "validation" / "validation.json").read_text(encoding="utf-8"))
+        assert gated["mode"] == "delta" and gated["passed"]
+        assert len(gated["changed_notice_keys"]) == added + removed + renamed
+        full_gated = json.loads(((full_state / WAREHOUSE).parent / "validation" / "validation.json").read_text(encoding="utf-8"))
+        assert full_gated["mode"] == "full" and full_gated["changed_notice_keys"] is None
         # the published file opens read-only, in the storage format DuckDB 1.4 clients read
         con = duckdb.connect(str(state_now / WAREHOUSE), read_only=True)
         try:

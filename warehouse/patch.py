@@ -109,9 +109,11 @@ class StagedWarehouse:
     """The staging file awaiting the gate, and which notices a patch wrote.
 
     changed_notice_keys: None for a staging file built in full (validate everything); for a patched one, the
-    notices whose rows in the notice tables were inserted or rewritten (added, or renamed), sorted. Removed
-    notices have no rows left; whole tables that were replaced or rebuilt (dimensions, small tables, marts of
-    MART_REASONS) are not notice rows and are to be validated whole.
+    notices whose rows the patch wrote or deleted, sorted: added, renamed and removed notices (a removed one
+    has no rows left, but unchanged rows that referred to it must be checked again), and those referring to a
+    shared-dimension row that changed (their mart rows were rewritten). This is what the gate's delta mode
+    (expectations/gate.py run_gate) validates; whole tables that were replaced or rebuilt (dimensions, small
+    tables, marts of MART_REASONS) are not notice rows and are validated whole there.
     """
 
     path: Path
@@ -198,7 +200,7 @@ def patch_staging(
         discard(staging)
         raise
     return PatchOutcome(
-        StagedWarehouse(staging, tuple(delta.rewritten_keys())),
+        StagedWarehouse(staging, tuple(sorted(touched))),
         f"patched the published file: {delta.added.len()} notice(s) added, {delta.removed.len()} removed, "
         f"{delta.renamed.height} renamed; {len(to_insert)} version row(s) added, {len(to_delete)} removed",
         free_share,
