@@ -26,7 +26,6 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -555,40 +554,12 @@ def _quiet_gx() -> Iterator[None]:
         logger.setLevel(level)
 
 
-_preloading: threading.Thread | None = None
-_preload_lock = threading.Lock()
-
-
-def preload() -> threading.Thread:
-    """Start importing Great Expectations (~4 s of CPU, most of a small gate's time) in a background daemon thread,
-    so that a refresh can call this first and read its files meanwhile; run_gate waits for it. Idempotent.
-
-    The import holds the GIL while it runs Python code: it overlaps with work that releases the GIL (DuckDB
-    queries, Polars, file and network I/O, waiting for worker processes), not with pure-Python work.
-    """
-    global _preloading
-    with _preload_lock:
-        if _preloading is None:
-            _preloading = threading.Thread(target=_import_gx, name="gx-preload", daemon=True)
-            _preloading.start()
-        return _preloading
-
-
-def _import_gx() -> None:
-    try:
-        import great_expectations  # noqa: F401
-    except Exception:  # noqa: BLE001 - run_gate imports it again and reports the failure as a GateError
-        pass
-
-
 def _fresh_context(report_dir: Path, tables: list[str]):
     """A new file Data Context with one pandas data source: one asset whose batch definitions are the tables.
 
     Declared at once (every change to a data source rewrites the project's YAML). Every suite's batch is
     then the same asset, so GX's batch cache holds only the frame being validated, not every frame of the run.
     """
-    if _preloading is not None:
-        _preloading.join()  # not two threads importing the same modules
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

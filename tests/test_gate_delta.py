@@ -218,12 +218,3 @@ def test_the_empty_warehouse_has_the_published_schema(tmp_path):
         assert len(con.execute(columns, ["ours"]).fetchall()) > 100
     finally:
         con.close()
-
-
-def test_preload_imports_great_expectations_once_in_the_background():
-    import sys
-
-    thread = gate_module.preload()
-    assert gate_module.preload() is thread and thread.daemon
-    thread.join(timeout=120)
-    assert not thread.is_alive() and "great_expectations" in sys.modules
