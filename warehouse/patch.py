@@ -48,12 +48,12 @@ from warehouse.store import (
     LOAD_MEMORY_LIMIT,
     STORAGE_COMPATIBILITY,
     StarRows,
-    _all_parquet,
-    _insert_frame,
-    _literal,
+    all_parquet,
     discard,
+    insert_frame,
     mart_statements,
     read_table,
+    sql_literal,
     staging_path,
 )
 from warehouse.versions import VERSION_COLUMNS
@@ -222,7 +222,7 @@ def _patch_notice_tables(con: duckdb.DuckDBPyConnection, star: StarRows, delta: 
             con.execute(f'DELETE FROM "{table}" WHERE notice_key IN (SELECT notice_key FROM removed_notices)')
         if holding.batches:
             con.execute(
-                f'INSERT INTO "{table}" BY NAME SELECT * FROM {_all_parquet(holding, table)} '
+                f'INSERT INTO "{table}" BY NAME SELECT * FROM {all_parquet(holding, table)} '
                 "WHERE notice_key IN (SELECT notice_key FROM added_notices)"
             )
         if rewritten and "source_name" in {row[0] for row in con.execute(f'DESCRIBE "{table}"').fetchall()}:
@@ -241,7 +241,7 @@ def _batches_holding(con: duckdb.DuckDBPyConnection, star: StarRows, keys: pl.Se
     if not keys.len() or not star.batches:
         return StarRows([], star.notices)
     files = con.execute(
-        f"SELECT DISTINCT filename FROM read_parquet([{', '.join(_literal(str(b / 'raw_notice.parquet')) for b in star.batches)}], "
+        f"SELECT DISTINCT filename FROM read_parquet([{', '.join(sql_literal(str(b / 'raw_notice.parquet')) for b in star.batches)}], "
         "filename = true) WHERE notice_key IN (SELECT notice_key FROM added_notices)"
     ).fetchall()
     holding = {Path(row[0]).parent for row in files}
@@ -256,7 +256,7 @@ def _patch_shared_dimensions(con: duckdb.DuckDBPyConnection, star: StarRows) -> 
         con.execute(f'CREATE TEMP TABLE "fresh_{table}" AS SELECT * FROM "{table}" LIMIT 0')
         if star.batches:
             con.execute(
-                f'INSERT INTO "fresh_{table}" BY NAME SELECT DISTINCT ON ({key}) * FROM {_all_parquet(star, table)} '
+                f'INSERT INTO "fresh_{table}" BY NAME SELECT DISTINCT ON ({key}) * FROM {all_parquet(star, table)} '
                 f"WHERE {key} IN (SELECT {key} FROM dim_notice) ORDER BY ALL NULLS FIRST"
             )
         con.execute(f'CREATE TEMP TABLE "gone_{table}" AS SELECT * FROM "{table}" EXCEPT ALL SELECT * FROM "fresh_{table}"')
@@ -279,10 +279,10 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.Data
     the DATE columns of the loaded tables (not the marts, not the calendar itself)."""
     for name, frame in tables.items():
         con.execute(f'DELETE FROM "{name}"')
-        _insert_frame(con, name, frame)
+        insert_frame(con, name, frame)
     if "dim_date" not in tables:
         con.execute("DELETE FROM dim_date")
-        _insert_frame(con, "dim_date", dim_date({"span": _date_span(con, exclude={"dim_date", "notice_version", *_marts()})}))
+        insert_frame(con, "dim_date", dim_date({"span": _date_span(con, exclude={"dim_date", "notice_version", *_marts()})}))
 
 
 def _date_span(con: duckdb.DuckDBPyConnection, exclude: set[str]) -> pl.DataFrame:

@@ -86,11 +86,11 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
         con.execute("BEGIN TRANSACTION")
         con.execute(ddl_statements())
         for name, frame in tables.items():
-            _insert_frame(con, name, frame)
+            insert_frame(con, name, frame)
         if star is not None:
             _insert_star_rows(con, star)
         if "dim_date" not in tables:
-            _insert_frame(con, "dim_date", dim_date({"span": _date_span(con)}))
+            insert_frame(con, "dim_date", dim_date({"span": _date_span(con)}))
         con.execute(mart_statements())
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
@@ -99,7 +99,7 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
     return staging
 
 
-def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     con.register("incoming", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
     con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM incoming')
     con.unregister("incoming")
@@ -120,12 +120,12 @@ def _insert_star_rows(con: duckdb.DuckDBPyConnection, star: StarRows) -> None:
     con.register("wanted", star.notices.select("notice_key", "source_name").to_arrow())
     try:
         unwanted = [row[0] for row in con.execute(
-            f"SELECT notice_key FROM {_all_parquet(star, 'raw_notice')} "
+            f"SELECT notice_key FROM {all_parquet(star, 'raw_notice')} "
             "WHERE notice_key NOT IN (SELECT notice_key FROM wanted)"
         ).fetchall()]
-        where = f" WHERE notice_key NOT IN ({', '.join(_literal(key) for key in unwanted)})" if unwanted else ""
+        where = f" WHERE notice_key NOT IN ({', '.join(sql_literal(key) for key in unwanted)})" if unwanted else ""
         for table in NOTICE_TABLES:
-            con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {_all_parquet(star, table)}{where}')
+            con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {all_parquet(star, table)}{where}')
             # a file loaded under another name than the one its batch was parsed under
             if "source_name" in {row[0] for row in con.execute(f'DESCRIBE "{table}"').fetchall()}:
                 con.execute(
@@ -134,20 +134,20 @@ def _insert_star_rows(con: duckdb.DuckDBPyConnection, star: StarRows) -> None:
                 )
         for table, key in SHARED_DIMENSIONS.items():
             con.execute(
-                f'INSERT INTO "{table}" BY NAME SELECT DISTINCT ON ({key}) * FROM {_all_parquet(star, table)} '
+                f'INSERT INTO "{table}" BY NAME SELECT DISTINCT ON ({key}) * FROM {all_parquet(star, table)} '
                 f"WHERE {key} IN (SELECT {key} FROM dim_notice) ORDER BY ALL NULLS FIRST"
             )
     finally:
         con.unregister("wanted")
 
 
-def _all_parquet(star: StarRows, table: str) -> str:
+def all_parquet(star: StarRows, table: str) -> str:
     """The `table` files of every batch, read as one relation in batch order (columns matched by name)."""
-    files = ", ".join(_literal(str(batch / f"{table}.parquet")) for batch in star.batches)
+    files = ", ".join(sql_literal(str(batch / f"{table}.parquet")) for batch in star.batches)
     return f"read_parquet([{files}], union_by_name = true)"
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
