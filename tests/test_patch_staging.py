@@ -119,13 +119,13 @@ STEPS = [
         (source / "010_new.txt").write_bytes(_seed("001").read_bytes() + "\n附件:无\n".encode()),
         (source / _seed("004").name).unlink(),
     ), False, 2, 1, 0),
-    ("a renamed file; a file now quarantined", lambda source: (
+    # the renamed notice is loaded under the first of its two names, the duplicate's
+    ("a renamed file and an exact duplicate of it under an earlier name; a file now quarantined; the deleted "
+     "file pruned", lambda source: (
         _rename(source, _seed("002").name, "102_renamed.txt"),
-        (source / "010_new.txt").write_bytes(b"\x00\x01\x02 binary \xff\xfe" * 40),
-    ), False, 0, 1, 1),
-    ("an exact duplicate under an earlier name; the deleted file pruned", lambda source: (
         shutil.copy(source / "102_renamed.txt", source / "0001_duplicate.txt"),
-    ), True, 0, 1, 1),
+        (source / "010_new.txt").write_bytes(b"\x00\x01\x02 binary \xff\xfe" * 40),
+    ), True, 0, 2, 1),
 ]
 
 
