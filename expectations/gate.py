@@ -43,9 +43,6 @@ SUITES_FILE = Path(__file__).with_name("suites.yaml")
 # every refresh to name the asset checks)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MACROS_FILE = Path(__file__).with_name("macros.sql")
-# The published schema (warehouse.store.SQL_DIR and MART_SCRIPTS; tests/test_gate_delta.py keeps them in step)
-WAREHOUSE_SQL = Path(__file__).resolve().parent.parent / "warehouse" / "sql"
-WAREHOUSE_MART_SCRIPTS = "*marts.sql"
 GX_DIR = "gx"  # the GX file project inside report_dir, rebuilt on every run
 JSON_NAME = "validation.json"
 SEVERITIES = ("error", "warning")
@@ -523,18 +520,15 @@ def _widened(schema):
 def _empty_warehouse(folder: Path) -> Path:
     """A warehouse with the published schema and no rows: what a first load is compared with.
 
-    The DDL scripts are read from warehouse/sql as warehouse.store.ddl_statements does (every script but the
-    marts), not imported from it: warehouse.store imports Polars and the transforms (~0.7 s), and the gate needs
-    none of them. One transaction: DuckDB writes the file once instead of once per statement (1 s → 0.2 s).
+    The DDL comes from warehouse.schema, not warehouse.store (which imports Polars and the transforms, ~0.7 s the
+    gate does not need). One transaction: DuckDB writes the file once instead of once per statement (1 s → 0.2 s).
     """
-    scripts = sorted(path for path in WAREHOUSE_SQL.glob("*.sql") if not path.match(WAREHOUSE_MART_SCRIPTS))
-    if not scripts:
-        raise GateError(f"no DDL scripts in {WAREHOUSE_SQL} to build the empty warehouse compared with")
+    from warehouse.schema import ddl_statements
+
     path = folder / "empty.duckdb"
     con = duckdb.connect(str(path))
     try:
-        ddl = "\n".join(script.read_text(encoding="utf-8") for script in scripts)
-        con.execute(f"BEGIN TRANSACTION;\n{ddl}\n;COMMIT;")
+        con.execute(f"BEGIN TRANSACTION;\n{ddl_statements()}\n;COMMIT;")
     finally:
         con.close()
     return path

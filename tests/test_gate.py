@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from expectations.gate import GateError, load_suites, run_gate, suite_names
-from warehouse.store import ddl_statements, mart_statements
+from warehouse.schema import ddl_statements, mart_statements
 
 A, B = "a" * 16, "b" * 16  # notice keys: first 16 hex digits of content_sha256 ("a" * 64, "b" * 64)
 ORG = "0123456789abcdef"

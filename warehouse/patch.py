@@ -44,6 +44,7 @@ import polars as pl
 from transforms.notice_delta import NoticeDelta, is_small_change, notice_delta, version_delta
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, dim_date
 from warehouse import build
+from warehouse.schema import mart_statements
 from warehouse.store import (
     LOAD_MEMORY_LIMIT,
     STORAGE_COMPATIBILITY,
@@ -51,7 +52,6 @@ from warehouse.store import (
     all_parquet,
     discard,
     insert_frame,
-    mart_statements,
     read_table,
     sql_literal,
     staging_path,

@@ -17,11 +17,8 @@ import duckdb
 import polars as pl
 
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, dim_date
+from warehouse.schema import ddl_statements, mart_statements
 
-SQL_DIR = Path(__file__).with_name("sql")
-# Scripts named *marts.sql build tables FROM the loaded rows (CREATE TABLE ... AS SELECT): run after the
-# load. Every other script of SQL_DIR declares the schema the rows are loaded into.
-MART_SCRIPTS = "*marts.sql"
 # BI drivers still bundle DuckDB 1.x, which cannot open files written in 2.0's default storage format.
 STORAGE_COMPATIBILITY = "v1.4.0"
 # DuckDB's own memory while it builds the staging file (its default is 80 % of the machine). Loading the rows of
@@ -32,20 +29,6 @@ LOAD_MEMORY_LIMIT = os.environ.get("ZHENGGAI_LOAD_MEMORY", "1GB")
 
 class RefreshInProgress(RuntimeError):
     """Another refresh holds the warehouse lock."""
-
-
-def ddl_statements() -> str:
-    """The schema: tables the rows are loaded into, and views (every script but the marts), in order."""
-    return _scripts(path for path in sorted(SQL_DIR.glob("*.sql")) if not path.match(MART_SCRIPTS))
-
-
-def mart_statements() -> str:
-    """The marts, built as tables from the loaded contract tables (run after the load, in this order)."""
-    return _scripts(sorted(SQL_DIR.glob(MART_SCRIPTS)))
-
-
-def _scripts(paths) -> str:
-    return "\n".join(path.read_text(encoding="utf-8") for path in paths)
 
 
 def staging_path(warehouse: Path) -> Path:

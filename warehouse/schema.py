@@ -1,0 +1,26 @@
+"""The warehouse's schema as SQL text: the scripts of warehouse/sql, in order.
+
+Kept apart from warehouse.store (which imports Polars and the transforms) so that readers of the schema alone,
+such as the gate's empty comparison warehouse, pay for reading a few files and nothing else.
+"""
+
+from pathlib import Path
+
+SQL_DIR = Path(__file__).with_name("sql")
+# Scripts named *marts.sql build tables FROM the loaded rows (CREATE TABLE ... AS SELECT): run after the
+# load. Every other script of SQL_DIR declares the schema the rows are loaded into.
+MART_SCRIPTS = "*marts.sql"
+
+
+def ddl_statements() -> str:
+    """The schema: tables the rows are loaded into, and views (every script but the marts), in order."""
+    return _scripts(path for path in sorted(SQL_DIR.glob("*.sql")) if not path.match(MART_SCRIPTS))
+
+
+def mart_statements() -> str:
+    """The marts, built as tables from the loaded contract tables (run after the load, in this order)."""
+    return _scripts(sorted(SQL_DIR.glob(MART_SCRIPTS)))
+
+
+def _scripts(paths) -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in paths)
