@@ -129,9 +129,10 @@ def warehouse_staging(
         "refresh_build": build_record(raw_notices, fetch_log, notice_source.prune_missing, now),
     }
     # notice_version's texts are filled in by DuckDB from the staging file and the previous warehouse
-    versions = update_versions(previous_versions(warehouse.file), loaded_versions(loaded, raw_notices), now)
+    published_versions = previous_versions(warehouse.file)
+    versions = update_versions(published_versions, loaded_versions(loaded, raw_notices), now)
     star = parsed_notices.star_rows(loaded)
-    patched = patch_staging(warehouse.file, tables, star, versions)
+    patched = patch_staging(warehouse.file, tables, star, versions, published_versions)
     staged = patched.staged
     if staged is None:
         staging = create_staging(warehouse.file, tables, star)

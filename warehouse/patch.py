@@ -50,11 +50,14 @@ from warehouse.store import (
     STORAGE_COMPATIBILITY,
     StarRows,
     all_parquet,
+    date_span,
     discard,
     insert_frame,
     read_table,
+    shared_dimension_rows,
     sql_literal,
     staging_path,
+    use_loaded_names,
 )
 from warehouse.versions import VERSION_COLUMNS
 
@@ -157,12 +160,17 @@ def cannot_patch(warehouse: Path) -> str | None:
 
 
 def patch_staging(
-    warehouse: Path, tables: Mapping[str, pl.DataFrame], star: StarRows, versions: pl.DataFrame
+    warehouse: Path,
+    tables: Mapping[str, pl.DataFrame],
+    star: StarRows,
+    versions: pl.DataFrame,
+    published_versions: pl.DataFrame | None,
 ) -> PatchOutcome:
     """The staging file of `warehouse` as a patched copy of it, when possible (else `staged` is None).
 
     Takes what create_staging and versions.load_versions take: the whole `tables` (small tables, replaced),
-    the `star` rows of the notices to load, and `versions` (transforms.lineage.update_versions, no raw_text).
+    the `star` rows of the notices to load, and `versions` (transforms.lineage.update_versions, no raw_text),
+    with the `published_versions` they were updated from (versions.previous_versions of `warehouse`).
     """
     reason = cannot_patch(warehouse)
     if reason is not None:
@@ -172,9 +180,9 @@ def patch_staging(
     if not is_small_change(delta, published.height, MAX_CHANGED_SHARE, ALWAYS_PATCH_UP_TO):
         return PatchOutcome(None, f"{delta.changed} of {max(published.height, delta.loaded)} notices changed "
                                   f"(patched up to {ALWAYS_PATCH_UP_TO} or {MAX_CHANGED_SHARE:.0%})")
-    to_insert, to_delete = version_delta(
-        read_table(warehouse, "notice_version", columns=VERSION_COLUMNS), versions.select(VERSION_COLUMNS)
-    )
+    if published_versions is None:
+        return PatchOutcome(None, "the published file has no notice_version")
+    to_insert, to_delete = version_delta(published_versions.select(VERSION_COLUMNS), versions.select(VERSION_COLUMNS))
     staging = staging_path(warehouse)
     discard(staging)
     shutil.copyfile(warehouse, staging)
@@ -225,13 +233,8 @@ def _patch_notice_tables(con: duckdb.DuckDBPyConnection, star: StarRows, delta: 
                 f'INSERT INTO "{table}" BY NAME SELECT * FROM {all_parquet(holding, table)} '
                 "WHERE notice_key IN (SELECT notice_key FROM added_notices)"
             )
-        if rewritten and "source_name" in {row[0] for row in con.execute(f'DESCRIBE "{table}"').fetchall()}:
-            # as create_staging: a notice loaded under another name than the one its batch was parsed under
-            con.execute(
-                f'UPDATE "{table}" SET source_name = wanted.source_name FROM wanted '
-                f'WHERE "{table}".notice_key = wanted.notice_key AND "{table}".source_name <> wanted.source_name '
-                f'AND "{table}".notice_key IN (SELECT notice_key FROM rewritten_notices)'
-            )
+        if rewritten:
+            use_loaded_names(con, table, only="rewritten_notices")
     return set(rewritten) | set(delta.removed.to_list())
 
 
@@ -255,10 +258,7 @@ def _patch_shared_dimensions(con: duckdb.DuckDBPyConnection, star: StarRows) -> 
     for table, key in SHARED_DIMENSIONS.items():
         con.execute(f'CREATE TEMP TABLE "fresh_{table}" AS SELECT * FROM "{table}" LIMIT 0')
         if star.batches:
-            con.execute(
-                f'INSERT INTO "fresh_{table}" BY NAME SELECT DISTINCT ON ({key}) * FROM {all_parquet(star, table)} '
-                f"WHERE {key} IN (SELECT {key} FROM dim_notice) ORDER BY ALL NULLS FIRST"
-            )
+            con.execute(f'INSERT INTO "fresh_{table}" BY NAME {shared_dimension_rows(star, table, key)}')
         con.execute(f'CREATE TEMP TABLE "gone_{table}" AS SELECT * FROM "{table}" EXCEPT ALL SELECT * FROM "fresh_{table}"')
         con.execute(f'CREATE TEMP TABLE "new_{table}" AS SELECT * FROM "fresh_{table}" EXCEPT ALL SELECT * FROM "{table}"')
         columns = [row[0] for row in con.execute(f'DESCRIBE "{table}"').fetchall()]
@@ -282,22 +282,8 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.Data
         insert_frame(con, name, frame)
     if "dim_date" not in tables:
         con.execute("DELETE FROM dim_date")
-        insert_frame(con, "dim_date", dim_date({"span": _date_span(con, exclude={"dim_date", "notice_version", *_marts()})}))
-
-
-def _date_span(con: duckdb.DuckDBPyConnection, exclude: set[str]) -> pl.DataFrame:
-    """store._date_span over the tables not in `exclude` (in a full build, the calendar is computed before
-    notice_version and the marts are filled)."""
-    columns = [
-        (table, column) for table, column in con.execute(
-            "SELECT table_name, column_name FROM duckdb_columns() WHERE data_type = 'DATE' AND NOT internal "
-            "AND table_name IN (SELECT table_name FROM duckdb_tables() WHERE NOT temporary)"
-        ).fetchall() if table not in exclude
-    ]
-    if not columns:
-        return pl.DataFrame({"first": [None], "last": [None]}, schema={"first": pl.Date, "last": pl.Date})
-    bounds = " UNION ALL ".join(f'SELECT min("{column}") AS first, max("{column}") AS last FROM "{table}"' for table, column in columns)
-    return pl.from_arrow(con.sql(f"SELECT min(first) AS first, max(last) AS last FROM ({bounds})").to_arrow_table())
+        # as create_staging, which computes the calendar before notice_version and the marts are filled
+        insert_frame(con, "dim_date", dim_date({"span": date_span(con, exclude={"dim_date", "notice_version", *_marts()})}))
 
 
 def _patch_versions(con: duckdb.DuckDBPyConnection, to_insert: pl.DataFrame, to_delete: pl.DataFrame) -> None:

@@ -9,7 +9,7 @@ complete file (DESIGN §4, STACK-NOTES on DuckDB 2.0 locks).
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +73,7 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
         if star is not None:
             _insert_star_rows(con, star)
         if "dim_date" not in tables:
-            insert_frame(con, "dim_date", dim_date({"span": _date_span(con)}))
+            insert_frame(con, "dim_date", dim_date({"span": date_span(con)}))
         con.execute(mart_statements())
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
@@ -109,19 +109,31 @@ def _insert_star_rows(con: duckdb.DuckDBPyConnection, star: StarRows) -> None:
         where = f" WHERE notice_key NOT IN ({', '.join(sql_literal(key) for key in unwanted)})" if unwanted else ""
         for table in NOTICE_TABLES:
             con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {all_parquet(star, table)}{where}')
-            # a file loaded under another name than the one its batch was parsed under
-            if "source_name" in {row[0] for row in con.execute(f'DESCRIBE "{table}"').fetchall()}:
-                con.execute(
-                    f'UPDATE "{table}" SET source_name = wanted.source_name FROM wanted '
-                    f'WHERE "{table}".notice_key = wanted.notice_key AND "{table}".source_name <> wanted.source_name'
-                )
+            use_loaded_names(con, table)
         for table, key in SHARED_DIMENSIONS.items():
-            con.execute(
-                f'INSERT INTO "{table}" BY NAME SELECT DISTINCT ON ({key}) * FROM {all_parquet(star, table)} '
-                f"WHERE {key} IN (SELECT {key} FROM dim_notice) ORDER BY ALL NULLS FIRST"
-            )
+            con.execute(f'INSERT INTO "{table}" BY NAME {shared_dimension_rows(star, table, key)}')
     finally:
         con.unregister("wanted")
+
+
+def use_loaded_names(con: duckdb.DuckDBPyConnection, table: str, only: str | None = None) -> None:
+    """Rows of `table` (when it has source_name) of a notice loaded under another file name than the one its
+    batch was parsed under take the name it is loaded under, from the registered relation `wanted`
+    (notice_key, source_name); `only`, a relation of notice_key, limits the update to those notices."""
+    if "source_name" not in {row[0] for row in con.execute(f'DESCRIBE "{table}"').fetchall()}:
+        return
+    limit = f' AND "{table}".notice_key IN (SELECT notice_key FROM {only})' if only else ""
+    con.execute(
+        f'UPDATE "{table}" SET source_name = wanted.source_name FROM wanted '
+        f'WHERE "{table}".notice_key = wanted.notice_key AND "{table}".source_name <> wanted.source_name{limit}'
+    )
+
+
+def shared_dimension_rows(star: StarRows, table: str, key: str) -> str:
+    """The SELECT of a shared dimension's published rows from every batch: per key, the first row in the order of
+    all its columns (as transforms.star.in_published_order does), only the keys dim_notice refers to."""
+    return (f"SELECT DISTINCT ON ({key}) * FROM {all_parquet(star, table)} "
+            f"WHERE {key} IN (SELECT {key} FROM dim_notice) ORDER BY ALL NULLS FIRST")
 
 
 def all_parquet(star: StarRows, table: str) -> str:
@@ -134,12 +146,15 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _date_span(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """First and last date of every DATE column of the loaded tables (one row, NULLs when there is none)."""
-    columns = con.execute(
-        "SELECT table_name, column_name FROM duckdb_columns() WHERE data_type = 'DATE' AND NOT internal "
-        "AND table_name IN (SELECT table_name FROM duckdb_tables())"
-    ).fetchall()
+def date_span(con: duckdb.DuckDBPyConnection, exclude: Collection[str] = ()) -> pl.DataFrame:
+    """First and last date of every DATE column of the loaded tables but `exclude` (one row, NULLs when there is
+    none)."""
+    columns = [
+        (table, column) for table, column in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE data_type = 'DATE' AND NOT internal "
+            "AND table_name IN (SELECT table_name FROM duckdb_tables() WHERE NOT temporary)"
+        ).fetchall() if table not in exclude
+    ]
     bounds = [f'SELECT min("{column}") AS first, max("{column}") AS last FROM "{table}"' for table, column in columns]
     if not bounds:
         return pl.DataFrame({"first": [None], "last": [None]}, schema={"first": pl.Date, "last": pl.Date})
