@@ -6,15 +6,18 @@ schedule, the sensor and `zhenggai refresh` all run the same definitions on the 
 
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from expectations.gate import DEFAULT_MAX_DROP_SHARE
+from landing.file_index import INDEX_SCHEMA, known_sha, read_index, write_index
 from landing.land import RAW_SCHEMA
 from orchestration.defaults import DEFAULT_SOURCE, DEFAULT_WAREHOUSE
 from warehouse.store import refresh_lock
@@ -51,25 +54,46 @@ class NoticeSource(dg.ConfigurableResource):
                 digest.update(f"{path.name}\0{error}\n".encode())
         return digest.hexdigest()
 
-    def read_all(self) -> pl.DataFrame:
-        """Every notice file's bytes and SHA-256; a file that cannot be read keeps its error."""
+    def read_all(self, index: Path | None = None) -> pl.DataFrame:
+        """Every notice file's bytes and SHA-256; a file that cannot be read keeps its error.
+
+        With `index` (landing.file_index, beside the warehouse), a file whose stat did not change since an
+        earlier refresh hashed it keeps that hash instead of being hashed again, and the index is updated."""
         paths = self.files()
+        known = read_index(index, Path(self.directory))
+        read = partial(_read_notice_file, known=known)
         # Reading and hashing release the GIL: a few threads overlap the disk with SHA-256 on every core.
         with ThreadPoolExecutor(max_workers=_READ_THREADS) as pool:
-            frames = [
-                # a frame per chunk: the bytes are not held twice, as objects and as a frame
-                pl.DataFrame(list(pool.map(_read_notice_file, paths[start : start + _FRAME_ROWS])), schema=RAW_SCHEMA)
-                for start in range(0, len(paths), _FRAME_ROWS)
-            ]
+            chunks = [list(pool.map(read, paths[start : start + _FRAME_ROWS])) for start in range(0, len(paths), _FRAME_ROWS)]
+        # a frame per chunk: the bytes are not held twice, as objects and as a frame
+        frames = [pl.DataFrame([row for row, _ in chunk], schema=RAW_SCHEMA) for chunk in chunks]
+        if index is not None:
+            stats = [stat for chunk in chunks for _, stat in chunk if stat is not None]
+            write_index(index, Path(self.directory), pl.DataFrame(stats, schema={k: v for k, v in INDEX_SCHEMA.items() if k != "directory"}, orient="row"))
         return pl.concat([pl.DataFrame(schema=RAW_SCHEMA), *frames])
 
 
-def _read_notice_file(path: Path) -> dict:
+def _read_notice_file(path: Path, known: dict) -> tuple[dict, tuple | None]:
+    """(RAW_SCHEMA row, landing index entry or None) of one file."""
     try:
+        before = path.stat()
+        read_at = time.time_ns()
         data, error = path.read_bytes(), None
+        after = path.stat()
     except OSError as exc:
-        data, error = b"", f"{type(exc).__name__}: {exc.strerror or exc}"
-    return {"source_name": path.name, "content_sha256": hashlib.sha256(data).hexdigest(), "data": data, "read_error": error}
+        data, error, before = b"", f"{type(exc).__name__}: {exc.strerror or exc}", None
+    # the file may change while it is read: its indexed hash is used only when the stat held throughout
+    sha = known_sha(known, path.name, before) if before is not None and _same_stat(before, after) else None
+    if sha is None:
+        sha = hashlib.sha256(data).hexdigest()
+    entry = None
+    if before is not None and _same_stat(before, after):
+        entry = (path.name, before.st_size, before.st_mtime_ns, before.st_ctime_ns, sha, read_at)
+    return {"source_name": path.name, "content_sha256": sha, "data": data, "read_error": error}, entry
+
+
+def _same_stat(before: os.stat_result, after: os.stat_result) -> bool:
+    return (before.st_size, before.st_mtime_ns, before.st_ctime_ns) == (after.st_size, after.st_mtime_ns, after.st_ctime_ns)
 
 
 class WarehouseTarget(dg.ConfigurableResource):

@@ -1,0 +1,108 @@
+"""The landing index (landing/file_index.py): a file's hash is reused only while its stat is unchanged."""
+
+import hashlib
+import os
+import time
+
+import polars as pl
+
+from landing.file_index import INDEX_SCHEMA, RACY_SECONDS, read_index
+from orchestration.resources import NoticeSource
+
+BOGUS = "0" * 64
+
+
+def _age(path, seconds: float) -> None:
+    """Set the file's modification time `seconds` in the past (its change time becomes now)."""
+    past = time.time_ns() - int(seconds * 1e9)
+    os.utime(path, ns=(past, past))
+
+
+def _corrupt_index(index, name: str) -> None:
+    """Replace the indexed hash of `name`: a refresh that trusts the index returns this bogus hash."""
+    rows = pl.read_parquet(index)
+    rows.with_columns(
+        pl.when(pl.col("source_name") == name).then(pl.lit(BOGUS)).otherwise(pl.col("content_sha256")).alias("content_sha256")
+    ).write_parquet(index)
+
+
+def _shas(frame: pl.DataFrame) -> dict[str, str]:
+    return dict(frame.select("source_name", "content_sha256").iter_rows())
+
+
+def test_an_unchanged_file_keeps_its_indexed_hash_and_a_rewritten_one_is_hashed_again(tmp_path):
+    landing, index = tmp_path / "landing", tmp_path / "wh.duckdb.landing-index.parquet"
+    landing.mkdir()
+    old, new = landing / "a.txt", landing / "b.txt"
+    old.write_bytes("关于巡视整改进展情况的通报".encode())
+    new.write_bytes("关于巡察整改进展情况的通报".encode())
+    _age(old, 60)
+    source = NoticeSource(directory=str(landing))
+
+    first = source.read_all(index=index)
+    assert _shas(first) == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (old, new)}
+    assert set(read_index(index, landing)) == {"a.txt"}  # b.txt was written just now: not trusted yet
+
+    _corrupt_index(index, "a.txt")
+    assert _shas(source.read_all(index=index))["a.txt"] == BOGUS  # trusted: not read-and-hashed again
+
+    _corrupt_index(index, "a.txt")
+    old.write_bytes("关于巡视整改进展情况的通报（修订）".encode())
+    _age(old, 60)
+    again = source.read_all(index=index)
+    assert _shas(again)["a.txt"] == hashlib.sha256(old.read_bytes()).hexdigest()
+    assert again.filter(pl.col("source_name") == "a.txt")["data"][0] == old.read_bytes()
+
+
+def test_a_file_written_just_before_it_was_hashed_is_not_trusted(tmp_path):
+    landing, index = tmp_path / "landing", tmp_path / "index.parquet"
+    landing.mkdir()
+    fresh = landing / "a.txt"
+    fresh.write_bytes(b"notice")
+    NoticeSource(directory=str(landing)).read_all(index=index)
+    # modified within RACY_SECONDS of its hashing: a write in the same clock tick could follow unseen
+    assert read_index(index, landing) == {}
+    _corrupt_index(index, "a.txt")
+    assert _shas(NoticeSource(directory=str(landing)).read_all(index=index))["a.txt"] == hashlib.sha256(b"notice").hexdigest()
+    assert RACY_SECONDS >= 1
+
+
+def test_same_size_and_restored_modification_time_is_still_hashed_again(tmp_path):
+    """`touch -d` can restore a modification time, not the change time (st_ctime)."""
+    landing, index = tmp_path / "landing", tmp_path / "index.parquet"
+    landing.mkdir()
+    notice = landing / "a.txt"
+    notice.write_bytes(b"version 1")
+    _age(notice, 60)
+    source = NoticeSource(directory=str(landing))
+    source.read_all(index=index)
+    stat = notice.stat()
+    time.sleep(0.01)
+    notice.write_bytes(b"version 2")  # same size
+    os.utime(notice, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert notice.stat().st_mtime_ns == stat.st_mtime_ns and notice.stat().st_size == stat.st_size
+    _corrupt_index(index, "a.txt")
+    assert _shas(source.read_all(index=index))["a.txt"] == hashlib.sha256(b"version 2").hexdigest()
+
+
+def test_other_folders_entries_are_kept_and_a_damaged_index_is_rebuilt(tmp_path):
+    index = tmp_path / "index.parquet"
+    folders = [tmp_path / "one", tmp_path / "two"]
+    for folder in folders:
+        folder.mkdir()
+        (folder / "a.txt").write_bytes(folder.name.encode())
+        _age(folder / "a.txt", 60)
+        NoticeSource(directory=str(folder)).read_all(index=index)
+    assert all(set(read_index(index, folder)) == {"a.txt"} for folder in folders)
+    assert pl.read_parquet(index).schema == pl.Schema(INDEX_SCHEMA)
+
+    index.write_bytes(b"not parquet")
+    frame = NoticeSource(directory=str(folders[0])).read_all(index=index)
+    assert _shas(frame) == {"a.txt": hashlib.sha256(b"one").hexdigest()}
+    assert set(read_index(index, folders[0])) == {"a.txt"}
+
+
+def test_without_an_index_nothing_is_written(tmp_path):
+    (tmp_path / "a.txt").write_bytes(b"x")
+    NoticeSource(directory=str(tmp_path)).read_all()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
