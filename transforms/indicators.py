@@ -790,17 +790,22 @@ def _scan(spans: pl.DataFrame, texts: list[str], pattern: str) -> dict[int, list
     )
     groups = matches.get_column("_match").str.extract_groups(pattern).struct.unnest()
     found: dict[int, list[tuple[int, str, tuple[str | None, ...]]]] = {}
-    cursors: dict[int, int] = {}
     rows = zip(matches.get_column("_span").to_list(), matches.get_column("_match").to_list(),
                zip(*(column.to_list() for column in groups.iter_columns())))
+    # The matches of a span come together (exploded in span order): the span's text, list and cursor are
+    # looked up once per span, not once per match.
+    current, text, in_span, cursor = -1, "", [], 0
     for index, match, written in rows:
+        if index != current:
+            current, text, cursor = index, texts[index], 0
+            in_span = found[index] = []
         # Matches come in order and do not overlap; with no look-around in the pattern, the first
         # occurrence of a match's text after the previous match is where the regex found it.
-        local = texts[index].find(match, cursors.get(index, 0))
+        local = text.find(match, cursor)
         if local < 0:
             raise RuntimeError(f"candidate {match!r} not found in its span")
-        cursors[index] = local + len(match)
-        found.setdefault(index, []).append((local, match, written))
+        cursor = local + len(match)
+        in_span.append((local, match, written))
     return found
 
 
@@ -877,7 +882,7 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
                 mention = reader(context, local, match, groups)
                 if mention is None:
                     continue
-                if any(mention.start < end and start < mention.end for start, end in taken):
+                if taken and any(mention.start < end and start < mention.end for start, end in taken):
                     continue  # the same digits already read by a pattern of higher priority
                 accepted.append(mention)
         accepted.sort(key=lambda m: m.start)
