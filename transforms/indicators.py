@@ -74,6 +74,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -465,10 +466,7 @@ class _Regions:
     def __init__(self, regions: list[tuple[int, int]]) -> None:
         ordered = sorted(regions)
         self.starts = [start for start, _ in ordered]
-        self.reach, furthest = [], -1
-        for _, end in ordered:
-            furthest = max(furthest, end)
-            self.reach.append(furthest)
+        self.reach = list(accumulate((end for _, end in ordered), max))
 
 
 def _inside(regions: _Regions, pos: int) -> bool:
