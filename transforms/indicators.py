@@ -788,8 +788,7 @@ def _scan(spans: pl.DataFrame, texts: list[str], pattern: str) -> dict[int, list
     )
     groups = matches.get_column("_match").str.extract_groups(pattern).struct.unnest()
     found: dict[int, list[tuple[int, str, tuple[str | None, ...]]]] = {}
-    rows = zip(matches.get_column("_span").to_list(), matches.get_column("_match").to_list(),
-               zip(*(column.to_list() for column in groups.iter_columns())))
+    rows = zip(matches.get_column("_span").to_list(), matches.get_column("_match").to_list(), groups.rows())
     # The matches of a span come together (exploded in span order): the span's text, list and cursor are
     # looked up once per span, not once per match.
     current, text, in_span, cursor = -1, "", [], 0
