@@ -74,6 +74,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -318,6 +319,9 @@ _GLUED_BEFORE = re.compile(r"(?:[A-Za-z0-9./@_#]|[0-9]:)$")
 _RANGE_BEFORE = re.compile(rf"(?:[0-9]|[{_CJK_DIGITS}{_CJK_POWERS}])\s*[-~—–至到]$")
 # An earlier item of an ordinal list: "第18、" before "19期", "第十轮、" before "十一轮".
 _ORDINAL_LIST_BEFORE = re.compile(rf"第(?:[0-9]+|[{_CJK_DIGITS}{_CJK_POWERS}]+)[^\W\d_]?、$")
+# The last character before a number that any of the rejections above (or 第) needs; a line break too, as `$`
+# also matches before a final one. A number after any other character is not rejected by them.
+_MAY_REJECT_AFTER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789./@_#:-~—–至到、第\n")
 _CLAUSE_BREAK = re.compile(r"[,;。!?:\n、]")
 # Characters that may not follow a bare "N万" or a ratio: a longer number, a word in Latin letters.
 _GLUED_AFTER = re.compile(r"^[A-Za-z0-9/.%]")
@@ -462,10 +466,7 @@ class _Regions:
     def __init__(self, regions: list[tuple[int, int]]) -> None:
         ordered = sorted(regions)
         self.starts = [start for start, _ in ordered]
-        self.reach, furthest = [], -1
-        for _, end in ordered:
-            furthest = max(furthest, end)
-            self.reach.append(furthest)
+        self.reach = list(accumulate((end for _, end in ordered), max))
 
 
 def _inside(regions: _Regions, pos: int) -> bool:
@@ -632,6 +633,8 @@ def _rejected_before(text: str, number_start: int, regions: _Regions) -> bool:
     """A number in a name, glued to letters or digits, the second end of a range, or an ordinal."""
     if _inside(regions, number_start):
         return True
+    if number_start == 0 or text[number_start - 1] not in _MAY_REJECT_AFTER:
+        return False  # the usual case: a figure after a Chinese character
     before_number = text[max(0, number_start - 12) : number_start]
     if _GLUED_BEFORE.search(before_number) or _RANGE_BEFORE.search(before_number):
         return True
@@ -672,6 +675,8 @@ def read_candidate(span: _Span, start: int, match: str, groups: tuple[str | None
     unit_end = end - len(suffix)
     if not number or not unit_written:
         return None
+    if unit_written == "年" and not high and not mult and _is_year(number):
+        return None  # a year (2021年, 2021年度), not a duration: a fifth of all candidates, rejected first
 
     if _rejected_before(text, number_start, regions):
         return None
@@ -783,17 +788,21 @@ def _scan(spans: pl.DataFrame, texts: list[str], pattern: str) -> dict[int, list
     )
     groups = matches.get_column("_match").str.extract_groups(pattern).struct.unnest()
     found: dict[int, list[tuple[int, str, tuple[str | None, ...]]]] = {}
-    cursors: dict[int, int] = {}
-    rows = zip(matches.get_column("_span").to_list(), matches.get_column("_match").to_list(),
-               zip(*(column.to_list() for column in groups.iter_columns())))
+    rows = zip(matches.get_column("_span").to_list(), matches.get_column("_match").to_list(), groups.rows())
+    # The matches of a span come together (exploded in span order): the span's text, list and cursor are
+    # looked up once per span, not once per match.
+    current, text, in_span, cursor = -1, "", [], 0
     for index, match, written in rows:
+        if index != current:
+            current, text, cursor = index, texts[index], 0
+            in_span = found[index] = []
         # Matches come in order and do not overlap; with no look-around in the pattern, the first
         # occurrence of a match's text after the previous match is where the regex found it.
-        local = texts[index].find(match, cursors.get(index, 0))
+        local = text.find(match, cursor)
         if local < 0:
             raise RuntimeError(f"candidate {match!r} not found in its span")
-        cursors[index] = local + len(match)
-        found.setdefault(index, []).append((local, match, written))
+        cursor = local + len(match)
+        in_span.append((local, match, written))
     return found
 
 
@@ -870,7 +879,7 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
                 mention = reader(context, local, match, groups)
                 if mention is None:
                     continue
-                if any(mention.start < end and start < mention.end for start, end in taken):
+                if taken and any(mention.start < end and start < mention.end for start, end in taken):
                     continue  # the same digits already read by a pattern of higher priority
                 accepted.append(mention)
         accepted.sort(key=lambda m: m.start)
@@ -887,5 +896,5 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
                 mention = dataclasses.replace(mention, direction=previous.direction)
             previous = mention
             rows.append(_row(span, text, mention))
-    columns = list(zip(*rows)) if rows else [()] * len(INDICATORS_SCHEMA)
-    return pl.DataFrame(dict(zip(INDICATORS_SCHEMA, map(list, columns))), schema=INDICATORS_SCHEMA)
+    # Read as rows by Polars: transposing them to columns in Python first took as long as building the frame.
+    return pl.DataFrame(rows, schema=INDICATORS_SCHEMA, orient="row")
