@@ -4,9 +4,9 @@
 loads the table's frame (its checked columns plus the SQL-derived columns of expectations/suites.yaml, which
 carry the cross-table checks), closes the connection, and validates the frame with that table's
 ExpectationSuite through a ValidationDefinition of a file Data Context rooted in `report_dir` (one context
-per run). A background thread reads the next frames from DuckDB while GX is imported and validates the
-previous ones, within a small memory allowance (`AHEAD_BYTES`); a suite with a `prepare` step (the largest
-working memory) is loaded alone. It then builds the GX Data Docs there and writes `report_dir/validation.json`,
+per run). In delta mode a background thread reads the next frames from DuckDB while GX is imported and
+validates the previous ones, within a small memory allowance (`AHEAD_BYTES`); a suite with a `prepare` step
+(the largest working memory) is loaded alone. It then builds the GX Data Docs there and writes `report_dir/validation.json`,
 a plain-JSON summary of every expectation. expectations/gate_process.py runs the same gate in a process
 started early, so that importing GX overlaps the rest of a refresh.
 
@@ -356,10 +356,10 @@ def run_gate(
     previous = Path(previous) if previous is not None and Path(previous).is_file() else None
     run_time = datetime.now(timezone.utc)
     with _StagedReader(database, previous, max_drop_share, changed_notice_keys) as reader, _quiet_gx(), \
-            _Prefetcher(reader, specs) as loads:
+            _Prefetcher(reader, specs, background=changed_notice_keys is not None) as loads:
         try:
-            # GX is imported and its context built while the prefetcher's thread loads the first frames (DuckDB
-            # releases the GIL while it runs a query)
+            # in delta mode GX is imported and its context built while the prefetcher's thread loads the frames
+            # (DuckDB releases the GIL while it runs a query)
             context, gx_version = _fresh_context(report_dir, [spec.table for spec in specs])
             suites_json = []
             for item in loads:
@@ -525,14 +525,16 @@ def _to_pandas(item: _Loaded) -> _Loaded:
 
 # The prefetcher starts loading the next suite's frame while the frames already loaded (waiting or being validated)
 # hold at most AHEAD_BYTES of Arrow data. A suite with a `prepare` step (the quote checks: DuckDB's largest working
-# memory, ~1.3 GB at 10,000 notices) is loaded by the validating thread itself when no other frame is held, as
-# before the prefetcher: loaded by the other thread, its buffers raised the gate's peak RSS at 10,000 notices by
-# ~100 MB (1.33 → 1.43 GB; memory freed by one thread's allocator arenas is not reused by the other's).
+# memory, ~1.3 GB at 10,000 notices) is loaded by the validating thread itself when no other frame is held.
+# Only in delta mode (small frames): over every row at 10,000 notices a loading thread raised the gate's peak RSS
+# by ~100-140 MB (1.32-1.35 → 1.42-1.49 GB in five runs, even with no frame loaded ahead: memory freed by one
+# thread's allocator arenas is not reused by the other's), with no wall-time gain measurable on the shared 2 cores.
 AHEAD_BYTES = 64 * 2**20
 
 
 class _Prefetcher:
-    """Loads the suites' frames in order in one background thread, ahead of their validation.
+    """Loads the suites' frames in order in one background thread, ahead of their validation (delta mode; with
+    `background` False each frame is loaded by the iterating thread when it is reached, as before).
 
     DuckDB and Arrow release the GIL while they run, so the staged file is read while GX (pure Python, holding the
     GIL) is imported and validates the previous frames: the two overlap on two cores. Loads stay sequential (the
@@ -540,9 +542,10 @@ class _Prefetcher:
     `done(item)` after each validation drops its frame and releases its share of AHEAD_BYTES. A load that raises
     (GateError from the reader) is raised by the iteration."""
 
-    def __init__(self, reader: "_StagedReader", specs: Sequence[SuiteSpec]):
+    def __init__(self, reader: "_StagedReader", specs: Sequence[SuiteSpec], background: bool = True):
         import threading
 
+        self.background = background  # False: every frame is loaded by the iterating thread, when it is reached
         self.reader, self.specs = reader, list(specs)
         self._ready: list[_Loaded | SuiteSpec | BaseException] = []  # a SuiteSpec: loaded by the iterating thread
         self._held = 0  # bytes counted for the frames handed over and not yet done
@@ -553,14 +556,20 @@ class _Prefetcher:
         self._thread = threading.Thread(target=self._run, name="zhenggai-gate-loader", daemon=True)
 
     def __enter__(self) -> "_Prefetcher":
-        self._thread.start()
+        if self.background:
+            self._thread.start()
+        else:
+            self._ready.extend(self.specs)
+            self._counted.update((id(spec), 0) for spec in self.specs)
+            self._held_frames = len(self.specs)
         return self
 
     def __exit__(self, *exc_info) -> None:
         with self._cond:
             self._stop = True
             self._cond.notify_all()
-        self._thread.join()  # before the reader closes its connection
+        if self.background:
+            self._thread.join()  # before the reader closes its connection
         self._ready.clear()
 
     def _run(self) -> None:
