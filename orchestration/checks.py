@@ -7,8 +7,8 @@ replaces the served file; warning-severity failures are reported and published.
 
 import dagster as dg
 
-from expectations.gate import run_gate, suite_names
-from orchestration.resources import WarehouseTarget
+from expectations.gate import suite_names
+from orchestration.resources import GateRunner, WarehouseTarget
 from warehouse.patch import StagedWarehouse
 
 
@@ -30,10 +30,12 @@ def _check_name(table: str) -> str:
         for table in suite_names()
     ],
 )
-def warehouse_gate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseTarget, warehouse_staging: StagedWarehouse):
+def warehouse_gate(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseTarget, gate: GateRunner, warehouse_staging: StagedWarehouse
+):
     # a patched staging file: only the rows of the notices the patch wrote or deleted (and what they reach) are
     # validated again, the rest was gated when it was published
-    result = run_gate(
+    result = gate.run_gate(
         str(warehouse_staging.path), warehouse.report_dir, previous=warehouse.file,
         max_drop_share=warehouse.max_drop_share, changed_notice_keys=warehouse_staging.changed_notice_keys,
     )

@@ -1,0 +1,105 @@
+"""The gate in a process of its own, started early: Great Expectations is imported while the refresh does the rest.
+
+Importing GX costs ~4 s of CPU, most of the fixed cost of an incremental refresh's gate. A thread cannot hide it
+(the import holds the GIL, as does the refresh's own start-up), a second process can: `EarlyGate()` spawns one
+process that imports GX and the gate at once, while the refresh reads, parses and stages on the other core; the
+gate then runs there (`EarlyGate.run_gate`, the arguments of `expectations.gate.run_gate`), reading the staged file
+itself, so that only the GateResult crosses back. `close()` ends the process (terminated if the gate never ran:
+a refresh with nothing new must not wait for an import it does not need).
+
+It is the same gate (`expectations.gate.run_gate`, same suites, same validation.json and Data Docs); only where it
+runs changes. A process that dies or cannot be started is a GateError, never a pass.
+"""
+
+import multiprocessing
+import os
+from typing import Any
+
+from expectations.gate import GateError, GateResult
+
+_START_METHOD = "spawn"  # a new interpreter: never a fork of a process running Dagster's threads
+
+
+def _serve(connection) -> None:
+    """The child: import GX and the gate, then run the one gate request it receives and send back its outcome."""
+    try:
+        import great_expectations  # noqa: F401 - the import this process exists to do early
+
+        from expectations import gate
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent when it asks for the gate
+        failure: BaseException | None = exc
+    else:
+        failure = None
+    try:
+        request = connection.recv()
+    except EOFError:  # the parent closed without running the gate
+        return
+    if failure is not None:
+        outcome: tuple[str, Any] = ("error", _picklable(failure))
+    else:
+        args, kwargs = request
+        try:
+            outcome = ("result", gate.run_gate(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the parent
+            outcome = ("error", _picklable(exc))
+    connection.send(outcome)
+    connection.close()
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 - an exception pickle cannot carry is sent as its text
+        return GateError(f"{type(exc).__name__}: {exc}")
+
+
+class EarlyGate:
+    """One spawned process importing GX from now on, to run one gate later (`run_gate`), then `close()`."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context(_START_METHOD)
+        self._connection, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child,), name="zhenggai-gate", daemon=True)
+        self._process.start()
+        child.close()
+        self._used = False
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def run_gate(self, *args: Any, **kwargs: Any) -> GateResult:
+        """`expectations.gate.run_gate(*args, **kwargs)` in the early process (once)."""
+        if self._used:
+            raise GateError("the early gate process runs one gate only")
+        self._used = True
+        try:
+            self._connection.send((args, kwargs))
+            kind, value = self._connection.recv()
+        except (EOFError, OSError) as exc:
+            self._process.join(timeout=5)
+            raise GateError(f"the gate's process ended without a result (exit code {self._process.exitcode})") from exc
+        if kind == "error":
+            raise value
+        return value
+
+    def close(self) -> None:
+        """End the process: waited for after a gate, terminated (by its id) if it never ran one."""
+        if self._process.pid is None:
+            return
+        if not self._used and self._process.is_alive():
+            self._process.terminate()
+        self._connection.close()
+        self._process.join(timeout=30)
+        if self._process.is_alive():  # (a gate still running after its parent gave up)
+            os.kill(self._process.pid, 9)
+            self._process.join()
+
+    def __enter__(self) -> "EarlyGate":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

@@ -1,0 +1,132 @@
+"""Where and how the gate runs changes nothing it reports: the gate in an early process (expectations/gate_process.py,
+the `gate` resource with early=True) and the prefetching of frames give the validation.json of the plain gate."""
+
+import json
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+import expectations.gate as gate_module
+from expectations.gate import GateError, run_gate
+from expectations.gate_process import EarlyGate
+from orchestration.resources import GateRunner, gate_from_env
+
+VARYING = ("database", "run_time", "duration_seconds", "data_docs")  # times and paths
+
+
+def report(result) -> dict:
+    document = json.loads(result.json_path.read_text(encoding="utf-8"))
+    for name in VARYING:
+        document.pop(name)
+    return document
+
+
+@pytest.fixture(scope="module")
+def seed(published, tmp_path_factory):
+    """A copy of the seed warehouse, its gate run in this process, and a delta run (one notice's key, on the same
+    file) with the frames loaded one suite at a time."""
+    root = tmp_path_factory.mktemp("process")
+    database = root / "published.duckdb"
+    shutil.copy(published, database)
+    plain = run_gate(database, root / "plain")
+    assert plain.passed and plain.warnings
+    con = duckdb.connect(str(database), read_only=True)
+    (key,) = con.execute("SELECT min(notice_key) FROM dim_notice").fetchone()
+    con.close()
+    saved = gate_module.AHEAD_BYTES
+    gate_module.AHEAD_BYTES = -1  # the next frame is loaded only once the previous one is validated
+    try:
+        one_at_a_time = run_gate(database, root / "delta", previous=database, changed_notice_keys=[key])
+    finally:
+        gate_module.AHEAD_BYTES = saved
+    assert one_at_a_time.passed
+    return database, plain, key, one_at_a_time
+
+
+def test_the_early_process_gives_the_same_report_and_ends(seed, tmp_path):
+    database, plain, _, _ = seed
+    with EarlyGate() as early:
+        pid = early.pid
+        assert pid != os.getpid()
+        result = early.run_gate(database, tmp_path / "validation")
+        with pytest.raises(GateError, match="one gate only"):
+            early.run_gate(database, tmp_path / "again")
+    assert not _alive(pid)
+    assert result.passed == plain.passed and result.warnings == plain.warnings
+    assert [(s.table, s.row_count, s.evaluated, s.scope) for s in result.suites] == \
+        [(s.table, s.row_count, s.evaluated, s.scope) for s in plain.suites]
+    assert report(result) == report(plain)
+    assert result.docs_path.is_file() and result.docs_path.is_relative_to(tmp_path / "validation")
+
+
+@pytest.mark.parametrize("ahead", [gate_module.AHEAD_BYTES, 2**62])
+def test_prefetched_frames_give_the_same_delta_report(seed, tmp_path, monkeypatch, ahead):
+    """The loader thread reads ahead (without limit: as far as it can), the suites with a prepare step are loaded by
+    the validating thread, and the report is the one of frames loaded one at a time."""
+    database, _, key, one_at_a_time = seed
+    monkeypatch.setattr(gate_module, "AHEAD_BYTES", ahead)
+    threads = {}
+    load_arrow = gate_module._StagedReader.load_arrow
+
+    def recording(reader, spec):
+        threads[spec.table] = threading.current_thread().name
+        return load_arrow(reader, spec)
+
+    monkeypatch.setattr(gate_module._StagedReader, "load_arrow", recording)
+    result = run_gate(database, tmp_path / "validation", previous=database, changed_notice_keys=[key])
+    assert report(result) == report(one_at_a_time)
+    prepared = {spec.table for spec in gate_module.load_suites() if spec.delta is not None and (spec.delta.prepare or spec.prepare)
+                or spec.delta is None and spec.prepare}
+    assert {"fact_indicator", "fact_claim"} <= prepared
+    assert {threads[table] for table in prepared} == {threading.main_thread().name}
+    assert {name for table, name in threads.items() if table not in prepared} == {"zhenggai-gate-loader"}
+    # over every row, frames are loaded by the validating thread (memory: see AHEAD_BYTES)
+    threads.clear()
+    run_gate(database, tmp_path / "full")
+    assert set(threads.values()) == {threading.main_thread().name}
+
+
+def test_an_unused_early_process_is_ended_at_once(tmp_path):
+    started = time.perf_counter()
+    with EarlyGate() as early:
+        pid = early.pid
+    # terminated, not waited for: a refresh with nothing new does not wait for GX's import (~4 s)
+    assert time.perf_counter() - started < 3
+    assert not _alive(pid)
+
+
+def test_a_gate_that_fails_in_the_early_process_raises_in_the_caller(tmp_path):
+    with EarlyGate() as early:
+        with pytest.raises(GateError, match="staged warehouse not found"):
+            early.run_gate(tmp_path / "missing.duckdb", tmp_path / "validation")
+
+
+def test_the_gate_resource_runs_the_gate_early_when_asked(seed, tmp_path, monkeypatch):
+    database, plain, _, _ = seed
+    monkeypatch.setenv("ZHENGGAI_GATE_PROCESS", "1")
+    assert gate_from_env().early
+    monkeypatch.delenv("ZHENGGAI_GATE_PROCESS")
+    assert not gate_from_env().early
+    with dg.build_resources({"gate": GateRunner(early=True)}) as resources:
+        assert resources.gate._early_gate is not None
+        early = report(resources.gate.run_gate(str(database), tmp_path / "early"))
+    with dg.build_resources({"gate": GateRunner()}) as resources:
+        assert resources.gate._early_gate is None
+        here = report(resources.gate.run_gate(str(database), tmp_path / "here"))
+    assert early == here == report(plain)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (exited, not reaped) would still answer: read its state
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "zombie" not in status.read_text()
