@@ -8,14 +8,14 @@ from datetime import datetime, timezone
 import dagster as dg
 import polars as pl
 
-from orchestration.resources import NoticeSource, WarehouseTarget
+from orchestration.resources import GateRunner, NoticeSource, WarehouseTarget
 from transforms.ingest import NoticeSelection, complete_quarantine, reject_unreadable
 from transforms.lineage import loaded_versions, missing_notices, source_files, update_versions
 from transforms.pipeline import without_failures
 from transforms.star import reference_tables
 from warehouse import parse_cache
 from warehouse.build import build_record, is_unchanged
-from warehouse.patch import StagedWarehouse, patch_staging
+from warehouse.patch import StagedWarehouse, expects_patch, patch_staging
 from warehouse.store import create_staging, publish, read_table
 from warehouse.summary import table_rows
 from warehouse.versions import load_versions, previous_versions
@@ -44,6 +44,7 @@ def staged_notices(
     fetch_log: pl.DataFrame,
     notice_source: NoticeSource,
     warehouse: WarehouseTarget,
+    gate: GateRunner,
 ):
     """Notices to load: the landed files, plus those of the previous warehouse whose file is gone (unless pruned).
 
@@ -60,7 +61,9 @@ def staged_notices(
     landed = raw_notices["source_name"]
     # only the notices whose file is gone are read back, found by name first: a filter over raw_notice itself
     # decompresses every text it skips (~1.2 s at 10,000 notices, for usually no row)
-    published = read_table(warehouse.file, "raw_notice", columns=["source_name"])
+    published = read_table(warehouse.file, "raw_notice", columns=["source_name", "content_sha256"])
+    if expects_patch(warehouse.file, published, raw_notices.select("source_name", "content_sha256")):
+        gate.start_early()  # GX imported by the gate's own process while this run parses and patches
     names = pl.Series("source_name", [], pl.String) if published is None else published["source_name"]
     gone_names = names.filter(~names.is_in(landed.implode())).to_list()
     gone = None

@@ -35,6 +35,7 @@ def warehouse_gate(
 ):
     # a patched staging file: only the rows of the notices the patch wrote or deleted (and what they reach) are
     # validated again, the rest was gated when it was published
+    where = "early" if gate.runs_early else "run"
     result = gate.run_gate(
         str(warehouse_staging.path), warehouse.report_dir, previous=warehouse.file,
         max_drop_share=warehouse.max_drop_share, changed_notice_keys=warehouse_staging.changed_notice_keys,
@@ -54,5 +55,7 @@ def warehouse_gate(
                 "expectations": suite.evaluated,
                 "validation_json": str(result.json_path),
                 "data_docs": str(result.docs_path),
+                # "early": in the gate's own process started before it was due (GateRunner), "run": in the run's
+                "gate_process": where,
             },
         )

@@ -121,25 +121,41 @@ class WarehouseTarget(dg.ConfigurableResource):
 
 
 class GateRunner(dg.ConfigurableResource):
-    """Where the gate runs: in the run's process, or (`early`) in a process started with the run, which imports
-    Great Expectations (~4 s) while the run reads, parses and stages (expectations/gate_process.py)."""
+    """Where the gate runs: in the run's process, or in a process of its own started before the gate is due, which
+    imports Great Expectations (~4 s) while the run reads, parses and stages (expectations/gate_process.py).
 
-    early: bool = False
+    `early`: True starts that process with the run; False never; None (the default) when `start_early` is called,
+    which staged_notices does when the load will likely patch the published file. Only then: a small change's
+    gate is mostly GX's fixed cost, while a full build's gate holds ~1.3 GB in that process beside the run's
+    own (which it would otherwise reuse), and an early process idling through a full parse adds ~265 MB to the
+    peak (ZHENGGAI_GATE_PROCESS=1 / 0 forces it on or off)."""
+
+    early: bool | None = None
     _early_gate: Any = PrivateAttr(default=None)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["GateRunner"]:
-        if not self.early:
+        if self.early:
+            self.start_early()
+        try:
             yield self
+        finally:
+            if self._early_gate is not None:
+                self._early_gate.close()
+                self._early_gate = None
+
+    def start_early(self) -> None:
+        """Start the gate's process now (unless it runs already or early gates are switched off)."""
+        if self.early is False or self._early_gate is not None:
             return
         from expectations.gate_process import EarlyGate
 
-        with EarlyGate() as early_gate:
-            self._early_gate = early_gate
-            try:
-                yield self
-            finally:
-                self._early_gate = None
+        self._early_gate = EarlyGate()
+
+    @property
+    def runs_early(self) -> bool:
+        """Whether the gate will run in its own early process."""
+        return self._early_gate is not None
 
     def run_gate(self, *args, **kwargs):
         """expectations.gate.run_gate(*args, **kwargs), in the early process when there is one."""
@@ -151,7 +167,8 @@ class GateRunner(dg.ConfigurableResource):
 
 
 def gate_from_env() -> GateRunner:
-    return GateRunner(early=os.environ.get("ZHENGGAI_GATE_PROCESS", "") in ("1", "true", "yes"))
+    setting = os.environ.get("ZHENGGAI_GATE_PROCESS", "").strip().lower()
+    return GateRunner(early=True if setting in ("1", "true", "yes") else False if setting in ("0", "false", "no") else None)
 
 
 def source_from_env() -> NoticeSource:

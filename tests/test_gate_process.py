@@ -111,8 +111,10 @@ def test_the_gate_resource_runs_the_gate_early_when_asked(seed, tmp_path, monkey
     database, plain, _, _ = seed
     monkeypatch.setenv("ZHENGGAI_GATE_PROCESS", "1")
     assert gate_from_env().early
+    monkeypatch.setenv("ZHENGGAI_GATE_PROCESS", "0")
+    assert gate_from_env().early is False
     monkeypatch.delenv("ZHENGGAI_GATE_PROCESS")
-    assert not gate_from_env().early
+    assert gate_from_env().early is None  # started when staged_notices expects a patched load
     with dg.build_resources({"gate": GateRunner(early=True)}) as resources:
         assert resources.gate._early_gate is not None
         early = report(resources.gate.run_gate(str(database), tmp_path / "early"))

@@ -49,6 +49,9 @@ def _refresh(source: Path, state: Path, monkeypatch, now: datetime, prune: bool 
             materialization = event.step_materialization_data.materialization
             if materialization.asset_key.to_user_string() == "warehouse_staging":
                 metadata.update({key: value.value for key, value in materialization.metadata.items()})
+        if event is not None and event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            metadata.setdefault("gate_process", set()).add(evaluation.metadata["gate_process"].value)
 
     # max_drop_share=1: the changes here drop a large share of three notices, which the gate would rightly stop
     outcome = run_refresh(source, state / WAREHOUSE, prune_missing=prune, max_drop_share=1.0, on_event=on_event)
@@ -148,6 +151,8 @@ def test_patched_staging_equals_a_full_build_for_every_kind_of_change(first_buil
         assert patched["changed_notices"] == added + removed + renamed
         assert full["staging_patched"] is False and "switched off" in full["staging_reason"]
         assert full["changed_notices"] == -1
+        # GX imported ahead by the gate's own process for the small change only (orchestration GateRunner)
+        assert (patched["gate_process"], full["gate_process"]) == ({"early"}, {"run"})
         assert_same_warehouse(state_now / WAREHOUSE, full_state / WAREHOUSE)
         # the gate validated the patched file in delta mode, on those notices; the full build in full
         gated = json.loads(((state_now / WAREHOUSE).parent / "validation" / "validation.json").read_text(encoding="utf-8"))
@@ -180,6 +185,14 @@ def test_when_not_to_patch(first_build, tmp_path, monkeypatch):
     _, state = first_build
     assert patch.cannot_patch(tmp_path / "none.duckdb") == "no published warehouse"
     assert patch.cannot_patch(state / WAREHOUSE) is None
+    # what staged_notices expects before parsing, to start the gate's process early
+    with duckdb.connect(str(state / WAREHOUSE), read_only=True) as con:
+        published = con.sql("SELECT source_name, content_sha256 FROM raw_notice").pl()
+    assert patch.expects_patch(state / WAREHOUSE, published, published)
+    assert not patch.expects_patch(tmp_path / "none.duckdb", None, published)
+    many = pl.DataFrame({"source_name": [f"{i}.txt" for i in range(101)], "content_sha256": [str(i) for i in range(101)]})
+    assert patch.expects_patch(state / WAREHOUSE, published, pl.concat([published, many.head(100 - published.height)]))
+    assert not patch.expects_patch(state / WAREHOUSE, published, pl.concat([published, many]))
     monkeypatch.setattr("warehouse.build.code_digest", lambda: "0000000000000000")  # other code
     assert "other code" in patch.cannot_patch(state / WAREHOUSE)
     monkeypatch.undo()
