@@ -5,9 +5,13 @@ records character offsets into it, so normalisation is done once, here, and is d
 These functions are pure: bytes or str in, str out.
 """
 
+import json
 import re
+import subprocess
+import tempfile
 import unicodedata
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -181,7 +185,7 @@ def to_simplified(text: str) -> tuple[str, bool]:
     # loop per character.
     points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     han = int(((points >= 0x3400) & (points <= 0x9FFF)).sum())
-    if not han:
+    if not han or not _t2s_may_change(text, points):
         return text, False
     converted = _t2s().convert(text)
     if len(converted) == len(text):
@@ -201,8 +205,92 @@ def simplified_for_matching(text: str) -> str:
     converted text are offsets in `text`. (Staged notices are already simplified by `to_simplified`; this
     keeps the transforms right when called on raw text.)
     """
+    if not _t2s_may_change(text):
+        return text
     converted = _t2s().convert(text)
     return converted if len(converted) == len(text) else text
+
+
+# Converting a notice with OpenCC costs ~0.6 ms, and a staged notice is converted twice (to_simplified at
+# staging, simplified_for_matching at parsing), nearly always for nothing: its text is already simplified.
+# t2s replaces a stretch of text only where a key of its dictionaries matches and the key's (first) value
+# differs from it; where no such key occurs in the text, the conversion returns the text unchanged. Each
+# changing key is filed under one of its characters, its anchor (the first one its value replaces: a
+# traditional character, rare in simplified text); a text that has no anchor (looked up in one vectorised
+# pass over its code points), or none of the keys filed under the anchors it has (a substring search per
+# key), is returned as it is, without converting.
+
+
+@cache
+def _t2s_changing_keys() -> dict[str, tuple[str, ...]] | None:
+    """The keys of the t2s dictionaries whose conversion changes them, by anchor character; None when
+    OpenCC's dictionaries cannot be read (then every text is converted)."""
+    texts = _t2s_dictionary_texts()
+    if not texts:
+        return None
+    entries = [line.split("\t") for text in texts for line in text.splitlines() if line]
+    by_anchor: dict[str, set[str]] = {}
+    for key, values in entries:
+        value = values.split(" ")[0]  # the first of several values is the one t2s writes
+        if value != key:
+            anchor = next((k for k, v in zip(key, value) if k != v), key[0])
+            by_anchor.setdefault(anchor, set()).add(key)
+    return {anchor: tuple(sorted(keys)) for anchor, keys in by_anchor.items()}
+
+
+def _t2s_dictionary_texts() -> list[str] | None:
+    """Every dictionary of OpenCC's t2s configuration as text (key TAB values), written out by the
+    opencc_dict tool that comes with OpenCC; None when the tool or a dictionary format is not the expected."""
+    import opencc
+
+    config = Path(_t2s().config)
+    tool = Path(opencc.__file__).parent / "clib" / "bin" / "opencc_dict"
+    steps = json.loads(config.read_text(encoding="utf-8"))
+    dictionaries = [d for step in steps.get("normalization", []) + steps["conversion_chain"] for d in _dictionaries(step["dict"])]
+    if not tool.is_file() or any(d.get("type") != "ocd2" for d in dictionaries):
+        return None
+    texts = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for number, dictionary in enumerate(dictionaries):
+            out = Path(scratch) / f"{number}.txt"
+            try:
+                subprocess.run(
+                    [tool, "-i", config.parent / dictionary["file"], "-o", out, "-f", "ocd2", "-t", "text"],
+                    check=True, capture_output=True,
+                )
+            except (OSError, subprocess.CalledProcessError):
+                return None
+            texts.append(out.read_text(encoding="utf-8"))
+    return texts
+
+
+def _dictionaries(spec: dict) -> list[dict]:
+    """The dictionary files of a dictionary spec of an OpenCC configuration (a group lists several)."""
+    return [d for member in spec["dicts"] for d in _dictionaries(member)] if spec.get("type") == "group" else [spec]
+
+
+@cache
+def _t2s_anchor_table() -> np.ndarray | None:
+    """A lookup table over code points: True for the anchor characters of _t2s_changing_keys."""
+    keys = _t2s_changing_keys()
+    if keys is None:
+        return None
+    table = np.zeros(0x110000, dtype=bool)
+    table[[ord(anchor) for anchor in keys]] = True
+    return table
+
+
+def _t2s_may_change(text: str, points: np.ndarray | None = None) -> bool:
+    """False when OpenCC's t2s would return `text` unchanged (see _t2s_changing_keys); `points`: the code
+    points of `text`, when the caller has them."""
+    table = _t2s_anchor_table()
+    if table is None:
+        return True
+    if points is None:
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    anchors = np.unique(points[table[points]])
+    keys = _t2s_changing_keys()
+    return any(key in text for anchor in anchors.tolist() for key in keys[chr(anchor)])
 
 
 def matches_where(pattern: re.Pattern[str], texts: list[str], relaxed: str) -> list[list[re.Match[str]]]:

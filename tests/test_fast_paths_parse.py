@@ -1,0 +1,78 @@
+"""The fast paths of staging and of the parse outside the figure reader give exactly what the plain
+definitions give: each is checked against the code it replaced, on the seeds and on generated text rich in
+the characters that matter.
+"""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from transforms import text as text_module
+from transforms.text import _t2s, _t2s_changing_keys, _t2s_may_change, simplified_for_matching, to_simplified
+
+
+# ------------------------------------------------------------------------------------------ reference definitions
+
+
+def reference_to_simplified(text: str) -> tuple[str, bool]:
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    han = int(((points >= 0x3400) & (points <= 0x9FFF)).sum())
+    if not han:
+        return text, False
+    converted = _t2s().convert(text)
+    if len(converted) == len(text):
+        changed = int((points != np.frombuffer(converted.encode("utf-32-le"), dtype=np.uint32)).sum())
+    else:
+        changed = han
+    if changed / han < text_module._TRADITIONAL_SHARE:
+        return text, False
+    return converted, True
+
+
+def reference_simplified_for_matching(text: str) -> str:
+    converted = _t2s().convert(text)
+    return converted if len(converted) == len(text) else text
+
+
+# ------------------------------------------------------------------------------------------ OpenCC shortcut
+
+
+def test_the_t2s_shortcut_reads_opencc_dictionaries():
+    keys = _t2s_changing_keys()
+    assert keys is not None  # the dictionaries were read: the shortcut is on
+    assert "視" in keys["視"]  # a character t2s changes alone
+    assert "回覆" in keys["覆"]  # a phrase changed although 覆 alone is not (答覆 → 答复, 覆盖 stays)
+    assert not _t2s_may_change("巡视整改覆盖全面")
+    assert _t2s_may_change("巡視整改") and _t2s_may_change("已回覆群众")
+
+
+_CHANGING = sorted({key for keys in (_t2s_changing_keys() or {}).values() for key in keys})
+# Simplified characters, some of them anchors of phrases only (覆 of 回覆, 坏 of 毛坏), some t2s changes
+# alone although simplified text uses them (乾 → 干, but 乾隆 stays).
+_SIMPLIFIED = list("巡视整改问题覆盖回答重复显著么坏乾隆干部著作一二三。,\n 1%")
+_PLAIN = [c for c in _SIMPLIFIED if c != "乾"]
+_MIXED = st.lists(st.one_of(st.sampled_from(_CHANGING), st.sampled_from(_SIMPLIFIED)), max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_MIXED)
+def test_a_text_the_shortcut_skips_is_one_t2s_leaves_unchanged(text):
+    assert _t2s_may_change(text) or _t2s().convert(text) == text
+    assert simplified_for_matching(text) == reference_simplified_for_matching(text)
+    assert to_simplified(text) == reference_to_simplified(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PLAIN), max_size=40).map("".join))
+def test_simplified_text_is_never_converted_and_stays_the_same(text):
+    assert simplified_for_matching(text) == reference_simplified_for_matching(text) == text
+
+
+def test_the_shortcut_on_the_seeds_and_their_traditional_versions(seed_texts):
+    import opencc
+
+    traditional = opencc.OpenCC("s2t")
+    for text in seed_texts.values():
+        for version in (text, traditional.convert(text)):
+            assert simplified_for_matching(version) == reference_simplified_for_matching(version)
+            assert to_simplified(version) == reference_to_simplified(version)
