@@ -40,13 +40,13 @@ def reference_simplified_for_matching(text: str) -> str:
 def test_the_t2s_shortcut_reads_opencc_dictionaries():
     keys = _t2s_changing_keys()
     assert keys is not None  # the dictionaries were read: the shortcut is on
-    assert "視" in keys["視"]  # a character t2s changes alone
-    assert "回覆" in keys["覆"]  # a phrase changed although 覆 alone is not (答覆 → 答复, 覆盖 stays)
+    assert ("視", 0) in keys["視"]  # a character t2s changes alone
+    assert ("回覆", 1) in keys["覆"]  # a phrase changed although 覆 alone is not (答覆 → 答复, 覆盖 stays)
     assert not _t2s_may_change("巡视整改覆盖全面")
     assert _t2s_may_change("巡視整改") and _t2s_may_change("已回覆群众")
 
 
-_CHANGING = sorted({key for keys in (_t2s_changing_keys() or {}).values() for key in keys})
+_CHANGING = sorted({key for keys in (_t2s_changing_keys() or {}).values() for key, _ in keys})
 # Simplified characters, some of them anchors of phrases only (覆 of 回覆, 坏 of 毛坏), some t2s changes
 # alone although simplified text uses them (乾 → 干, but 乾隆 stays).
 _SIMPLIFIED = list("巡视整改问题覆盖回答重复显著么坏乾隆干部著作一二三。,\n 1%")
@@ -81,9 +81,42 @@ _TOPIC_PIECES = [keyword for _, keyword in topics.topic_rules()][::7] + ["问题
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(_TOPIC_PIECES), max_size=12).map("".join))
-def test_topics_from_the_keywords_found_at_once_are_the_rule_by_rule_ones(text):
+def test_the_title_topic_from_the_keywords_found_at_once_is_the_rule_by_rule_one(text):
     import polars as pl
 
     (present,) = pl.select(topics.keywords_in(pl.lit(text))).to_series().to_list()
     assert topics.topic_of_title(text, present) == topics.topic_of_title(text)
-    assert topics.topic_of_text(text, present) == topics.topic_of_text(text)
+
+
+# ------------------------------------------------------------------------------------------ worker pool
+
+import polars as pl  # noqa: E402
+import pytest  # noqa: E402
+
+from transforms import pipeline  # noqa: E402
+
+
+def test_the_workers_take_batches_from_the_last_and_leave_the_first_to_this_process():
+    remaining = pipeline._RemainingBatches(3)
+    assert [remaining.take_last(), remaining.take_last()] == [2, 1]
+    assert remaining.take_last() is None  # the last batch left is this process's until it has started
+    assert remaining.take_first() == 0 and remaining.take_first() is None and remaining.take_last() is None
+    remaining = pipeline._RemainingBatches(3)
+    assert remaining.take_first() == 0 and remaining.take_last() == 2 and remaining.take_last() == 1
+    remaining.stop()
+    assert remaining.take_first() is None and remaining.take_last() is None
+
+
+def batch_label(batch: pl.DataFrame) -> str:
+    """Work for the pool test (module-level: spawned workers import it)."""
+    label = batch["label"][0]
+    if label == "bad":
+        raise ValueError("bad batch")
+    return label
+
+
+def test_the_pool_gives_every_batch_in_order_and_raises_the_error_of_a_batch():
+    batches = [pl.DataFrame({"label": [f"b{index}"]}) for index in range(5)]
+    assert pipeline.map_batches(batch_label, batches, workers=2) == [f"b{index}" for index in range(5)]
+    with pytest.raises(ValueError, match="bad batch"):
+        pipeline.map_batches(batch_label, batches[:2] + [pl.DataFrame({"label": ["bad"]})], workers=2)

@@ -216,25 +216,26 @@ def simplified_for_matching(text: str) -> str:
 # t2s replaces a stretch of text only where a key of its dictionaries matches and the key's (first) value
 # differs from it; where no such key occurs in the text, the conversion returns the text unchanged. Each
 # changing key is filed under one of its characters, its anchor (the first one its value replaces: a
-# traditional character, rare in simplified text); a text that has no anchor (looked up in one vectorised
-# pass over its code points), or none of the keys filed under the anchors it has (a substring search per
-# key), is returned as it is, without converting.
+# traditional character, rare in simplified text). The anchors of a text are found in one vectorised pass
+# over its code points; a key can occur only around one of them, so each of its keys is compared there
+# (a few comparisons, where a substring search per key would cost as much as converting). A text where
+# no changing key occurs is returned as it is, without converting.
 
 
 @cache
-def _t2s_changing_keys() -> dict[str, tuple[str, ...]] | None:
-    """The keys of the t2s dictionaries whose conversion changes them, by anchor character; None when
-    OpenCC's dictionaries cannot be read (then every text is converted)."""
+def _t2s_changing_keys() -> dict[str, tuple[tuple[str, int], ...]] | None:
+    """The keys of the t2s dictionaries whose conversion changes them, by anchor character, each with the
+    offset of the anchor in it; None when OpenCC's dictionaries cannot be read (then every text is converted)."""
     texts = _t2s_dictionary_texts()
     if not texts:
         return None
     entries = [line.split("\t") for text in texts for line in text.splitlines() if line]
-    by_anchor: dict[str, set[str]] = {}
+    by_anchor: dict[str, set[tuple[str, int]]] = {}
     for key, values in entries:
         value = values.split(" ")[0]  # the first of several values is the one t2s writes
         if value != key:
-            anchor = next((k for k, v in zip(key, value) if k != v), key[0])
-            by_anchor.setdefault(anchor, set()).add(key)
+            offset = next((at for at, (k, v) in enumerate(zip(key, value)) if k != v), 0)
+            by_anchor.setdefault(key[offset], set()).add((key, offset))
     return {anchor: tuple(sorted(keys)) for anchor, keys in by_anchor.items()}
 
 
@@ -288,9 +289,12 @@ def _t2s_may_change(text: str, points: np.ndarray | None = None) -> bool:
         return True
     if points is None:
         points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    anchors = np.unique(points[table[points]])
     keys = _t2s_changing_keys()
-    return any(key in text for anchor in anchors.tolist() for key in keys[chr(anchor)])
+    return any(
+        at >= offset and text.startswith(key, at - offset)
+        for at in np.flatnonzero(table[points]).tolist()
+        for key, offset in keys[text[at]]
+    )
 
 
 def matches_where(pattern: re.Pattern[str], texts: list[str], relaxed: str) -> list[list[re.Match[str]]]:
