@@ -120,3 +120,46 @@ def test_the_pool_gives_every_batch_in_order_and_raises_the_error_of_a_batch():
     assert pipeline.map_batches(batch_label, batches, workers=2) == [f"b{index}" for index in range(5)]
     with pytest.raises(ValueError, match="bad batch"):
         pipeline.map_batches(batch_label, batches[:2] + [pl.DataFrame({"label": ["bad"]})], workers=2)
+
+
+# ------------------------------------------------------------------------------------------ normalising text
+
+import unicodedata  # noqa: E402
+
+from transforms.text import _BLANK_LINES, _CIRCLED, _CIRCLED_SPLIT, _RUNS_OF_SPACE, _SPACE_NEXT_TO_CJK, _TYPOS  # noqa: E402
+from transforms.text import _drop_spaces_next_to_cjk, normalize_text  # noqa: E402
+
+
+def reference_normalize_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(
+        piece if _CIRCLED.fullmatch(piece) else unicodedata.normalize("NFKC", piece) for piece in _CIRCLED_SPLIT.split(text)
+    )
+    for typo, intended in _TYPOS.items():
+        text = text.replace(typo, intended)
+    text = _SPACE_NEXT_TO_CJK.sub("", text)
+    text = _RUNS_OF_SPACE.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n", text).strip()
+
+
+_NOISY = st.lists(
+    st.sampled_from([" ", "  ", "\u3000", "\u2009", "\u00a0", "\ufeff", "\t", "a", "字", "\n", "\r\n", "1", "1", "“", "》", "①", "⑳", "笫", ",", "%"]),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_NOISY)
+def test_normalising_in_one_pass_is_the_step_by_step_definition(text):
+    assert _drop_spaces_next_to_cjk(text, collapse=True) == _RUNS_OF_SPACE.sub(" ", _SPACE_NEXT_TO_CJK.sub("", text))
+    assert normalize_text(text) == reference_normalize_text(text)
+
+
+def test_normalising_the_seeds_is_the_step_by_step_definition():
+    from tests.conftest import SEEDS
+    from transforms.text import decode_notice
+
+    for path in sorted(SEEDS.glob("*.txt")):
+        raw = decode_notice(path.read_bytes())[0]
+        assert normalize_text(raw) == reference_normalize_text(raw)

@@ -124,20 +124,23 @@ _CIRCLED = re.compile("[\u2460-\u2473]")  # ① … ⑳
 _CIRCLED_SPLIT = re.compile("([\u2460-\u2473])")
 
 
-def _drop_spaces_next_to_cjk(text: str) -> str:
-    """`_SPACE_NEXT_TO_CJK.sub("", text)`, applied run by run of spaces.
+def _drop_spaces_next_to_cjk(text: str, collapse: bool = False) -> str:
+    """`_SPACE_NEXT_TO_CJK.sub("", text)`, applied run by run of spaces; with `collapse`, what is left of
+    each run is then one space (`_RUNS_OF_SPACE.sub(" ", …)` of the result, in the same pass).
 
     A match is made of spaces only and depends on the characters on either side of its run, so each run is
     rewritten in a window of the run and its two neighbours; the regex then never visits the (many) other
-    characters, where its look-behind made it slow.
+    characters, where its look-behind made it slow. Only spaces are dropped, so what is left of two runs
+    never joins: collapsing each run's remainder is collapsing the runs of the result.
     """
     pieces, last, length = [], 0, len(text)
     for run in _RUNS_OF_SPACE.finditer(text):
         start, end = run.span()
         lead, trail = (1 if start > 0 else 0), (1 if end < length else 0)
         window = _SPACE_NEXT_TO_CJK.sub("", text[start - lead : end + trail])
+        left = window[lead : len(window) - trail]
         pieces.append(text[last:start])
-        pieces.append(window[lead : len(window) - trail])
+        pieces.append(" " if collapse and left else left)
         last = end
     pieces.append(text[last:])
     return "".join(pieces)
@@ -151,13 +154,15 @@ def normalize_text(text: str) -> str:
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # Circled numbers (① ②) are a numbering system of their own; NFKC would fold them into plain digits.
-    text = "".join(
-        piece if _CIRCLED.fullmatch(piece) else unicodedata.normalize("NFKC", piece) for piece in _CIRCLED_SPLIT.split(text)
-    )
+    if _CIRCLED.search(text):
+        text = "".join(
+            piece if _CIRCLED.fullmatch(piece) else unicodedata.normalize("NFKC", piece) for piece in _CIRCLED_SPLIT.split(text)
+        )
+    else:  # the same, without splitting the (usual) text that has none
+        text = unicodedata.normalize("NFKC", text)
     for typo, intended in _TYPOS.items():
         text = text.replace(typo, intended)
-    text = _drop_spaces_next_to_cjk(text)
-    text = _RUNS_OF_SPACE.sub(" ", text)
+    text = _drop_spaces_next_to_cjk(text, collapse=True)  # and _RUNS_OF_SPACE.sub(" ", …) in the same pass
     lines = (line.strip() for line in text.split("\n"))
     text = "\n".join(lines)
     return _BLANK_LINES.sub("\n", text).strip()
