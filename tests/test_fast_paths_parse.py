@@ -163,3 +163,15 @@ def test_normalising_the_seeds_is_the_step_by_step_definition():
     for path in sorted(SEEDS.glob("*.txt")):
         raw = decode_notice(path.read_bytes())[0]
         assert normalize_text(raw) == reference_normalize_text(raw)
+
+
+# ------------------------------------------------------------------------------------------ claim rates
+
+def test_rates_found_in_the_column_are_the_matches_of_every_text(seed_texts):
+    from transforms.claim_rates import _rate_pattern, _rate_words
+    from transforms.text import matches_in_column
+
+    texts = [*seed_texts.values(), "", "整改完成率98.71%,总体完成率 100 %;销号率为 9%", "无比率"]
+    found = matches_in_column(_rate_pattern(), pl.Series(texts, dtype=pl.String), _rate_words())
+    assert [[m.span() for m in matches] for matches in found] == [[m.span() for m in _rate_pattern().finditer(t)] for t in texts]
+    assert [m.group(0) for m in found[-2]] == ["整改完成率98.71%", "总体完成率 100 %", "销号率为 9%"]

@@ -322,6 +322,17 @@ def matches_where(pattern: re.Pattern[str], texts: list[str], relaxed: str) -> l
     return [_matches_in_stretches(pattern, text, found or []) for text, found in zip(texts, stretches)]
 
 
+def matches_in_column(pattern: re.Pattern[str], texts: pl.Series, relaxed: str) -> list[list[re.Match[str]]]:
+    """`matches_where` over a column of texts, where only the texts `relaxed` matches in are copied out of
+    Polars: copying every notice text into Python (and back) costs more than searching them."""
+    stretches = texts.str.extract_all(relaxed).to_list()
+    found_in = [index for index, found in enumerate(stretches) if found]
+    matches: list[list[re.Match[str]]] = [[] for _ in stretches]
+    for index, text in zip(found_in, texts.gather(found_in).to_list()):
+        matches[index] = _matches_in_stretches(pattern, text, stretches[index])
+    return matches
+
+
 def _matches_in_stretches(pattern: re.Pattern[str], text: str, stretches: list[str]) -> list[re.Match[str]]:
     found: list[re.Match[str]] = []
     resume = 0  # where the next match of `pattern` may start
