@@ -387,10 +387,12 @@ def _parse_notice(text: str) -> list[Node]:
     return nodes
 
 
-def extract_issues(notices: pl.DataFrame) -> pl.DataFrame:
-    """One row per issue node of every notice (columns: ISSUE_SCHEMA)."""
+def extract_issues(notices: pl.DataFrame, texts: list[str] | None = None) -> pl.DataFrame:
+    """One row per issue node of every notice (columns: ISSUE_SCHEMA); `texts`: the `text` column as a
+    list, when the caller has it."""
     rows = []
-    for sha, text in notices.select("content_sha256", "text").iter_rows():
+    texts = notices.get_column("text").to_list() if texts is None else texts
+    for sha, text in zip(notices.get_column("content_sha256").to_list(), texts):
         for node in _parse_notice(text):
             heading = node.heading
             body_start = heading.line.end
