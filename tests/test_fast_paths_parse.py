@@ -46,6 +46,13 @@ def test_the_t2s_shortcut_reads_opencc_dictionaries():
     assert _t2s_may_change("巡視整改") and _t2s_may_change("已回覆群众")
 
 
+def test_without_opencc_dictionaries_every_text_is_converted(monkeypatch):
+    monkeypatch.setattr(text_module, "_t2s_dictionary_texts", lambda: None)
+    assert text_module._t2s_changing_keys.__wrapped__() is None
+    monkeypatch.setattr(text_module, "_t2s_anchor_table", lambda: None)
+    assert _t2s_may_change("巡视整改") and simplified_for_matching("巡視") == "巡视"
+
+
 _CHANGING = sorted({key for keys in (_t2s_changing_keys() or {}).values() for key, _ in keys})
 # Simplified characters, some of them anchors of phrases only (覆 of 回覆, 坏 of 毛坏), some t2s changes
 # alone although simplified text uses them (乾 → 干, but 乾隆 stays).

@@ -255,19 +255,19 @@ def _t2s_dictionary_texts() -> list[str] | None:
     dictionaries = [d for step in steps.get("normalization", []) + steps["conversion_chain"] for d in _dictionaries(step["dict"])]
     if not tool.is_file() or any(d.get("type") != "ocd2" for d in dictionaries):
         return None
-    texts = []
-    with tempfile.TemporaryDirectory() as scratch:
-        for number, dictionary in enumerate(dictionaries):
-            out = Path(scratch) / f"{number}.txt"
-            try:
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            texts = []
+            for number, dictionary in enumerate(dictionaries):
+                out = Path(scratch) / f"{number}.txt"
                 subprocess.run(
                     [tool, "-i", config.parent / dictionary["file"], "-o", out, "-f", "ocd2", "-t", "text"],
                     check=True, capture_output=True,
                 )
-            except (OSError, subprocess.CalledProcessError):
-                return None
-            texts.append(out.read_text(encoding="utf-8"))
-    return texts
+                texts.append(out.read_text(encoding="utf-8"))
+            return texts
+    except (OSError, subprocess.CalledProcessError):
+        return None  # no scratch folder, or the tool failed: every text is converted
 
 
 def _dictionaries(spec: dict) -> list[dict]:
