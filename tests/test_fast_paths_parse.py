@@ -182,31 +182,3 @@ def test_rates_found_in_the_column_are_the_matches_of_every_text(seed_texts):
     found = matches_in_column(_rate_pattern(), pl.Series(texts, dtype=pl.String), _rate_words())
     assert [[m.span() for m in matches] for matches in found] == [[m.span() for m in _rate_pattern().finditer(t)] for t in texts]
     assert [m.group(0) for m in found[-2]] == ["整改完成率98.71%", "总体完成率 100 %", "销号率为 9%"]
-
-
-# ------------------------------------------------------------------------------------------ structure: heading lines
-
-from transforms import structure  # noqa: E402
-
-def reference_lines(text: str) -> list[structure.Line]:
-    """Every line of `text`, as the parse cut them before it read only heading lines."""
-    lines, offset = [], 0
-    for raw in text.split("\n"):
-        lines.append(structure.Line(offset, offset + len(raw), raw))
-        offset += len(raw) + 1
-    return lines
-
-
-_LINE_PIECES = ["一、", "(一)", "1.", "(1)", "①", "第一,", "第一巡察组", "二是", "问题", "整改", "\n", "\n\n", "\r", " ", "12"]
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.lists(st.sampled_from(_LINE_PIECES), max_size=16).map("".join))
-def test_heading_lines_are_the_lines_that_start_with_a_numbering_character(text):
-    expected = [line for line in reference_lines(text) if structure._HEADING_START.match(line.text)]
-    assert structure._heading_lines(text) == expected
-
-
-def test_heading_lines_of_the_seeds(seed_texts):
-    for text in seed_texts.values():
-        assert structure._heading_lines(text) == [line for line in reference_lines(text) if structure._HEADING_START.match(line.text)]

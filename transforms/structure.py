@@ -156,17 +156,17 @@ class Node:
     status: tuple[str, str, str] | None = None  # code, phrase, source
 
 
+def _lines(text: str) -> list[Line]:
+    lines, offset = [], 0
+    for raw in text.split("\n"):
+        lines.append(Line(offset, offset + len(raw), raw))
+        offset += len(raw) + 1
+    return lines
+
+
 # Every numbering label starts with one of these characters; other lines are not headings (checked once
 # instead of trying each system's pattern).
 _HEADING_START = re.compile(rf"[{_CN_DIGITS}(\d{_CIRCLED}第]")
-# A whole line that starts so ('.' stops at the line break).
-_HEADING_START_LINE = re.compile(rf"^{_HEADING_START.pattern}.*", re.MULTILINE)
-
-
-def _heading_lines(text: str) -> list[Line]:
-    """The lines of `text` (cut at line breaks) that start with a numbering character: one regex scan
-    instead of a Line per line of the text, most of which are no heading."""
-    return [Line(match.start(), match.end(), match.group()) for match in _HEADING_START_LINE.finditer(text)]
 
 
 def _heading(line: Line) -> Heading | None:
@@ -237,16 +237,15 @@ def title_of(heading_body: str) -> str:
     return sentence.rstrip("。;; ").strip()
 
 
-def _sections(text_length: int, headings: list[Heading]) -> list[tuple[Heading | None, list[Heading], bool]]:
+def _sections(lines: list[Line], headings: list[Heading]) -> list[tuple[Heading | None, list[Heading], bool]]:
     """Top-level sections under 一、二、… headings (in sequence), each with the headings of its lines and
     whether it has lines besides its heading; the whole notice when there are none.
 
-    `headings`: the headings of the notice's lines, in order (each line is read once, for every level of
-    the parse); `text_length`: the length of its text, where its last line ends."""
+    `headings`: the headings of `lines`, in order (each line is read once, for every level of the parse)."""
     tops = _in_sequence([h for h in headings if h.kind == "cn_comma"])
     if not tops:
-        return [(None, headings, True)]  # a text has at least one line
-    sections, starts = [], [top.line.start for top in tops] + [text_length + 1]
+        return [(None, headings, bool(lines))]
+    sections, starts = [], [top.line.start for top in tops] + [lines[-1].end + 1]
     for top, begin, finish in zip(tops, starts, starts[1:]):
         # Lines are contiguous: the section has a line besides its heading when the next one starts before `finish`.
         sections.append((top, [h for h in headings if begin <= h.line.start < finish and h is not top], top.line.end + 1 < finish))
@@ -375,8 +374,9 @@ def text_status(own: str) -> tuple[str, str, str] | None:
 
 
 def _parse_notice(text: str) -> list[Node]:
+    lines = _lines(text)
     nodes: list[Node] = []
-    sections = _sections(len(text), [h for line in _heading_lines(text) if (h := _heading(line))])
+    sections = _sections(lines, [h for line in lines if (h := _heading(line))])
     for index, (top, section_headings, has_lines) in enumerate(sections):
         if not has_lines:
             continue
@@ -464,7 +464,7 @@ def _numbered_items(own: str) -> list[tuple[str | None, str, int, int]]:
     """Numbered measure paragraphs ((1)…(n)) directly under the node: each paragraph one measure."""
     if _has_cue(own):
         return []  # labelled blocks, not numbered paragraphs (checked first: one regex search, no line split)
-    headings = [h for line in _heading_lines(own) if (h := _heading(line)) and h.kind in ("arabic_paren", "circled", "arabic")]
+    headings = [h for line in _lines(own) if (h := _heading(line)) and h.kind in ("arabic_paren", "circled", "arabic")]
     if not headings:
         return []
     starts = [h.line.start for h in headings] + [len(own)]
