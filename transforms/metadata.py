@@ -458,13 +458,15 @@ def parse_metadata(text: str, matching: str | None = None) -> dict[str, Any]:
     return row
 
 
-def extract_metadata(notices: pl.DataFrame, matching: list[str] | None = None) -> pl.DataFrame:
+def extract_metadata(notices: pl.DataFrame, matching: list[str] | None = None, texts: list[str | None] | None = None) -> pl.DataFrame:
     """One row per notice (input columns content_sha256, text) with the columns of METADATA_SCHEMA.
 
     `matching`: `simplified_for_matching` of each notice's text, in row order, when the caller has it
-    (transforms.pipeline converts each text once for metadata and claims); else converted here.
+    (transforms.pipeline converts each text once for metadata and claims); else converted here. `texts`:
+    the `text` column as a list, when the caller has it.
     """
-    pairs = notices.select("content_sha256", "text").iter_rows()
+    texts = notices.get_column("text").to_list() if texts is None else texts
+    pairs = zip(notices.get_column("content_sha256").to_list(), texts)
     rows = [
         {"content_sha256": sha, **parse_metadata(text or "", None if matching is None else matching[index])}
         for index, (sha, text) in enumerate(pairs)

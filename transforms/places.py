@@ -87,10 +87,20 @@ def _named(text: str, level: str) -> list[tuple[Division, int]]:
 
 
 def _name_of(level: str, code: str) -> str | None:
-    for name, found in divisions()[level].items():
-        if any(d.code == code for d in found):
-            return name
-    return None
+    return _names_by_code()[level].get(code)
+
+
+@cache
+def _names_by_code() -> dict[str, dict[str, str]]:
+    """Code → name, per level: the first name listing the code, in the order of divisions() (a look-up
+    instead of a scan of every name of the level)."""
+    indexes: dict[str, dict[str, str]] = {}
+    for level, names in divisions().items():
+        index = indexes.setdefault(level, {})
+        for name, found in names.items():
+            for division in found:
+                index.setdefault(division.code, name)
+    return indexes
 
 
 def resolve_place(text: str | None) -> dict[str, str | None]:

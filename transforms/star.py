@@ -57,13 +57,13 @@ _INSPECTION_FIELDS = [
 ]
 
 
-def indicator_spans(notices: pl.DataFrame, issues: pl.DataFrame) -> pl.DataFrame:
+def indicator_spans(notices: pl.DataFrame, issues: pl.DataFrame, texts: list[str] | None = None) -> pl.DataFrame:
     """The text of every issue node (heading included) as a span for indicator extraction, plus the
     text outside every node (the opening, the organisation of the work, the claimed totals, the closing)
     as spans with a NULL node_ordinal: their figures have no issue.
 
     Node spans never overlap, so a figure is found once; the heading is included because problem
-    statements carry figures too.
+    statements carry figures too. `texts`: the `text` column of `notices` as a list, when the caller has it.
     """
     nodes = (
         issues.join(notices.select("content_sha256", "text"), on="content_sha256", suffix="_notice")
@@ -75,16 +75,17 @@ def indicator_spans(notices: pl.DataFrame, issues: pl.DataFrame) -> pl.DataFrame
             pl.col("char_start").cast(pl.Int64),
         )
     )
-    return pl.concat([nodes, _outside_nodes(notices, issues)])
+    return pl.concat([nodes, _outside_nodes(notices, issues, texts)])
 
 
-def _outside_nodes(notices: pl.DataFrame, issues: pl.DataFrame) -> pl.DataFrame:
+def _outside_nodes(notices: pl.DataFrame, issues: pl.DataFrame, texts: list[str] | None = None) -> pl.DataFrame:
     """The stretches of each notice text that no issue node covers, as spans without a node."""
     bounds: dict[str, list[tuple[int, int]]] = {}
     for sha, start, end in issues.select("content_sha256", "char_start", "char_end").iter_rows():
         bounds.setdefault(sha, []).append((start, end))
     rows = []
-    for sha, text in notices.select("content_sha256", "text").iter_rows():
+    texts = notices.get_column("text").to_list() if texts is None else texts
+    for sha, text in zip(notices.get_column("content_sha256").to_list(), texts):
         at = 0
         for start, end in sorted(bounds.get(sha, [])) + [(len(text), len(text))]:
             if start > at:

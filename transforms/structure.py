@@ -88,7 +88,6 @@ def _label_pattern() -> re.Pattern[str]:
 
 # The characters after which an inline enumerator may start (besides the start of a block).
 _ENUMERATOR_AFTER = "[。;;!?\n:]"
-_ENUMERATOR_PLACE = re.compile(_ENUMERATOR_AFTER)
 
 
 @cache
@@ -98,13 +97,21 @@ def _enumerator_pattern() -> re.Pattern[str]:
     return re.compile(rf"(?:^|(?<={_ENUMERATOR_AFTER}))(?P<label>{alternatives})(?=[,,:]?)")
 
 
+@cache
+def _enumerator_place() -> re.Pattern[str]:
+    """A break after which an enumerator follows: most breaks are followed by none, and are skipped by
+    the regex engine instead of being tried one by one."""
+    return re.compile(rf"{_ENUMERATOR_AFTER}(?=(?:{'|'.join(cues()['measure_enumerators'])}))")
+
+
 def _enumerators(block: str) -> list[re.Match[str]]:
     """`list(_enumerator_pattern().finditer(block))`, the pattern tried only where an enumerator may start
-    (the start of the block and after each break) instead of at every character of the block."""
+    (the start of the block and after each break followed by an enumerator) instead of at every character
+    of the block."""
     pattern = _enumerator_pattern()
     found: list[re.Match[str]] = []
     resume = 0  # the end of the last match: matches do not overlap
-    for at in itertools.chain((0,), (place.end() for place in _ENUMERATOR_PLACE.finditer(block))):
+    for at in itertools.chain((0,), (place.end() for place in _enumerator_place().finditer(block))):
         if at < resume:
             continue
         match = pattern.match(block, at)
@@ -230,14 +237,18 @@ def title_of(heading_body: str) -> str:
     return sentence.rstrip("。;; ").strip()
 
 
-def _sections(lines: list[Line]) -> list[tuple[Heading | None, list[Line]]]:
-    """Top-level sections under 一、二、… headings (in sequence); the whole notice when there are none."""
-    tops = _in_sequence([h for line in lines if (h := _heading(line)) and h.kind == "cn_comma"])
+def _sections(lines: list[Line], headings: list[Heading]) -> list[tuple[Heading | None, list[Heading], bool]]:
+    """Top-level sections under 一、二、… headings (in sequence), each with the headings of its lines and
+    whether it has lines besides its heading; the whole notice when there are none.
+
+    `headings`: the headings of `lines`, in order (each line is read once, for every level of the parse)."""
+    tops = _in_sequence([h for h in headings if h.kind == "cn_comma"])
     if not tops:
-        return [(None, lines)]
+        return [(None, headings, bool(lines))]
     sections, starts = [], [top.line.start for top in tops] + [lines[-1].end + 1]
     for top, begin, finish in zip(tops, starts, starts[1:]):
-        sections.append((top, [line for line in lines if begin < line.start + 1 and line.start < finish and line is not top.line]))
+        # Lines are contiguous: the section has a line besides its heading when the next one starts before `finish`.
+        sections.append((top, [h for h in headings if begin <= h.line.start < finish and h is not top], top.line.end + 1 < finish))
     return sections
 
 
@@ -252,8 +263,8 @@ def _section_status(top: Heading | None) -> tuple[str, str, str] | None:
     return None
 
 
-def _parse_section(text: str, lines: list[Line], section_end: int, status: tuple[str, str, str] | None) -> list[Node]:
-    headings = _in_sequence([h for line in lines if (h := _heading(line)) and h.kind != "cn_comma"])
+def _parse_section(text: str, section_headings: list[Heading], section_end: int, status: tuple[str, str, str] | None) -> list[Node]:
+    headings = _in_sequence([h for h in section_headings if h.kind != "cn_comma"])
     if not headings:
         return []
     ends = [h.line.start for h in headings[1:]] + [section_end]
@@ -342,6 +353,8 @@ def text_status(own: str) -> tuple[str, str, str] | None:
     characters of the phrase ("目前该问题已整改到位。", "已完成整改并长期坚持。"). The last such sentence of the
     node wins: notices close an issue with its status.
     """
+    if find_status(own) is None:
+        return None  # no sentence holds a status phrase (one search instead of a split and a search per sentence)
     spec = cues()["text_status"]
     found = None
     for sentence in _SENTENCE_SPLIT.split(own):
@@ -363,21 +376,23 @@ def text_status(own: str) -> tuple[str, str, str] | None:
 def _parse_notice(text: str) -> list[Node]:
     lines = _lines(text)
     nodes: list[Node] = []
-    sections = _sections(lines)
-    for index, (top, section_lines) in enumerate(sections):
-        if not section_lines:
+    sections = _sections(lines, [h for line in lines if (h := _heading(line))])
+    for index, (top, section_headings, has_lines) in enumerate(sections):
+        if not has_lines:
             continue
         end = sections[index + 1][0].line.start if index + 1 < len(sections) else len(text)
-        nodes.extend(_parse_section(text, section_lines, end, _section_status(top)))
+        nodes.extend(_parse_section(text, section_headings, end, _section_status(top)))
     for ordinal, node in enumerate(nodes):
         node.ordinal = ordinal
     return nodes
 
 
-def extract_issues(notices: pl.DataFrame) -> pl.DataFrame:
-    """One row per issue node of every notice (columns: ISSUE_SCHEMA)."""
+def extract_issues(notices: pl.DataFrame, texts: list[str] | None = None) -> pl.DataFrame:
+    """One row per issue node of every notice (columns: ISSUE_SCHEMA); `texts`: the `text` column as a
+    list, when the caller has it."""
     rows = []
-    for sha, text in notices.select("content_sha256", "text").iter_rows():
+    texts = notices.get_column("text").to_list() if texts is None else texts
+    for sha, text in zip(notices.get_column("content_sha256").to_list(), texts):
         for node in _parse_notice(text):
             heading = node.heading
             body_start = heading.line.end

@@ -5,9 +5,13 @@ records character offsets into it, so normalisation is done once, here, and is d
 These functions are pure: bytes or str in, str out.
 """
 
+import json
 import re
+import subprocess
+import tempfile
 import unicodedata
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -120,20 +124,23 @@ _CIRCLED = re.compile("[\u2460-\u2473]")  # ① … ⑳
 _CIRCLED_SPLIT = re.compile("([\u2460-\u2473])")
 
 
-def _drop_spaces_next_to_cjk(text: str) -> str:
-    """`_SPACE_NEXT_TO_CJK.sub("", text)`, applied run by run of spaces.
+def _drop_spaces_next_to_cjk(text: str, collapse: bool = False) -> str:
+    """`_SPACE_NEXT_TO_CJK.sub("", text)`, applied run by run of spaces; with `collapse`, what is left of
+    each run is then one space (`_RUNS_OF_SPACE.sub(" ", …)` of the result, in the same pass).
 
     A match is made of spaces only and depends on the characters on either side of its run, so each run is
     rewritten in a window of the run and its two neighbours; the regex then never visits the (many) other
-    characters, where its look-behind made it slow.
+    characters, where its look-behind made it slow. Only spaces are dropped, so what is left of two runs
+    never joins: collapsing each run's remainder is collapsing the runs of the result.
     """
     pieces, last, length = [], 0, len(text)
     for run in _RUNS_OF_SPACE.finditer(text):
         start, end = run.span()
         lead, trail = (1 if start > 0 else 0), (1 if end < length else 0)
         window = _SPACE_NEXT_TO_CJK.sub("", text[start - lead : end + trail])
+        left = window[lead : len(window) - trail]
         pieces.append(text[last:start])
-        pieces.append(window[lead : len(window) - trail])
+        pieces.append(" " if collapse and left else left)
         last = end
     pieces.append(text[last:])
     return "".join(pieces)
@@ -147,13 +154,15 @@ def normalize_text(text: str) -> str:
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # Circled numbers (① ②) are a numbering system of their own; NFKC would fold them into plain digits.
-    text = "".join(
-        piece if _CIRCLED.fullmatch(piece) else unicodedata.normalize("NFKC", piece) for piece in _CIRCLED_SPLIT.split(text)
-    )
+    if _CIRCLED.search(text):
+        text = "".join(
+            piece if _CIRCLED.fullmatch(piece) else unicodedata.normalize("NFKC", piece) for piece in _CIRCLED_SPLIT.split(text)
+        )
+    else:  # the same, without splitting the (usual) text that has none
+        text = unicodedata.normalize("NFKC", text)
     for typo, intended in _TYPOS.items():
         text = text.replace(typo, intended)
-    text = _drop_spaces_next_to_cjk(text)
-    text = _RUNS_OF_SPACE.sub(" ", text)
+    text = _drop_spaces_next_to_cjk(text, collapse=True)  # and _RUNS_OF_SPACE.sub(" ", …) in the same pass
     lines = (line.strip() for line in text.split("\n"))
     text = "\n".join(lines)
     return _BLANK_LINES.sub("\n", text).strip()
@@ -181,7 +190,7 @@ def to_simplified(text: str) -> tuple[str, bool]:
     # loop per character.
     points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     han = int(((points >= 0x3400) & (points <= 0x9FFF)).sum())
-    if not han:
+    if not han or not _t2s_may_change(text, points):
         return text, False
     converted = _t2s().convert(text)
     if len(converted) == len(text):
@@ -201,8 +210,96 @@ def simplified_for_matching(text: str) -> str:
     converted text are offsets in `text`. (Staged notices are already simplified by `to_simplified`; this
     keeps the transforms right when called on raw text.)
     """
+    if not _t2s_may_change(text):
+        return text
     converted = _t2s().convert(text)
     return converted if len(converted) == len(text) else text
+
+
+# Converting a notice with OpenCC costs ~0.6 ms, and a staged notice is converted twice (to_simplified at
+# staging, simplified_for_matching at parsing), nearly always for nothing: its text is already simplified.
+# t2s replaces a stretch of text only where a key of its dictionaries matches and the key's (first) value
+# differs from it; where no such key occurs in the text, the conversion returns the text unchanged. Each
+# changing key is filed under one of its characters, its anchor (the first one its value replaces: a
+# traditional character, rare in simplified text). The anchors of a text are found in one vectorised pass
+# over its code points; a key can occur only around one of them, so each of its keys is compared there
+# (a few comparisons, where a substring search per key would cost as much as converting). A text where
+# no changing key occurs is returned as it is, without converting.
+
+
+@cache
+def _t2s_changing_keys() -> dict[str, tuple[tuple[str, int], ...]] | None:
+    """The keys of the t2s dictionaries whose conversion changes them, by anchor character, each with the
+    offset of the anchor in it; None when OpenCC's dictionaries cannot be read (then every text is converted)."""
+    texts = _t2s_dictionary_texts()
+    if not texts:
+        return None
+    entries = [line.split("\t") for text in texts for line in text.splitlines() if line]
+    by_anchor: dict[str, set[tuple[str, int]]] = {}
+    for key, values in entries:
+        value = values.split(" ")[0]  # the first of several values is the one t2s writes
+        if value != key:
+            offset = next((at for at, (k, v) in enumerate(zip(key, value)) if k != v), 0)
+            by_anchor.setdefault(key[offset], set()).add((key, offset))
+    return {anchor: tuple(sorted(keys)) for anchor, keys in by_anchor.items()}
+
+
+def _t2s_dictionary_texts() -> list[str] | None:
+    """Every dictionary of OpenCC's t2s configuration as text (key TAB values), written out by the
+    opencc_dict tool that comes with OpenCC; None when the tool or a dictionary format is not the expected."""
+    import opencc
+
+    config = Path(_t2s().config)
+    tool = Path(opencc.__file__).parent / "clib" / "bin" / "opencc_dict"
+    steps = json.loads(config.read_text(encoding="utf-8"))
+    dictionaries = [d for step in steps.get("normalization", []) + steps["conversion_chain"] for d in _dictionaries(step["dict"])]
+    if not tool.is_file() or any(d.get("type") != "ocd2" for d in dictionaries):
+        return None
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            texts = []
+            for number, dictionary in enumerate(dictionaries):
+                out = Path(scratch) / f"{number}.txt"
+                subprocess.run(
+                    [tool, "-i", config.parent / dictionary["file"], "-o", out, "-f", "ocd2", "-t", "text"],
+                    check=True, capture_output=True,
+                )
+                texts.append(out.read_text(encoding="utf-8"))
+            return texts
+    except (OSError, subprocess.CalledProcessError):
+        return None  # no scratch folder, or the tool failed: every text is converted
+
+
+def _dictionaries(spec: dict) -> list[dict]:
+    """The dictionary files of a dictionary spec of an OpenCC configuration (a group lists several)."""
+    return [d for member in spec["dicts"] for d in _dictionaries(member)] if spec.get("type") == "group" else [spec]
+
+
+@cache
+def _t2s_anchor_table() -> np.ndarray | None:
+    """A lookup table over code points: True for the anchor characters of _t2s_changing_keys."""
+    keys = _t2s_changing_keys()
+    if keys is None:
+        return None
+    table = np.zeros(0x110000, dtype=bool)
+    table[[ord(anchor) for anchor in keys]] = True
+    return table
+
+
+def _t2s_may_change(text: str, points: np.ndarray | None = None) -> bool:
+    """False when OpenCC's t2s would return `text` unchanged (see _t2s_changing_keys); `points`: the code
+    points of `text`, when the caller has them."""
+    table = _t2s_anchor_table()
+    if table is None:
+        return True
+    if points is None:
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    keys = _t2s_changing_keys()
+    return any(
+        at >= offset and text.startswith(key, at - offset)
+        for at in np.flatnonzero(table[points]).tolist()
+        for key, offset in keys[text[at]]
+    )
 
 
 def matches_where(pattern: re.Pattern[str], texts: list[str], relaxed: str) -> list[list[re.Match[str]]]:
@@ -223,6 +320,17 @@ def matches_where(pattern: re.Pattern[str], texts: list[str], relaxed: str) -> l
     """
     stretches = pl.Series(texts, dtype=pl.String).str.extract_all(relaxed).to_list()
     return [_matches_in_stretches(pattern, text, found or []) for text, found in zip(texts, stretches)]
+
+
+def matches_in_column(pattern: re.Pattern[str], texts: pl.Series, relaxed: str) -> list[list[re.Match[str]]]:
+    """`matches_where` over a column of texts, where only the texts `relaxed` matches in are copied out of
+    Polars: copying every notice text into Python (and back) costs more than searching them."""
+    stretches = texts.str.extract_all(relaxed).to_list()
+    found_in = [index for index, found in enumerate(stretches) if found]
+    matches: list[list[re.Match[str]]] = [[] for _ in stretches]
+    for index, text in zip(found_in, texts.gather(found_in).to_list()):
+        matches[index] = _matches_in_stretches(pattern, text, stretches[index])
+    return matches
 
 
 def _matches_in_stretches(pattern: re.Pattern[str], text: str, stretches: list[str]) -> list[re.Match[str]]:

@@ -57,10 +57,28 @@ def topic_rules() -> tuple[tuple[str, str], ...]:
     return rules
 
 
-def topic_of_title(title: str | None) -> tuple[str, str] | None:
-    """(topic, keyword) of the first rule whose keyword occurs in `title`, or None."""
+@cache
+def _rule_rank() -> dict[str, tuple[int, str]]:
+    """keyword → (its rank in topic_rules.csv, its topic); keywords are unique (checked by topic_rules)."""
+    return {keyword: (rank, topic) for rank, (topic, keyword) in enumerate(topic_rules())}
+
+
+def keywords_in(texts: pl.Expr) -> pl.Expr:
+    """The keywords of topic_rules.csv that occur in each of `texts`, as a list (every occurrence, overlaps
+    included): one Aho-Corasick pass in Polars instead of a substring search per rule and title (ten times
+    faster on titles; on node texts, hundreds of characters long, the searches of topic_of_text are faster)."""
+    return texts.str.extract_many([keyword for _, keyword in topic_rules()], overlapping=True)
+
+
+def topic_of_title(title: str | None, present: list[str] | None = None) -> tuple[str, str] | None:
+    """(topic, keyword) of the first rule whose keyword occurs in `title`, or None.
+
+    `present`: the keywords that occur in `title` (`keywords_in`), when the caller has them."""
     if not title:
         return None
+    if present is not None:
+        keyword = min(present, key=_rule_rank().__getitem__, default=None)
+        return (_rule_rank()[keyword][1], keyword) if keyword else None
     for topic, keyword in topic_rules():
         if keyword in title:
             return topic, keyword
@@ -88,17 +106,21 @@ def assign_topics(issues: pl.DataFrame) -> pl.DataFrame:
     """`issues` (transforms.structure ISSUE_SCHEMA) with `topic` and `topic_rule` columns added."""
     topics, rules = [], []
     decided_by_title: dict[tuple[str, int], tuple[str, str]] = {}
-    for row in issues.select("content_sha256", "node_ordinal", "parent_ordinal", "level", "title", "text").iter_rows(named=True):
-        found = topic_of_title(row["title"])
+    rows = issues.select(
+        "content_sha256", "node_ordinal", "parent_ordinal", "level", "title", "text",
+        keywords_in(pl.col("title")).alias("in_title"),
+    )
+    for sha, ordinal, parent, level, title, text, in_title in rows.iter_rows():
+        found = topic_of_title(title, in_title)
         rule = None
         if found:
-            decided_by_title[(row["content_sha256"], row["node_ordinal"])] = found
+            decided_by_title[(sha, ordinal)] = found
             rule = f"title:{found[1]}"
-        elif row["level"] == "sub_issue" and (row["content_sha256"], row["parent_ordinal"]) in decided_by_title:
-            found = decided_by_title[(row["content_sha256"], row["parent_ordinal"])]
+        elif level == "sub_issue" and (sha, parent) in decided_by_title:
+            found = decided_by_title[(sha, parent)]
             rule = f"parent:{found[1]}"
         else:
-            found = topic_of_text(row["text"])
+            found = topic_of_text(text)
             rule = f"text:{found[1]}" if found else None
         topics.append(found[0] if found else OTHER)
         rules.append(rule)
