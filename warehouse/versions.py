@@ -32,7 +32,9 @@ def load_versions(staging: Path, versions: pl.DataFrame, previous: Path) -> None
     con = duckdb.connect(str(staging), config={"memory_limit": LOAD_MEMORY_LIMIT, **DIRECT_CHECKPOINT})
     try:
         # the rows holding the texts, by rowid: the joins and the sort of the versions carry no text (joining the
-        # texts themselves hashed and sorted ~0.4 GB of them at 10,000 notices: twice the CPU)
+        # texts themselves hashed and sorted ~0.4 GB of them at 10,000 notices: twice the CPU, and out of memory
+        # with a previous warehouse's texts beside them). The previous join is on every version, as before, so
+        # that a version matches as many previous rows as before; only a closed version reads their text.
         previous_rows = "SELECT NULL::VARCHAR AS source_name, NULL::VARCHAR AS content_sha256, " \
             "NULL::TIMESTAMPTZ AS valid_from, NULL::BIGINT AS text_row WHERE false"
         previous_texts = "SELECT NULL::BIGINT AS rowid, NULL::VARCHAR AS raw_text WHERE false"
@@ -40,13 +42,15 @@ def load_versions(staging: Path, versions: pl.DataFrame, previous: Path) -> None
             con.execute("ATTACH ? AS previous (READ_ONLY)", [str(previous)])
             if _has_versions(con, "previous"):
                 previous_rows = "SELECT source_name, content_sha256, valid_from, rowid AS text_row FROM previous.notice_version"
-                previous_texts = "SELECT rowid, raw_text FROM previous.notice_version"
+                # only the texts of the versions closed now: a full build after a new parser has none to read
+                previous_texts = "SELECT rowid, raw_text FROM previous.notice_version WHERE rowid IN (SELECT previous_row FROM located)"
         con.register("versions", versions.select(VERSION_COLUMNS).with_row_index("version_order").to_arrow())
         con.execute("BEGIN TRANSACTION")
         con.execute(f"""
             INSERT INTO notice_version BY NAME
             WITH located AS (
-                SELECT v.*, current_row.text_row AS current_row, previous_row.text_row AS previous_row
+                SELECT v.*, current_row.text_row AS current_row,
+                       CASE WHEN v.valid_to IS NOT NULL THEN previous_row.text_row END AS previous_row
                 FROM versions AS v
                 LEFT JOIN (SELECT content_sha256, min(rowid) AS text_row FROM raw_notice GROUP BY content_sha256)
                     AS current_row ON current_row.content_sha256 = v.content_sha256 AND v.valid_to IS NULL
