@@ -46,6 +46,7 @@ from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, dim_date
 from warehouse import build
 from warehouse.schema import mart_statements
 from warehouse.store import (
+    DIRECT_CHECKPOINT,
     LOAD_MEMORY_LIMIT,
     STORAGE_COMPATIBILITY,
     StarRows,
@@ -199,9 +200,9 @@ def patch_staging(
     discard(staging)
     shutil.copyfile(warehouse, staging)
     try:
-        con = duckdb.connect(
-            str(staging), config={"storage_compatibility_version": STORAGE_COMPATIBILITY, "memory_limit": LOAD_MEMORY_LIMIT}
-        )
+        con = duckdb.connect(str(staging), config={
+            "storage_compatibility_version": STORAGE_COMPATIBILITY, "memory_limit": LOAD_MEMORY_LIMIT, **DIRECT_CHECKPOINT,
+        })
         try:
             con.execute("BEGIN TRANSACTION")
             touched = _patch_notice_tables(con, star, delta)

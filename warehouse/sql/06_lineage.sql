@@ -18,7 +18,7 @@ CREATE TABLE notice_version (
     source_name    VARCHAR NOT NULL,
     content_sha256 VARCHAR NOT NULL,
     notice_key     VARCHAR NOT NULL,
-    raw_text       VARCHAR NOT NULL,
+    raw_text       VARCHAR USING COMPRESSION zstd NOT NULL,
     valid_from     TIMESTAMP WITH TIME ZONE NOT NULL,
     valid_to       TIMESTAMP WITH TIME ZONE
 );
