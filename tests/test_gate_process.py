@@ -3,9 +3,9 @@ the `gate` resource with early=True) and the prefetching of frames give the vali
 
 import json
 import os
+import signal
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -93,11 +93,10 @@ def test_prefetched_frames_give_the_same_delta_report(seed, tmp_path, monkeypatc
 
 
 def test_an_unused_early_process_is_ended_at_once(tmp_path):
-    started = time.perf_counter()
     with EarlyGate() as early:
         pid = early.pid
     # terminated, not waited for: a refresh with nothing new does not wait for GX's import (~4 s)
-    assert time.perf_counter() - started < 3
+    assert early._process.exitcode == -signal.SIGTERM
     assert not _alive(pid)
 
 
