@@ -100,27 +100,32 @@ def test_an_unused_early_process_is_ended_at_once(tmp_path):
     assert not _alive(pid)
 
 
-def test_a_gate_that_fails_in_the_early_process_raises_in_the_caller(tmp_path):
-    with EarlyGate() as early:
-        with pytest.raises(GateError, match="staged warehouse not found"):
-            early.run_gate(tmp_path / "missing.duckdb", tmp_path / "validation")
-
-
-def test_the_gate_resource_runs_the_gate_early_when_asked(seed, tmp_path, monkeypatch):
-    database, plain, _, _ = seed
+def test_the_gate_resource_runs_the_gate_early_when_asked(tmp_path, monkeypatch):
     monkeypatch.setenv("ZHENGGAI_GATE_PROCESS", "1")
     assert gate_from_env().early
     monkeypatch.setenv("ZHENGGAI_GATE_PROCESS", "0")
     assert gate_from_env().early is False
     monkeypatch.delenv("ZHENGGAI_GATE_PROCESS")
     assert gate_from_env().early is None  # started when staged_notices expects a patched load
+    # early=True: the process starts with the resource and the gate runs there (its report equals the plain
+    # gate's: test above); a gate failing there is raised here; the process ends with the resource
     with dg.build_resources({"gate": GateRunner(early=True)}) as resources:
-        assert resources.gate._early_gate is not None
-        early = report(resources.gate.run_gate(str(database), tmp_path / "early"))
+        assert resources.gate.runs_early
+        pid = resources.gate._early_gate.pid
+        with pytest.raises(GateError, match="staged warehouse not found"):
+            resources.gate.run_gate(str(tmp_path / "missing.duckdb"), tmp_path / "early")
+        assert resources.gate._early_gate._used
+    assert not _alive(pid)
+    # the default waits for start_early (staged_notices, when it expects a patch); early=False never starts one
     with dg.build_resources({"gate": GateRunner()}) as resources:
-        assert resources.gate._early_gate is None
-        here = report(resources.gate.run_gate(str(database), tmp_path / "here"))
-    assert early == here == report(plain)
+        assert not resources.gate.runs_early
+        resources.gate.start_early()
+        assert resources.gate.runs_early
+        pid = resources.gate._early_gate.pid
+    assert not _alive(pid)
+    with dg.build_resources({"gate": GateRunner(early=False)}) as resources:
+        resources.gate.start_early()
+        assert not resources.gate.runs_early
 
 
 def _alive(pid: int) -> bool:
