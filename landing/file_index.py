@@ -74,5 +74,9 @@ def write_index(path: Path, directory: Path, entries: pl.DataFrame) -> None:
         except (OSError, pl.exceptions.PolarsError):
             pass
     building = path.with_name(f".{path.name}.{os.getpid()}")
-    pl.concat([others, rows.cast(INDEX_SCHEMA)], how="vertical").write_parquet(building)
-    os.replace(building, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pl.concat([others, rows.cast(INDEX_SCHEMA)], how="vertical").write_parquet(building)
+        os.replace(building, path)
+    except OSError:
+        building.unlink(missing_ok=True)  # an accelerator only: a folder it cannot be written to costs hashing

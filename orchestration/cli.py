@@ -100,6 +100,7 @@ def run_refresh(
 
     from expectations.gate import DEFAULT_MAX_DROP_SHARE
     from orchestration.in_memory import execute_releasing_outputs, releasing_mem_io_manager
+    from landing.file_index import index_path
     from orchestration.resources import NoticeSource, WarehouseTarget
 
     target = WarehouseTarget(
@@ -117,7 +118,9 @@ def run_refresh(
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                 instance=instance,
                 resources={
-                    "notice_source": NoticeSource(directory=str(source), prune_missing=prune_missing),
+                    "notice_source": NoticeSource(
+                        directory=str(source), prune_missing=prune_missing, landing_index=str(index_path(warehouse))
+                    ),
                     "warehouse": target,
                     # Outputs handed from step to step in memory: the default IO manager pickles every frame to
                     # disk and reads it back for each consumer (at 10,000 notices ~10 s and a copy of the

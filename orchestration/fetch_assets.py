@@ -16,10 +16,9 @@ import dagster as dg
 import polars as pl
 
 from landing.archive import Archive, log_frame
-from landing.file_index import index_path
 from landing.land import RAW_SCHEMA, LandedSource, land_web
 from landing.sources import Source, SourcesConfig, default_config, load_sources
-from orchestration.resources import NoticeSource, WarehouseTarget
+from orchestration.resources import NoticeSource
 
 LANDING_GROUP = "landing"
 SOURCE_CHECK = "source_ok"
@@ -59,10 +58,11 @@ def _source_asset(config: SourcesConfig, source: Source) -> dg.AssetsDefinition:
         kinds={"folder"} if source.kind == "folder" else {"http"},
         check_specs=[dg.AssetCheckSpec(SOURCE_CHECK, asset=key, description="The source could be read (its site answered).")],
     )
-    def _land(context: dg.AssetExecutionContext, notice_source: NoticeSource, warehouse: WarehouseTarget):
+    def _land(context: dg.AssetExecutionContext, notice_source: NoticeSource):
         if source.kind == "folder":
             directory = source.folder or Path(notice_source.directory)
-            files = NoticeSource(directory=str(directory)).read_all(index=index_path(warehouse.file))
+            index = Path(notice_source.landing_index) if notice_source.landing_index else None
+            files = NoticeSource(directory=str(directory)).read_all(index=index)
             landed = LandedSource(source.name, source.kind, files, log_frame([]))
             where = str(Path(directory).resolve())
         else:

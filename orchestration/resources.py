@@ -19,7 +19,7 @@ import polars as pl
 from pydantic import PrivateAttr
 
 from expectations.gate import DEFAULT_MAX_DROP_SHARE
-from landing.file_index import INDEX_SCHEMA, known_sha, read_index, write_index
+from landing.file_index import INDEX_SCHEMA, index_path, known_sha, read_index, write_index
 from landing.land import RAW_SCHEMA
 from orchestration.defaults import DEFAULT_SOURCE, DEFAULT_WAREHOUSE
 from warehouse.store import refresh_lock
@@ -36,6 +36,9 @@ class NoticeSource(dg.ConfigurableResource):
     directory: str = DEFAULT_SOURCE
     # A notice whose file disappeared keeps its facts unless this is set (CLI --prune, ZHENGGAI_PRUNE_MISSING=1).
     prune_missing: bool = False
+    # The landing index (landing/file_index.py) beside the warehouse: hashes of files whose stat is unchanged are
+    # reused. A path here, not the warehouse resource, which would take the refresh lock in a fetch-only run.
+    landing_index: str | None = None
 
     def files(self) -> list[Path]:
         root = Path(self.directory)
@@ -175,6 +178,7 @@ def source_from_env() -> NoticeSource:
     return NoticeSource(
         directory=os.environ.get("ZHENGGAI_SOURCE", DEFAULT_SOURCE),
         prune_missing=os.environ.get("ZHENGGAI_PRUNE_MISSING", "") in ("1", "true", "yes"),
+        landing_index=str(index_path(Path(os.environ.get("ZHENGGAI_WAREHOUSE", DEFAULT_WAREHOUSE)))),
     )
 
 

@@ -6,8 +6,10 @@ import time
 
 import polars as pl
 
-from landing.file_index import INDEX_SCHEMA, RACY_SECONDS, read_index
+from landing.file_index import INDEX_SCHEMA, RACY_SECONDS, index_path, read_index
+from orchestration.cli import run_fetch
 from orchestration.resources import NoticeSource
+from warehouse.store import refresh_lock
 
 BOGUS = "0" * 64
 
@@ -106,3 +108,19 @@ def test_without_an_index_nothing_is_written(tmp_path):
     (tmp_path / "a.txt").write_bytes(b"x")
     NoticeSource(directory=str(tmp_path)).read_all()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_a_fetch_only_run_writes_the_index_without_taking_the_refresh_lock(tmp_path, monkeypatch):
+    """The index path comes with the notice source, not the warehouse resource (which holds the refresh lock)."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "a.txt").write_bytes("关于巡察整改进展情况的通报".encode())
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(f"archive: {tmp_path / 'archive'}\nsources:\n  - name: local\n    folder: {landing}\n", encoding="utf-8")
+    warehouse = tmp_path / "wh" / "zhenggai.duckdb"
+    monkeypatch.setenv("ZHENGGAI_WAREHOUSE", str(warehouse))
+    with refresh_lock(warehouse):  # a refresh is running
+        succeeded, statuses, failure = run_fetch(sources)
+    assert succeeded, failure
+    assert set(read_index(index_path(warehouse), landing)) <= {"a.txt"} and index_path(warehouse).is_file()
+    assert not warehouse.exists()
