@@ -12,7 +12,9 @@ hash is taken from the index: the same rule as git's index and make. Two precaut
   a write in the same clock tick as the hash would otherwise keep the old hash.
 
 The index is only an accelerator: deleting it costs one hashing of the folder, never data. It lives beside
-the warehouse (`<warehouse>.landing-index.parquet`), written under the refresh lock, replaced atomically.
+the warehouse (`<warehouse>.landing-index.parquet`) and is replaced atomically by each run that reads a landing
+folder (a refresh, under its lock, or a fetch-only run, which takes no lock: each entry is checked against the
+file's stat before use, so whichever run wrote last, the index is right).
 """
 
 import os
