@@ -88,12 +88,9 @@ def _read_notice_file(path: Path, known: dict) -> tuple[dict, tuple | None]:
     except OSError as exc:
         data, error, before = b"", f"{type(exc).__name__}: {exc.strerror or exc}", None
     # the file may change while it is read: its indexed hash is used only when the stat held throughout
-    sha = known_sha(known, path.name, before) if before is not None and _same_stat(before, after) else None
-    if sha is None:
-        sha = hashlib.sha256(data).hexdigest()
-    entry = None
-    if before is not None and _same_stat(before, after):
-        entry = (path.name, before.st_size, before.st_mtime_ns, before.st_ctime_ns, sha, read_at)
+    stable = before is not None and _same_stat(before, after)
+    sha = (known_sha(known, path.name, before) if stable else None) or hashlib.sha256(data).hexdigest()
+    entry = (path.name, before.st_size, before.st_mtime_ns, before.st_ctime_ns, sha, read_at) if stable else None
     return {"source_name": path.name, "content_sha256": sha, "data": data, "read_error": error}, entry
 
 

@@ -218,9 +218,9 @@ def test_notice_delta():
     assert delta.added.to_list() == ["d"] and delta.removed.to_list() == ["a"]
     assert delta.renamed.rows() == [("c", "c2.txt")]
     assert delta.changed == 3 and delta.rewritten_keys() == ["c", "d"]
-    assert is_small_change(delta, 3, max_share=0.1, always_below=3)
-    assert not is_small_change(delta, 3, max_share=0.1, always_below=2)
-    assert is_small_change(delta, 30, max_share=0.1, always_below=0)
+    assert is_small_change(delta.changed, 3, delta.loaded, max_share=0.1, always_below=3)
+    assert not is_small_change(delta.changed, 3, delta.loaded, max_share=0.1, always_below=2)
+    assert is_small_change(delta.changed, 30, delta.loaded, max_share=0.1, always_below=0)
 
 
 def test_version_delta_keeps_identical_rows_and_matches_nulls():

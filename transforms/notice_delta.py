@@ -58,10 +58,10 @@ def notice_delta(published: pl.DataFrame, loaded: pl.DataFrame) -> NoticeDelta:
     )
 
 
-def is_small_change(delta: NoticeDelta, published_notices: int, max_share: float, always_below: int) -> bool:
-    """Whether patching is worth it: at most `always_below` changed notices, or at most `max_share` of the
-    larger of the published and the loaded notice counts."""
-    return delta.changed <= max(always_below, max_share * max(published_notices, delta.loaded))
+def is_small_change(changed: int, published_notices: int, loaded_notices: int, max_share: float, always_below: int) -> bool:
+    """Whether patching is worth it: at most `always_below` changed notices (NoticeDelta.changed), or at most
+    `max_share` of the larger of the published and the loaded notice counts."""
+    return changed <= max(always_below, max_share * max(published_notices, loaded_notices))
 
 
 def version_delta(published: pl.DataFrame, versions: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -2,7 +2,8 @@
 
 Everything downstream (metadata, issues, measures, claims, indicators) reads the *normalised* text and
 records character offsets into it, so normalisation is done once, here, and is deterministic.
-These functions are pure: bytes or str in, str out.
+These functions are pure: bytes or str in, str out. One exception, at start-up: the t2s shortcut reads OpenCC's
+own dictionaries once per process, through the `opencc_dict` tool of the OpenCC wheel (`_t2s_dictionary_texts`).
 """
 
 import json

@@ -169,7 +169,7 @@ def expects_patch(warehouse: Path, published: pl.DataFrame | None, landed: pl.Da
         return False
     pairs = ["source_name", "content_sha256"]
     changed = landed.join(published, on=pairs, how="anti").height + published.join(landed, on=pairs, how="anti").height
-    return changed <= max(ALWAYS_PATCH_UP_TO, MAX_CHANGED_SHARE * max(published.height, landed.height))
+    return is_small_change(changed, published.height, landed.height, MAX_CHANGED_SHARE, ALWAYS_PATCH_UP_TO)
 
 
 def patch_staging(
@@ -190,7 +190,7 @@ def patch_staging(
         return PatchOutcome(None, reason)
     published = read_table(warehouse, "raw_notice", columns=("notice_key", "source_name"))
     delta = notice_delta(published, star.notices)
-    if not is_small_change(delta, published.height, MAX_CHANGED_SHARE, ALWAYS_PATCH_UP_TO):
+    if not is_small_change(delta.changed, published.height, delta.loaded, MAX_CHANGED_SHARE, ALWAYS_PATCH_UP_TO):
         return PatchOutcome(None, f"{delta.changed} of {max(published.height, delta.loaded)} notices changed "
                                   f"(patched up to {ALWAYS_PATCH_UP_TO} or {MAX_CHANGED_SHARE:.0%})")
     if published_versions is None:
