@@ -79,14 +79,18 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
     try:
         con.execute("BEGIN TRANSACTION")
         con.execute(ddl_statements())
+        star = star if star is not None and star.batches else None
         if star is not None:
-            _insert_star_rows(con, star, TEXT_TABLES, shared=False)
+            loaded_only = _register_wanted(con, star)
+            _insert_star_rows(con, star, TEXT_TABLES, loaded_only)
             con.execute("COMMIT")
             con.execute("BEGIN TRANSACTION")
         for name, frame in tables.items():
             insert_frame(con, name, frame)
         if star is not None:
-            _insert_star_rows(con, star, [table for table in NOTICE_TABLES if table not in TEXT_TABLES], shared=True)
+            _insert_star_rows(con, star, [table for table in NOTICE_TABLES if table not in TEXT_TABLES], loaded_only)
+            for table, key in SHARED_DIMENSIONS.items():
+                con.execute(f'INSERT INTO "{table}" BY NAME {shared_dimension_rows(star, table, key)}')
         if "dim_date" not in tables:
             insert_frame(con, "dim_date", dim_date({"span": date_span(con)}))
         con.execute(mart_statements())
@@ -110,34 +114,32 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
 TEXT_TABLES = ("raw_notice",)
 
 
-def _insert_star_rows(
-    con: duckdb.DuckDBPyConnection, star: StarRows, tables: Sequence[str] = tuple(NOTICE_TABLES), shared: bool = True
-) -> None:
-    """Rows of the wanted notices only (a batch may hold others), each notice under its current file name;
-    a shared dimension keeps, per key, the first row in the order of all its columns (as
-    transforms.star.in_published_order does) and only the keys the loaded notices refer to.
+def _register_wanted(con: duckdb.DuckDBPyConnection, star: StarRows) -> str:
+    """Register `wanted` (notice_key, source_name: the notices to load, under the name they are loaded as) on
+    `con`, and return the WHERE clause that leaves out the other notices the batches hold (constants: the
+    batches' notices not wanted, usually none)."""
+    con.register("wanted", star.notices.select("notice_key", "source_name").to_arrow())
+    unwanted = [row[0] for row in con.execute(
+        f"SELECT notice_key FROM {all_parquet(star, 'raw_notice')} "
+        "WHERE notice_key NOT IN (SELECT notice_key FROM wanted)"
+    ).fetchall()]
+    return f" WHERE notice_key NOT IN ({', '.join(sql_literal(key) for key in unwanted)})" if unwanted else ""
+
+
+def _insert_star_rows(con: duckdb.DuckDBPyConnection, star: StarRows, tables: Sequence[str], loaded_only: str) -> None:
+    """Rows of `tables` (notice tables) of the wanted notices only (`loaded_only`, from _register_wanted), each
+    notice under its current file name. (A shared dimension keeps, per key, the first row in the order of all
+    its columns, as transforms.star.in_published_order does, and only the keys the loaded notices refer to:
+    shared_dimension_rows.)
 
     Rows are stored batch by batch in the order of the files (no sort of the whole corpus): one statement per
     table reads the files of every batch (read_parquet of a list keeps the order of the files and of their
     rows while insertion order is preserved, DuckDB's default), filtered by constants. One statement per
     batch and table instead cost ~400 statements at 10,000 notices, for the same rows in the same order.
     """
-    if not star.batches:
-        return
-    con.register("wanted", star.notices.select("notice_key", "source_name").to_arrow())
-    try:
-        unwanted = [row[0] for row in con.execute(
-            f"SELECT notice_key FROM {all_parquet(star, 'raw_notice')} "
-            "WHERE notice_key NOT IN (SELECT notice_key FROM wanted)"
-        ).fetchall()]
-        where = f" WHERE notice_key NOT IN ({', '.join(sql_literal(key) for key in unwanted)})" if unwanted else ""
-        for table in tables:
-            con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {all_parquet(star, table)}{where}')
-            use_loaded_names(con, table)
-        for table, key in SHARED_DIMENSIONS.items() if shared else ():
-            con.execute(f'INSERT INTO "{table}" BY NAME {shared_dimension_rows(star, table, key)}')
-    finally:
-        con.unregister("wanted")
+    for table in tables:
+        con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {all_parquet(star, table)}{loaded_only}')
+        use_loaded_names(con, table)
 
 
 def use_loaded_names(con: duckdb.DuckDBPyConnection, table: str, only: str | None = None) -> None:
