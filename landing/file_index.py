@@ -1,9 +1,11 @@
 """The landing index: the SHA-256 of every notice file read by an earlier refresh, with the file's stat.
 
-Hashing the landing folder is most of what a refresh with nothing new costs (10,000 files, 426 MB: ~1.5 s of
-CPU for SHA-256 on a machine without SHA instructions, beside ~0.8 s to read the bytes). A file whose size,
-modification time and inode change time are those it had when it was hashed still has those bytes, so its
-hash is taken from the index: the same rule as git's index and make. Two precautions:
+Reading and hashing the landing folder was most of what a refresh with nothing new cost (10,000 files, 426 MB:
+~1.5 s of CPU for SHA-256 on a machine without SHA instructions, beside ~0.8 s to read the bytes). A file
+whose size, modification time and inode change time are those it had when it was hashed still has those
+bytes, so its hash is taken from the index, and its bytes are read only if a step needs them
+(landing/file_bytes.py, which checks them against that hash): the same rule as git's index and make. Two
+precautions:
 
 - the change time (st_ctime_ns) is part of the match: unlike the modification time, no tool can set it
   back (`touch -d` and `cp -p` change it), so a file rewritten with its old size and modification time is
@@ -38,9 +40,9 @@ def index_path(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.name}.landing-index.parquet")
 
 
-def read_index(path: Path | None, directory: Path) -> dict[str, tuple[int, int, int, str]]:
-    """file name → (size, mtime_ns, ctime_ns, content_sha256) of the trustworthy entries for `directory`
-    (none when there is no readable index)."""
+def read_index(path: Path | None, directory: Path) -> dict[str, tuple[int, int, int, str, int]]:
+    """file name → (size, mtime_ns, ctime_ns, content_sha256, hashed_at_ns) of the trustworthy entries for
+    `directory` (none when there is no readable index)."""
     if path is None or not path.exists():
         return {}
     try:
@@ -50,18 +52,16 @@ def read_index(path: Path | None, directory: Path) -> dict[str, tuple[int, int, 
         )
     except (OSError, pl.exceptions.PolarsError):
         return {}  # a damaged index is rebuilt by this refresh
-    return {
-        name: (size, mtime, ctime, sha)
-        for name, size, mtime, ctime, sha in rows.select("source_name", "size", "mtime_ns", "ctime_ns", "content_sha256").iter_rows()
-    }
+    columns = ("source_name", "size", "mtime_ns", "ctime_ns", "content_sha256", "hashed_at_ns")
+    return {name: entry for name, *entry in rows.select(columns).iter_rows()}
 
 
-def known_sha(known: dict[str, tuple[int, int, int, str]], name: str, stat: os.stat_result) -> str | None:
-    """The indexed hash of file `name` when its stat is the one it had when hashed, else None."""
+def known_entry(known: dict[str, tuple[int, int, int, str, int]], name: str, stat: os.stat_result) -> tuple[str, int] | None:
+    """(indexed hash, when it was hashed) of file `name` when its stat is the one it had when hashed, else None."""
     entry = known.get(name)
-    if entry is None or entry[:3] != (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns):
+    if entry is None or tuple(entry[:3]) != (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns):
         return None
-    return entry[3]
+    return entry[3], entry[4]
 
 
 def write_index(path: Path, directory: Path, entries: pl.DataFrame) -> None:

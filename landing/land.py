@@ -34,7 +34,12 @@ from landing.fetch import PoliteFetcher, Response
 from landing.sources import Source
 from transforms.text import UndecodableNotice, decode_notice
 
-RAW_SCHEMA = {"source_name": pl.String, "content_sha256": pl.String, "data": pl.Binary, "read_error": pl.String}
+# One row per landed file. `data` is null when the listing left the bytes in the file at `path` (its hash vouched
+# for by the landing index): landing.file_bytes.with_bytes reads them when a step needs them. `size` in bytes.
+RAW_SCHEMA = {
+    "source_name": pl.String, "content_sha256": pl.String, "data": pl.Binary, "read_error": pl.String,
+    "path": pl.String, "size": pl.Int64,
+}
 CONTENT_OUTCOMES = ("new", "changed", "unchanged", "not_modified")
 
 
@@ -181,7 +186,8 @@ def _notice_pages(log: pl.DataFrame, archive: Archive, wanted: set[str] | None) 
         if wanted is not None and url not in wanted:
             continue
         try:
-            rows.append({"source_name": url, "content_sha256": sha, "data": archive.load(sha), "read_error": None})
+            data = archive.load(sha)
+            rows.append({"source_name": url, "content_sha256": sha, "data": data, "read_error": None, "size": len(data)})
         except ArchiveError as error:
             rows.append({"source_name": url, "content_sha256": sha, "data": b"", "read_error": str(error)})
     return pl.DataFrame(rows, schema=RAW_SCHEMA)

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import dagster as dg
 import polars as pl
 
+from landing.file_bytes import with_bytes
 from orchestration.resources import GateRunner, NoticeSource, WarehouseTarget
 from transforms.ingest import NoticeSelection, complete_quarantine, reject_unreadable
 from transforms.lineage import loaded_versions, missing_notices, source_files, update_versions
@@ -125,7 +126,8 @@ def warehouse_staging(
     tables = {
         **reference_tables(),
         "quarantine_notice": complete_quarantine(
-            quarantined, raw_notices, previous=read_table(warehouse.file, "quarantine_notice"), now=now
+            quarantined, with_bytes(raw_notices.join(quarantined, on=["source_name", "content_sha256"], how="semi")),
+            previous=read_table(warehouse.file, "quarantine_notice"), now=now,
         ),
         "source_file": source_files(raw_notices, loaded, quarantined),
         "fetch_log": fetch_log,

@@ -93,7 +93,8 @@ def _inputs(config: SourcesConfig) -> dict[str, dg.AssetIn]:
 def _raw_notices_asset(config: SourcesConfig) -> dg.AssetsDefinition:
     @dg.asset(name="raw_notices", group_name="raw", kinds={"polars"}, ins=_inputs(config))
     def raw_notices(context: dg.AssetExecutionContext, **sources: LandedSource) -> pl.DataFrame:
-        """Bytes and SHA-256 of every notice of every source (通报原文): files of the landing folders and fetched pages."""
+        """SHA-256 and bytes of every notice of every source (通报原文): files of the landing folders and fetched pages.
+        A file whose hash the landing index vouches for has its path instead of its bytes (landing/file_bytes.py)."""
         landed = list(sources.values())
         raw = combine_pages(landed)
         context.add_output_metadata(

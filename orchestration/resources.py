@@ -19,7 +19,7 @@ import polars as pl
 from pydantic import PrivateAttr
 
 from expectations.gate import DEFAULT_MAX_DROP_SHARE
-from landing.file_index import INDEX_SCHEMA, index_path, known_sha, read_index, write_index
+from landing.file_index import INDEX_SCHEMA, index_path, known_entry, read_index, write_index
 from landing.land import RAW_SCHEMA
 from orchestration.defaults import DEFAULT_SOURCE, DEFAULT_WAREHOUSE
 from warehouse.store import refresh_lock
@@ -60,10 +60,11 @@ class NoticeSource(dg.ConfigurableResource):
         return digest.hexdigest()
 
     def read_all(self, index: Path | None = None) -> pl.DataFrame:
-        """Every notice file's bytes and SHA-256; a file that cannot be read keeps its error.
+        """Every notice file's SHA-256 and bytes; a file that cannot be read keeps its error.
 
         With `index` (landing.file_index, beside the warehouse), a file whose stat did not change since an
-        earlier refresh hashed it keeps that hash instead of being hashed again, and the index is updated."""
+        earlier refresh hashed it keeps that hash and is not read: its row has the file's `path` and no `data`,
+        read when a step needs them (landing.file_bytes). The index is updated with the files hashed now."""
         paths = self.files()
         known = read_index(index, Path(self.directory))
         read = partial(_read_notice_file, known=known)
@@ -82,16 +83,32 @@ def _read_notice_file(path: Path, known: dict) -> tuple[dict, tuple | None]:
     """(RAW_SCHEMA row, landing index entry or None) of one file."""
     try:
         before = path.stat()
+    except OSError as exc:
+        return _unreadable(path, exc), None
+    indexed = known_entry(known, path.name, before)
+    if indexed is not None:  # hashed by an earlier refresh and unchanged since: not read now
+        sha, hashed_at = indexed
+        return _row(path, sha, None, before.st_size), (path.name, before.st_size, before.st_mtime_ns, before.st_ctime_ns, sha, hashed_at)
+    try:
         read_at = time.time_ns()
-        data, error = path.read_bytes(), None
+        data = path.read_bytes()
         after = path.stat()
     except OSError as exc:
-        data, error, before = b"", f"{type(exc).__name__}: {exc.strerror or exc}", None
-    # the file may change while it is read: its indexed hash is used only when the stat held throughout
-    stable = before is not None and _same_stat(before, after)
-    sha = (known_sha(known, path.name, before) if stable else None) or hashlib.sha256(data).hexdigest()
-    entry = (path.name, before.st_size, before.st_mtime_ns, before.st_ctime_ns, sha, read_at) if stable else None
-    return {"source_name": path.name, "content_sha256": sha, "data": data, "read_error": error}, entry
+        return _unreadable(path, exc), None
+    sha = hashlib.sha256(data).hexdigest()
+    # the file may change while it is read: it is indexed only when the stat held throughout
+    entry = (path.name, before.st_size, before.st_mtime_ns, before.st_ctime_ns, sha, read_at) if _same_stat(before, after) else None
+    return _row(path, sha, data, len(data)), entry
+
+
+def _row(path: Path, sha: str, data: bytes | None, size: int) -> dict:
+    return {"source_name": path.name, "content_sha256": sha, "data": data, "read_error": None, "path": str(path), "size": size}
+
+
+def _unreadable(path: Path, exc: OSError) -> dict:
+    error = f"{type(exc).__name__}: {exc.strerror or exc}"
+    return {"source_name": path.name, "content_sha256": hashlib.sha256(b"").hexdigest(), "data": b"", "read_error": error,
+            "path": None, "size": 0}
 
 
 def _same_stat(before: os.stat_result, after: os.stat_result) -> bool:

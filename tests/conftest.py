@@ -31,6 +31,8 @@ def raw_frame(files: dict[str, bytes], errors: dict[str, str] | None = None) -> 
             "content_sha256": [hashlib.sha256(b).hexdigest() for b in files.values()],
             "data": list(files.values()),
             "read_error": [errors.get(name) for name in files],
+            "path": [None] * len(files),
+            "size": [len(data) for data in files.values()],
         },
         schema=RAW_SCHEMA,
     )

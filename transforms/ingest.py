@@ -1,8 +1,9 @@
 """From the bytes of landed files to staged notices, or to quarantine with a reason.
 
 Input (`raw`): one row per file — source_name, content_sha256, data (Binary), read_error (String, set
-when the file could not even be read). Nothing is dropped: every input row comes out either as a staged
-notice or as a quarantine row.
+when the file could not even be read), and optionally size (bytes) and path (landing.land.RAW_SCHEMA: a file
+whose bytes the listing left out has `data` null and its `path`; its bytes must be read in before staging).
+Nothing is dropped: every input row comes out either as a staged notice or as a quarantine row.
 """
 
 import re
@@ -74,14 +75,17 @@ def stage_notices(raw: pl.DataFrame, max_bytes: int = MAX_NOTICE_BYTES) -> tuple
         if len(staged) == _FRAME_ROWS:  # a frame per chunk: the texts are not held twice, as dicts and as a frame
             parts.append(pl.DataFrame(staged, schema=NOTICE_SCHEMA))
             staged = []
-        name, sha, data = row["source_name"], row["content_sha256"], row["data"] or b""
+        name, sha, data, size = row["source_name"], row["content_sha256"], row["data"] or b"", row.get("size")
+        size = len(data) if size is None else size
         if row.get("read_error"):
             quarantined.append(_quarantine_row(name, sha, f"unreadable file: {row['read_error']}", None, data))
             continue
-        if len(data) > max_bytes:
-            reason = f"file too large to be a notice ({len(data):,} bytes; the limit is {max_bytes:,})"
+        if size > max_bytes:
+            reason = f"file too large to be a notice ({size:,} bytes; the limit is {max_bytes:,})"
             quarantined.append(_quarantine_row(name, sha, reason, None, data))
             continue
+        if row["data"] is None and row.get("path") is not None:
+            raise ValueError(f"{name}: the bytes of this file were not read in (landing.file_bytes.with_bytes)")
         try:
             raw_text, visible_text, encoding = decode_source(name, data)
         except (UndecodableNotice, UnicodeDecodeError) as error:
@@ -102,7 +106,12 @@ def stage_notices(raw: pl.DataFrame, max_bytes: int = MAX_NOTICE_BYTES) -> tuple
 
 def is_readable(max_bytes: int = MAX_NOTICE_BYTES) -> pl.Expr:
     """True for a landed file that staging would try to decode: read without error and not too large."""
-    return pl.col("read_error").is_null() & (pl.col("data").bin.size().fill_null(0) <= max_bytes)
+    return pl.col("read_error").is_null() & (file_size() <= max_bytes)
+
+
+def file_size() -> pl.Expr:
+    """A landed file's size in bytes: its `size` column where the frame has one, else the size of its bytes."""
+    return pl.coalesce(pl.col("size"), pl.col("data").bin.size(), pl.lit(0))
 
 
 def reject_unreadable(raw: pl.DataFrame, max_bytes: int = MAX_NOTICE_BYTES) -> tuple[pl.DataFrame, pl.DataFrame]:

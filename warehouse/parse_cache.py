@@ -28,6 +28,7 @@ import transforms
 from transforms.ingest import LOADED_SCHEMA, QUARANTINE_SCHEMA, expand_rejections, plan_staging
 from transforms.pipeline import PARSE_BATCH_NOTICES, stage_star_notices, star_notices
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, notice_key
+from landing.file_bytes import with_bytes
 from warehouse.build import PARSER_LIBRARIES, files_digest
 from warehouse.store import StarRows
 
@@ -204,11 +205,11 @@ def _notices_of(batch_notices: pl.DataFrame, batches: list[str], notices: pl.Dat
 class StagingBatches(Sequence):
     """The batches of transforms.ingest.plan_staging's rows, each with the bytes of its landed files joined in
     when it is taken (only the batches being sent to a process exist at a time; the bytes are shared with
-    `raw`, not copied)."""
+    `raw`, not copied; those the listing left in their files are read then, landing.file_bytes)."""
 
     def __init__(self, work: pl.DataFrame, raw: pl.DataFrame):
         self.work = work
-        self.raw = raw.select("source_name", "content_sha256", "data")
+        self.raw = raw.select("source_name", "content_sha256", "data", "path")
         self.count = 0 if work.is_empty() else int(work["batch"].max()) + 1
 
     def __len__(self) -> int:
@@ -218,7 +219,8 @@ class StagingBatches(Sequence):
         if not 0 <= index < self.count:
             raise IndexError(index)
         rows = self.work.filter(pl.col("batch") == index)
-        return rows.join(self.raw, on=["source_name", "content_sha256"], how="left", maintain_order="left")
+        joined = rows.join(self.raw, on=["source_name", "content_sha256"], how="left", maintain_order="left")
+        return with_bytes(joined).drop("path")
 
 
 def stage_into_cache(
