@@ -36,6 +36,12 @@ INDEX_SCHEMA = {
 RACY_SECONDS = 2
 
 
+def is_racy(mtime_ns: int, hashed_at_ns: int) -> bool:
+    """Whether a file modified at `mtime_ns` and read at `hashed_at_ns` may have been written again within the
+    same clock tick without its stat showing it: its stat alone cannot vouch for the bytes that were read."""
+    return mtime_ns >= hashed_at_ns - RACY_SECONDS * 1_000_000_000
+
+
 def index_path(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.name}.landing-index.parquet")
 

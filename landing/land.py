@@ -34,11 +34,12 @@ from landing.fetch import PoliteFetcher, Response
 from landing.sources import Source
 from transforms.text import UndecodableNotice, decode_notice
 
-# One row per landed file. `data` is null when the listing left the bytes in the file at `path` (its hash vouched
-# for by the landing index): landing.file_bytes.with_bytes reads them when a step needs them. `size` in bytes.
+# One row per landed file. `data` is null when the listing left the bytes in the file at `path`:
+# landing.file_bytes.with_bytes reads them when a step needs them, and checks that the file still has the
+# size, modification and change times (ns) it was listed with. `size` in bytes.
 RAW_SCHEMA = {
     "source_name": pl.String, "content_sha256": pl.String, "data": pl.Binary, "read_error": pl.String,
-    "path": pl.String, "size": pl.Int64,
+    "path": pl.String, "size": pl.Int64, "mtime_ns": pl.Int64, "ctime_ns": pl.Int64,
 }
 CONTENT_OUTCOMES = ("new", "changed", "unchanged", "not_modified")
 

@@ -19,7 +19,7 @@ import polars as pl
 from pydantic import PrivateAttr
 
 from expectations.gate import DEFAULT_MAX_DROP_SHARE
-from landing.file_index import INDEX_SCHEMA, index_path, known_entry, read_index, write_index
+from landing.file_index import INDEX_SCHEMA, index_path, is_racy, known_entry, read_index, write_index
 from landing.land import RAW_SCHEMA
 from orchestration.defaults import DEFAULT_SOURCE, DEFAULT_WAREHOUSE
 from warehouse.store import refresh_lock
@@ -60,11 +60,13 @@ class NoticeSource(dg.ConfigurableResource):
         return digest.hexdigest()
 
     def read_all(self, index: Path | None = None) -> pl.DataFrame:
-        """Every notice file's SHA-256 and bytes; a file that cannot be read keeps its error.
+        """Every notice file's SHA-256, and where to read its bytes; a file that cannot be read keeps its error.
 
         With `index` (landing.file_index, beside the warehouse), a file whose stat did not change since an
-        earlier refresh hashed it keeps that hash and is not read: its row has the file's `path` and no `data`,
-        read when a step needs them (landing.file_bytes). The index is updated with the files hashed now."""
+        earlier refresh hashed it keeps that hash and is not read. The others are read and hashed, and their bytes
+        dropped again unless the stat cannot vouch for them (_read_notice_file): a row without `data` has the
+        file's `path` and stat, and its bytes are read when a step needs them (landing.file_bytes). The index is
+        updated with the files hashed now."""
         paths = self.files()
         known = read_index(index, Path(self.directory))
         read = partial(_read_notice_file, known=known)
@@ -80,7 +82,11 @@ class NoticeSource(dg.ConfigurableResource):
 
 
 def _read_notice_file(path: Path, known: dict) -> tuple[dict, tuple | None]:
-    """(RAW_SCHEMA row, landing index entry or None) of one file."""
+    """(RAW_SCHEMA row, landing index entry or None) of one file.
+
+    The row holds the bytes only when the file's stat cannot vouch for them later (it changed while it was
+    read, or was modified within the index's racy window): otherwise landing.file_bytes reads them again when a
+    step needs them, so that the run never holds the bytes of every landed file at once."""
     try:
         before = path.stat()
     except OSError as exc:
@@ -88,7 +94,7 @@ def _read_notice_file(path: Path, known: dict) -> tuple[dict, tuple | None]:
     indexed = known_entry(known, path.name, before)
     if indexed is not None:  # hashed by an earlier refresh and unchanged since: not read now
         sha, hashed_at = indexed
-        return _row(path, sha, None, before.st_size), (path.name, before.st_size, before.st_mtime_ns, before.st_ctime_ns, sha, hashed_at)
+        return _row(path, sha, None, before), (path.name, before.st_size, before.st_mtime_ns, before.st_ctime_ns, sha, hashed_at)
     try:
         read_at = time.time_ns()
         data = path.read_bytes()
@@ -96,13 +102,15 @@ def _read_notice_file(path: Path, known: dict) -> tuple[dict, tuple | None]:
     except OSError as exc:
         return _unreadable(path, exc), None
     sha = hashlib.sha256(data).hexdigest()
-    # the file may change while it is read: it is indexed only when the stat held throughout
-    entry = (path.name, before.st_size, before.st_mtime_ns, before.st_ctime_ns, sha, read_at) if _same_stat(before, after) else None
-    return _row(path, sha, data, len(data)), entry
+    if not _same_stat(before, after):  # changed while it was read: these bytes and their hash, not indexed
+        return _row(path, sha, data, after), None
+    keep = is_racy(before.st_mtime_ns, read_at)
+    return _row(path, sha, data if keep else None, before), (path.name, before.st_size, before.st_mtime_ns, before.st_ctime_ns, sha, read_at)
 
 
-def _row(path: Path, sha: str, data: bytes | None, size: int) -> dict:
-    return {"source_name": path.name, "content_sha256": sha, "data": data, "read_error": None, "path": str(path), "size": size}
+def _row(path: Path, sha: str, data: bytes | None, stat: os.stat_result) -> dict:
+    return {"source_name": path.name, "content_sha256": sha, "data": data, "read_error": None, "path": str(path),
+            "size": len(data) if data is not None else stat.st_size, "mtime_ns": stat.st_mtime_ns, "ctime_ns": stat.st_ctime_ns}
 
 
 def _unreadable(path: Path, exc: OSError) -> dict:

@@ -33,6 +33,8 @@ def raw_frame(files: dict[str, bytes], errors: dict[str, str] | None = None) -> 
             "read_error": [errors.get(name) for name in files],
             "path": [None] * len(files),
             "size": [len(data) for data in files.values()],
+            "mtime_ns": [None] * len(files),
+            "ctime_ns": [None] * len(files),
         },
         schema=RAW_SCHEMA,
     )

@@ -1,5 +1,5 @@
-"""Bytes read on demand (landing/file_bytes.py): a file whose indexed hash is trusted is listed without its bytes,
-which are read, and checked against that hash, only by the steps that decode it."""
+"""Bytes read on demand (landing/file_bytes.py): a landed file whose stat vouches for its bytes is listed without
+them; they are read, while the file still has that stat, only by the steps that decode it."""
 
 import hashlib
 import os
@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 
 from landing.file_bytes import LandedFileChanged, with_bytes
-from landing.file_index import index_path
+from landing.file_index import index_path, known_entry, read_index
+from landing.land import RAW_SCHEMA
 from orchestration.cli import run_refresh
 from orchestration.resources import NoticeSource
 from tests.conftest import seed_path
@@ -32,33 +33,34 @@ def _landing(tmp_path, files: dict[str, bytes]):
     return landing
 
 
-def test_a_trusted_file_is_listed_without_its_bytes_and_read_back_identical(tmp_path):
+def test_bytes_are_left_in_their_files_unless_the_stat_cannot_vouch_for_them_and_are_read_back_identical(tmp_path):
     landing = _landing(tmp_path, {"a.txt": b"first notice", "b.txt": b"second notice"})
+    (landing / "fresh.txt").write_bytes(b"just written")  # modified within the racy window of its hashing
     index = tmp_path / "wh.duckdb.landing-index.parquet"
     first = NoticeSource(directory=str(landing)).read_all(index=index)
-    assert first["data"].to_list() == [b"first notice", b"second notice"]  # nothing indexed yet: read and hashed
+    rows = {row["source_name"]: row for row in first.iter_rows(named=True)}
+    assert rows["a.txt"]["data"] is None and rows["b.txt"]["data"] is None  # hashed now, bytes dropped again
+    assert rows["fresh.txt"]["data"] == b"just written"  # its stat cannot vouch for later reads: kept
+    assert rows["a.txt"]["content_sha256"] == hashlib.sha256(b"first notice").hexdigest()
+    assert (rows["a.txt"]["path"], rows["a.txt"]["size"]) == (str(landing / "a.txt"), len(b"first notice"))
 
     (landing / "b.txt").write_bytes(b"second notice, revised")
+    _age(landing / "b.txt", 60)
     second = NoticeSource(directory=str(landing)).read_all(index=index)
-    rows = {row["source_name"]: row for row in second.iter_rows(named=True)}
-    assert rows["a.txt"]["data"] is None and rows["a.txt"]["path"] == str(landing / "a.txt")
-    assert rows["a.txt"]["size"] == len(b"first notice")
-    assert rows["a.txt"]["content_sha256"] == hashlib.sha256(b"first notice").hexdigest()
-    assert rows["b.txt"]["data"] == b"second notice, revised"  # changed: read and hashed again
+    shas = dict(second.select("source_name", "content_sha256").iter_rows())
+    assert shas["b.txt"] == hashlib.sha256(b"second notice, revised").hexdigest()  # its stat changed: hashed again
 
     loaded = with_bytes(second)
-    assert loaded["data"].to_list() == [b"first notice", b"second notice, revised"]
+    assert loaded["data"].to_list() == [b"first notice", b"second notice, revised", b"just written"]
     assert loaded.drop("data").equals(second.drop("data"))
 
 
 def test_a_file_rewritten_or_removed_after_the_listing_fails_instead_of_loading_other_bytes(tmp_path):
     landing = _landing(tmp_path, {"a.txt": b"as listed"})
-    index = tmp_path / "wh.duckdb.landing-index.parquet"
-    NoticeSource(directory=str(landing)).read_all(index=index)
-    listed = NoticeSource(directory=str(landing)).read_all(index=index)
+    listed = NoticeSource(directory=str(landing)).read_all()
     assert listed["data"].to_list() == [None]
 
-    (landing / "a.txt").write_bytes(b"rewritten")
+    (landing / "a.txt").write_bytes(b"as lisTed")  # same size
     with pytest.raises(LandedFileChanged, match="a.txt: changed since it was listed"):
         with_bytes(listed)
     (landing / "a.txt").unlink()
@@ -70,15 +72,15 @@ def test_rows_with_bytes_are_left_as_they_are(tmp_path):
     frame = pl.DataFrame(
         [{"source_name": "x", "content_sha256": "not checked", "data": b"bytes", "read_error": None, "path": "/nowhere", "size": 5},
          {"source_name": "y", "content_sha256": "e", "data": b"", "read_error": "PermissionError", "path": None, "size": 0}],
-        schema={"source_name": pl.String, "content_sha256": pl.String, "data": pl.Binary, "read_error": pl.String,
-                "path": pl.String, "size": pl.Int64},
+        schema=RAW_SCHEMA,
     )
     assert with_bytes(frame).equals(frame)
 
 
 def test_a_refresh_with_a_warm_index_loads_the_changed_notice_and_quarantines_an_unread_file_with_its_bytes(tmp_path):
-    """Second refresh: the unchanged files are not read when listed; the changed notice is parsed from its new
-    bytes and the file that is no notice is quarantined with its exact bytes, read for the quarantine."""
+    """Second refresh: the unchanged files are not read when listed (their indexed hash is trusted); the changed
+    notice is parsed from its new bytes and the file that is no notice is quarantined with its exact bytes, read
+    for the quarantine."""
     landing = tmp_path / "landing"
     landing.mkdir()
     shutil.copy(seed_path("001"), landing / "one.txt")
@@ -95,6 +97,7 @@ def test_a_refresh_with_a_warm_index_loads_the_changed_notice_and_quarantines_an
         handle.write(marker)
     listed = NoticeSource(directory=str(landing)).read_all(index=index_path(warehouse))
     assert {row[0]: row[1] is None for row in listed.select("source_name", "data").iter_rows()} == {"memo.txt": True, "one.txt": False}
+    assert known_entry(read_index(index_path(warehouse), landing), "memo.txt", (landing / "memo.txt").stat()) is not None
 
     second = run_refresh(landing, warehouse)
     assert second.published, second.failure

@@ -6,6 +6,7 @@ import time
 
 import polars as pl
 
+from landing.file_bytes import with_bytes
 from landing.file_index import INDEX_SCHEMA, RACY_SECONDS, index_path, read_index
 from orchestration.cli import run_fetch
 from orchestration.resources import NoticeSource
@@ -53,7 +54,7 @@ def test_an_unchanged_file_keeps_its_indexed_hash_and_a_rewritten_one_is_hashed_
     _age(old, 60)
     again = source.read_all(index=index)
     assert _shas(again)["a.txt"] == hashlib.sha256(old.read_bytes()).hexdigest()
-    assert again.filter(pl.col("source_name") == "a.txt")["data"][0] == old.read_bytes()
+    assert with_bytes(again).filter(pl.col("source_name") == "a.txt")["data"][0] == old.read_bytes()
 
 
 def test_a_file_written_just_before_it_was_hashed_is_not_trusted(tmp_path):

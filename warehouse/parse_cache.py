@@ -202,6 +202,10 @@ def _notices_of(batch_notices: pl.DataFrame, batches: list[str], notices: pl.Dat
     )
 
 
+# Where a landed file's bytes are read from when the listing left them out, and the stat they must still have.
+_FILE_STAT = ("path", "size", "mtime_ns", "ctime_ns")
+
+
 class StagingBatches(Sequence):
     """The batches of transforms.ingest.plan_staging's rows, each with the bytes of its landed files joined in
     when it is taken (only the batches being sent to a process exist at a time; the bytes are shared with
@@ -209,7 +213,7 @@ class StagingBatches(Sequence):
 
     def __init__(self, work: pl.DataFrame, raw: pl.DataFrame):
         self.work = work
-        self.raw = raw.select("source_name", "content_sha256", "data", "path")
+        self.raw = raw.select("source_name", "content_sha256", "data", *_FILE_STAT)
         self.count = 0 if work.is_empty() else int(work["batch"].max()) + 1
 
     def __len__(self) -> int:
@@ -220,7 +224,7 @@ class StagingBatches(Sequence):
             raise IndexError(index)
         rows = self.work.filter(pl.col("batch") == index)
         joined = rows.join(self.raw, on=["source_name", "content_sha256"], how="left", maintain_order="left")
-        return with_bytes(joined).drop("path")
+        return with_bytes(joined).drop(_FILE_STAT)
 
 
 def stage_into_cache(
