@@ -6,9 +6,10 @@ carry the cross-table checks), closes the connection, and validates the frame wi
 ExpectationSuite through a ValidationDefinition of a file Data Context rooted in `report_dir` (one context
 per run). In delta mode a background thread reads the next frames from DuckDB while GX is imported and
 validates the previous ones, within a small memory allowance (`AHEAD_BYTES`); a suite with a `prepare` step
-(the largest working memory) is loaded alone, and suites with the same `prepare` step share one run of it. It then builds the GX Data Docs there and writes `report_dir/validation.json`,
-a plain-JSON summary of every expectation. expectations/gate_process.py runs the same gate in a process
-started early, so that importing GX overlaps the rest of a refresh.
+(the largest working memory) is loaded alone; suites with the same `prepare` step share one run of it. It then
+builds the GX Data Docs there and writes `report_dir/validation.json`, a plain-JSON summary of every expectation.
+expectations/gate_process.py runs the same gate in a process started early, so that importing GX overlaps the rest
+of a refresh.
 
 Severity (suites.yaml): an `error` failure blocks publication (`GateResult.passed` is False); a `warning`
 failure is only reported. The gate never turns a problem into a pass: a table that cannot be loaded or an
@@ -415,8 +416,8 @@ class _StagedReader:
 
     Suites whose `prepare` step is the same SQL (`specs`, in suite order: the quote checks of fact_indicator and
     fact_claim, which cut the notice texts at both tables' spans in one pass) share one run of it: when the first of
-    them is loaded, the rows of the later ones are read right after on the same connection and kept (as Arrow) until
-    their turn.
+    them is loaded, the rows of the later ones are read on the same connection right after that step, and kept (as
+    Arrow) until their turn.
     """
 
     def __init__(self, database: Path, previous: Path | None, max_drop_share: float,
@@ -715,7 +716,7 @@ def _first_unexpected_rows_only() -> Iterator[None]:
     """GX builds the row keys of EVERY unexpected row (`unexpected_index_list`, one pandas `.at` lookup per row and
     column: ~0.1 ms a row, ~2.5 s at 10,000 notices for fact_claim's ~21,000 disagreements) and then keeps the first
     `partial_unexpected_count` of them unless the result format is COMPLETE. Here it is given only those first rows:
-    the list is built row by row in the frame's order, so what is kept is the same (tests/test_gate_unexpected_rows.py
+    the list is built row by row in the frame's order, so what is kept is the same (tests/test_gate_fast_paths.py
     compares the two). Not when GX returns the whole list (COMPLETE) or packs every row into one entry
     (exclude_unexpected_values)."""
     from great_expectations.expectations.metrics.map_metric_provider import map_condition_auxilliary_methods as methods
