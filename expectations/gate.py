@@ -6,9 +6,10 @@ carry the cross-table checks), closes the connection, and validates the frame wi
 ExpectationSuite through a ValidationDefinition of a file Data Context rooted in `report_dir` (one context
 per run). In delta mode a background thread reads the next frames from DuckDB while GX is imported and
 validates the previous ones, within a small memory allowance (`AHEAD_BYTES`); a suite with a `prepare` step
-(the largest working memory) is loaded alone. It then builds the GX Data Docs there and writes `report_dir/validation.json`,
-a plain-JSON summary of every expectation. expectations/gate_process.py runs the same gate in a process
-started early, so that importing GX overlaps the rest of a refresh.
+(the largest working memory) is loaded alone; suites with the same `prepare` step share one run of it. It then
+builds the GX Data Docs there and writes `report_dir/validation.json`, a plain-JSON summary of every expectation.
+expectations/gate_process.py runs the same gate in a process started early, so that importing GX overlaps the rest
+of a refresh.
 
 Severity (suites.yaml): an `error` failure blocks publication (`GateResult.passed` is False); a `warning`
 failure is only reported. The gate never turns a problem into a pass: a table that cannot be loaded or an
@@ -355,16 +356,17 @@ def run_gate(
     json_path.unlink(missing_ok=True)  # never leave a previous run's verdict behind
     previous = Path(previous) if previous is not None and Path(previous).is_file() else None
     run_time = datetime.now(timezone.utc)
-    with _StagedReader(database, previous, max_drop_share, changed_notice_keys) as reader, _quiet_gx(), \
+    with _StagedReader(database, previous, max_drop_share, changed_notice_keys, specs) as reader, _quiet_gx(), \
             _Prefetcher(reader, specs, background=changed_notice_keys is not None) as loads:
         try:
             # in delta mode GX is imported and its context built while the prefetcher's thread loads the frames
             # (DuckDB releases the GIL while it runs a query)
             context, gx_version = _fresh_context(report_dir, [spec.table for spec in specs])
             suites_json = []
-            for item in loads:
-                suites_json.append(_validate(context, item, run_time))
-                loads.done(item)
+            with _first_unexpected_rows_only():
+                for item in loads:
+                    suites_json.append(_validate(context, item, run_time))
+                    loads.done(item)
             docs_path = _build_docs(context)
         except GateError:
             raise
@@ -411,13 +413,20 @@ class _StagedReader:
 
     Opening the file and attaching `previous` are tried once on entry: a gate that cannot read its input
     raises GateError before anything is validated.
+
+    Suites whose `prepare` step is the same SQL (`specs`, in suite order: the quote checks of fact_indicator and
+    fact_claim, which cut the notice texts at both tables' spans in one pass) share one run of it: when the first of
+    them is loaded, the rows of the later ones are read on the same connection right after that step, and kept (as
+    Arrow) until their turn.
     """
 
     def __init__(self, database: Path, previous: Path | None, max_drop_share: float,
-                 changed_notice_keys: Sequence[str] | None = None):
+                 changed_notice_keys: Sequence[str] | None = None, specs: Sequence[SuiteSpec] = ()):
         self.database, self.previous, self.max_drop_share = database, previous, max_drop_share
         self.changed_notice_keys = changed_notice_keys
+        self.specs = list(specs)
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._read_early: dict[str, _Loaded] = {}  # table → rows read after the prepare step it shares, not yet loaded
 
     def __enter__(self) -> "_StagedReader":
         if not self.database.is_file():
@@ -480,16 +489,18 @@ class _StagedReader:
         million-row frame, which costs more time and memory than computing the checks.
         """
 
-        restricted = self.changed_notice_keys is not None and spec.delta is not None
-        item = _Loaded(spec, spec.delta_query() if restricted else spec.query(),
-                       scope=SCOPE_CHANGED if restricted else SCOPE_ALL,
-                       prepare=spec.delta.prepare or spec.prepare if restricted else spec.prepare)
+        if spec.table in self._read_early:
+            return self._read_early.pop(spec.table)
+        item = self._item(spec)
         con = self._con or self._connect()
         self._con = None
         keep = False
         try:
             if item.prepare:  # on its own, so that its working memory is not added to the query's
                 con.execute(item.prepare)
+                # before this suite's own rows, not after: read after them, the later suites' (small) tables raised
+                # the peak RSS at 10,000 notices by ~140 MB while fact_indicator was validated (allocator retention)
+                self._read_sharing(spec, item.prepare, con)
             table = con.sql(item.query).to_arrow_table()
             keep = not item.prepare and table.num_rows <= REUSE_MAX_ROWS and _memory_in_use(con) <= REUSE_MEMORY_LIMIT
         except duckdb.Error as exc:
@@ -502,6 +513,27 @@ class _StagedReader:
                 con.close()
         item.table, item.nbytes = table, table.nbytes
         return item
+
+    def _item(self, spec: SuiteSpec) -> _Loaded:
+        restricted = self.changed_notice_keys is not None and spec.delta is not None
+        return _Loaded(spec, spec.delta_query() if restricted else spec.query(),
+                       scope=SCOPE_CHANGED if restricted else SCOPE_ALL,
+                       prepare=spec.delta.prepare or spec.prepare if restricted else spec.prepare)
+
+    def _read_sharing(self, spec: SuiteSpec, prepare: str, con: duckdb.DuckDBPyConnection) -> None:
+        """Read now, on `con` where `prepare` has just run, the rows of the later suites with the same prepare step."""
+        names = [s.table for s in self.specs]
+        for later in self.specs[names.index(spec.table) + 1:] if spec.table in names else []:
+            item = self._item(later)
+            if item.prepare != prepare or later.table in self._read_early:
+                continue
+            try:
+                table = con.sql(item.query).to_arrow_table()
+            except duckdb.Error as exc:
+                item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            else:
+                item.table, item.nbytes = table, table.nbytes
+            self._read_early[later.table] = item
 
 
 def _to_pandas(item: _Loaded) -> _Loaded:
@@ -677,6 +709,33 @@ def _quiet_gx() -> Iterator[None]:
             yield
     finally:
         logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _first_unexpected_rows_only() -> Iterator[None]:
+    """GX builds the row keys of EVERY unexpected row (`unexpected_index_list`, one pandas `.at` lookup per row and
+    column: ~0.1 ms a row, ~2.5 s at 10,000 notices for fact_claim's ~21,000 disagreements) and then keeps the first
+    `partial_unexpected_count` of them unless the result format is COMPLETE. Here it is given only those first rows:
+    the list is built row by row in the frame's order, so what is kept is the same (tests/test_gate_fast_paths.py
+    compares the two). Not when GX returns the whole list (COMPLETE) or packs every row into one entry
+    (exclude_unexpected_values)."""
+    from great_expectations.expectations.metrics.map_metric_provider import map_condition_auxilliary_methods as methods
+
+    complete = methods.compute_unexpected_pandas_indices
+
+    def first_rows_only(*args, **kwargs):
+        result_format = kwargs.get("result_format") or {}
+        count = result_format.get("partial_unexpected_count")
+        if (not args and "domain_records_df" in kwargs and result_format.get("result_format") != "COMPLETE"
+                and not result_format.get("exclude_unexpected_values", False) and isinstance(count, int) and count >= 1):
+            kwargs["domain_records_df"] = kwargs["domain_records_df"].head(count)
+        return complete(*args, **kwargs)
+
+    methods.compute_unexpected_pandas_indices = first_rows_only
+    try:
+        yield
+    finally:
+        methods.compute_unexpected_pandas_indices = complete
 
 
 def _fresh_context(report_dir: Path, tables: list[str]):
