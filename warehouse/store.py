@@ -32,13 +32,13 @@ LOAD_MEMORY_LIMIT = os.environ.get("ZHENGGAI_LOAD_MEMORY", "1GB")
 # crash leaves a staging file that the next refresh removes). At 10,000 notices ~5 s of CPU and ~10 s of
 # writes fewer. "max_vacuum_tasks": see TEXT_ROW_GROUP_SIZE.
 DIRECT_CHECKPOINT = {"checkpoint_threshold": "1kB", "auto_checkpoint_skip_wal_threshold": 1, "max_vacuum_tasks": 0}
-# Rows per row group of the tables of a few rows holding whole texts (TEXT_TABLES, notice_version), where DuckDB's
+# Rows per row group of the tables of a few rows holding whole texts (TEXT_TABLES), where DuckDB's
 # default is 122,880. DuckDB writes a table's rows to the file, compressed, as its row groups fill, and holds the
 # rows of a partial row group uncompressed until the commit, which copies them once more before compressing them
 # on one thread. With the default, the 10,000 texts of raw_notice (~0.85 GB) were one partial row group: its
 # commit needed ~1.8 GB, spilled ~0.65 GB to disk within LOAD_MEMORY_LIMIT and took ~5 s of CPU. In row groups of
 # 2,048 rows (the smallest DuckDB allows, a vector) they are written during the insert, on every core, in ~0.65 GB;
-# the file is ~3 MB larger. Only the connection that loads these tables uses it (connect_staging): it is an option
+# the file is ~2 MB larger. Only the connection that loads these tables uses it (connect_staging): it is an option
 # of the attached file, not stored in it, and the tables of many short rows keep the default.
 # A checkpoint's "vacuum" merges consecutive row groups whose rows fit in fewer: any later connection with the
 # default size (the rest of the build, a patch of the published file: warehouse/patch.py) would merge these row
