@@ -30,8 +30,22 @@ LOAD_MEMORY_LIMIT = os.environ.get("ZHENGGAI_LOAD_MEMORY", "1GB")
 # checkpoint then reads them back to write them compressed. With these settings a commit of the staging file
 # checkpoints at once instead, without the log (the file is not live: nobody else writes or reads it, and a
 # crash leaves a staging file that the next refresh removes). At 10,000 notices ~5 s of CPU and ~10 s of
-# writes fewer.
-DIRECT_CHECKPOINT = {"checkpoint_threshold": "1kB", "auto_checkpoint_skip_wal_threshold": 1}
+# writes fewer. "max_vacuum_tasks": see TEXT_ROW_GROUP_SIZE.
+DIRECT_CHECKPOINT = {"checkpoint_threshold": "1kB", "auto_checkpoint_skip_wal_threshold": 1, "max_vacuum_tasks": 0}
+# Rows per row group of the tables of a few rows holding whole texts (TEXT_TABLES), where DuckDB's
+# default is 122,880. DuckDB writes a table's rows to the file, compressed, as its row groups fill, and holds the
+# rows of a partial row group uncompressed until the commit, which copies them once more before compressing them
+# on one thread. With the default, the 10,000 texts of raw_notice (~0.85 GB) were one partial row group: its
+# commit needed ~1.8 GB, spilled ~0.65 GB to disk within LOAD_MEMORY_LIMIT and took ~5 s of CPU. In row groups of
+# 2,048 rows (the smallest DuckDB allows, a vector) they are written during the insert, on every core, in ~0.65 GB;
+# the file is ~2 MB larger. Only the connection that loads these tables uses it (connect_staging): it is an option
+# of the attached file, not stored in it, and the tables of many short rows keep the default.
+# A checkpoint's "vacuum" merges consecutive row groups whose rows fit in fewer: any later connection with the
+# default size (the rest of the build, a patch of the published file: warehouse/patch.py) would merge these row
+# groups back into one, rewriting (and spilling) all the texts: a patch of one notice took 3.8 s of CPU and
+# 1.2 GB instead of 0.2 s and 0.3 GB. The connections that write the file (DIRECT_CHECKPOINT) schedule no
+# vacuum; deleted rows are still skipped by every reader, and patch.py compacts by rebuilding in full.
+TEXT_ROW_GROUP_SIZE = 2048
 
 
 class RefreshInProgress(RuntimeError):
@@ -61,10 +75,10 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
     dates of the loaded rows. The marts are then built from the loaded rows (mart_statements), in the same
     file, so the gate sees them and they are never stale.
 
-    Two transactions: the notices' texts (TEXT_TABLES) first, then everything else. DuckDB writes the rows
-    once, compressed, instead of logging each table's rows to the WAL and rewriting them at checkpoints (at
-    10,000 notices 19 s instead of 35 s); each commit checkpoints at once (DIRECT_CHECKPOINT). Frames go to
-    Arrow with string views (no copy of the notice texts on the way).
+    Two transactions: the notices' texts (TEXT_TABLES) first, in row groups of TEXT_ROW_GROUP_SIZE rows, then
+    everything else. DuckDB writes the rows once, compressed, instead of logging each table's rows to the WAL and
+    rewriting them at checkpoints (at 10,000 notices 19 s instead of 35 s); each commit checkpoints at once
+    (DIRECT_CHECKPOINT). Frames go to Arrow with string views (no copy of the notice texts on the way).
 
     Row order (tests/test_load_batches.py): each notice table's rows in the order of the batches and of their
     rows within a batch; a shared dimension's in the order of all its columns; marts as their SQL says.
@@ -73,18 +87,22 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
     staging.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (staging, staging.with_name(staging.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    con = duckdb.connect(str(staging), config={
-        "storage_compatibility_version": STORAGE_COMPATIBILITY, "memory_limit": LOAD_MEMORY_LIMIT, **DIRECT_CHECKPOINT,
-    })
+    star = star if star is not None and star.batches else None
+    con = connect_staging(staging, TEXT_ROW_GROUP_SIZE)
     try:
         con.execute("BEGIN TRANSACTION")
         con.execute(ddl_statements())
-        star = star if star is not None and star.batches else None
         if star is not None:
             loaded_only = _register_wanted(con, star)
             _insert_star_rows(con, star, TEXT_TABLES, loaded_only)
-            con.execute("COMMIT")
-            con.execute("BEGIN TRANSACTION")
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    con = connect_staging(staging)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        if star is not None:
+            _register_wanted(con, star)
         for name, frame in tables.items():
             insert_frame(con, name, frame)
         if star is not None:
@@ -99,6 +117,22 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
     finally:
         con.close()
     return staging
+
+
+def connect_staging(staging: Path, row_group_size: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection that loads the staging file (created when missing, in STORAGE_COMPATIBILITY), within
+    LOAD_MEMORY_LIMIT, each commit checkpointing at once (DIRECT_CHECKPOINT); the row groups it writes have
+    `row_group_size` rows (DuckDB's default when None; see TEXT_ROW_GROUP_SIZE)."""
+    config = {"memory_limit": LOAD_MEMORY_LIMIT, **DIRECT_CHECKPOINT}
+    if row_group_size is None:
+        return duckdb.connect(str(staging), config={"storage_compatibility_version": STORAGE_COMPATIBILITY, **config})
+    # the row group size is an option of ATTACH only; the file is attached to an in-memory database and used as
+    # the default one, its spills go where they go for a connection to the file
+    con = duckdb.connect(config={**config, "temp_directory": f"{staging}.tmp"})
+    con.execute(f"ATTACH {sql_literal(str(staging))} AS staging "
+                f"(STORAGE_VERSION {sql_literal(STORAGE_COMPATIBILITY)}, ROW_GROUP_SIZE {int(row_group_size)})")
+    con.execute("USE staging")
+    return con
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

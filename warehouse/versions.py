@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.store import DIRECT_CHECKPOINT, LOAD_MEMORY_LIMIT, read_table
+from warehouse.store import connect_staging, read_table
 
 # The columns of notice_version that update_versions works on (every one but raw_text).
 VERSION_COLUMNS = ("source_name", "content_sha256", "notice_key", "valid_from", "valid_to")
@@ -28,8 +28,12 @@ def load_versions(staging: Path, versions: pl.DataFrame, previous: Path) -> None
     """Insert `versions` (update_versions without raw_text) into the staging file's notice_version, each with
     its raw text: from raw_notice for a current version, from `previous`'s notice_version for a closed one
     (matched on file, content and valid_from, which name one version). Rows in the order update_versions
-    gives them; a version whose text is found nowhere fails the NOT NULL constraint loudly."""
-    con = duckdb.connect(str(staging), config={"memory_limit": LOAD_MEMORY_LIMIT, **DIRECT_CHECKPOINT})
+    gives them; a version whose text is found nowhere fails the NOT NULL constraint loudly.
+
+    In DuckDB's default row groups, unlike raw_notice (store.TEXT_ROW_GROUP_SIZE): this insert also joins and sorts
+    the texts, and the small row groups that its writer holds until they are written (up to five, ~0.4 GB of
+    texts at 10,000 notices) cannot be spilled: out of memory at 700 MB, and once in four runs at 1 GB."""
+    con = connect_staging(staging)
     try:
         # the rows holding the texts, by rowid: the joins and the sort of the versions carry no text (joining the
         # texts themselves hashed and sorted ~0.4 GB of them at 10,000 notices: twice the CPU, and out of memory
