@@ -366,6 +366,7 @@ def run_gate(
             with _first_unexpected_rows_only():
                 for item in loads:
                     suites_json.append(_validate(context, item, run_time))
+                    _release_freed_memory()
                     loads.done(item)
             docs_path = _build_docs(context)
         except GateError:
@@ -709,6 +710,26 @@ def _quiet_gx() -> Iterator[None]:
             yield
     finally:
         logger.setLevel(level)
+
+
+def _release_freed_memory() -> None:
+    """Hand the memory freed by the suite just validated back to the system before the next one is loaded.
+
+    Arrow's allocator and glibc's malloc keep freed pages for reuse, and the next suite's frames did not always
+    land on them: at 10,000 notices the full gate's peak RSS (alone, in a process of its own) was 1.57-1.72 GB,
+    mean 1.66, over seven runs with them kept, and 1.42-1.62 GB, mean 1.53, over ten with them released after
+    each suite, for the same CPU time."""
+    import ctypes
+    import sys
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).malloc_trim(0)  # glibc's; another C library has no such call
+        except (OSError, AttributeError):
+            pass
 
 
 @contextlib.contextmanager
