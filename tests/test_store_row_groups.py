@@ -3,7 +3,7 @@ kept as they are by every later connection that writes the file (the rest of the
 
 import duckdb
 
-from warehouse.store import DIRECT_CHECKPOINT, LOAD_MEMORY_LIMIT, STORAGE_COMPATIBILITY, TEXT_ROW_GROUP_SIZE, connect_staging
+from warehouse.store import TEXT_ROW_GROUP_SIZE, connect_staging
 
 
 def row_groups(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -35,10 +35,8 @@ def test_text_row_groups_are_kept_by_later_connections(tmp_path):
     finally:
         con.close()
 
-    # a patch of the published file (warehouse/patch.py connects with DIRECT_CHECKPOINT): one text replaced
-    con = duckdb.connect(str(staging), config={
-        "storage_compatibility_version": STORAGE_COMPATIBILITY, "memory_limit": LOAD_MEMORY_LIMIT, **DIRECT_CHECKPOINT,
-    })
+    # a patch of the published file (warehouse/patch.py connects with connect_staging): one text replaced
+    con = connect_staging(staging)
     try:
         con.execute("BEGIN TRANSACTION")
         con.execute(f"DELETE FROM texts WHERE n = {TEXT_ROW_GROUP_SIZE + 1}")

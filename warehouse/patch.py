@@ -46,11 +46,10 @@ from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, dim_date
 from warehouse import build
 from warehouse.schema import mart_statements
 from warehouse.store import (
-    DIRECT_CHECKPOINT,
-    LOAD_MEMORY_LIMIT,
     STORAGE_COMPATIBILITY,
     StarRows,
     all_parquet,
+    connect_staging,
     date_span,
     discard,
     insert_frame,
@@ -200,9 +199,7 @@ def patch_staging(
     discard(staging)
     shutil.copyfile(warehouse, staging)
     try:
-        con = duckdb.connect(str(staging), config={
-            "storage_compatibility_version": STORAGE_COMPATIBILITY, "memory_limit": LOAD_MEMORY_LIMIT, **DIRECT_CHECKPOINT,
-        })
+        con = connect_staging(staging)
         try:
             con.execute("BEGIN TRANSACTION")
             touched = _patch_notice_tables(con, star, delta)
