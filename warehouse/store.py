@@ -93,7 +93,8 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
         con.execute("BEGIN TRANSACTION")
         con.execute(ddl_statements())
         if star is not None:
-            loaded_only = _register_wanted(con, star)
+            _register_wanted(con, star)
+            loaded_only = _unwanted_left_out(con, star)
             _insert_star_rows(con, star, TEXT_TABLES, loaded_only)
         con.execute("COMMIT")
     finally:
@@ -148,11 +149,14 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
 TEXT_TABLES = ("raw_notice",)
 
 
-def _register_wanted(con: duckdb.DuckDBPyConnection, star: StarRows) -> str:
-    """Register `wanted` (notice_key, source_name: the notices to load, under the name they are loaded as) on
-    `con`, and return the WHERE clause that leaves out the other notices the batches hold (constants: the
-    batches' notices not wanted, usually none)."""
+def _register_wanted(con: duckdb.DuckDBPyConnection, star: StarRows) -> None:
+    """Register `wanted` (notice_key, source_name: the notices to load, under the name they are loaded as) on `con`."""
     con.register("wanted", star.notices.select("notice_key", "source_name").to_arrow())
+
+
+def _unwanted_left_out(con: duckdb.DuckDBPyConnection, star: StarRows) -> str:
+    """The WHERE clause that leaves out the notices the batches hold but `wanted` does not (constants, usually
+    none): read once from every batch's raw_notice keys, and used by both of create_staging's transactions."""
     unwanted = [row[0] for row in con.execute(
         f"SELECT notice_key FROM {all_parquet(star, 'raw_notice')} "
         "WHERE notice_key NOT IN (SELECT notice_key FROM wanted)"
@@ -161,7 +165,7 @@ def _register_wanted(con: duckdb.DuckDBPyConnection, star: StarRows) -> str:
 
 
 def _insert_star_rows(con: duckdb.DuckDBPyConnection, star: StarRows, tables: Sequence[str], loaded_only: str) -> None:
-    """Rows of `tables` (notice tables) of the wanted notices only (`loaded_only`, from _register_wanted), each
+    """Rows of `tables` (notice tables) of the wanted notices only (`loaded_only`, from _unwanted_left_out), each
     notice under its current file name. (A shared dimension keeps, per key, the first row in the order of all
     its columns, as transforms.star.in_published_order does, and only the keys the loaded notices refer to:
     shared_dimension_rows.)
