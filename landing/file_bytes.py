@@ -16,13 +16,76 @@ any more, fails the run (`LandedFileChanged`) instead of loading other bytes und
 refresh lists and hashes it again.
 """
 
+import hashlib
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import polars as pl
 
-_READ_THREADS = 4  # reading releases the GIL: a few threads overlap the disk
+from landing.file_index import INDEX_SCHEMA, is_racy, known_entry, read_index, stat_key, write_index
+from landing.land import RAW_SCHEMA
+
+_READ_THREADS = 4  # reading (and hashing) releases the GIL: a few threads overlap the disk
+_FRAME_ROWS = 500  # files gathered into a frame at a time
+
+
+def list_folder(paths: list[Path], directory: Path, index: Path | None) -> pl.DataFrame:
+    """RAW_SCHEMA rows of the files `paths` of the landing folder `directory`: every file's SHA-256, and its bytes
+    only where its stat cannot vouch for them (_read_notice_file); a file that cannot be read keeps its error.
+    With `index` (landing.file_index), a file unchanged since an earlier refresh hashed it keeps that hash and is
+    not read, and the index is updated with the files hashed now."""
+    known = read_index(index, directory)
+    read = partial(_read_notice_file, known=known)
+    # Reading and hashing release the GIL: a few threads overlap the disk with SHA-256 on every core.
+    with ThreadPoolExecutor(max_workers=_READ_THREADS) as pool:
+        chunks = [list(pool.map(read, paths[start : start + _FRAME_ROWS])) for start in range(0, len(paths), _FRAME_ROWS)]
+    # a frame per chunk: the bytes are not held twice, as objects and as a frame
+    frames = [pl.DataFrame([row for row, _ in chunk], schema=RAW_SCHEMA) for chunk in chunks]
+    if index is not None:
+        entries = [entry for chunk in chunks for _, entry in chunk if entry is not None]
+        write_index(index, directory, pl.DataFrame(entries, schema={k: v for k, v in INDEX_SCHEMA.items() if k != "directory"}, orient="row"))
+    return pl.concat([pl.DataFrame(schema=RAW_SCHEMA), *frames])
+
+
+def _read_notice_file(path: Path, known: dict) -> tuple[dict, tuple | None]:
+    """(RAW_SCHEMA row, landing index entry or None) of one file.
+
+    The row holds the bytes only when the file's stat cannot vouch for them later (it changed while it was
+    read, or was modified within the index's racy window): otherwise landing.file_bytes reads them again when a
+    step needs them, so that the run never holds the bytes of every landed file at once."""
+    try:
+        before = path.stat()
+    except OSError as exc:
+        return _unreadable(path, exc), None
+    indexed = known_entry(known, path.name, before)
+    if indexed is not None:  # hashed by an earlier refresh and unchanged since: not read now
+        sha, hashed_at = indexed
+        return _row(path, sha, None, before), (path.name, *stat_key(before), sha, hashed_at)
+    try:
+        read_at = time.time_ns()
+        data = path.read_bytes()
+        after = path.stat()
+    except OSError as exc:
+        return _unreadable(path, exc), None
+    sha = hashlib.sha256(data).hexdigest()
+    if stat_key(before) != stat_key(after):  # changed while it was read: these bytes and their hash, not indexed
+        return _row(path, sha, data, after), None
+    keep = is_racy(before.st_mtime_ns, read_at)
+    return _row(path, sha, data if keep else None, before), (path.name, *stat_key(before), sha, read_at)
+
+
+def _row(path: Path, sha: str, data: bytes | None, stat: os.stat_result) -> dict:
+    return {"source_name": path.name, "content_sha256": sha, "data": data, "read_error": None, "path": str(path),
+            "size": len(data) if data is not None else stat.st_size, "mtime_ns": stat.st_mtime_ns, "ctime_ns": stat.st_ctime_ns}
+
+
+def _unreadable(path: Path, exc: OSError) -> dict:
+    error = f"{type(exc).__name__}: {exc.strerror or exc}"
+    return {"source_name": path.name, "content_sha256": hashlib.sha256(b"").hexdigest(), "data": b"", "read_error": error,
+            "path": None, "size": 0}
 
 
 class LandedFileChanged(RuntimeError):
@@ -57,6 +120,6 @@ def _read_unchanged(name: str, path: str, size: int, mtime_ns: int, ctime_ns: in
     except OSError as error:
         raise LandedFileChanged(f"{name}: cannot be read any more since it was listed ({error}); refresh again") from error
     for stat in (before, after):
-        if (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns) != listed:
+        if stat_key(stat) != listed:
             raise LandedFileChanged(f"{name}: changed since it was listed in this refresh; refresh again to load the new version")
     return data

@@ -4,7 +4,7 @@ Reading and hashing the landing folder was most of what a refresh with nothing n
 ~1.5 s of CPU for SHA-256 on a machine without SHA instructions, beside ~0.8 s to read the bytes). A file
 whose size, modification time and inode change time are those it had when it was hashed still has those
 bytes, so its hash is taken from the index, and its bytes are read only if a step needs them
-(landing/file_bytes.py, which checks them against that hash): the same rule as git's index and make. Two
+(landing/file_bytes.py, which checks that the stat is still the same): the same rule as git's index and make. Two
 precautions:
 
 - the change time (st_ctime_ns) is part of the match: unlike the modification time, no tool can set it
@@ -36,9 +36,15 @@ INDEX_SCHEMA = {
 RACY_SECONDS = 2
 
 
-def is_racy(mtime_ns: int, hashed_at_ns: int) -> bool:
+def stat_key(stat: os.stat_result) -> tuple[int, int, int]:
+    """What a file's stat says of its bytes: (size, mtime_ns, ctime_ns); the same key, the same bytes."""
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+def is_racy(mtime_ns, hashed_at_ns):
     """Whether a file modified at `mtime_ns` and read at `hashed_at_ns` may have been written again within the
-    same clock tick without its stat showing it: its stat alone cannot vouch for the bytes that were read."""
+    same clock tick without its stat showing it: its stat alone cannot vouch for the bytes that were read.
+    (Integers, or Polars expressions of the index's columns.)"""
     return mtime_ns >= hashed_at_ns - RACY_SECONDS * 1_000_000_000
 
 
@@ -54,7 +60,7 @@ def read_index(path: Path | None, directory: Path) -> dict[str, tuple[int, int, 
     try:
         rows = pl.read_parquet(path).filter(
             (pl.col("directory") == str(directory.resolve()))
-            & (pl.col("mtime_ns") < pl.col("hashed_at_ns") - RACY_SECONDS * 1_000_000_000)
+            & ~is_racy(pl.col("mtime_ns"), pl.col("hashed_at_ns"))
         )
     except (OSError, pl.exceptions.PolarsError):
         return {}  # a damaged index is rebuilt by this refresh
@@ -65,7 +71,7 @@ def read_index(path: Path | None, directory: Path) -> dict[str, tuple[int, int, 
 def known_entry(known: dict[str, tuple[int, int, int, str, int]], name: str, stat: os.stat_result) -> tuple[str, int] | None:
     """(indexed hash, when it was hashed) of file `name` when its stat is the one it had when hashed, else None."""
     entry = known.get(name)
-    if entry is None or tuple(entry[:3]) != (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns):
+    if entry is None or tuple(entry[:3]) != stat_key(stat):
         return None
     return entry[3], entry[4]
 

@@ -6,11 +6,8 @@ schedule, the sensor and `zhenggai refresh` all run the same definitions on the 
 
 import hashlib
 import os
-import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +16,12 @@ import polars as pl
 from pydantic import PrivateAttr
 
 from expectations.gate import DEFAULT_MAX_DROP_SHARE
-from landing.file_index import INDEX_SCHEMA, index_path, is_racy, known_entry, read_index, write_index
-from landing.land import RAW_SCHEMA
+from landing.file_bytes import list_folder
+from landing.file_index import index_path
 from orchestration.defaults import DEFAULT_SOURCE, DEFAULT_WAREHOUSE
 from warehouse.store import refresh_lock
 
 NOTICE_SUFFIXES = (".txt", ".html", ".htm")
-# Files are gathered into frames this many at a time, read by this many threads.
-_FRAME_ROWS = 500
-_READ_THREADS = 4
 
 
 class NoticeSource(dg.ConfigurableResource):
@@ -60,67 +54,9 @@ class NoticeSource(dg.ConfigurableResource):
         return digest.hexdigest()
 
     def read_all(self, index: Path | None = None) -> pl.DataFrame:
-        """Every notice file's SHA-256, and where to read its bytes; a file that cannot be read keeps its error.
-
-        With `index` (landing.file_index, beside the warehouse), a file whose stat did not change since an
-        earlier refresh hashed it keeps that hash and is not read. The others are read and hashed, and their bytes
-        dropped again unless the stat cannot vouch for them (_read_notice_file): a row without `data` has the
-        file's `path` and stat, and its bytes are read when a step needs them (landing.file_bytes). The index is
-        updated with the files hashed now."""
-        paths = self.files()
-        known = read_index(index, Path(self.directory))
-        read = partial(_read_notice_file, known=known)
-        # Reading and hashing release the GIL: a few threads overlap the disk with SHA-256 on every core.
-        with ThreadPoolExecutor(max_workers=_READ_THREADS) as pool:
-            chunks = [list(pool.map(read, paths[start : start + _FRAME_ROWS])) for start in range(0, len(paths), _FRAME_ROWS)]
-        # a frame per chunk: the bytes are not held twice, as objects and as a frame
-        frames = [pl.DataFrame([row for row, _ in chunk], schema=RAW_SCHEMA) for chunk in chunks]
-        if index is not None:
-            stats = [stat for chunk in chunks for _, stat in chunk if stat is not None]
-            write_index(index, Path(self.directory), pl.DataFrame(stats, schema={k: v for k, v in INDEX_SCHEMA.items() if k != "directory"}, orient="row"))
-        return pl.concat([pl.DataFrame(schema=RAW_SCHEMA), *frames])
-
-
-def _read_notice_file(path: Path, known: dict) -> tuple[dict, tuple | None]:
-    """(RAW_SCHEMA row, landing index entry or None) of one file.
-
-    The row holds the bytes only when the file's stat cannot vouch for them later (it changed while it was
-    read, or was modified within the index's racy window): otherwise landing.file_bytes reads them again when a
-    step needs them, so that the run never holds the bytes of every landed file at once."""
-    try:
-        before = path.stat()
-    except OSError as exc:
-        return _unreadable(path, exc), None
-    indexed = known_entry(known, path.name, before)
-    if indexed is not None:  # hashed by an earlier refresh and unchanged since: not read now
-        sha, hashed_at = indexed
-        return _row(path, sha, None, before), (path.name, before.st_size, before.st_mtime_ns, before.st_ctime_ns, sha, hashed_at)
-    try:
-        read_at = time.time_ns()
-        data = path.read_bytes()
-        after = path.stat()
-    except OSError as exc:
-        return _unreadable(path, exc), None
-    sha = hashlib.sha256(data).hexdigest()
-    if not _same_stat(before, after):  # changed while it was read: these bytes and their hash, not indexed
-        return _row(path, sha, data, after), None
-    keep = is_racy(before.st_mtime_ns, read_at)
-    return _row(path, sha, data if keep else None, before), (path.name, before.st_size, before.st_mtime_ns, before.st_ctime_ns, sha, read_at)
-
-
-def _row(path: Path, sha: str, data: bytes | None, stat: os.stat_result) -> dict:
-    return {"source_name": path.name, "content_sha256": sha, "data": data, "read_error": None, "path": str(path),
-            "size": len(data) if data is not None else stat.st_size, "mtime_ns": stat.st_mtime_ns, "ctime_ns": stat.st_ctime_ns}
-
-
-def _unreadable(path: Path, exc: OSError) -> dict:
-    error = f"{type(exc).__name__}: {exc.strerror or exc}"
-    return {"source_name": path.name, "content_sha256": hashlib.sha256(b"").hexdigest(), "data": b"", "read_error": error,
-            "path": None, "size": 0}
-
-
-def _same_stat(before: os.stat_result, after: os.stat_result) -> bool:
-    return (before.st_size, before.st_mtime_ns, before.st_ctime_ns) == (after.st_size, after.st_mtime_ns, after.st_ctime_ns)
+        """Every notice file's SHA-256, and its bytes or where to read them (landing.file_bytes.list_folder; with
+        `index`, the landing index beside the warehouse)."""
+        return list_folder(self.files(), Path(self.directory), index)
 
 
 class WarehouseTarget(dg.ConfigurableResource):
