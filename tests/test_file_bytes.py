@@ -2,9 +2,7 @@
 them; they are read, while the file still has that stat, only by the steps that decode it."""
 
 import hashlib
-import os
 import shutil
-import time
 
 import duckdb
 import polars as pl
@@ -15,13 +13,7 @@ from landing.file_index import index_path, known_entry, read_index
 from landing.land import RAW_SCHEMA
 from orchestration.cli import run_refresh
 from orchestration.resources import NoticeSource
-from tests.conftest import seed_path
-
-
-def _age(path, seconds: float) -> None:
-    """Set the modification time `seconds` in the past, beyond the index's racy window."""
-    past = time.time_ns() - int(seconds * 1e9)
-    os.utime(path, ns=(past, past))
+from tests.conftest import age_file, seed_path
 
 
 def _landing(tmp_path, files: dict[str, bytes]):
@@ -29,7 +21,7 @@ def _landing(tmp_path, files: dict[str, bytes]):
     landing.mkdir()
     for name, data in files.items():
         (landing / name).write_bytes(data)
-        _age(landing / name, 60)
+        age_file(landing / name, 60)
     return landing
 
 
@@ -45,7 +37,7 @@ def test_bytes_are_left_in_their_files_unless_the_stat_cannot_vouch_for_them_and
     assert (rows["a.txt"]["path"], rows["a.txt"]["size"]) == (str(landing / "a.txt"), len(b"first notice"))
 
     (landing / "b.txt").write_bytes(b"second notice, revised")
-    _age(landing / "b.txt", 60)
+    age_file(landing / "b.txt", 60)
     second = NoticeSource(directory=str(landing)).read_all(index=index)
     shas = dict(second.select("source_name", "content_sha256").iter_rows())
     assert shas["b.txt"] == hashlib.sha256(b"second notice, revised").hexdigest()  # its stat changed: hashed again
@@ -87,7 +79,7 @@ def test_a_refresh_with_a_warm_index_loads_the_changed_notice_and_quarantines_an
     not_a_notice = "会议纪要:本周安排。".encode() * 3
     (landing / "memo.txt").write_bytes(not_a_notice)
     for path in landing.iterdir():
-        _age(path, 60)
+        age_file(path, 60)
     warehouse = tmp_path / "wh" / "zhenggai.duckdb"
     first = run_refresh(landing, warehouse)
     assert first.published, first.failure

@@ -10,15 +10,10 @@ from landing.file_bytes import with_bytes
 from landing.file_index import INDEX_SCHEMA, RACY_SECONDS, index_path, read_index
 from orchestration.cli import run_fetch
 from orchestration.resources import NoticeSource
+from tests.conftest import age_file
 from warehouse.store import refresh_lock
 
 BOGUS = "0" * 64
-
-
-def _age(path, seconds: float) -> None:
-    """Set the file's modification time `seconds` in the past (its change time becomes now)."""
-    past = time.time_ns() - int(seconds * 1e9)
-    os.utime(path, ns=(past, past))
 
 
 def _corrupt_index(index, name: str) -> None:
@@ -39,7 +34,7 @@ def test_an_unchanged_file_keeps_its_indexed_hash_and_a_rewritten_one_is_hashed_
     old, new = landing / "a.txt", landing / "b.txt"
     old.write_bytes("关于巡视整改进展情况的通报".encode())
     new.write_bytes("关于巡察整改进展情况的通报".encode())
-    _age(old, 60)
+    age_file(old, 60)
     source = NoticeSource(directory=str(landing))
 
     first = source.read_all(index=index)
@@ -51,7 +46,7 @@ def test_an_unchanged_file_keeps_its_indexed_hash_and_a_rewritten_one_is_hashed_
 
     _corrupt_index(index, "a.txt")
     old.write_bytes("关于巡视整改进展情况的通报（修订）".encode())
-    _age(old, 60)
+    age_file(old, 60)
     again = source.read_all(index=index)
     assert _shas(again)["a.txt"] == hashlib.sha256(old.read_bytes()).hexdigest()
     assert with_bytes(again).filter(pl.col("source_name") == "a.txt")["data"][0] == old.read_bytes()
@@ -76,7 +71,7 @@ def test_same_size_and_restored_modification_time_is_still_hashed_again(tmp_path
     landing.mkdir()
     notice = landing / "a.txt"
     notice.write_bytes(b"version 1")
-    _age(notice, 60)
+    age_file(notice, 60)
     source = NoticeSource(directory=str(landing))
     source.read_all(index=index)
     stat = notice.stat()
@@ -94,7 +89,7 @@ def test_other_folders_entries_are_kept_and_a_damaged_index_is_rebuilt(tmp_path)
     for folder in folders:
         folder.mkdir()
         (folder / "a.txt").write_bytes(folder.name.encode())
-        _age(folder / "a.txt", 60)
+        age_file(folder / "a.txt", 60)
         NoticeSource(directory=str(folder)).read_all(index=index)
     assert all(set(read_index(index, folder)) == {"a.txt"} for folder in folders)
     assert pl.read_parquet(index).schema == pl.Schema(INDEX_SCHEMA)

@@ -110,7 +110,7 @@ def is_readable(max_bytes: int = MAX_NOTICE_BYTES) -> pl.Expr:
 
 
 def file_size() -> pl.Expr:
-    """A landed file's size in bytes: its `size` column where the frame has one, else the size of its bytes."""
+    """A landed file's size in bytes: its `size` (landing.land.RAW_SCHEMA), else the size of its bytes."""
     return pl.coalesce(pl.col("size"), pl.col("data").bin.size(), pl.lit(0))
 
 
