@@ -20,7 +20,6 @@ import hashlib
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -33,37 +32,75 @@ _FRAME_ROWS = 500  # files gathered into a frame at a time
 
 
 def list_folder(paths: list[Path], directory: Path, index: Path | None) -> pl.DataFrame:
-    """RAW_SCHEMA rows of the files `paths` of the landing folder `directory`: every file's SHA-256, and its bytes
-    only where its stat cannot vouch for them (_read_notice_file); a file that cannot be read keeps its error.
-    With `index` (landing.file_index), a file unchanged since an earlier refresh hashed it keeps that hash and is
-    not read, and the index is updated with the files hashed now."""
+    """RAW_SCHEMA rows of the files `paths` of the landing folder `directory`, in that order: every file's SHA-256,
+    and its bytes only where its stat cannot vouch for them (_read_notice_file); a file that cannot be read keeps
+    its error. With `index` (landing.file_index), a file unchanged since an earlier refresh hashed it keeps that
+    hash and is not read, and the index is updated with the files hashed now."""
     known = read_index(index, directory)
-    read = partial(_read_notice_file, known=known)
+    # The files the index vouches for (nearly all of them on every refresh after the first) are listed from
+    # their stat in one pass: handing each to a thread cost ~40 us of Python per file, 0.4 s at 10,000 files.
+    stats = [_stat(path) for path in paths]
+    vouched = [
+        (position, path, stat, indexed)
+        for position, (path, stat) in enumerate(zip(paths, stats))
+        if isinstance(stat, os.stat_result) and (indexed := known_entry(known, path.name, stat)) is not None
+    ]
+    taken = {position for position, *_ in vouched}
+    to_read = [(position, path, stat) for position, (path, stat) in enumerate(zip(paths, stats)) if position not in taken]
+    frames = [_vouched_rows([(position, path, stat, sha) for position, path, stat, (sha, _) in vouched])]
+    entries = [(path.name, *stat_key(stat), sha, hashed_at) for _, path, stat, (sha, hashed_at) in vouched]
     # Reading and hashing release the GIL: a few threads overlap the disk with SHA-256 on every core.
     with ThreadPoolExecutor(max_workers=_READ_THREADS) as pool:
-        chunks = [list(pool.map(read, paths[start : start + _FRAME_ROWS])) for start in range(0, len(paths), _FRAME_ROWS)]
-    # a frame per chunk: the bytes are not held twice, as objects and as a frame
-    frames = [pl.DataFrame([row for row, _ in chunk], schema=RAW_SCHEMA) for chunk in chunks]
+        for start in range(0, len(to_read), _FRAME_ROWS):
+            chunk = to_read[start : start + _FRAME_ROWS]
+            results = list(pool.map(_read_notice_file, [(path, stat) for _, path, stat in chunk]))
+            # a frame per chunk: the bytes are not held twice, as objects and as a frame
+            frames.append(pl.DataFrame([row for row, _ in results], schema=RAW_SCHEMA).with_columns(
+                pl.Series("position", [position for position, _, _ in chunk], dtype=pl.Int64)
+            ))
+            entries += [entry for _, entry in results if entry is not None]
     if index is not None:
-        entries = [entry for chunk in chunks for _, entry in chunk if entry is not None]
         write_index(index, directory, pl.DataFrame(entries, schema={k: v for k, v in INDEX_SCHEMA.items() if k != "directory"}, orient="row"))
-    return pl.concat([pl.DataFrame(schema=RAW_SCHEMA), *frames])
+    listed = pl.concat(frames)
+    # in `paths` order; a sort gathers the bytes kept in memory, so only when both kinds of rows are there
+    return (listed.sort("position") if vouched and to_read else listed).drop("position")
 
 
-def _read_notice_file(path: Path, known: dict) -> tuple[dict, tuple | None]:
-    """(RAW_SCHEMA row, landing index entry or None) of one file.
+def _stat(path: Path) -> os.stat_result | OSError:
+    try:
+        return path.stat()
+    except OSError as exc:
+        return exc
+
+
+def _vouched_rows(vouched: list[tuple[int, Path, os.stat_result, str]]) -> pl.DataFrame:
+    """RAW_SCHEMA rows (and their `position`) of files listed from their stat and indexed hash, unread."""
+    return pl.DataFrame(
+        {
+            "source_name": [path.name for _, path, _, _ in vouched],
+            "content_sha256": [sha for *_, sha in vouched],
+            "data": None,
+            "read_error": None,
+            "path": [str(path) for _, path, _, _ in vouched],
+            "size": [stat.st_size for _, _, stat, _ in vouched],
+            "mtime_ns": [stat.st_mtime_ns for _, _, stat, _ in vouched],
+            "ctime_ns": [stat.st_ctime_ns for _, _, stat, _ in vouched],
+            "position": [position for position, *_ in vouched],
+        },
+        schema={**RAW_SCHEMA, "position": pl.Int64},
+    )
+
+
+def _read_notice_file(listed: tuple[Path, os.stat_result | OSError]) -> tuple[dict, tuple | None]:
+    """(RAW_SCHEMA row, landing index entry or None) of a file the index does not vouch for, from its path and
+    its stat when listed: read and hashed now.
 
     The row holds the bytes only when the file's stat cannot vouch for them later (it changed while it was
     read, or was modified within the index's racy window): otherwise landing.file_bytes reads them again when a
     step needs them, so that the run never holds the bytes of every landed file at once."""
-    try:
-        before = path.stat()
-    except OSError as exc:
-        return _unreadable(path, exc), None
-    indexed = known_entry(known, path.name, before)
-    if indexed is not None:  # hashed by an earlier refresh and unchanged since: not read now
-        sha, hashed_at = indexed
-        return _row(path, sha, None, before), (path.name, *stat_key(before), sha, hashed_at)
+    path, before = listed
+    if isinstance(before, OSError):
+        return _unreadable(path, before), None
     try:
         read_at = time.time_ns()
         data = path.read_bytes()

@@ -120,3 +120,26 @@ def test_a_fetch_only_run_writes_the_index_without_taking_the_refresh_lock(tmp_p
     assert succeeded, failure
     assert set(read_index(index_path(warehouse), landing)) <= {"a.txt"} and index_path(warehouse).is_file()
     assert not warehouse.exists()
+
+
+def test_a_listing_keeps_the_folders_order_when_indexed_read_and_unreadable_files_alternate(tmp_path):
+    landing, index = tmp_path / "landing", tmp_path / "wh.duckdb.landing-index.parquet"
+    landing.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (landing / name).write_bytes(f"关于{name}巡察整改进展情况的通报".encode())
+        age_file(landing / name, 60)
+    (landing / "d.txt").symlink_to(landing / "gone.txt")  # listed, but cannot be read
+    source = NoticeSource(directory=str(landing))
+    source.read_all(index=index)
+    (landing / "b.txt").write_bytes("关于巡视整改进展情况的通报（修订）".encode())
+    age_file(landing / "b.txt", 30)
+
+    listed = source.read_all(index=index)
+
+    assert listed["source_name"].to_list() == ["a.txt", "b.txt", "c.txt", "d.txt"]
+    assert _shas(listed) | {"d.txt": None} == {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in map(landing.joinpath, ("a.txt", "b.txt", "c.txt"))
+    } | {"d.txt": None}
+    assert listed["read_error"].is_null().to_list() == [True, True, True, False]
+    assert listed.filter(pl.col("source_name") != "d.txt")["path"].to_list() == [str(landing / n) for n in ("a.txt", "b.txt", "c.txt")]
+    assert with_bytes(listed)["data"].to_list()[:3] == [(landing / n).read_bytes() for n in ("a.txt", "b.txt", "c.txt")]
