@@ -4,6 +4,7 @@
 it only chooses the folders and prints what happened.
 """
 
+import gc
 import json
 import logging
 import os
@@ -234,6 +235,7 @@ def refresh(
         raise typer.Exit(EXIT_RUN_FAILED)
     if max_drop is None and os.environ.get("ZHENGGAI_MAX_DROP"):
         max_drop = float(os.environ["ZHENGGAI_MAX_DROP"])
+    _freeze_imports()
     outcome = _refresh_with_progress(
         source, warehouse, "INFO" if verbose else "CRITICAL", quiet,
         prune_missing=prune, max_drop_share=max_drop, sources=sources,
@@ -280,6 +282,16 @@ def refresh(
         console.print(f"warehouse: {warehouse.resolve()}")
         console.print(f"validation report: {(outcome.report_dir / 'validation.json').resolve()}  "
                       f"Data Docs: {_docs_index(outcome.report_dir)}")
+
+
+def _freeze_imports() -> None:
+    """Import what a refresh runs on, then move the objects made so far out of the cyclic garbage collector's
+    reach (gc.freeze): they live as long as the process. Dagster and the libraries make ~150,000 tracked objects,
+    which every full collection during the run walks and the interpreter's exit walks several times (measured,
+    patched refresh at 10,000 notices: collections ~0.3 -> 0.05 s, exit after the run ~0.8 -> ~0.3 s)."""
+    import orchestration.definitions  # noqa: F401 - the run imports it (and Dagster, Polars, DuckDB) anyway
+
+    gc.freeze()
 
 
 def _unwritable(folder: Path) -> str | None:

@@ -5,12 +5,14 @@ notice at a time so that only the notices that really fail are quarantined, with
 the others are parsed as usual.
 """
 
+import gc
 import multiprocessing
 import os
 import threading
 import traceback
 from concurrent.futures import ProcessPoolExecutor
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
@@ -81,6 +83,13 @@ PARSE_BATCH_NOTICES = 250
 # does for every start method but fork, the caller's __main__ module (cheap for a script, seconds when it is
 # the Dagster CLI); both workers start at once.
 POOL_START_METHOD = "spawn"
+
+# The parse allocates millions of short-lived containers (tuples, lists, dicts of the figure reader and the
+# segmenters), none of them in reference cycles that outlive a batch. Python's cyclic collector runs every 700
+# net allocations and, at each older-generation pass, walks every object the imports made (~56,000 in a
+# parse worker, ~10x that beside Dagster): ~4 % of a worker's parse CPU (measured: 0.20 s of 5.0 s for 400
+# notices, 0.05 s with the imports frozen and this threshold). Refcounting still frees everything at once.
+PARSE_GC_THRESHOLD = 50_000
 
 T = TypeVar("T")
 
@@ -177,9 +186,30 @@ def map_batches(work: Callable[[pl.DataFrame], T], batches: Sequence[pl.DataFram
     """`work` of every batch, in batch order, computed by this process and `workers - 1` spawned ones
     (default: one per core, at most one per batch). `work` must be picklable for the spawned workers."""
     workers = default_workers(len(batches)) if workers is None else max(1, min(workers, len(batches)))
-    if workers == 1:
-        return [work(batch) for batch in batches]
-    return _map_in_pool(work, batches, workers - 1)
+    with fewer_collections():
+        if workers == 1:
+            return [work(batch) for batch in batches]
+        return _map_in_pool(work, batches, workers - 1)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """The cyclic garbage collector of this process set for parsing (PARSE_GC_THRESHOLD), its earlier setting
+    restored after; the objects alive on entry (the imported modules') are moved out of its reach for good
+    (gc.freeze: they are not garbage, and the interpreter's exit no longer walks them either)."""
+    saved = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(PARSE_GC_THRESHOLD, *saved[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
+def _settle_parse_worker() -> None:
+    """A spawned parse worker's initializer: the collector set for parsing for the worker's life."""
+    gc.freeze()
+    gc.set_threshold(PARSE_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _map_in_pool(work: Callable[[pl.DataFrame], T], batches: Sequence[pl.DataFrame], spawned: int) -> list[T]:
@@ -203,7 +233,9 @@ def _map_in_pool(work: Callable[[pl.DataFrame], T], batches: Sequence[pl.DataFra
             failed.append(error)
             remaining.stop()
 
-    with ProcessPoolExecutor(max_workers=spawned, mp_context=multiprocessing.get_context(POOL_START_METHOD)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=spawned, mp_context=multiprocessing.get_context(POOL_START_METHOD), initializer=_settle_parse_worker
+    ) as pool:
         feeders = [threading.Thread(target=feed, args=(pool,), daemon=True) for _ in range(spawned)]
         for feeder in feeders:
             feeder.start()
