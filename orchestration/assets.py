@@ -55,6 +55,7 @@ def staged_notices(
     """
     unchanged = is_unchanged(warehouse.file, raw_notices, fetch_log, notice_source.prune_missing)
     if unchanged is not None:
+        gate.decline_early()
         context.log.info(f"nothing new since the build of {unchanged['built_at']:%Y-%m-%d %H:%M:%S} UTC "
                          f"({unchanged['build_digest']}): the published warehouse is left as it is")
         return
@@ -65,6 +66,8 @@ def staged_notices(
     published = read_table(warehouse.file, "raw_notice", columns=["source_name", "content_sha256"])
     if expects_patch(warehouse.file, published, raw_notices.select("source_name", "content_sha256")):
         gate.start_early()  # GX imported by the gate's own process while this run parses and patches
+    else:
+        gate.decline_early()  # a full build's gate runs in this process
     names = pl.Series("source_name", [], pl.String) if published is None else published["source_name"]
     gone_names = names.filter(~names.is_in(landed.implode())).to_list()
     gone = None

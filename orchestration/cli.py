@@ -235,11 +235,18 @@ def refresh(
         raise typer.Exit(EXIT_RUN_FAILED)
     if max_drop is None and os.environ.get("ZHENGGAI_MAX_DROP"):
         max_drop = float(os.environ["ZHENGGAI_MAX_DROP"])
-    _freeze_imports()
-    outcome = _refresh_with_progress(
-        source, warehouse, "INFO" if verbose else "CRITICAL", quiet,
-        prune_missing=prune, max_drop_share=max_drop, sources=sources,
-    )
+    from orchestration import early_gate
+
+    if warehouse.is_file():  # a published file a small change would patch: its gate's process, started now
+        early_gate.prestart()
+    try:
+        _freeze_imports()
+        outcome = _refresh_with_progress(
+            source, warehouse, "INFO" if verbose else "CRITICAL", quiet,
+            prune_missing=prune, max_drop_share=max_drop, sources=sources,
+        )
+    finally:
+        early_gate.discard()  # the run did not start, or ended before deciding
     _report_failed_sources(outcome.sources)
     if outcome.locked:
         err_console.print(f"[yellow]another refresh is running on {warehouse}; nothing was changed.[/]")

@@ -18,6 +18,7 @@ from pydantic import PrivateAttr
 from expectations.gate import DEFAULT_MAX_DROP_SHARE
 from landing.file_bytes import list_folder
 from landing.file_index import index_path
+from orchestration import early_gate
 from orchestration.defaults import DEFAULT_SOURCE, DEFAULT_WAREHOUSE
 from warehouse.store import refresh_lock
 
@@ -89,7 +90,8 @@ class GateRunner(dg.ConfigurableResource):
     which staged_notices does when the load will likely patch the published file. Only then: a small change's
     gate is mostly GX's fixed cost, while a full build's gate holds ~1.3 GB in that process beside the run's
     own (which it would otherwise reuse), and an early process idling through a full parse adds ~265 MB to the
-    peak (ZHENGGAI_GATE_PROCESS=1 / 0 forces it on or off)."""
+    peak (ZHENGGAI_GATE_PROCESS=1 / 0 forces it on or off). `zhenggai refresh` starts that process before the run
+    (orchestration/early_gate.py): `start_early` adopts it, `decline_early` ends it."""
 
     early: bool | None = None
     _early_gate: Any = PrivateAttr(default=None)
@@ -101,17 +103,23 @@ class GateRunner(dg.ConfigurableResource):
         try:
             yield self
         finally:
+            early_gate.discard()
             if self._early_gate is not None:
                 self._early_gate.close()
                 self._early_gate = None
 
     def start_early(self) -> None:
-        """Start the gate's process now (unless it runs already or early gates are switched off)."""
+        """Start the gate's process now (unless it runs already or early gates are switched off), or adopt the one
+        the command line started before the run (orchestration/early_gate.py)."""
         if self.early is False or self._early_gate is not None:
+            early_gate.discard()
             return
-        from expectations.gate_process import EarlyGate
+        self._early_gate = early_gate.take() or early_gate.EarlyGate()
 
-        self._early_gate = EarlyGate()
+    def decline_early(self) -> None:
+        """The load will not patch: end the process the command line started for the gate, if any (the gate runs
+        in the run's process, or not at all)."""
+        early_gate.discard()
 
     @property
     def runs_early(self) -> bool:
@@ -128,8 +136,7 @@ class GateRunner(dg.ConfigurableResource):
 
 
 def gate_from_env() -> GateRunner:
-    setting = os.environ.get("ZHENGGAI_GATE_PROCESS", "").strip().lower()
-    return GateRunner(early=True if setting in ("1", "true", "yes") else False if setting in ("0", "false", "no") else None)
+    return GateRunner(early=early_gate.gate_process_setting())
 
 
 def source_from_env() -> NoticeSource:

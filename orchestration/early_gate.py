@@ -1,0 +1,50 @@
+"""The early gate's process, started by the command line before it imports Dagster and the transforms.
+
+A patched refresh's gate runs in a process of its own that imports Great Expectations while the run does the rest
+(expectations/gate_process.py, GateRunner in orchestration/resources.py). Started by the run when staged_notices
+sees that the load will likely patch, that process was still importing GX (~4 s of CPU) when the patched staging
+file was ready (one changed notice at 10,000: the run waited ~1-1.5 s for it on a quiet machine, ~3 s on a busy
+one). `zhenggai refresh` therefore starts it first thing, on the other core, while its own process imports Dagster
+and lists the landing folder, whenever a published warehouse is there to be patched; the run adopts it (
+`GateRunner.start_early` takes it) or ends it as soon as it knows there is nothing to patch (`discard`): nothing
+new, a first build, or a change too large to patch. Until then it costs CPU on a core this process does not use,
+and ~150-250 MB, never the run's time.
+
+This module imports only the gate process's module (DuckDB and PyYAML, not GX, not Dagster), so that the command
+line can start the process before its own heavy imports.
+"""
+
+import os
+
+from expectations.gate_process import EarlyGate
+
+PROCESS_SETTING = "ZHENGGAI_GATE_PROCESS"  # 1 / 0 forces the gate's own process on or off (default: when patching)
+
+_spare: EarlyGate | None = None
+
+
+def gate_process_setting() -> bool | None:
+    """ZHENGGAI_GATE_PROCESS: True (1, true, yes), False (0, false, no) or None (unset: when the load patches)."""
+    setting = os.environ.get(PROCESS_SETTING, "").strip().lower()
+    return True if setting in ("1", "true", "yes") else False if setting in ("0", "false", "no") else None
+
+
+def prestart() -> None:
+    """Start the early gate's process now, unless one is waiting already or the setting switches it off."""
+    global _spare
+    if _spare is None and gate_process_setting() is not False:
+        _spare = EarlyGate()
+
+
+def take() -> EarlyGate | None:
+    """The process started by `prestart`, handed over to its one user (None when there is none)."""
+    global _spare
+    spare, _spare = _spare, None
+    return spare
+
+
+def discard() -> None:
+    """End the process started by `prestart` if nobody took it."""
+    spare = take()
+    if spare is not None:
+        spare.close()

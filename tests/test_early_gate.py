@@ -1,0 +1,74 @@
+"""`zhenggai refresh` starts the gate's own process before the run when a published file could be patched
+(orchestration/early_gate.py); the run adopts it for a patched load and ends it otherwise."""
+
+import shutil
+
+import dagster as dg
+from typer.testing import CliRunner
+
+from expectations.gate_process import EarlyGate
+from orchestration import early_gate
+from orchestration.cli import app
+from orchestration.resources import GateRunner
+from tests.conftest import SEEDS
+from tests.test_gate_process import _alive
+
+runner = CliRunner()
+
+
+def test_the_run_adopts_the_process_started_before_it_or_ends_it(monkeypatch):
+    monkeypatch.delenv(early_gate.PROCESS_SETTING, raising=False)
+    early_gate.prestart()
+    pid = early_gate._spare.pid
+    with dg.build_resources({"gate": GateRunner()}) as resources:
+        resources.gate.start_early()  # staged_notices expects a patch
+        assert resources.gate._early_gate.pid == pid and early_gate.take() is None  # adopted, no second process
+    assert not _alive(pid)
+
+    early_gate.prestart()
+    pid = early_gate._spare.pid
+    with dg.build_resources({"gate": GateRunner()}) as resources:
+        resources.gate.decline_early()  # a full build, or nothing new
+        assert not _alive(pid) and not resources.gate.runs_early
+
+    early_gate.prestart()
+    pid = early_gate._spare.pid
+    with dg.build_resources({"gate": GateRunner()}):
+        pass  # the run failed before deciding
+    assert not _alive(pid) and early_gate.take() is None
+
+    monkeypatch.setenv(early_gate.PROCESS_SETTING, "0")
+    early_gate.prestart()
+    assert early_gate.take() is None
+
+
+def test_refresh_starts_the_gate_process_first_when_there_is_a_published_file(published, tmp_path, monkeypatch):
+    monkeypatch.delenv(early_gate.PROCESS_SETTING, raising=False)
+    started: list[EarlyGate] = []
+
+    class Recorded(EarlyGate):
+        ran = False
+
+        def __init__(self):
+            super().__init__()
+            started.append(self)
+
+        def run_gate(self, *args, **kwargs):
+            self.ran = True
+            return super().run_gate(*args, **kwargs)
+
+    monkeypatch.setattr(early_gate, "EarlyGate", Recorded)
+    source, warehouse = tmp_path / "landing", tmp_path / "zhenggai.duckdb"
+    shutil.copytree(SEEDS, source)
+    shutil.copy(published, warehouse)  # built from the same files by the same code
+    refresh = ["refresh", "--source", str(source), "--warehouse", str(warehouse), "--quiet"]
+
+    nothing_new = runner.invoke(app, refresh)
+    assert nothing_new.exit_code == 0, nothing_new.output
+    assert len(started) == 1 and not started[0].ran and not _alive(started[0].pid)  # started, not used, ended
+
+    edited = sorted(source.glob("*.txt"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n截至目前,上述问题已全部完成整改。\n", encoding="utf-8")
+    patched = runner.invoke(app, refresh)
+    assert patched.exit_code == 0, patched.output
+    assert len(started) == 2 and started[1].ran and not _alive(started[1].pid)  # the gate ran in it, then it ended
