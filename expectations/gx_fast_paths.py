@@ -26,7 +26,7 @@ _READS_CONFIGURATION = (
 @contextlib.contextmanager
 def applied() -> Iterator[None]:
     """Every shortcut of this module."""
-    with one_configuration_per_call(), compiled_templates_reused():
+    with one_configuration_per_call(), metric_ids_remembered(), compiled_templates_reused():
         yield
 
 
@@ -94,6 +94,63 @@ def one_configuration_per_call() -> Iterator[None]:
         else:
             Expectation.__setattr__ = own_setattr
         Expectation.configuration = configuration
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _content_key(value):
+    """A hashable key equal only for values of the same content and exact types (so 1, 1.0 and True, or 0.0 and
+    -0.0, differ), or None if `value` holds anything but dicts, lists, tuples, str, int, float, bool and None."""
+    kind = type(value)
+    if kind is float:
+        return kind, repr(value)
+    if kind in _PLAIN:
+        return kind, value
+    if kind is dict:
+        items = []
+        for name, item in value.items():
+            name_key, item_key = _content_key(name), _content_key(item)
+            if name_key is None or item_key is None:
+                return None
+            items.append((name_key, item_key))
+        return kind, tuple(items)
+    if kind is list or kind is tuple:
+        items = tuple(_content_key(item) for item in value)
+        return None if None in items else (kind, items)
+    return None
+
+
+@contextlib.contextmanager
+def metric_ids_remembered() -> Iterator[None]:
+    """GX names every metric it configures by the ids of its domain and value kwargs (`IDDict.to_id`: the kwargs made
+    JSON-serialisable value by value, dumped and hashed), ~16,000 times in a delta gate for a few hundred distinct
+    kwargs. Here the id of kwargs made only of plain values (dicts, lists, tuples, str, int, float, bool, None) is
+    computed once per content and type and then looked up; any other kwargs are computed by GX as before."""
+    from great_expectations.core.id_dict import IDDict
+
+    to_id = IDDict.__dict__["to_id"]
+    known: dict = {}
+
+    @functools.wraps(to_id)
+    def remembered(self, id_keys=None, id_ignore_keys=None):
+        if id_keys is not None or id_ignore_keys is not None:
+            return to_id(self, id_keys, id_ignore_keys)
+        key = _content_key(dict(self))
+        if key is None:
+            return to_id(self)
+        key = (type(self), key)
+        try:
+            return known[key]
+        except KeyError:
+            known[key] = result = to_id(self)
+            return result
+
+    IDDict.to_id = remembered
+    try:
+        yield
+    finally:
+        IDDict.to_id = to_id
 
 
 @contextlib.contextmanager

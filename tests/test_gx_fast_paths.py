@@ -130,3 +130,35 @@ def test_data_docs_templates_are_compiled_once_then_read_back(tmp_path, monkeypa
     from great_expectations.render.view.view import DefaultJinjaView
 
     assert DefaultJinjaView._get_template.__module__ == "great_expectations.render.view.view"  # put back
+
+
+def test_metric_ids_are_gx_ids_for_every_kind_of_kwargs():
+    """Kwargs equal in Python but not in JSON (1, 1.0, True; 0.0, -0.0; a list and a tuple) keep their own ids, and
+    kwargs holding anything else are left to GX."""
+    import numpy as np
+    from great_expectations.core.id_dict import IDDict
+
+    class Ignoring(IDDict):
+        _id_ignore_keys = {"batch_id"}
+
+    kwargs = [
+        {}, {"column": "a"}, {"column": "a", "batch_id": "b"}, {"column": "a", "batch_id": "c"},
+        {"value": 1, "other": None}, {"value": 1.0, "other": None}, {"value": True, "other": None},
+        {"value": 0.0, "other": 1}, {"value": -0.0, "other": 1}, {"value": float("nan"), "other": 1},
+        {"value_set": [1, "1", None], "x": 2}, {"value_set": (1, "1", None), "x": 2},
+        {"result_format": {"result_format": "SUMMARY", "partial_unexpected_count": 5}, "mostly": 1},
+        {"result_format": {"partial_unexpected_count": 5, "result_format": "SUMMARY"}, "mostly": 1},
+        {"value": np.int64(3), "x": 1}, {"value": np.float64(3.0), "x": 1}, {"value": 3, "x": 1},
+    ]
+    dicts = [kind(k) for k in kwargs for kind in (IDDict, Ignoring)]
+    plain = [d.to_id() for d in dicts]
+    to_id = IDDict.__dict__["to_id"]
+    with gx_fast_paths.metric_ids_remembered():
+        assert IDDict.__dict__["to_id"] is not to_id
+        remembered = [[d.to_id() for d in dicts] for _ in range(2)]  # computed, then looked up
+        keyed = IDDict({"column": "a", "batch_id": "b"}).to_id(id_keys=["column"])
+    assert IDDict.__dict__["to_id"] is to_id
+    assert remembered == [plain, plain]
+    assert keyed == IDDict({"column": "a", "batch_id": "b"}).to_id(id_keys=["column"])
+    assert len(set(plain[:20:2])) == 10  # the plain values above have ten different ids
+    assert gx_fast_paths._content_key({"value": np.int64(3)}) is None
