@@ -61,24 +61,42 @@ def test_the_gate_with_its_shortcuts_writes_what_gx_writes_without_them(tmp_path
     assert '<div class="show-scrollbars">done</div>' in plain_files[failed]  # the unexpected value is shown
 
 
+def _own_methods(root: type, names) -> dict:
+    """Every (class, name) → function that `root` or one of its subclasses defines itself."""
+    found, classes = {}, [root]
+    while classes:
+        kind = classes.pop()
+        classes.extend(kind.__subclasses__())
+        found.update(((kind, name), kind.__dict__[name]) for name in names if name in kind.__dict__)
+    return found
+
+
 def test_one_configuration_per_call_builds_it_once_per_call_and_is_put_back(tmp_path, monkeypatch):
     from great_expectations.expectations.expectation import Expectation
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-    built = []
+    built, domain_objects = [], []
     configuration = Expectation.__dict__["configuration"]
     counting = property(lambda self: built.append(type(self).__name__) or configuration.fget(self))
     monkeypatch.setattr(Expectation, "configuration", counting)
-    methods = {name: Expectation.__dict__[name] for name in gx_fast_paths._READS_CONFIGURATION}
+    to_domain_obj = ExpectationConfiguration.__dict__["to_domain_obj"]
+    monkeypatch.setattr(ExpectationConfiguration, "to_domain_obj", lambda c: domain_objects.append(1) or to_domain_obj(c))
+    counting_to_domain_obj = ExpectationConfiguration.__dict__["to_domain_obj"]
+    methods = _own_methods(Expectation, gx_fast_paths._READS_CONFIGURATION + ("__setattr__",))
+    assert len(methods) > len(gx_fast_paths._READS_CONFIGURATION)  # get_validation_dependencies of subclasses too
 
     plain = _validate(tmp_path / "plain", shortcut=False)
-    plain_builds, built[:] = len(built), []
+    plain_builds, plain_domain_objects = len(built), len(domain_objects)
+    built.clear(), domain_objects.clear()
     with gx_fast_paths.one_configuration_per_call():
         pinned = _validate(tmp_path / "pinned", shortcut=False)
-    assert Expectation.__dict__["configuration"] is counting and "__setattr__" not in Expectation.__dict__
-    assert {name: Expectation.__dict__[name] for name in methods} == methods
+    assert Expectation.__dict__["configuration"] is counting
+    assert ExpectationConfiguration.__dict__["to_domain_obj"] is counting_to_domain_obj
+    assert _own_methods(Expectation, gx_fast_paths._READS_CONFIGURATION + ("__setattr__",)) == methods
 
     assert pinned == plain
-    assert 0 < len(built) < plain_builds / 3, (len(built), plain_builds)
+    assert 0 < len(built) < plain_builds / 5, (len(built), plain_builds)
+    assert 0 < len(domain_objects) < plain_domain_objects / 2, (len(domain_objects), plain_domain_objects)
 
 
 def test_a_field_assigned_while_pinned_is_read_back(monkeypatch):
