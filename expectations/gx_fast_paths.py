@@ -195,10 +195,11 @@ def compiled_templates_reused(directory: str | None = None) -> Iterator[None]:
     compilations per build, a third of the Data Docs' CPU time, repeated in every gate process.
 
     Here each environment gets Jinja's own bytecode cache on disk (FileSystemBytecodeCache, in `directory` or by
-    default the per-user directory Jinja creates under the temp folder): a template is compiled once and later loads read the compiled
-    code back. Jinja keys it by the template's name and checks its source (a changed template is compiled again),
-    so the pages are those the compiled templates render. Without a usable cache directory (or cache file) the
-    views compile as before."""
+    default the per-user directory Jinja creates under the temp folder): a template is compiled once and later
+    loads read the compiled code back. Jinja keys it by the template's name and checks its source (a changed
+    template is compiled again), so the pages are those the compiled templates render. The environments also stop
+    checking, at each use of a template, whether its file changed (GX's own templates, which do not change while a
+    gate runs). Without a usable cache directory (or cache file) the views compile as before."""
     from great_expectations.render.view.view import DefaultJinjaView
     from jinja2 import FileSystemBytecodeCache
 
@@ -227,6 +228,7 @@ def compiled_templates_reused(directory: str | None = None) -> Iterator[None]:
     def get_template_cached(self, *args, **kwargs):
         if self.env.bytecode_cache is None:
             self.env.bytecode_cache = cache
+            self.env.auto_reload = False  # no stat of the template file at each of its ~100 uses per page
         return get_template(self, *args, **kwargs)
 
     DefaultJinjaView._get_template = get_template_cached
