@@ -199,12 +199,31 @@ def compiled_templates_reused(directory: str | None = None) -> Iterator[None]:
     loads read the compiled code back. Jinja keys it by the template's name and checks its source (a changed
     template is compiled again), so the pages are those the compiled templates render. The environments also stop
     checking, at each use of a template, whether its file changed (GX's own templates, which do not change while a
-    gate runs). Without a usable cache directory (or cache file) the views compile as before."""
+    gate runs). Templates from outside GX's package (the project's custom styles, a path per report folder) are not
+    kept. Without a usable cache directory (or cache file) the views compile as before."""
+    import os
+
+    import great_expectations
     from great_expectations.render.view.view import DefaultJinjaView
     from jinja2 import FileSystemBytecodeCache
+    from jinja2.bccache import Bucket
+
+    package = os.path.dirname(great_expectations.__file__) + os.sep
 
     class BestEffortCache(FileSystemBytecodeCache):
-        """A cache file that cannot be read or written is a template compiled as without the cache."""
+        """GX's own templates only (those of a project's plugins folder, one per report folder, are compiled as
+        before); a cache file that cannot be read or written is a template compiled as without the cache."""
+
+        def get_bucket(self, environment, name, filename, source):
+            if filename is not None and filename.startswith(package):
+                return super().get_bucket(environment, name, filename, source)
+            bucket = Bucket(environment, self.get_cache_key(name, filename), self.get_source_checksum(source))
+            bucket.not_kept = True
+            return bucket
+
+        def set_bucket(self, bucket) -> None:
+            if not getattr(bucket, "not_kept", False):
+                super().set_bucket(bucket)
 
         def load_bytecode(self, bucket) -> None:
             try:
