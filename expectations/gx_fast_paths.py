@@ -1,0 +1,257 @@
+"""Shortcuts through Great Expectations' fixed per-expectation and per-page costs, applied only while the gate runs.
+
+At 10,000 notices a delta gate validates ~160 expectations over two dozen small frames, and most of its time is GX's
+own bookkeeping, not computing the checks. Each shortcut here removes work whose result GX throws away or already
+has, so the gate's results, GX's stored results and the Data Docs pages are those of the plain path
+(tests/test_gx_fast_paths.py compares them with GX's own, unpatched, output on failing data).
+
+Each is a context manager that patches one GX (or Jinja) internal and puts it back on exit, as
+`expectations.gate._first_unexpected_rows_only` does. They patch classes, so they are for the gate's own process
+(or a test), where nothing else runs GX at the same time.
+"""
+
+import contextlib
+import functools
+import threading
+from collections.abc import Iterator
+
+# Expectation methods that read `self.configuration` (often once per kwarg) and never change the expectation (nor do
+# the methods they call: _validate, _build_evr): within one call of the outermost of them, every read gets the same
+# configuration, built once on entry. get_validation_dependencies is wrapped on every Expectation class defining it.
+_READS_CONFIGURATION = (
+    "_get_success_kwarg", "_get_domain_kwargs", "_get_success_kwargs", "_get_runtime_kwargs", "_get_result_format",
+    "metrics_validate", "get_validation_dependencies",
+)
+
+
+@contextlib.contextmanager
+def applied() -> Iterator[None]:
+    """Every shortcut of this module."""
+    with one_configuration_per_call(), metric_ids_remembered(), compiled_templates_reused():
+        yield
+
+
+@contextlib.contextmanager
+def one_configuration_per_call() -> Iterator[None]:
+    """`Expectation.configuration` is a property that rebuilds an ExpectationConfiguration from the pydantic model
+    (`.dict()`, then `camel_to_snake` of the class name) on every access, and GX reads it once per kwarg it looks up;
+    `get_validation_dependencies` then hands it to `get_metric_kwargs` once per metric, which builds an Expectation
+    from it again (`to_domain_obj`, a pydantic validation) only to read its kwargs: ~19,000 configurations and
+    ~3,500 expectations built for ~160 expectations in a delta gate, a quarter of its CPU time.
+
+    Here, while an expectation is inside one of the _READS_CONFIGURATION methods, its configuration is built once,
+    on entry, and that object is what every read returns until the method returns; the expectation built from that
+    configuration object (`to_domain_obj`) is built once too. Outside them each read builds a new one, as before.
+    Assigning a field of the expectation meanwhile drops the pinned configuration (the next read builds the new
+    one). Pins are per thread."""
+    from great_expectations.expectations.expectation import Expectation
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    configuration = Expectation.__dict__["configuration"]
+    build = configuration.fget
+    methods = {}  # (class, name) → the class's own method
+    classes, seen = [Expectation], set()
+    while classes:  # Expectation and every subclass imported so far (a later one reads as before)
+        kind = classes.pop()
+        if kind not in seen:
+            seen.add(kind)
+            classes.extend(kind.__subclasses__())
+            methods.update(((kind, name), kind.__dict__[name]) for name in _READS_CONFIGURATION if name in kind.__dict__)
+    own_setattr = Expectation.__dict__.get("__setattr__")
+    setattr_ = Expectation.__setattr__
+    to_domain_obj = ExpectationConfiguration.__dict__["to_domain_obj"]
+    local = threading.local()
+
+    def pins() -> dict:
+        """id of a pinned expectation → [its configuration, the expectation built from that configuration or None];
+        id of a pinned configuration → the same list."""
+        try:
+            return local.pins
+        except AttributeError:
+            local.pins = {}
+            return local.pins
+
+    def pin(table: dict, expectation) -> None:
+        unpin(table, expectation)
+        entry = [build(expectation), None]
+        table[id(expectation)] = table[id(entry[0])] = entry
+
+    def unpin(table: dict, expectation) -> None:
+        entry = table.pop(id(expectation), None)
+        if entry is not None:
+            table.pop(id(entry[0]), None)
+
+    def pinned_configuration(self):
+        entry = pins().get(id(self))
+        return build(self) if entry is None else entry[0]
+
+    def pinning(method):
+        @functools.wraps(method)
+        def wrapper(self, *args, **kwargs):
+            table = pins()
+            if id(self) in table:  # an outer call has pinned it
+                return method(self, *args, **kwargs)
+            pin(table, self)
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                unpin(table, self)
+
+        return wrapper
+
+    def unpinning_setattr(self, name, value):
+        setattr_(self, name, value)
+        table = pins()
+        if id(self) in table:
+            pin(table, self)
+
+    @functools.wraps(to_domain_obj)
+    def domain_object_once(self):
+        entry = pins().get(id(self))
+        if entry is None or entry[0] is not self:
+            return to_domain_obj(self)
+        if entry[1] is None:
+            entry[1] = to_domain_obj(self)
+        return entry[1]
+
+    Expectation.configuration = property(pinned_configuration, doc=configuration.__doc__)
+    Expectation.__setattr__ = unpinning_setattr
+    ExpectationConfiguration.to_domain_obj = domain_object_once
+    for (kind, name), method in methods.items():
+        setattr(kind, name, pinning(method))
+    try:
+        yield
+    finally:
+        for (kind, name), method in methods.items():
+            setattr(kind, name, method)
+        ExpectationConfiguration.to_domain_obj = to_domain_obj
+        if own_setattr is None:
+            del Expectation.__setattr__
+        else:
+            Expectation.__setattr__ = own_setattr
+        Expectation.configuration = configuration
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _content_key(value):
+    """A hashable key equal only for values of the same content and exact types (so 1, 1.0 and True, or 0.0 and
+    -0.0, differ), or None if `value` holds anything but dicts, lists, tuples, str, int, float, bool and None."""
+    kind = type(value)
+    if kind is float:
+        return kind, repr(value)
+    if kind in _PLAIN:
+        return kind, value
+    if kind is dict:
+        items = []
+        for name, item in value.items():
+            name_key, item_key = _content_key(name), _content_key(item)
+            if name_key is None or item_key is None:
+                return None
+            items.append((name_key, item_key))
+        return kind, tuple(items)
+    if kind is list or kind is tuple:
+        items = tuple(_content_key(item) for item in value)
+        return None if None in items else (kind, items)
+    return None
+
+
+@contextlib.contextmanager
+def metric_ids_remembered() -> Iterator[None]:
+    """GX names every metric it configures by the ids of its domain and value kwargs (`IDDict.to_id`: the kwargs made
+    JSON-serialisable value by value, dumped and hashed), ~16,000 times in a delta gate for a few hundred distinct
+    kwargs. Here the id of kwargs made only of plain values (dicts, lists, tuples, str, int, float, bool, None) is
+    computed once per content and type and then looked up; any other kwargs are computed by GX as before."""
+    from great_expectations.core.id_dict import IDDict
+
+    to_id = IDDict.__dict__["to_id"]
+    known: dict = {}
+
+    @functools.wraps(to_id)
+    def remembered(self, id_keys=None, id_ignore_keys=None):
+        if id_keys is not None or id_ignore_keys is not None:
+            return to_id(self, id_keys, id_ignore_keys)
+        key = _content_key(dict(self))
+        if key is None:
+            return to_id(self)
+        key = (type(self), key)
+        try:
+            return known[key]
+        except KeyError:
+            known[key] = result = to_id(self)
+            return result
+
+    IDDict.to_id = remembered
+    try:
+        yield
+    finally:
+        IDDict.to_id = to_id
+
+
+@contextlib.contextmanager
+def compiled_templates_reused(directory: str | None = None) -> Iterator[None]:
+    """GX's Data Docs views each make a new Jinja environment, which compiles every template it renders: ~56
+    compilations per build, a third of the Data Docs' CPU time, repeated in every gate process.
+
+    Here each environment gets Jinja's own bytecode cache on disk (FileSystemBytecodeCache, in `directory` or by
+    default the per-user directory Jinja creates under the temp folder): a template is compiled once and later
+    loads read the compiled code back. Jinja keys it by the template's name and checks its source (a changed
+    template is compiled again), so the pages are those the compiled templates render. The environments also stop
+    checking, at each use of a template, whether its file changed (GX's own templates, which do not change while a
+    gate runs). Templates from outside GX's package (the project's custom styles, a path per report folder) are not
+    kept. Without a usable cache directory (or cache file) the views compile as before."""
+    import os
+
+    import great_expectations
+    from great_expectations.render.view.view import DefaultJinjaView
+    from jinja2 import FileSystemBytecodeCache
+    from jinja2.bccache import Bucket
+
+    package = os.path.dirname(great_expectations.__file__) + os.sep
+
+    class BestEffortCache(FileSystemBytecodeCache):
+        """GX's own templates only (those of a project's plugins folder, one per report folder, are compiled as
+        before); a cache file that cannot be read or written is a template compiled as without the cache."""
+
+        def get_bucket(self, environment, name, filename, source):
+            if filename is not None and filename.startswith(package):
+                return super().get_bucket(environment, name, filename, source)
+            bucket = Bucket(environment, self.get_cache_key(name, filename), self.get_source_checksum(source))
+            bucket.not_kept = True
+            return bucket
+
+        def set_bucket(self, bucket) -> None:
+            if not getattr(bucket, "not_kept", False):
+                super().set_bucket(bucket)
+
+        def load_bytecode(self, bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except OSError:
+                bucket.reset()
+
+        def dump_bytecode(self, bucket) -> None:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+
+    try:
+        cache = BestEffortCache(directory, pattern="__zhenggai_gx_%s.cache")
+    except (OSError, RuntimeError):  # no private temp directory: nothing to reuse
+        yield
+        return
+    get_template = DefaultJinjaView.__dict__["_get_template"]
+
+    # not by wrapping __init__: GX passes a view the arguments its __init__'s signature names (getfullargspec)
+    @functools.wraps(get_template)
+    def get_template_cached(self, *args, **kwargs):
+        if self.env.bytecode_cache is None:
+            self.env.bytecode_cache = cache
+            self.env.auto_reload = False  # no stat of the template file at each of its ~100 uses per page
+        return get_template(self, *args, **kwargs)
+
+    DefaultJinjaView._get_template = get_template_cached
+    try:
+        yield
+    finally:
+        DefaultJinjaView._get_template = get_template
