@@ -195,8 +195,8 @@ def map_batches(work: Callable[[pl.DataFrame], T], batches: Sequence[pl.DataFram
 @contextmanager
 def fewer_collections() -> Iterator[None]:
     """The cyclic garbage collector of this process set for parsing (PARSE_GC_THRESHOLD), its earlier setting
-    restored after; the objects alive on entry (the imported modules') are moved out of its reach for good
-    (gc.freeze: they are not garbage, and the interpreter's exit no longer walks them either)."""
+    restored after; the objects alive on entry, mostly the imported modules' (which live as long as the process),
+    are moved out of its reach for good (gc.freeze: the interpreter's exit no longer walks them either)."""
     saved = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(PARSE_GC_THRESHOLD, *saved[1:])
