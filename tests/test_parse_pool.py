@@ -48,16 +48,16 @@ def test_this_process_parses_a_batch_even_when_the_workers_could_take_them_all(s
     assert_frame_equal(pooled.notices, notices)
 
 
-def _collector_setting(batch: pl.DataFrame) -> tuple[int, int, bool]:
+def _collector_setting(batch: pl.DataFrame) -> tuple[int, int]:
     time.sleep(0.2)  # this process does not take every batch before the worker's feeder takes the last one
-    return os.getpid(), gc.get_threshold()[0], gc.get_freeze_count() > 0
+    return os.getpid(), gc.get_threshold()[0]
 
 
 def test_every_process_parses_with_the_collector_set_for_parsing_and_this_one_gets_its_setting_back():
     before = gc.get_threshold()
     batches = [pl.DataFrame({"batch": [index]}) for index in range(4)]
     seen = pipeline.map_batches(_collector_setting, batches, workers=2)
-    assert len({pid for pid, _, _ in seen}) == 2  # this process and a spawned worker
-    assert {(threshold, frozen) for _, threshold, frozen in seen} == {(pipeline.PARSE_GC_THRESHOLD, True)}
-    assert pipeline.map_batches(_collector_setting, batches[:1], workers=1)[0][1:] == (pipeline.PARSE_GC_THRESHOLD, True)
+    assert len({pid for pid, _ in seen}) == 2  # this process and a spawned worker
+    assert {threshold for _, threshold in seen} == {pipeline.PARSE_GC_THRESHOLD}
+    assert pipeline.map_batches(_collector_setting, batches[:1], workers=1)[0][1] == pipeline.PARSE_GC_THRESHOLD
     assert gc.get_threshold() == before != (pipeline.PARSE_GC_THRESHOLD, *before[1:])

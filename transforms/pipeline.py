@@ -87,8 +87,8 @@ POOL_START_METHOD = "spawn"
 # The parse allocates millions of short-lived containers (tuples, lists, dicts of the figure reader and the
 # segmenters), none of them in reference cycles that outlive a batch. Python's cyclic collector runs every 700
 # net allocations and, at each older-generation pass, walks every object the imports made (~56,000 in a
-# parse worker, ~10x that beside Dagster): ~4 % of a worker's parse CPU (measured: 0.20 s of 5.0 s for 400
-# notices, 0.05 s with the imports frozen and this threshold). Refcounting still frees everything at once.
+# parse worker): ~4 % of a worker's parse CPU (measured: 0.20 s of 5.0 s for 400 notices, 0.05 s with this
+# threshold; freezing the imported objects as well gained nothing more). Refcounting still frees everything.
 PARSE_GC_THRESHOLD = 50_000
 
 T = TypeVar("T")
@@ -195,21 +195,20 @@ def map_batches(work: Callable[[pl.DataFrame], T], batches: Sequence[pl.DataFram
 @contextmanager
 def fewer_collections() -> Iterator[None]:
     """The cyclic garbage collector of this process set for parsing (PARSE_GC_THRESHOLD), its earlier setting
-    restored after; the objects alive on entry, mostly the imported modules' (which live as long as the process),
-    are moved out of its reach for good (gc.freeze: the interpreter's exit no longer walks them either)."""
-    saved = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(PARSE_GC_THRESHOLD, *saved[1:])
+    restored after."""
+    saved = _collect_for_parsing()
     try:
         yield
     finally:
         gc.set_threshold(*saved)
 
 
-def _settle_parse_worker() -> None:
-    """A spawned parse worker's initializer: the collector set for parsing for the worker's life."""
-    gc.freeze()
-    gc.set_threshold(PARSE_GC_THRESHOLD, *gc.get_threshold()[1:])
+def _collect_for_parsing() -> tuple[int, int, int]:
+    """Set the collector's first threshold to PARSE_GC_THRESHOLD (a spawned worker's initializer: for its life);
+    return the setting it replaced."""
+    saved = gc.get_threshold()
+    gc.set_threshold(PARSE_GC_THRESHOLD, *saved[1:])
+    return saved
 
 
 def _map_in_pool(work: Callable[[pl.DataFrame], T], batches: Sequence[pl.DataFrame], spawned: int) -> list[T]:
@@ -234,7 +233,7 @@ def _map_in_pool(work: Callable[[pl.DataFrame], T], batches: Sequence[pl.DataFra
             remaining.stop()
 
     with ProcessPoolExecutor(
-        max_workers=spawned, mp_context=multiprocessing.get_context(POOL_START_METHOD), initializer=_settle_parse_worker
+        max_workers=spawned, mp_context=multiprocessing.get_context(POOL_START_METHOD), initializer=_collect_for_parsing
     ) as pool:
         feeders = [threading.Thread(target=feed, args=(pool,), daemon=True) for _ in range(spawned)]
         for feeder in feeders:
