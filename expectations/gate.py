@@ -519,11 +519,18 @@ class _StagedReader:
         item.table, item.nbytes = table, table.nbytes
         return item
 
+    def restricts(self, spec: SuiteSpec) -> bool:
+        """Whether `spec` validates only the rows that can have changed (delta mode, and the suite declares `delta`)."""
+        return self.changed_notice_keys is not None and spec.delta is not None
+
+    def prepare_of(self, spec: SuiteSpec) -> str | None:
+        """The prepare step loading `spec` runs: its `delta.prepare` when restricted and it has one."""
+        return spec.delta.prepare or spec.prepare if self.restricts(spec) else spec.prepare
+
     def _item(self, spec: SuiteSpec) -> _Loaded:
-        restricted = self.changed_notice_keys is not None and spec.delta is not None
+        restricted = self.restricts(spec)
         return _Loaded(spec, spec.delta_query() if restricted else spec.query(),
-                       scope=SCOPE_CHANGED if restricted else SCOPE_ALL,
-                       prepare=spec.delta.prepare or spec.prepare if restricted else spec.prepare)
+                       scope=SCOPE_CHANGED if restricted else SCOPE_ALL, prepare=self.prepare_of(spec))
 
     def _read_sharing(self, spec: SuiteSpec, prepare: str, con: duckdb.DuckDBPyConnection) -> None:
         """Read now, on `con` where `prepare` has just run, the rows of the later suites with the same prepare step."""
@@ -663,8 +670,7 @@ def _prepares_every_row(spec: SuiteSpec, reader: "_StagedReader") -> bool:
     by the validating thread). A `delta.prepare` reads the changed notices' rows only: loaded ahead like the others
     (at 10,000 notices, one changed, the validating thread waited ~0.8 s for the delta loads of fact_indicator and
     fact_claim, their queries scanning the whole table)."""
-    restricted = reader.changed_notice_keys is not None and spec.delta is not None
-    return bool(spec.prepare) and not (restricted and spec.delta.prepare)
+    return bool(spec.prepare) and reader.prepare_of(spec) == spec.prepare
 
 
 # A connection is kept for the next suite (see _StagedReader) only after a load of at most REUSE_MAX_ROWS rows that
