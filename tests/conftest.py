@@ -83,3 +83,14 @@ def age_file(path, seconds: float) -> None:
     index's racy window, its stat vouches for its bytes."""
     past = time.time_ns() - int(seconds * 1e9)
     os.utime(path, ns=(past, past))
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, exited but not reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (exited, not reaped) would still answer: read its state
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "zombie" not in status.read_text()

@@ -10,8 +10,7 @@ from expectations.gate_process import EarlyGate
 from orchestration import early_gate
 from orchestration.cli import app
 from orchestration.resources import GateRunner
-from tests.conftest import SEEDS
-from tests.test_gate_process import _alive
+from tests.conftest import SEEDS, process_alive
 
 runner = CliRunner()
 
@@ -23,19 +22,19 @@ def test_the_run_adopts_the_process_started_before_it_or_ends_it(monkeypatch):
     with dg.build_resources({"gate": GateRunner()}) as resources:
         resources.gate.start_early()  # staged_notices expects a patch
         assert resources.gate._early_gate.pid == pid and early_gate.take() is None  # adopted, no second process
-    assert not _alive(pid)
+    assert not process_alive(pid)
 
     early_gate.prestart()
     pid = early_gate._spare.pid
     with dg.build_resources({"gate": GateRunner()}) as resources:
         resources.gate.decline_early()  # a full build, or nothing new
-        assert not _alive(pid) and not resources.gate.runs_early
+        assert not process_alive(pid) and not resources.gate.runs_early
 
     early_gate.prestart()
     pid = early_gate._spare.pid
     with dg.build_resources({"gate": GateRunner()}):
         pass  # the run failed before deciding
-    assert not _alive(pid) and early_gate.take() is None
+    assert not process_alive(pid) and early_gate.take() is None
 
     monkeypatch.setenv(early_gate.PROCESS_SETTING, "0")
     early_gate.prestart()
@@ -65,10 +64,10 @@ def test_refresh_starts_the_gate_process_first_when_there_is_a_published_file(pu
 
     nothing_new = runner.invoke(app, refresh)
     assert nothing_new.exit_code == 0, nothing_new.output
-    assert len(started) == 1 and not started[0].ran and not _alive(started[0].pid)  # started, not used, ended
+    assert len(started) == 1 and not started[0].ran and not process_alive(started[0].pid)  # started, not used, ended
 
     edited = sorted(source.glob("*.txt"))[0]
     edited.write_text(edited.read_text(encoding="utf-8") + "\n截至目前,上述问题已全部完成整改。\n", encoding="utf-8")
     patched = runner.invoke(app, refresh)
     assert patched.exit_code == 0, patched.output
-    assert len(started) == 2 and started[1].ran and not _alive(started[1].pid)  # the gate ran in it, then it ended
+    assert len(started) == 2 and started[1].ran and not process_alive(started[1].pid)  # the gate ran in it, then it ended

@@ -6,7 +6,6 @@ import os
 import signal
 import shutil
 import threading
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -16,6 +15,7 @@ import expectations.gate as gate_module
 from expectations.gate import GateError, run_gate
 from expectations.gate_process import EarlyGate
 from orchestration.resources import GateRunner, gate_from_env
+from tests.conftest import process_alive
 
 VARYING = ("database", "run_time", "duration_seconds", "data_docs")  # times and paths
 
@@ -57,7 +57,7 @@ def test_the_early_process_gives_the_same_report_and_ends(seed, tmp_path):
         result = early.run_gate(database, tmp_path / "validation")
         with pytest.raises(GateError, match="one gate only"):
             early.run_gate(database, tmp_path / "again")
-    assert not _alive(pid)
+    assert not process_alive(pid)
     assert result.passed == plain.passed and result.warnings == plain.warnings
     assert [(s.table, s.row_count, s.evaluated, s.scope) for s in result.suites] == \
         [(s.table, s.row_count, s.evaluated, s.scope) for s in plain.suites]
@@ -96,7 +96,7 @@ def test_an_unused_early_process_is_ended_at_once(tmp_path):
         pid = early.pid
     # terminated, not waited for: a refresh with nothing new does not wait for GX's import (~4 s)
     assert early._process.exitcode == -signal.SIGTERM
-    assert not _alive(pid)
+    assert not process_alive(pid)
 
 
 def test_the_gate_resource_runs_the_gate_early_when_asked(tmp_path, monkeypatch):
@@ -114,24 +114,14 @@ def test_the_gate_resource_runs_the_gate_early_when_asked(tmp_path, monkeypatch)
         with pytest.raises(GateError, match="staged warehouse not found"):
             resources.gate.run_gate(str(tmp_path / "missing.duckdb"), tmp_path / "early")
         assert resources.gate._early_gate._used
-    assert not _alive(pid)
+    assert not process_alive(pid)
     # the default waits for start_early (staged_notices, when it expects a patch); early=False never starts one
     with dg.build_resources({"gate": GateRunner()}) as resources:
         assert not resources.gate.runs_early
         resources.gate.start_early()
         assert resources.gate.runs_early
         pid = resources.gate._early_gate.pid
-    assert not _alive(pid)
+    assert not process_alive(pid)
     with dg.build_resources({"gate": GateRunner(early=False)}) as resources:
         resources.gate.start_early()
         assert not resources.gate.runs_early
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie (exited, not reaped) would still answer: read its state
-    status = Path(f"/proc/{pid}/status")
-    return status.exists() and "zombie" not in status.read_text()
