@@ -7,8 +7,8 @@ file was ready (one changed notice at 10,000: the run waited ~1-1.5 s for it on 
 one). `zhenggai refresh` therefore starts it first thing, on the other core, while its own process imports Dagster
 and lists the landing folder, whenever a published warehouse is there to be patched; the run adopts it (
 `GateRunner.start_early` takes it) or ends it as soon as it knows there is nothing to patch (`discard`): nothing
-new, other code, or a change too large to patch (a first build, with no published file, never starts it). Until then it costs CPU on a core this process does not use,
-and ~150-250 MB, never the run's time.
+new, other code, or a change too large to patch (a first build, with no published file, never starts it). Until
+then it costs CPU on a core this process does not use, and ~150-250 MB, never the run's time.
 
 This module imports only the gate process's module (DuckDB and PyYAML, not GX, not Dagster), so that the command
 line can start the process before its own heavy imports.
