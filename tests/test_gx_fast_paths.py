@@ -1,6 +1,7 @@
 """The shortcuts of expectations/gx_fast_paths.py give GX's own output: the gate's report, GX's stored suites and
 results, and every Data Docs page are those of a run without them (on failing data, so that the pages show
-unexpected values), and each is put back after the run."""
+unexpected values), GX skipping the optional batch fingerprint as it does for large frames; and each is put back
+after the run."""
 
 import contextlib
 import json
@@ -8,6 +9,7 @@ import re
 from pathlib import Path
 
 import jinja2
+from great_expectations.execution_engine import pandas_execution_engine as pandas_engine
 
 import expectations.gate as gate_module
 from expectations import gx_fast_paths
@@ -46,6 +48,7 @@ def test_the_gate_with_its_shortcuts_writes_what_gx_writes_without_them(tmp_path
     fast = run_gate(database, tmp_path / "fast")
     with monkeypatch.context() as plain_path:
         plain_path.setattr(gate_module, "_gx_fast_paths", contextlib.nullcontext)
+        plain_path.setattr(pandas_engine, "HASH_THRESHOLD", 0)  # GX's own setting: no fingerprint below 0 bytes
         plain = run_gate(database, tmp_path / "plain")
 
     assert (fast.passed, fast.errors, fast.warnings) == (plain.passed, plain.errors, plain.warnings)
@@ -59,6 +62,23 @@ def test_the_gate_with_its_shortcuts_writes_what_gx_writes_without_them(tmp_path
         assert fast_files[name] == content, name
     failed = next(name for name in pages if "/validations/fact_issue/" in name)
     assert '<div class="show-scrollbars">done</div>' in plain_files[failed]  # the unexpected value is shown
+
+
+def test_only_the_batch_fingerprint_is_left_out_and_the_threshold_is_put_back(tmp_path, monkeypatch):
+    database = build_warehouse(tmp_path / "staged.duckdb", *BROKEN)
+    threshold = pandas_engine.HASH_THRESHOLD
+    fast = run_gate(database, tmp_path / "fast")
+    assert pandas_engine.HASH_THRESHOLD == threshold
+    with monkeypatch.context() as plain_path:
+        plain_path.setattr(gate_module, "_gx_fast_paths", contextlib.nullcontext)
+        plain = run_gate(database, tmp_path / "plain")
+
+    assert (fast.passed, fast.errors, fast.warnings) == (plain.passed, plain.errors, plain.warnings)
+    (fast_json, fast_files), (plain_json, plain_files) = _report(tmp_path / "fast"), _report(tmp_path / "plain")
+    assert fast_json == plain_json
+    result_pages = [name for name in plain_files if "/validations/" in name and name.endswith(".html")]
+    assert result_pages and all("pandas_data_fingerprint" in plain_files[name] for name in result_pages)
+    assert not any("pandas_data_fingerprint" in text for text in fast_files.values())
 
 
 def _own_methods(root: type, names) -> dict:
