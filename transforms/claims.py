@@ -55,10 +55,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import cn2an
 import polars as pl
 import yaml
 
+from transforms.chinese_numerals import cn2an
 from transforms.text import matches_where, simplified_for_matching
 from transforms.status import status_phrases
 
@@ -154,7 +154,7 @@ def _number(value: str) -> int | None:
     if value.isdigit():
         return int(value)
     try:
-        return int(cn2an.cn2an(value, "smart"))
+        return int(cn2an(value, "smart"))
     except (ValueError, KeyError, TypeError):
         return None
 

@@ -78,9 +78,9 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-import cn2an
 import polars as pl
 
+from transforms.chinese_numerals import cn2an
 from transforms.periods import Period, PeriodFinder
 
 _UNITS_CSV = Path(__file__).with_name("units.csv")
@@ -393,7 +393,7 @@ def parse_number(text: str, *, counting: bool = False) -> Decimal | None:
     if len(text) > 1 and not any(ch in _CJK_POWERS for ch in text):
         return None
     try:
-        value = cn2an.cn2an(text.replace("两", "二").replace("〇", "零"), "strict")
+        value = cn2an(text.replace("两", "二").replace("〇", "零"), "strict")
     except (ValueError, KeyError, IndexError):
         return None
     if not isinstance(value, int):

@@ -42,10 +42,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import cn2an
 import polars as pl
 import yaml
 
+from transforms.chinese_numerals import cn2an
 from transforms.text import simplified_for_matching
 
 _CUES_YAML = Path(__file__).with_name("metadata_cues.yaml")
@@ -113,7 +113,7 @@ def _cn_int(value: str) -> int:
         return int(value)
     if len(value) > 1 and all(ch in _CN_DIGITS for ch in value):  # a year written digit by digit: 二〇二一
         return int("".join(str(max(_CN_DIGITS.index(ch) - 1, 0)) for ch in value))
-    return int(cn2an.cn2an(value, "smart"))
+    return int(cn2an(value, "smart"))
 
 
 @dataclass(frozen=True)

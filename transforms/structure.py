@@ -24,10 +24,10 @@ from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
 
-import cn2an
 import polars as pl
 import yaml
 
+from transforms.chinese_numerals import cn2an
 from transforms.indicators import units
 from transforms.status import find_status
 
@@ -127,7 +127,7 @@ def _number(kind: str, digits: str) -> int:
     if kind == "circled":
         return _CIRCLED.index(digits) + 1
     if kind in ("cn_comma", "cn_paren", "cn_ordinal"):
-        return int(cn2an.cn2an(digits, "normal"))
+        return int(cn2an(digits, "normal"))
     return int(digits)
 
 
