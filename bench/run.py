@@ -8,6 +8,11 @@ For each N, in one run:
   physical limit of reading the corpus once with a regex; the ratio parse/grep says how far from it we are;
 - refresh with nothing new: the same corpus again (the published build's digests match: no parse, no gate);
 - incremental refresh: one notice changed, the same warehouse refreshed again (parse cache warm);
+- host reference: milliseconds of a fixed CPU-bound Python loop that runs no project code
+  (host_reference_ms_start before the full refresh, host_reference_ms_end after the queries), because the
+  shared VM's speed drifts: the same commit's full refresh at 10,000 took 111 s and 169 s three hours apart.
+  Figures of two runs compare only beside theirs, and a start far from the end says the speed changed during
+  the run;
 - example queries (warehouse/queries/*.sql): p50 and p95 over QUERY_RUNS runs each on a read-only
   connection, after one warm-up run, the result fetched as an Arrow table (query_p*_ms: what BI tools,
   Polars and ADBC clients read) and as Python tuples (query_rows_p*_ms: `fetchall()`, where building one
@@ -57,6 +62,22 @@ def sizes_from_env() -> list[int]:
     if not text:
         return list(DEFAULT_SIZES)
     return [int(part.replace("_", "")) for part in re.split(r"[,\s]+", text) if part]
+
+
+REFERENCE_RUNS = 5
+
+
+def host_reference_ms(loops: int = 200_000) -> float:
+    """The best of REFERENCE_RUNS timings of a fixed loop of integer and string work (~30 ms): how fast this
+    machine runs plain Python now, whatever the code under test."""
+    best = float("inf")
+    for _ in range(REFERENCE_RUNS):
+        started = time.perf_counter()
+        total = 0
+        for i in range(loops):
+            total += len(str(i * 7))
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 class Measured(NamedTuple):
@@ -202,7 +223,7 @@ def bench_size(count: int) -> dict[str, float]:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     warehouse = workdir / "zhenggai.duckdb"
-    metrics: dict[str, float] = {"corpus_mb": corpus_bytes / 1e6}
+    metrics: dict[str, float] = {"corpus_mb": corpus_bytes / 1e6, "host_reference_ms_start": host_reference_ms()}
 
     console.print("  full refresh …")
     full = run_measured(refresh_command(source, warehouse))
@@ -246,6 +267,7 @@ def bench_size(count: int) -> dict[str, float]:
         metrics[f"{prefix}_max_p95_ms"] = max(percentile(runs, 0.95) for runs in timings.values())
         for name, runs in timings.items():
             metrics[f"{prefix}_p95_ms:{name}"] = percentile(runs, 0.95)
+    metrics["host_reference_ms_end"] = host_reference_ms()
     return metrics
 
 

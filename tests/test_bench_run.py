@@ -5,7 +5,7 @@ import textwrap
 
 import duckdb
 
-from bench.run import FETCHES, percentile, run_measured
+from bench.run import FETCHES, host_reference_ms, percentile, run_measured
 
 # A parent holding ~150 MB that starts a child holding ~150 MB while it still holds its own.
 PARENT_AND_CHILD = textwrap.dedent(
@@ -48,3 +48,8 @@ def test_both_fetches_return_the_whole_result():
 def test_percentile_takes_the_nearest_rank():
     assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
     assert percentile([float(n) for n in range(1, 21)], 0.95) == 19.0
+
+
+def test_the_host_reference_grows_with_its_work():
+    small, large = host_reference_ms(20_000), host_reference_ms(200_000)
+    assert 0 < small < large
