@@ -25,6 +25,7 @@ can have changed (see `SuiteSpec.delta_query`); the others validate every row. v
 """
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -713,6 +714,24 @@ def _empty_warehouse(folder: Path) -> Path:
     return path
 
 
+def import_great_expectations():
+    """`great_expectations`, imported with Python's cyclic garbage collector paused (its earlier state restored).
+
+    The import makes ~260,000 objects that live as long as the process and almost no garbage (~3,000 objects over
+    ~690 collections); each collection of the oldest generation walks everything made so far. Paused, a process
+    importing the gate and GX took 6.48 s instead of 7.28 s (medians of 5 interleaved runs on a busy 2-core VM). The
+    import is on the critical path of a full build's gate, and of an incremental refresh whenever it outlasts the
+    patch."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        import great_expectations
+    finally:
+        if enabled:
+            gc.enable()
+    return great_expectations
+
+
 @contextlib.contextmanager
 def _quiet_gx() -> Iterator[None]:
     """No GX log records or Python warnings on the console: every problem is reported in the result."""
@@ -787,7 +806,7 @@ def _fresh_context(report_dir: Path, tables: list[str]):
     Declared at once (every change to a data source rewrites the project's YAML). Every suite's batch is
     then the same asset, so GX's batch cache holds only the frame being validated, not every frame of the run.
     """
-    import great_expectations as gx
+    gx = import_great_expectations()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     project = report_dir / GX_DIR

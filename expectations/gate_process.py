@@ -23,9 +23,9 @@ _START_METHOD = "spawn"  # a new interpreter: never a fork of a process running 
 def _serve(connection) -> None:
     """The child: import GX and the gate, then run the one gate request it receives and send back its outcome."""
     try:
-        import great_expectations  # noqa: F401 - the import this process exists to do early
-
         from expectations import gate
+
+        gate.import_great_expectations()  # the import this process exists to do early
     except BaseException as exc:  # noqa: BLE001 - reported to the parent when it asks for the gate
         failure: BaseException | None = exc
     else:

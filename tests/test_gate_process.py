@@ -125,3 +125,27 @@ def test_the_gate_resource_runs_the_gate_early_when_asked(tmp_path, monkeypatch)
     with dg.build_resources({"gate": GateRunner(early=False)}) as resources:
         resources.gate.start_early()
         assert not resources.gate.runs_early
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_great_expectations_is_imported_with_the_collector_paused_then_as_it_was(monkeypatch, enabled):
+    import builtins
+    import gc
+
+    seen = []
+    real_import = builtins.__import__
+
+    def recording_import(name, *args, **kwargs):
+        if name == "great_expectations":
+            seen.append(gc.isenabled())
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", recording_import)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        module = gate_module.import_great_expectations()
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == [False] and module.__name__ == "great_expectations"
