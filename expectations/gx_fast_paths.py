@@ -37,11 +37,11 @@ def applied() -> Iterator[None]:
 def data_fingerprints_skipped() -> Iterator[None]:
     """GX's pandas engine fingerprints every batch it is given: pandas hashes every value of the frame (each
     Arrow-backed text column converted to Python strings first) and the hashes are digested into the batch marker
-    `pandas_data_fingerprint`, which GX only shows on the result pages. GX skips it for frames of 1 GB or more
-    (`HASH_THRESHOLD`); here it is skipped for every frame. It decided nothing: the verdict, the gate's report and
-    every expectation's result are the same, and the data a gate validated is identified by its staged file's build
-    record (refresh_build). Measured on the full gate at 10,000 notices (one process, runs interleaved): ~3 s of a
-    ~15 s gate, the frame hashes of fact_indicator, fact_measure and the marts."""
+    `pandas_data_fingerprint`, which GX stores with the results and shows on the result pages. GX skips it for frames
+    of 1 GB or more (`HASH_THRESHOLD`); here it is skipped for every frame. It decided nothing: the verdict, the
+    gate's report and every expectation's result are the same, and the data a gate validated is identified by its
+    staged file's build record (refresh_build). Measured on the full gate at 10,000 notices (one process, runs
+    interleaved): ~3 s of a ~15 s gate, the frame hashes of fact_indicator, fact_measure and the marts."""
     from great_expectations.execution_engine import pandas_execution_engine as engine
 
     threshold = engine.HASH_THRESHOLD
