@@ -20,19 +20,26 @@ its first list page cannot be read, or when not one of its pages could be; the p
 handed on, and the failure is reported with its reason.
 """
 
+from __future__ import annotations
+
 import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-import httpx
 import polars as pl
 
 from landing.archive import Archive, ArchiveError, log_frame
 from landing.classify import LISTING, NOTICE, classify_page, extract_links, next_page_url
-from landing.fetch import PoliteFetcher, Response
 from landing.sources import Source
 from transforms.text import UndecodableNotice, decode_notice
+
+if TYPE_CHECKING:  # the HTTP client is imported by the first web fetch: every refresh imports this module, and
+    # httpx (~0.15 s) is of no use to one that reads folders only
+    import httpx
+
+    from landing.fetch import PoliteFetcher, Response
 
 # One row per landed file. `data` is null when the listing left the bytes in the file at `path`:
 # landing.file_bytes.with_bytes reads them when a step needs them, and checks that the file still has the
@@ -86,6 +93,8 @@ async def _land_web(source: Source, archive: Archive, transport) -> LandedSource
     previous = _previous_content(history, archive)
     rows: list[dict] = []
     failure = None
+
+    from landing.fetch import PoliteFetcher
 
     async with PoliteFetcher(source.politeness, transport) as fetcher:
 
