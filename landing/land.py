@@ -35,8 +35,9 @@ from landing.classify import LISTING, NOTICE, classify_page, extract_links, next
 from landing.sources import Source
 from transforms.text import UndecodableNotice, decode_notice
 
-if TYPE_CHECKING:  # the HTTP client is imported by the first web fetch: every refresh imports this module, and
-    # httpx (~0.15 s) is of no use to one that reads folders only
+# The HTTP client (landing.fetch, httpx: ~0.15 s to import) is imported by the first web fetch: every refresh
+# imports this module, and one that reads folders only has no use for it.
+if TYPE_CHECKING:
     import httpx
 
     from landing.fetch import PoliteFetcher, Response
@@ -89,12 +90,12 @@ def land_web(source: Source, archive: Archive, transport: httpx.AsyncBaseTranspo
 
 
 async def _land_web(source: Source, archive: Archive, transport) -> LandedSource:
+    from landing.fetch import PoliteFetcher
+
     history = archive.read_log().filter(pl.col("source") == source.name)
     previous = _previous_content(history, archive)
     rows: list[dict] = []
     failure = None
-
-    from landing.fetch import PoliteFetcher
 
     async with PoliteFetcher(source.politeness, transport) as fetcher:
 
