@@ -7,8 +7,10 @@ import contextlib
 import json
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
+import pytest
 from great_expectations.execution_engine import pandas_execution_engine as pandas_engine
 
 import expectations.gate as gate_module
@@ -43,17 +45,33 @@ def _report(root: Path) -> tuple[dict, dict[str, str]]:
     return document, files
 
 
-def test_the_gate_with_its_shortcuts_writes_what_gx_writes_without_them(tmp_path, monkeypatch):
-    database = build_warehouse(tmp_path / "staged.duckdb", *BROKEN)
-    fast = run_gate(database, tmp_path / "fast")
+class _FastRun(NamedTuple):
+    database: Path
+    result: gate_module.GateResult
+    root: Path  # its report folder
+    thresholds: tuple[float, float]  # GX's HASH_THRESHOLD before and after the run
+
+
+@pytest.fixture(scope="module")
+def fast_run(tmp_path_factory) -> _FastRun:
+    """The gate, with its shortcuts, on failing data: run once for the tests that compare it with GX's own output."""
+    folder = tmp_path_factory.mktemp("fast_paths")
+    database = build_warehouse(folder / "staged.duckdb", *BROKEN)
+    before = pandas_engine.HASH_THRESHOLD
+    result = run_gate(database, folder / "fast")
+    return _FastRun(database, result, folder / "fast", (before, pandas_engine.HASH_THRESHOLD))
+
+
+def test_the_gate_with_its_shortcuts_writes_what_gx_writes_without_them(fast_run, tmp_path, monkeypatch):
+    fast = fast_run.result
     with monkeypatch.context() as plain_path:
         plain_path.setattr(gate_module, "_gx_fast_paths", contextlib.nullcontext)
         plain_path.setattr(pandas_engine, "HASH_THRESHOLD", 0)  # GX's own setting: no fingerprint below 0 bytes
-        plain = run_gate(database, tmp_path / "plain")
+        plain = run_gate(fast_run.database, tmp_path / "plain")
 
     assert (fast.passed, fast.errors, fast.warnings) == (plain.passed, plain.errors, plain.warnings)
     assert len(fast.errors) == 2 and len(fast.warnings) == 2
-    (fast_json, fast_files), (plain_json, plain_files) = _report(tmp_path / "fast"), _report(tmp_path / "plain")
+    (fast_json, fast_files), (plain_json, plain_files) = _report(fast_run.root), _report(tmp_path / "plain")
     assert fast_json == plain_json
     assert sorted(fast_files) == sorted(plain_files)
     pages = [name for name in plain_files if name.endswith(".html")]
@@ -64,17 +82,16 @@ def test_the_gate_with_its_shortcuts_writes_what_gx_writes_without_them(tmp_path
     assert '<div class="show-scrollbars">done</div>' in plain_files[failed]  # the unexpected value is shown
 
 
-def test_only_the_batch_fingerprint_is_left_out_and_the_threshold_is_put_back(tmp_path, monkeypatch):
-    database = build_warehouse(tmp_path / "staged.duckdb", *BROKEN)
-    threshold = pandas_engine.HASH_THRESHOLD
-    fast = run_gate(database, tmp_path / "fast")
-    assert pandas_engine.HASH_THRESHOLD == threshold
+def test_only_the_batch_fingerprint_is_left_out_and_the_threshold_is_put_back(fast_run, tmp_path, monkeypatch):
+    fast = fast_run.result
+    before, after = fast_run.thresholds
+    assert after == before
     with monkeypatch.context() as plain_path:
         plain_path.setattr(gate_module, "_gx_fast_paths", contextlib.nullcontext)
-        plain = run_gate(database, tmp_path / "plain")
+        plain = run_gate(fast_run.database, tmp_path / "plain")
 
     assert (fast.passed, fast.errors, fast.warnings) == (plain.passed, plain.errors, plain.warnings)
-    (fast_json, fast_files), (plain_json, plain_files) = _report(tmp_path / "fast"), _report(tmp_path / "plain")
+    (fast_json, fast_files), (plain_json, plain_files) = _report(fast_run.root), _report(tmp_path / "plain")
     assert fast_json == plain_json
     result_pages = [name for name in plain_files if "/validations/" in name and name.endswith(".html")]
     assert result_pages and all("pandas_data_fingerprint" in plain_files[name] for name in result_pages)
