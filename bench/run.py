@@ -10,7 +10,7 @@ For each N, in one run:
 - incremental refresh: one notice changed, the same warehouse refreshed again (parse cache warm);
 - host reference: milliseconds of a fixed CPU-bound Python loop that runs no project code
   (host_reference_ms_start before the full refresh, host_reference_ms_end after the queries), because the
-  shared VM's speed drifts: the same commit's full refresh at 10,000 took 111 s and 169 s three hours apart.
+  shared VM's speed drifts: the same commit's full refresh at 10,000 took 114 s and 169 s ten minutes apart.
   Figures of two runs compare only beside theirs, and a start far from the end says the speed changed during
   the run;
 - example queries (warehouse/queries/*.sql): p50 and p95 over QUERY_RUNS runs each on a read-only
