@@ -12,6 +12,7 @@ import pytest
 
 from orchestration.cli import run_refresh
 from tests.conftest import SEEDS
+from warehouse.compare import compare_warehouses
 
 TABLES = ["dim_notice", "dim_inspection", "dim_organization", "fact_issue", "fact_measure", "fact_indicator",
           "fact_claim", "raw_notice", "dim_date", "quarantine_notice", "notice_version", "source_file"]
@@ -26,15 +27,9 @@ def rows(warehouse: Path, sql: str, params=None) -> list[tuple]:
 
 
 def differing_rows(a: Path, b: Path, table: str) -> int:
-    con = duckdb.connect(str(a), read_only=True)
-    try:
-        con.execute("ATTACH ? AS other (READ_ONLY)", [str(b)])
-        return con.execute(
-            f'SELECT (SELECT count(*) FROM (SELECT * FROM "{table}" EXCEPT ALL SELECT * FROM other."{table}"))'
-            f' + (SELECT count(*) FROM (SELECT * FROM other."{table}" EXCEPT ALL SELECT * FROM "{table}"))'
-        ).fetchone()[0]
-    finally:
-        con.close()
+    (found,) = [c for c in compare_warehouses(a, b) if c.table == table]
+    assert found.same_columns and None not in found.rows, found
+    return found.only_in_first + found.only_in_second
 
 
 def refresh(source: Path, warehouse: Path, **options):

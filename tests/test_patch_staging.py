@@ -15,6 +15,7 @@ from orchestration.cli import run_refresh
 from tests.conftest import SEEDS
 from transforms.notice_delta import is_small_change, notice_delta, version_delta
 from warehouse import patch
+from warehouse.compare import compare_warehouses
 from warehouse.versions import VERSION_COLUMNS
 
 WAREHOUSE = "zhenggai.duckdb"
@@ -59,30 +60,13 @@ def _refresh(source: Path, state: Path, monkeypatch, now: datetime, prune: bool 
     return metadata
 
 
-def _tables(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
-    return sorted(row[0] for row in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [database]
-    ).fetchall())
-
-
 def assert_same_warehouse(patched: Path, full: Path) -> None:
-    """Every table of both files has the same rows (as multisets: EXCEPT ALL both ways is empty, counts equal)."""
-    con = duckdb.connect()
-    try:
-        con.execute("ATTACH ? AS patched (READ_ONLY)", [str(patched)])
-        con.execute("ATTACH ? AS full_build (READ_ONLY)", [str(full)])
-        tables = _tables(con, "patched")
-        assert tables == _tables(con, "full_build")
-        for table in tables:
-            counts = [con.execute(f'SELECT count(*) FROM {db}."{table}"').fetchone()[0] for db in ("patched", "full_build")]
-            assert counts[0] == counts[1], (table, counts)
-            for left, right in (("patched", "full_build"), ("full_build", "patched")):
-                extra = con.execute(
-                    f'SELECT count(*) FROM (SELECT * FROM {left}."{table}" EXCEPT ALL SELECT * FROM {right}."{table}")'
-                ).fetchone()[0]
-                assert extra == 0, f"{table}: {extra} row(s) of the {left} file not in the other"
-    finally:
-        con.close()
+    """Every table of both files has the same rows (as multisets: warehouse/compare.py)."""
+    comparisons = compare_warehouses(patched, full)
+    assert comparisons, "no table compared"
+    for c in comparisons:
+        assert c.same, f"{c.table}: rows {c.rows}, {c.only_in_first} only in the patched file, " \
+                       f"{c.only_in_second} only in the full build, same columns: {c.same_columns}"
 
 
 def _copy_state(state: Path, to: Path) -> None:
