@@ -102,7 +102,8 @@ def run_refresh(
     from expectations.gate import DEFAULT_MAX_DROP_SHARE
     from orchestration.in_memory import execute_releasing_outputs, releasing_mem_io_manager
     from landing.file_index import index_path
-    from orchestration.resources import NoticeSource, WarehouseTarget
+    from orchestration.early_gate import gate_process_setting
+    from orchestration.resources import GateRunner, NoticeSource, WarehouseTarget
 
     target = WarehouseTarget(
         path=str(warehouse), max_drop_share=DEFAULT_MAX_DROP_SHARE if max_drop_share is None else max_drop_share
@@ -123,6 +124,8 @@ def run_refresh(
                         directory=str(source), prune_missing=prune_missing, landing_index=str(index_path(warehouse))
                     ),
                     "warehouse": target,
+                    # this run is in process whatever ZHENGGAI_EXECUTOR says, so its gate may run early
+                    "gate": GateRunner(early=gate_process_setting()),
                     # Outputs handed from step to step in memory: the default IO manager pickles every frame to
                     # disk and reads it back for each consumer (at 10,000 notices ~10 s and a copy of the
                     # corpus's bytes in memory while serialising). One run, one process; each output is dropped

@@ -6,7 +6,7 @@ from orchestration import assets
 from orchestration.checks import warehouse_gate
 from orchestration.fetch_assets import LANDING_GROUP, build_landing_assets, sources_from_env
 from landing.sources import SourcesConfig
-from orchestration.resources import NoticeSource, gate_from_env, source_from_env, warehouse_from_env
+from orchestration.resources import NoticeSource, executor_from_env, gate_from_env, source_from_env, warehouse_from_env
 
 refresh_job = dg.define_asset_job(
     "refresh",
@@ -49,8 +49,9 @@ def build_definitions(sources: SourcesConfig | None = None) -> dg.Definitions:
         schedules=[nightly_refresh],
         sensors=[new_notice_sensor],
         resources={"notice_source": source_from_env(), "warehouse": warehouse_from_env(), "gate": gate_from_env()},
-        # One process per run: the refresh lock is held by the run, and step processes would cost 5-7 s each.
-        executor=dg.in_process_executor,
+        # One process per run unless ZHENGGAI_EXECUTOR says otherwise: the refresh lock is held by the run, and
+        # step processes would cost 5-7 s each.
+        executor=executor_from_env(),
     )
 
 

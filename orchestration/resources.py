@@ -136,7 +136,37 @@ class GateRunner(dg.ConfigurableResource):
 
 
 def gate_from_env() -> GateRunner:
-    return GateRunner(early=early_gate.gate_process_setting())
+    """The gate's resource of the definitions. The early gate's process belongs to the step process that starts
+    it (staged_notices): under an executor with a process per step, the gate runs in another one, so it is not
+    started there unless ZHENGGAI_GATE_PROCESS forces it."""
+    early = early_gate.gate_process_setting()
+    if early is None and executor_setting() != IN_PROCESS:
+        early = False
+    return GateRunner(early=early)
+
+
+EXECUTOR_SETTING = "ZHENGGAI_EXECUTOR"
+IN_PROCESS, MULTIPROCESS = "in_process", "multiprocess"
+
+
+def executor_setting() -> str:
+    """ZHENGGAI_EXECUTOR: `in_process` (unset: the default) or `multiprocess`."""
+    setting = os.environ.get(EXECUTOR_SETTING, "").strip().lower() or IN_PROCESS
+    if setting not in (IN_PROCESS, MULTIPROCESS):
+        raise ValueError(f"{EXECUTOR_SETTING} must be {IN_PROCESS} or {MULTIPROCESS}, not {setting!r}")
+    return setting
+
+
+def executor_from_env() -> dg.ExecutorDefinition:
+    """How a run of the definitions executes its steps (`zhenggai refresh` always runs in its own process).
+
+    `in_process` (default): one process per run, which holds the refresh lock for the whole run and hands outputs
+    from step to step in memory; a process per step would cost each step the import of the definitions.
+    `multiprocess`: each step in a process of its own, its outputs written by the IO manager (Dagster's default:
+    pickled files under DAGSTER_HOME's storage) and read back by the steps that use them, and each step holding
+    the refresh lock while it runs. It is how the asset graph runs on Dagster's k8s or Docker executors (a pod
+    or container per step, outputs on object storage), on one machine: `make scale-out-demo` (docs/scale-out.md)."""
+    return dg.multiprocess_executor if executor_setting() == MULTIPROCESS else dg.in_process_executor
 
 
 def source_from_env() -> NoticeSource:
