@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ui bench lock clean env compiled
+.PHONY: run test ui bench scale-out-demo lock clean env compiled
 
 env: $(STAMP)
 
@@ -37,6 +37,11 @@ ui: compiled
 
 bench: compiled
 	BENCH_SIZES="$(BENCH_SIZES)" $(BIN)/python -m bench.run
+
+# The refresh job with a process per step (Dagster's multiprocess executor), compared with `zhenggai refresh`
+# (docs/scale-out.md, "Beyond one machine").
+scale-out-demo: compiled
+	$(BIN)/python -m bench.scale_out_demo
 
 # Re-resolve the pinned dependency set (needs the package registry).
 lock: $(STAMP)

@@ -1,0 +1,136 @@
+"""`make scale-out-demo`: the asset graph with a process per step, as Dagster's k8s and Docker executors run it.
+
+docs/scale-out.md moves the same `refresh` job to `k8s_job_executor` / `docker_executor`: each step in a pod or
+container of its own, its outputs handed to the next steps through an IO manager on shared storage. Neither runs on
+this machine (no Docker engine, no cluster), so this runs the step that matters in between: the job of the one
+Definitions, by `dagster job execute`, with ZHENGGAI_EXECUTOR=multiprocess (Dagster's multiprocess executor: a
+process per step, outputs pickled by Dagster's default IO manager under DAGSTER_HOME and read back by the steps
+that use them). It then builds the same notices with `zhenggai refresh` (one process, outputs in memory) and
+compares the two warehouses table by table (warehouse/compare.py; the build's own time aside).
+
+It shows that no step relies on another's memory: what a step needs travels as its inputs (frames, paths to the
+parse cache and the staging file) or is on disk. It fails (exit 1) when the run fails, when two steps shared a
+process, or when a table differs.
+
+    python -m bench.scale_out_demo [--source DIR] [--workdir DIR]
+        (default: seeds/, and a temporary folder removed at the end; a --workdir is kept for inspection)
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.generate import ROOT
+from orchestration.resources import EXECUTOR_SETTING, MULTIPROCESS
+from warehouse.compare import compare_warehouses
+
+console = Console(width=120)
+
+
+def build_in_process(source: Path, warehouse: Path) -> float:
+    """`zhenggai refresh` of `source` into `warehouse`; its wall time."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "orchestration.cli", "refresh", "--source", str(source),
+                    "--warehouse", str(warehouse), "--quiet"], check=True, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def build_step_per_process(source: Path, warehouse: Path, dagster_home: Path) -> float:
+    """`dagster job execute` of the refresh job with a process per step; its wall time."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    environment = {**os.environ, EXECUTOR_SETTING: MULTIPROCESS, "DAGSTER_HOME": str(dagster_home),
+                   "ZHENGGAI_SOURCE": str(source), "ZHENGGAI_WAREHOUSE": str(warehouse)}
+    command = [str(Path(sys.executable).with_name("dagster")), "job", "execute",
+               "-m", "orchestration.definitions", "-j", "refresh"]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=environment, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        console.print(done.stdout[-4000:], done.stderr[-4000:], markup=False)
+        raise SystemExit(f"the refresh job with a process per step failed (exit code {done.returncode})")
+    return time.perf_counter() - started
+
+
+def step_processes(dagster_home: Path) -> tuple[str, dict[str, int]]:
+    """(status of the last run in `dagster_home`, the process id each of its steps ran in)."""
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+        run = instance.get_runs(limit=1)[0]
+        pids = {
+            record.step_key: record.dagster_event.pid
+            for record in instance.all_logs(run.run_id)
+            if record.dagster_event is not None and record.dagster_event.event_type_value == "STEP_START"
+        }
+        return run.status.value, pids
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=Path, default=ROOT / "seeds")
+    parser.add_argument("--workdir", type=Path, default=None)
+    options = parser.parse_args(argv)
+    if options.workdir is not None:
+        return demonstrate(options.source, options.workdir)
+    with tempfile.TemporaryDirectory(prefix="zhenggai-scale-out-") as workdir:
+        return demonstrate(options.source, Path(workdir))
+
+
+def demonstrate(source: Path, workdir: Path) -> int:
+    for leftover in ("in_process", "step_per_process", "dagster_home"):
+        shutil.rmtree(workdir / leftover, ignore_errors=True)
+    source = source.resolve()
+    in_process = workdir / "in_process" / "warehouse.duckdb"
+    per_step = workdir / "step_per_process" / "warehouse.duckdb"
+    dagster_home = workdir / "dagster_home"
+
+    console.print(f"notices: {source} ({sum(1 for p in source.iterdir() if p.is_file())} files); work folder {workdir}")
+    per_step_s = build_step_per_process(source, per_step, dagster_home)
+    in_process_s = build_in_process(source, in_process)
+    status, pids = step_processes(dagster_home)
+
+    steps = Table(title=f"refresh job, ZHENGGAI_EXECUTOR={MULTIPROCESS}: run {status}, {per_step_s:.1f} s "
+                        f"(zhenggai refresh, one process: {in_process_s:.1f} s)")
+    steps.add_column("step")
+    steps.add_column("process id", justify="right")
+    for step, pid in pids.items():
+        steps.add_row(step, str(pid))
+    console.print(steps)
+    storage = dagster_home / "storage"
+    stored = sorted("/".join(p.relative_to(storage).parts) for p in storage.rglob("*")
+                    if p.is_file() and "compute_logs" not in p.parts)
+    console.print(f"outputs handed between processes by the IO manager ({storage}): {', '.join(stored)}")
+
+    comparisons = compare_warehouses(in_process, per_step, ignore_build_time=True)
+    tables = Table(title="warehouse built with a process per step against zhenggai refresh (the build's time aside)")
+    for column in ("table", "rows (one process)", "rows (process per step)", "same rows"):
+        tables.add_column(column, justify="left" if column == "table" else "right")
+    for c in comparisons:
+        tables.add_row(c.table, *(str(n) for n in c.rows), "yes" if c.same else "[red]NO[/]")
+    console.print(tables)
+
+    problems = []
+    if status != "SUCCESS":
+        problems.append(f"the run ended {status}")
+    if len(set(pids.values())) != len(pids):
+        problems.append("some steps shared a process")
+    differing = [c.table for c in comparisons if not c.same]
+    if differing:
+        problems.append(f"tables differ: {', '.join(differing)}")
+    if problems:
+        console.print(f"[red]scale-out demonstration failed[/]: {'; '.join(problems)}")
+        return 1
+    console.print(f"[green]same warehouse[/]: {len(comparisons)} tables, {len(pids)} steps in {len(set(pids.values()))} processes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
