@@ -6,6 +6,7 @@ import importlib
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -88,3 +89,40 @@ def test_the_gate_imports_great_expectations_without_scipy_stats_and_altair_unti
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_a_deferred_module_whose_import_reads_another_deferred_module(tmp_path, monkeypatch):
+    """Loading one stand-in's module may read another stand-in (same thread): no deadlock, both load."""
+    names = ("zhenggai_deferred_outer", "zhenggai_deferred_inner")
+    (tmp_path / f"{names[1]}.py").write_text("VALUE = 3\n")
+    (tmp_path / f"{names[0]}.py").write_text(f"import {names[1]} as inner\nVALUE = inner.VALUE * 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert deferred(*names) == list(names)
+        read: list[int] = []
+        loader = threading.Thread(target=lambda: read.append(sys.modules[names[0]].VALUE), daemon=True)
+        loader.start()
+        loader.join(timeout=30)
+        assert not loader.is_alive(), "the nested load deadlocked"
+        assert read == [6]
+        assert not any(isinstance(sys.modules[name], DeferredModule) for name in names)
+    finally:
+        for name in names:
+            sys.modules.pop(name, None)
+
+
+def test_a_deferred_submodule_is_also_its_parent_packages_attribute(probe):
+    assert deferred(PACKAGE + ".sub") == [PACKAGE + ".sub"]
+    import zhenggai_deferred_probe as package  # noqa: E402 - imported by the lookup of the submodule's spec
+
+    assert isinstance(package.sub, DeferredModule) and package.sub.NAME == "sub"
+    real = sys.modules[PACKAGE + ".sub"]
+    assert not isinstance(real, DeferredModule) and package.sub is real  # the import system set the real one
+
+
+def test_a_loaded_stand_in_keeps_answering_from_its_real_module(probe):
+    deferred(PACKAGE)
+    stand_in = sys.modules[PACKAGE]
+    assert stand_in.VALUE == 42 and probe == [1]
+    del sys.modules[PACKAGE]  # (e.g. a test's clean-up): no second copy is imported
+    assert stand_in.VALUE == 42 and probe == [1]
