@@ -55,16 +55,25 @@ def test_a_missing_table_or_other_columns_differ(tmp_path):
     assert tables["fact"].rows == (3, 0) and not tables["fact"].same_columns and not tables["fact"].same
 
 
-def test_the_build_time_is_ignored_only_when_asked_and_only_where_it_is_the_build_time(tmp_path):
+def test_times_are_compared_by_their_order_only_when_asked(tmp_path):
     first = _file(tmp_path / "a.duckdb", FACTS)
     second = _file(tmp_path / "b.duckdb", FACTS, built_at=datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc))
     exact = _by_table(compare_warehouses(first, second))
     assert not exact["refresh_build"].same and not exact["notice_version"].same
     assert exact["notice_version"].only_in_first == 2
-    assert all(c.same for c in compare_warehouses(first, second, ignore_build_time=True))
-    # a time that is not the build's is still compared
+    # the other file's build came a day later: the same history, its times in the same order
+    assert all(c.same for c in compare_warehouses(first, second, times_by_order=True))
+    # n2's version now opened after the build that closed it: another order
     con = duckdb.connect(str(second))
-    con.execute("UPDATE notice_version SET valid_from = TIMESTAMPTZ '2025-06-01 00:00:00+00' WHERE notice_key = 'n2'")
+    con.execute("UPDATE notice_version SET valid_from = TIMESTAMPTZ '2026-12-01 00:00:00+00' WHERE notice_key = 'n2'")
     con.close()
-    loose = _by_table(compare_warehouses(first, second, ignore_build_time=True))
-    assert (loose["notice_version"].only_in_first, loose["notice_version"].only_in_second) == (1, 1)
+    by_order = _by_table(compare_warehouses(first, second, times_by_order=True))
+    assert not by_order["notice_version"].same and by_order["fact"].same
+
+
+def test_names_that_need_quoting(tmp_path):
+    statements = ['CREATE TABLE "odd ""name""" ("a ""b""" INTEGER)', 'INSERT INTO "odd ""name""" VALUES (1)']
+    first = _file(tmp_path / "a.duckdb", statements)
+    second = _file(tmp_path / "b.duckdb", [*statements, 'INSERT INTO "odd ""name""" VALUES (2)'])
+    odd = _by_table(compare_warehouses(first, second))['odd "name"']
+    assert (odd.rows, odd.only_in_second, odd.same) == ((1, 2), 1, False)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-BUILD_TABLE, BUILD_TIME = "refresh_build", "built_at"
+TIME_TYPE = "TIMESTAMP WITH TIME ZONE"  # the type of every time a build records (built_at, valid_from, ...)
 
 
 @dataclass(frozen=True)
@@ -28,26 +28,32 @@ class TableComparison:
         return None not in self.rows and self.same_columns and not self.only_in_first and not self.only_in_second
 
 
-def compare_warehouses(first: Path | str, second: Path | str, *, ignore_build_time: bool = False) -> list[TableComparison]:
-    """Every table of either file, by name. With `ignore_build_time`, a TIMESTAMP WITH TIME ZONE value equal to the
-    file's own `refresh_build.built_at` (the time of its build, which the build also gives the notice versions it
-    opens) is compared as NULL, so that two builds of the same notices at different times compare equal."""
+def compare_warehouses(first: Path | str, second: Path | str, *, times_by_order: bool = False) -> list[TableComparison]:
+    """Every table of either file, by name.
+
+    With `times_by_order`, a TIMESTAMP WITH TIME ZONE value is compared by its rank among the distinct such values
+    of its own file (every table), not by its value: two builds of the same history made at other times (the build
+    time in refresh_build, the versions' valid_from and valid_to, quarantined_at) compare equal, while a row stamped
+    by another build of that history than in the other file still differs."""
     con = duckdb.connect()
     try:
         con.execute("ATTACH ? AS first_file (READ_ONLY)", [str(first)])
         con.execute("ATTACH ? AS second_file (READ_ONLY)", [str(second)])
         columns = {name: _columns(con, name) for name in ("first_file", "second_file")}
+        if times_by_order:
+            for name in columns:
+                _rank_times(con, name, columns[name])
         comparisons = []
         for table in sorted(columns["first_file"].keys() | columns["second_file"].keys()):
             in_first, in_second = columns["first_file"].get(table), columns["second_file"].get(table)
             rows = tuple(
-                None if found is None else con.execute(f'SELECT count(*) FROM {name}."{table}"').fetchone()[0]
+                None if found is None else con.execute(f"SELECT count(*) FROM {name}.{_quoted(table)}").fetchone()[0]
                 for name, found in (("first_file", in_first), ("second_file", in_second))
             )
             if in_first is None or in_second is None or in_first != in_second:
                 comparisons.append(TableComparison(table, rows, same_columns=in_first == in_second))
                 continue
-            selects = {name: _select(con, name, table, in_first, ignore_build_time) for name in ("first_file", "second_file")}
+            selects = {name: _select(name, table, in_first, times_by_order) for name in ("first_file", "second_file")}
             only = [
                 con.execute(f"SELECT count(*) FROM ({selects[left]} EXCEPT ALL {selects[right]})").fetchone()[0]
                 for left, right in (("first_file", "second_file"), ("second_file", "first_file"))
@@ -59,28 +65,37 @@ def compare_warehouses(first: Path | str, second: Path | str, *, ignore_build_ti
 
 
 def _columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[str, str]]]:
-    """(column name, type) of every table of `database`, in column order."""
+    """(column name, type) of every table of `database`'s main schema, in column order."""
     tables: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = ? AND table_name IN (SELECT table_name FROM duckdb_tables() WHERE database_name = ?) "
-        "ORDER BY table_name, column_index", [database, database]
+        "SELECT c.table_name, c.column_name, c.data_type FROM duckdb_columns() AS c "
+        "JOIN duckdb_tables() AS t USING (database_name, schema_name, table_name) "
+        "WHERE c.database_name = ? AND c.schema_name = 'main' ORDER BY c.table_name, c.column_index", [database]
     ).fetchall():
         tables.setdefault(table, []).append((column, data_type))
     return tables
 
 
-def _select(con: duckdb.DuckDBPyConnection, database: str, table: str, columns: list[tuple[str, str]],
-            ignore_build_time: bool) -> str:
-    build_time = None
-    if ignore_build_time and con.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE database_name = ? AND table_name = ? AND column_name = ?",
-        [database, BUILD_TABLE, BUILD_TIME],
-    ).fetchone()[0]:
-        build_time = f'(SELECT max("{BUILD_TIME}") FROM {database}."{BUILD_TABLE}")'
+def _rank_times(con: duckdb.DuckDBPyConnection, database: str, columns: dict[str, list[tuple[str, str]]]) -> None:
+    """TEMP table `<database>_time` (time_value, time_rank): every distinct time of the file's tables and its dense
+    rank."""
+    times = [f"SELECT {_quoted(column)} AS time_value FROM {database}.{_quoted(table)}"
+             for table, typed in columns.items() for column, data_type in typed if data_type == TIME_TYPE]
+    union = " UNION ALL ".join(times) if times else f"SELECT CAST(NULL AS {TIME_TYPE}) AS time_value"
+    con.execute(f"CREATE TEMP TABLE {database}_time AS "
+                f"SELECT time_value, dense_rank() OVER (ORDER BY time_value) AS time_rank "
+                f"FROM (SELECT DISTINCT time_value FROM ({union}) WHERE time_value IS NOT NULL)")
+
+
+def _select(database: str, table: str, columns: list[tuple[str, str]], times_by_order: bool) -> str:
+    """The table's rows; with `times_by_order`, each time as its rank (_rank_times)."""
     parts = [
-        f'CASE WHEN "{column}" = {build_time} THEN NULL ELSE "{column}" END AS "{column}"'
-        if build_time is not None and data_type == "TIMESTAMP WITH TIME ZONE" else f'"{column}"'
+        f"(SELECT time_rank FROM {database}_time WHERE time_value = {_quoted(column)}) AS {_quoted(column)}"
+        if times_by_order and data_type == TIME_TYPE else _quoted(column)
         for column, data_type in columns
     ]
-    return f'SELECT {", ".join(parts)} FROM {database}."{table}"'
+    return f"SELECT {', '.join(parts)} FROM {database}.{_quoted(table)}"
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
