@@ -1,7 +1,8 @@
-"""Dagster resources: where notices land and where the warehouse is published.
+"""Dagster resources: where notices land, where the warehouse is published, where the gate runs; and the executor.
 
-Both are configured from the environment (ZHENGGAI_SOURCE, ZHENGGAI_WAREHOUSE) so that `dagster dev`, the
-schedule, the sensor and `zhenggai refresh` all run the same definitions on the same folders.
+All are configured from the environment (ZHENGGAI_SOURCE, ZHENGGAI_WAREHOUSE, ZHENGGAI_GATE_PROCESS,
+ZHENGGAI_EXECUTOR) so that `dagster dev`, the schedule, the sensor and `zhenggai refresh` all run the same
+definitions on the same folders.
 """
 
 import hashlib
@@ -61,7 +62,8 @@ class NoticeSource(dg.ConfigurableResource):
 
 
 class WarehouseTarget(dg.ConfigurableResource):
-    """The published DuckDB file; a run holds its refresh lock from start to end."""
+    """The published DuckDB file. Under the default executor a run holds its refresh lock from start to end; with a
+    process per step (ZHENGGAI_EXECUTOR=multiprocess) each step holds it while it runs (executor_from_env)."""
 
     path: str = DEFAULT_WAREHOUSE
     # The gate blocks a load that would drop more than this share of the published notices or issues.
@@ -138,7 +140,8 @@ class GateRunner(dg.ConfigurableResource):
 def gate_from_env() -> GateRunner:
     """The gate's resource of the definitions. The early gate's process belongs to the step process that starts
     it (staged_notices): under an executor with a process per step, the gate runs in another one, so it is not
-    started there unless ZHENGGAI_GATE_PROCESS forces it."""
+    started there unless ZHENGGAI_GATE_PROCESS forces it (then every step process that has the gate resource
+    starts one, and only the gate's step uses its own)."""
     early = early_gate.gate_process_setting()
     if early is None and executor_setting() != IN_PROCESS:
         early = False
@@ -160,12 +163,15 @@ def executor_setting() -> str:
 def executor_from_env() -> dg.ExecutorDefinition:
     """How a run of the definitions executes its steps (`zhenggai refresh` always runs in its own process).
 
-    `in_process` (default): one process per run, which holds the refresh lock for the whole run and hands outputs
-    from step to step in memory; a process per step would cost each step the import of the definitions.
+    `in_process` (default): one process per run, which holds the refresh lock for the whole run; a process per step
+    would cost each step the import of the definitions.
     `multiprocess`: each step in a process of its own, its outputs written by the IO manager (Dagster's default:
     pickled files under DAGSTER_HOME's storage) and read back by the steps that use them, and each step holding
     the refresh lock while it runs. It is how the asset graph runs on Dagster's k8s or Docker executors (a pod
-    or container per step, outputs on object storage), on one machine: `make scale-out-demo` (docs/scale-out.md)."""
+    or container per step, outputs on object storage), on one machine: `make scale-out-demo` (docs/scale-out.md).
+    It is for one run at a time: two runs (the schedule and the sensor of `make ui`) could then interleave their
+    steps and share the staging file beside the warehouse, which the run-long lock of the default rules out; a
+    cluster keeps refresh runs apart with a run-queue limit instead."""
     return dg.multiprocess_executor if executor_setting() == MULTIPROCESS else dg.in_process_executor
 
 

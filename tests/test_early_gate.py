@@ -4,12 +4,13 @@
 import shutil
 
 import dagster as dg
+import pytest
 from typer.testing import CliRunner
 
 from expectations.gate_process import EarlyGate
-from orchestration import early_gate
+from orchestration import definitions, early_gate
 from orchestration.cli import app
-from orchestration.resources import GateRunner
+from orchestration.resources import EXECUTOR_SETTING, GateRunner
 from tests.conftest import SEEDS, process_alive
 
 runner = CliRunner()
@@ -41,8 +42,13 @@ def test_the_run_adopts_the_process_started_before_it_or_ends_it(monkeypatch):
     assert early_gate.take() is None
 
 
-def test_refresh_starts_the_gate_process_first_when_there_is_a_published_file(published, tmp_path, monkeypatch):
+# The command runs in its own process whatever ZHENGGAI_EXECUTOR says (the definitions' executor for `dagster dev`
+# and `dagster job execute`), so its gate runs early under either setting.
+@pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
+def test_refresh_starts_the_gate_process_first_when_there_is_a_published_file(published, tmp_path, monkeypatch, executor):
     monkeypatch.delenv(early_gate.PROCESS_SETTING, raising=False)
+    monkeypatch.setenv(EXECUTOR_SETTING, executor)
+    monkeypatch.setattr(definitions, "defs", definitions.build_definitions())  # as a process started with it sees them
     started: list[EarlyGate] = []
 
     class Recorded(EarlyGate):

@@ -1,16 +1,13 @@
 """ZHENGGAI_EXECUTOR: the definitions run a step per process when asked (the local stand-in for Dagster's k8s and
-Docker executors, bench/scale_out_demo.py); `zhenggai refresh` runs in its own process whatever it says."""
-
-import shutil
+Docker executors, bench/scale_out_demo.py). `zhenggai refresh` runs in its own process whatever it says, with its
+gate's early process: tests/test_early_gate.py."""
 
 import dagster as dg
 import pytest
 
-from orchestration.cli import run_refresh
 from orchestration.definitions import build_definitions
 from orchestration.early_gate import PROCESS_SETTING
 from orchestration.resources import EXECUTOR_SETTING, executor_from_env, executor_setting, gate_from_env
-from tests.conftest import query, seed_path
 
 
 @pytest.mark.parametrize("value, executor", [
@@ -51,15 +48,3 @@ def test_the_early_gate_is_off_with_a_process_per_step_unless_forced(monkeypatch
     else:
         monkeypatch.setenv(PROCESS_SETTING, forced)
     assert gate_from_env().early is early
-
-
-def test_zhenggai_refresh_runs_in_its_own_process_whatever_the_executor_setting(monkeypatch, tmp_path):
-    """With ZHENGGAI_EXECUTOR=multiprocess in its environment the command still runs the job in process (with an
-    ephemeral instance, which the multiprocess executor refuses) and publishes."""
-    monkeypatch.setenv(EXECUTOR_SETTING, "multiprocess")
-    source = tmp_path / "landing"
-    source.mkdir()
-    shutil.copy(seed_path("002"), source)
-    outcome = run_refresh(source, tmp_path / "warehouse.duckdb")
-    assert outcome.published, (outcome.failure, outcome.gate_errors)
-    assert query(tmp_path / "warehouse.duckdb", "SELECT count(*) AS n FROM dim_notice")["n"].to_list() == [1]
