@@ -6,17 +6,20 @@ this machine (no Docker engine, no cluster), so this runs the step that matters 
 Definitions, by `dagster job execute`, with ZHENGGAI_EXECUTOR=multiprocess (Dagster's multiprocess executor: a
 process per step, outputs pickled by Dagster's default IO manager under DAGSTER_HOME and read back by the steps
 that use them). It then builds the same notices with `zhenggai refresh` (one process, outputs in memory) and
-compares the two warehouses table by table (warehouse/compare.py; the build's own time aside).
+compares the two warehouses table by table (warehouse/compare.py; times compared by their order). Twice: a first
+build, then a refresh after one notice changed, which patches a copy of the published file and gates it in delta
+mode. Both builds read a copy of the notices, with this process's ZHENGGAI_ settings left out.
 
 It shows that no step relies on another's memory: what a step needs travels as its inputs (frames, paths to the
-parse cache and the staging file) or is on disk. It fails (exit 1) when the run fails, when two steps shared a
-process, or when a table differs.
+parse cache and the staging file) or is on disk. It fails (exit 1) when a run fails, when a step that hands work on
+did not run or two steps shared a process, when the gate's mode differs, or when a table differs.
 
     python -m bench.scale_out_demo [--source DIR] [--workdir DIR]
         (default: seeds/, and a temporary folder removed at the end; a --workdir is kept for inspection)
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -29,29 +32,42 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.generate import ROOT
+from bench.run import change_one_notice
 from orchestration.resources import EXECUTOR_SETTING, MULTIPROCESS
 from warehouse.compare import compare_warehouses
 
 console = Console(width=120)
 
 
+# The steps that hand the notices, the parse, the staging file and the verdict from process to process.
+HANDED_ON = ("staged_notices", "parsed_notices", "warehouse_staging", "warehouse_gate", "published_warehouse")
+
+
+def environment(**settings: str) -> dict[str, str]:
+    """This process's environment without its ZHENGGAI_ settings and DAGSTER_HOME, plus `settings`: both builds
+    read the same configuration."""
+    kept = {key: value for key, value in os.environ.items() if not key.startswith("ZHENGGAI_") and key != "DAGSTER_HOME"}
+    return kept | settings
+
+
 def build_in_process(source: Path, warehouse: Path) -> float:
     """`zhenggai refresh` of `source` into `warehouse`; its wall time."""
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "orchestration.cli", "refresh", "--source", str(source),
-                    "--warehouse", str(warehouse), "--quiet"], check=True, cwd=ROOT)
+                    "--warehouse", str(warehouse), "--quiet"], check=True, cwd=ROOT, env=environment())
     return time.perf_counter() - started
 
 
 def build_step_per_process(source: Path, warehouse: Path, dagster_home: Path) -> float:
     """`dagster job execute` of the refresh job with a process per step; its wall time."""
     dagster_home.mkdir(parents=True, exist_ok=True)
-    environment = {**os.environ, EXECUTOR_SETTING: MULTIPROCESS, "DAGSTER_HOME": str(dagster_home),
-                   "ZHENGGAI_SOURCE": str(source), "ZHENGGAI_WAREHOUSE": str(warehouse)}
+    (dagster_home / "dagster.yaml").touch()  # Dagster's defaults, said without its warning
+    settings = environment(**{EXECUTOR_SETTING: MULTIPROCESS, "DAGSTER_HOME": str(dagster_home),
+                              "ZHENGGAI_SOURCE": str(source), "ZHENGGAI_WAREHOUSE": str(warehouse)})
     command = [str(Path(sys.executable).with_name("dagster")), "job", "execute",
                "-m", "orchestration.definitions", "-j", "refresh"]
     started = time.perf_counter()
-    done = subprocess.run(command, env=environment, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(command, env=settings, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         console.print(done.stdout[-4000:], done.stderr[-4000:], markup=False)
         raise SystemExit(f"the refresh job with a process per step failed (exit code {done.returncode})")
@@ -61,16 +77,28 @@ def build_step_per_process(source: Path, warehouse: Path, dagster_home: Path) ->
 def step_processes(dagster_home: Path) -> tuple[str, dict[str, int]]:
     """(status of the last run in `dagster_home`, the process id each of its steps ran in)."""
     from dagster import DagsterInstance
-    from dagster._core.instance.ref import InstanceRef
 
-    with DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
-        run = instance.get_runs(limit=1)[0]
-        pids = {
-            record.step_key: record.dagster_event.pid
-            for record in instance.all_logs(run.run_id)
-            if record.dagster_event is not None and record.dagster_event.event_type_value == "STEP_START"
-        }
-        return run.status.value, pids
+    before = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    try:
+        with DagsterInstance.get() as instance:
+            run = instance.get_runs(limit=1)[0]
+            pids = {
+                record.step_key: record.dagster_event.pid
+                for record in instance.all_logs(run.run_id)
+                if record.dagster_event is not None and record.dagster_event.event_type_value == "STEP_START"
+            }
+            return run.status.value, pids
+    finally:
+        if before is None:
+            del os.environ["DAGSTER_HOME"]
+        else:
+            os.environ["DAGSTER_HOME"] = before
+
+
+def gate_mode(warehouse: Path) -> str:
+    """`full` or `delta` (a patched copy of the published file was gated): the gate's report beside `warehouse`."""
+    return json.loads((warehouse.parent / "validation" / "validation.json").read_text(encoding="utf-8"))["mode"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,20 +113,41 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def demonstrate(source: Path, workdir: Path) -> int:
-    for leftover in ("in_process", "step_per_process", "dagster_home"):
+    """A first build, then a refresh after one notice changed (the patched path), both ways; 0 when they agree."""
+    for leftover in ("landing", "in_process", "step_per_process", "dagster_home"):
         shutil.rmtree(workdir / leftover, ignore_errors=True)
-    source = source.resolve()
+    landing = workdir / "landing"
+    shutil.copytree(source, landing)
     in_process = workdir / "in_process" / "warehouse.duckdb"
     per_step = workdir / "step_per_process" / "warehouse.duckdb"
     dagster_home = workdir / "dagster_home"
+    console.print(f"notices: a copy of {source.resolve()} ({sum(1 for p in landing.iterdir() if p.is_file())} files) "
+                  f"in {workdir}")
+    problems = []
+    for round_ in ("first build", "one notice changed"):
+        if round_ == "one notice changed":
+            change_one_notice(sorted(p for p in landing.iterdir() if p.is_file()))
+        per_step_s = build_step_per_process(landing, per_step, dagster_home)
+        in_process_s = build_in_process(landing, in_process)
+        problems += [f"{round_}: {problem}" for problem in report(round_, dagster_home, in_process, per_step,
+                                                                     per_step_s, in_process_s)]
+    if problems:
+        console.print(f"[red]scale-out demonstration failed[/]: {'; '.join(problems)}")
+        return 1
+    console.print("[green]same warehouse[/] after a first build and after a patched refresh, with a process per step "
+                  "and with one process")
+    return 0
 
-    console.print(f"notices: {source} ({sum(1 for p in source.iterdir() if p.is_file())} files); work folder {workdir}")
-    per_step_s = build_step_per_process(source, per_step, dagster_home)
-    in_process_s = build_in_process(source, in_process)
+
+def report(round_: str, dagster_home: Path, in_process: Path, per_step: Path, per_step_s: float,
+           in_process_s: float) -> list[str]:
+    """Print one round's steps and tables; return what went wrong."""
     status, pids = step_processes(dagster_home)
-
-    steps = Table(title=f"refresh job, ZHENGGAI_EXECUTOR={MULTIPROCESS}: run {status}, {per_step_s:.1f} s "
-                        f"(zhenggai refresh, one process: {in_process_s:.1f} s)")
+    modes = gate_mode(per_step), gate_mode(in_process)
+    console.print(f"[bold]{round_}[/]: refresh job with {EXECUTOR_SETTING}={MULTIPROCESS}: run {status} in "
+                  f"{per_step_s:.1f} s, gate {modes[0]} (zhenggai refresh, one process: {in_process_s:.1f} s, gate "
+                  f"{modes[1]})")
+    steps = Table()
     steps.add_column("step")
     steps.add_column("process id", justify="right")
     for step, pid in pids.items():
@@ -109,8 +158,9 @@ def demonstrate(source: Path, workdir: Path) -> int:
                     if p.is_file() and "compute_logs" not in p.parts)
     console.print(f"outputs handed between processes by the IO manager ({storage}): {', '.join(stored)}")
 
-    comparisons = compare_warehouses(in_process, per_step, ignore_build_time=True)
-    tables = Table(title="warehouse built with a process per step against zhenggai refresh (the build's time aside)")
+    comparisons = compare_warehouses(in_process, per_step, times_by_order=True)
+    console.print("the warehouse built with a process per step against zhenggai refresh's (times compared by their order):")
+    tables = Table()
     for column in ("table", "rows (one process)", "rows (process per step)", "same rows"):
         tables.add_column(column, justify="left" if column == "table" else "right")
     for c in comparisons:
@@ -120,16 +170,17 @@ def demonstrate(source: Path, workdir: Path) -> int:
     problems = []
     if status != "SUCCESS":
         problems.append(f"the run ended {status}")
+    missing = [step for step in HANDED_ON if step not in pids]
+    if missing:
+        problems.append(f"steps that did not run: {', '.join(missing)}")
     if len(set(pids.values())) != len(pids):
         problems.append("some steps shared a process")
+    if modes[0] != modes[1]:
+        problems.append(f"the gate ran in {modes[0]} mode with a process per step, {modes[1]} in one process")
     differing = [c.table for c in comparisons if not c.same]
     if differing:
         problems.append(f"tables differ: {', '.join(differing)}")
-    if problems:
-        console.print(f"[red]scale-out demonstration failed[/]: {'; '.join(problems)}")
-        return 1
-    console.print(f"[green]same warehouse[/]: {len(comparisons)} tables, {len(pids)} steps in {len(set(pids.values()))} processes")
-    return 0
+    return problems
 
 
 if __name__ == "__main__":
