@@ -1,8 +1,10 @@
+from datetime import datetime, timezone
+
 import duckdb
 import polars as pl
 import pytest
 
-from warehouse.store import RefreshInProgress, create_staging, publish, read_table, refresh_lock
+from warehouse.store import RefreshInProgress, StagingNotOurs, create_staging, publish, read_table, refresh_lock
 
 
 def _tables(source_name: str) -> dict[str, pl.DataFrame]:
@@ -37,6 +39,21 @@ def test_publish_replaces_atomically_and_open_readers_keep_their_snapshot(tmp_pa
     reader.close()
     assert read_table(warehouse, "raw_notice")["source_name"].to_list() == ["new.txt"]
     assert not (tmp_path / "w.duckdb.staging").exists()
+
+
+def test_publish_refuses_a_staging_file_another_run_staged_over_its_own(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    publish(create_staging(warehouse, _tables("old.txt")), warehouse)
+    ours, theirs = (datetime(2026, 11, 27, 2, 0, second, 123456, tzinfo=timezone.utc) for second in (1, 2))
+    build = lambda at: pl.DataFrame(  # noqa: E731 - one refresh_build row
+        {"build_digest": ["b"], "input_digest": ["i"], "code_digest": ["c"], "source_files": [1],
+         "prune_missing": [False], "built_at": [at]})
+    staging = create_staging(warehouse, _tables("new.txt") | {"refresh_build": build(theirs)})
+    with pytest.raises(StagingNotOurs, match="another refresh staged over it; nothing was published"):
+        publish(staging, warehouse, built_at=ours)
+    assert read_table(warehouse, "raw_notice")["source_name"].to_list() == ["old.txt"] and staging.exists()
+    publish(staging, warehouse, built_at=theirs)
+    assert read_table(warehouse, "raw_notice")["source_name"].to_list() == ["new.txt"]
 
 
 def test_a_second_refresh_is_refused_while_one_holds_the_lock(tmp_path):

@@ -34,6 +34,7 @@ import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -124,6 +125,7 @@ class StagedWarehouse:
 
     path: Path
     changed_notice_keys: tuple[str, ...] | None = None
+    built_at: datetime | None = None  # the build time written into the file (refresh_build), checked at publish
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import fcntl
 import os
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -50,6 +51,10 @@ TEXT_ROW_GROUP_SIZE = 2048
 
 class RefreshInProgress(RuntimeError):
     """Another refresh holds the warehouse lock."""
+
+
+class StagingNotOurs(RuntimeError):
+    """The staging file about to be published is not the one this run staged (another run staged over it)."""
 
 
 def staging_path(warehouse: Path) -> Path:
@@ -225,8 +230,21 @@ def date_span(con: duckdb.DuckDBPyConnection, exclude: Collection[str] = ()) -> 
     return pl.from_arrow(con.sql(f"SELECT min(first) AS first, max(last) AS last FROM ({' UNION ALL '.join(bounds)})").to_arrow_table())
 
 
-def publish(staging: Path, warehouse: Path) -> None:
-    """Atomically replace `warehouse` with the complete, validated `staging` file."""
+def publish(staging: Path, warehouse: Path, built_at: datetime | None = None) -> None:
+    """Atomically replace `warehouse` with the complete, validated `staging` file.
+
+    `built_at`, the build time the run wrote into the staging file (refresh_build), is checked first: a run whose
+    steps each hold the refresh lock only while they run (ZHENGGAI_EXECUTOR=multiprocess) could otherwise publish a
+    file another run staged over its own after its gate passed (StagingNotOurs; nothing is published)."""
+    if built_at is not None:
+        con = duckdb.connect(str(staging), read_only=True)
+        try:
+            found = con.execute("SELECT max(built_at) FROM refresh_build").fetchone()[0]
+        finally:
+            con.close()
+        if found != built_at:
+            raise StagingNotOurs(f"the staging file {staging} was built at {found}, not by this run (built at "
+                                 f"{built_at}): another refresh staged over it; nothing was published")
     with staging.open("rb") as handle:
         os.fsync(handle.fileno())
     os.replace(staging, warehouse)
