@@ -169,9 +169,10 @@ def executor_from_env() -> dg.ExecutorDefinition:
     pickled files under DAGSTER_HOME's storage) and read back by the steps that use them, and each step holding
     the refresh lock while it runs. It is how the asset graph runs on Dagster's k8s or Docker executors (a pod
     or container per step, outputs on object storage), on one machine: `make scale-out-demo` (docs/scale-out.md).
-    It is for one run at a time: two runs (the schedule and the sensor of `make ui`) could then interleave their
-    steps and share the staging file beside the warehouse, which the run-long lock of the default rules out; a
-    cluster keeps refresh runs apart with a run-queue limit instead."""
+    It is meant for one run at a time: two runs (the schedule and the sensor of `make ui`) could then interleave
+    their steps and stage over each other's staging file beside the warehouse, which the run-long lock of the
+    default rules out (a run whose file was staged over refuses to publish: warehouse.store.publish); a cluster
+    keeps refresh runs apart with a run-queue limit instead."""
     return dg.multiprocess_executor if executor_setting() == MULTIPROCESS else dg.in_process_executor
 
 
