@@ -237,11 +237,8 @@ def publish(staging: Path, warehouse: Path, built_at: datetime | None = None) ->
     steps each hold the refresh lock only while they run (ZHENGGAI_EXECUTOR=multiprocess) could otherwise publish a
     file another run staged over its own after its gate passed (StagingNotOurs; nothing is published)."""
     if built_at is not None:
-        con = duckdb.connect(str(staging), read_only=True)
-        try:
-            found = con.execute("SELECT max(built_at) FROM refresh_build").fetchone()[0]
-        finally:
-            con.close()
+        build = read_table(staging, "refresh_build", columns=["built_at"])
+        found = build["built_at"].max() if build is not None else None
         if found != built_at:
             raise StagingNotOurs(f"the staging file {staging} was built at {found}, not by this run (built at "
                                  f"{built_at}): another refresh staged over it; nothing was published")
