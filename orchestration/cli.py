@@ -102,8 +102,7 @@ def run_refresh(
     from expectations.gate import DEFAULT_MAX_DROP_SHARE
     from orchestration.in_memory import execute_releasing_outputs, releasing_mem_io_manager
     from landing.file_index import index_path
-    from orchestration.early_gate import gate_process_setting
-    from orchestration.resources import GateRunner, NoticeSource, WarehouseTarget
+    from orchestration.resources import IN_PROCESS, NoticeSource, WarehouseTarget, gate_from_env
 
     target = WarehouseTarget(
         path=str(warehouse), max_drop_share=DEFAULT_MAX_DROP_SHARE if max_drop_share is None else max_drop_share
@@ -125,7 +124,7 @@ def run_refresh(
                     ),
                     "warehouse": target,
                     # this run is in process whatever ZHENGGAI_EXECUTOR says, so its gate may run early
-                    "gate": GateRunner(early=gate_process_setting()),
+                    "gate": gate_from_env(IN_PROCESS),
                     # Outputs handed from step to step in memory: the default IO manager pickles every frame to
                     # disk and reads it back for each consumer (at 10,000 notices ~10 s and a copy of the
                     # corpus's bytes in memory while serialising). One run, one process; each output is dropped

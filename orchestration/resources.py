@@ -137,13 +137,13 @@ class GateRunner(dg.ConfigurableResource):
         return run_gate(*args, **kwargs)
 
 
-def gate_from_env() -> GateRunner:
-    """The gate's resource of the definitions. The early gate's process belongs to the step process that starts
-    it (staged_notices): under an executor with a process per step, the gate runs in another one, so it is not
-    started there unless ZHENGGAI_GATE_PROCESS forces it (then every step process that has the gate resource
-    starts one, and only the gate's step uses its own)."""
+def gate_from_env(executor: str | None = None) -> GateRunner:
+    """The gate's resource for runs with `executor` (default: ZHENGGAI_EXECUTOR's). The early gate's process
+    belongs to the step process that starts it (staged_notices): under an executor with a process per step, the
+    gate runs in another one, so it is not started there unless ZHENGGAI_GATE_PROCESS forces it (then every step
+    process that has the gate resource starts one, and only the gate's step uses its own)."""
     early = early_gate.gate_process_setting()
-    if early is None and executor_setting() != IN_PROCESS:
+    if early is None and (executor or executor_setting()) != IN_PROCESS:
         early = False
     return GateRunner(early=early)
 

@@ -48,3 +48,4 @@ def test_the_early_gate_is_off_with_a_process_per_step_unless_forced(monkeypatch
     else:
         monkeypatch.setenv(PROCESS_SETTING, forced)
     assert gate_from_env().early is early
+    assert gate_from_env("in_process").early is (None if forced is None else forced == "1")  # the command line's
