@@ -18,3 +18,11 @@ def _converter():
 def cn2an(text: str, mode: str) -> int | float:
     """`cn2an.cn2an(text, mode)`: the number a Chinese numeral writes; raises as cn2an does when it is not one."""
     return _converter()(text, mode)
+
+
+def integer(text: str) -> int:
+    """Arabic digits, or a Chinese numeral read in cn2an's smart mode (十三, 2万), as an int; raises as cn2an does
+    (ValueError, KeyError, TypeError) when it is neither."""
+    if text.isdigit():
+        return int(text)
+    return int(cn2an(text, "smart"))

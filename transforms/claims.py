@@ -58,7 +58,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from transforms.chinese_numerals import cn2an
+from transforms.chinese_numerals import integer
 from transforms.text import matches_where, simplified_for_matching
 from transforms.status import status_phrases
 
@@ -151,10 +151,8 @@ def _patterns() -> dict[str, Any]:
 
 
 def _number(value: str) -> int | None:
-    if value.isdigit():
-        return int(value)
     try:
-        return int(cn2an(value, "smart"))
+        return integer(value)
     except (ValueError, KeyError, TypeError):
         return None
 

@@ -45,7 +45,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from transforms.chinese_numerals import cn2an
+from transforms.chinese_numerals import integer
 from transforms.text import simplified_for_matching
 
 _CUES_YAML = Path(__file__).with_name("metadata_cues.yaml")
@@ -109,11 +109,9 @@ def _date_pattern() -> re.Pattern[str]:
 
 
 def _cn_int(value: str) -> int:
-    if value.isdigit():
-        return int(value)
     if len(value) > 1 and all(ch in _CN_DIGITS for ch in value):  # a year written digit by digit: 二〇二一
         return int("".join(str(max(_CN_DIGITS.index(ch) - 1, 0)) for ch in value))
-    return int(cn2an(value, "smart"))
+    return integer(value)
 
 
 @dataclass(frozen=True)
