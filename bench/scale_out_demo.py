@@ -33,7 +33,8 @@ from rich.table import Table
 
 from bench.generate import ROOT
 from bench.run import change_one_notice
-from orchestration.resources import EXECUTOR_SETTING, MULTIPROCESS
+from expectations.gate import JSON_NAME
+from orchestration.resources import EXECUTOR_SETTING, MULTIPROCESS, WarehouseTarget
 from warehouse.compare import compare_warehouses
 
 console = Console(width=120)
@@ -78,27 +79,20 @@ def step_processes(dagster_home: Path) -> tuple[str, dict[str, int]]:
     """(status of the last run in `dagster_home`, the process id each of its steps ran in)."""
     from dagster import DagsterInstance
 
-    before = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    try:
-        with DagsterInstance.get() as instance:
-            run = instance.get_runs(limit=1)[0]
-            pids = {
-                record.step_key: record.dagster_event.pid
-                for record in instance.all_logs(run.run_id)
-                if record.dagster_event is not None and record.dagster_event.event_type_value == "STEP_START"
-            }
-            return run.status.value, pids
-    finally:
-        if before is None:
-            del os.environ["DAGSTER_HOME"]
-        else:
-            os.environ["DAGSTER_HOME"] = before
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        run = instance.get_runs(limit=1)[0]
+        pids = {
+            record.step_key: record.dagster_event.pid
+            for record in instance.all_logs(run.run_id)
+            if record.dagster_event is not None and record.dagster_event.event_type_value == "STEP_START"
+        }
+        return run.status.value, pids
 
 
 def gate_mode(warehouse: Path) -> str:
     """`full` or `delta` (a patched copy of the published file was gated): the gate's report beside `warehouse`."""
-    return json.loads((warehouse.parent / "validation" / "validation.json").read_text(encoding="utf-8"))["mode"]
+    report = WarehouseTarget(path=str(warehouse)).report_dir / JSON_NAME
+    return json.loads(report.read_text(encoding="utf-8"))["mode"]
 
 
 def main(argv: list[str] | None = None) -> int:
