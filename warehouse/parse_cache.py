@@ -25,6 +25,7 @@ from pathlib import Path
 import polars as pl
 
 import transforms
+from transforms import pipeline
 from transforms.ingest import LOADED_SCHEMA, QUARANTINE_SCHEMA, expand_rejections, plan_staging
 from transforms.pipeline import PARSE_BATCH_NOTICES, stage_star_notices, star_notices
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, notice_key
@@ -222,7 +223,11 @@ class StagingBatches(Sequence):
     def __getitem__(self, index: int) -> pl.DataFrame:
         if not 0 <= index < self.count:
             raise IndexError(index)
-        rows = self.work.filter(pl.col("batch") == index)
+        return self.rows_of([index])
+
+    def rows_of(self, batches: Sequence[int]) -> pl.DataFrame:
+        """The rows of `batches` (numbers) with their bytes, in the order of the plan."""
+        rows = self.work.filter(pl.col("batch").is_in(list(batches)))
         joined = rows.join(self.raw, on=["source_name", "content_sha256"], how="left", maintain_order="left")
         return with_bytes(joined).drop(_FILE_STAT)
 
@@ -238,19 +243,65 @@ def stage_into_cache(
     staging should decode (transforms.ingest.reject_unreadable); `kept`: staged notices kept although their
     file is gone (transforms.lineage). The notices no reusable batch holds are parsed; the batches not used
     are removed.
+
+    The same as `plan_parse`, `stage_chunk` of every chunk of `parse_chunks`, then `finish_parse`: the three
+    parts a run with a step per chunk executes in separate processes (orchestration/parse_fanout.py).
     """
+    plan = plan_parse(warehouse, landed, kept)
+    results = stage_star_notices(StagingBatches(plan.work, raw), BatchWriter(plan.folder), workers)
+    return finish_parse(warehouse, plan, results)
+
+
+@dataclass(frozen=True)
+class ParsePlan:
+    """Which notices a refresh parses, in which batches (transforms.ingest.plan_staging), and which it takes from
+    the cache's batches."""
+
+    folder: Path  # version_dir of the warehouse: where the batches are written
+    reused: list[str]  # batch folders whose rows are reused
+    cached: pl.DataFrame  # content_sha256, batch: the wanted notices those batches hold
+    settled: pl.DataFrame  # LOADED_SCHEMA: notices loaded without staging a byte
+    work: pl.DataFrame  # WORK_SCHEMA: rows to stage and parse, with their batch number
+    landed: pl.DataFrame  # source_name, content_sha256 of the files staging decodes
+
+
+def plan_parse(warehouse: Path, landed: pl.DataFrame, kept: pl.DataFrame) -> ParsePlan:
+    """The parse of `stage_into_cache`, planned: the reusable batches and the rows to stage, in batches of
+    transforms.pipeline.PARSE_BATCH_NOTICES contents (read when called)."""
+    batch_notices = pipeline.PARSE_BATCH_NOTICES
     before = _batch_notices(warehouse)
     wanted = pl.concat([landed.select("content_sha256"), kept.select("content_sha256")]).unique()
-    reused = reusable_batches(before, wanted, PARSE_BATCH_NOTICES, MAX_SMALL_BATCHES)
+    reused = reusable_batches(before, wanted, batch_notices, MAX_SMALL_BATCHES)
     cached = _notices_of(before, reused, wanted)
-    settled, work = plan_staging(landed, kept, before.select("source_name", "content_sha256"), cached, PARSE_BATCH_NOTICES)
-    results = stage_star_notices(StagingBatches(work, raw), BatchWriter(version_dir(warehouse)), workers)
+    settled, work = plan_staging(landed, kept, before.select("source_name", "content_sha256"), cached, batch_notices)
+    return ParsePlan(version_dir(warehouse), reused, cached, settled, work, landed.select("source_name", "content_sha256"))
+
+
+def parse_chunks(plan: ParsePlan, raw: pl.DataFrame, batches_per_chunk: int) -> list[pl.DataFrame]:
+    """The plan's batches, `batches_per_chunk` at a time, each chunk one frame of StagingBatches' rows (the landed
+    files' bytes joined in, the `batch` column kept): what a step of a fanned-out parse receives. At least one
+    chunk, empty when nothing is to be parsed, so that the step that finishes the parse always runs."""
+    batches = StagingBatches(plan.work, raw)
+    step = max(1, batches_per_chunk)
+    return [batches.rows_of(range(start, start + step)) for start in range(0, len(batches), step)] or [batches.rows_of([])]
+
+
+def stage_chunk(plan: ParsePlan, chunk: pl.DataFrame, workers: int | None = None) -> list:
+    """`stage_star_notices` of the batches of one chunk of `parse_chunks` (on every core of this process's
+    machine): their results in batch order, for `finish_parse`."""
+    numbers = chunk["batch"].unique().sort().to_list()
+    return stage_star_notices([chunk.filter(pl.col("batch") == number) for number in numbers], BatchWriter(plan.folder), workers)
+
+
+def finish_parse(warehouse: Path, plan: ParsePlan, results: list) -> ParsedBatches:
+    """The ParsedBatches of a parse from the results of its batches (stage_star_notices'), in batch order; the
+    batch folders not used are removed."""
     staged = pl.concat([batch_loaded for _, batch_loaded, _ in results], how="vertical") if results else pl.DataFrame(schema={**LOADED_SCHEMA, "parse": pl.Boolean})
-    loaded = pl.concat([settled, staged.select(list(LOADED_SCHEMA))]).sort(~pl.col("source_present"), "source_name")
+    loaded = pl.concat([plan.settled, staged.select(list(LOADED_SCHEMA))]).sort(~pl.col("source_present"), "source_name")
     rejected = pl.concat([batch_rejected for _, _, batch_rejected in results]) if results else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     written = [written for written, _, _ in results]
     return ParsedBatches(
-        version_dir(warehouse), _keep_batches(warehouse, reused, written, loaded), _failures(written),
-        parsed=staged.filter(pl.col("parse")).height, reused=loaded.join(cached, on="content_sha256", how="semi").height,
-        loaded=loaded, rejected=expand_rejections(rejected, landed),
+        plan.folder, _keep_batches(warehouse, plan.reused, written, loaded), _failures(written),
+        parsed=staged.filter(pl.col("parse")).height, reused=loaded.join(plan.cached, on="content_sha256", how="semi").height,
+        loaded=loaded, rejected=expand_rejections(rejected, plan.landed),
     )
