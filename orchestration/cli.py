@@ -72,15 +72,18 @@ def _source_statuses(result) -> list[SourceStatus]:
 
 
 def _definitions(sources: Path | None):
-    """The one Definitions, for the sources.yaml given on the command line when there is one."""
-    if sources is None:
+    """The one Definitions, for the sources.yaml given on the command line when there is one, as they are built for
+    a run in one process (the command runs in its own process whatever ZHENGGAI_EXECUTOR says)."""
+    from orchestration.resources import IN_PROCESS, executor_setting
+
+    if sources is None and executor_setting() == IN_PROCESS:
         from orchestration.definitions import defs
 
         return defs
     from landing.sources import load_sources
     from orchestration.definitions import build_definitions
 
-    return build_definitions(load_sources(sources))
+    return build_definitions(load_sources(sources) if sources is not None else None, executor=IN_PROCESS)
 
 
 def run_refresh(

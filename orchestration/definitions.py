@@ -6,7 +6,10 @@ from orchestration import assets
 from orchestration.checks import warehouse_gate
 from orchestration.fetch_assets import LANDING_GROUP, build_landing_assets, sources_from_env
 from landing.sources import SourcesConfig
-from orchestration.resources import NoticeSource, executor_from_env, gate_from_env, source_from_env, warehouse_from_env
+from orchestration import parse_fanout
+from orchestration.resources import (
+    IN_PROCESS, NoticeSource, executor_from_env, executor_setting, gate_from_env, source_from_env, warehouse_from_env,
+)
 
 refresh_job = dg.define_asset_job(
     "refresh",
@@ -40,18 +43,26 @@ def new_notice_sensor(context: dg.SensorEvaluationContext, notice_source: Notice
     return dg.RunRequest(run_key=fingerprint)
 
 
-def build_definitions(sources: SourcesConfig | None = None) -> dg.Definitions:
-    """The Definitions for a sources configuration (default: sources.yaml of ZHENGGAI_SOURCES, else the landing folder)."""
+def build_definitions(sources: SourcesConfig | None = None, executor: str | None = None) -> dg.Definitions:
+    """The Definitions for a sources configuration (default: sources.yaml of ZHENGGAI_SOURCES, else the landing folder)
+    and an executor setting (default: ZHENGGAI_EXECUTOR's, orchestration.resources.executor_setting).
+
+    In one process the parse is one step with a pool of its own (orchestration/assets.py); with a process per step
+    it is a step per chunk of batches (orchestration/parse_fanout.py), so that an executor with a pod per step
+    spreads it over machines. The asset, its inputs and what it hands on are the same."""
+    executor = executor or executor_setting()
+    parse = assets.parsed_notices if executor == IN_PROCESS else parse_fanout.parsed_notices
+    others = [asset for asset in dg.load_assets_from_modules([assets]) if not asset.keys & parse.keys]
     return dg.Definitions(
-        assets=[*dg.load_assets_from_modules([assets]), *build_landing_assets(sources or sources_from_env())],
+        assets=[*others, parse, *build_landing_assets(sources or sources_from_env())],
         asset_checks=[warehouse_gate],
         jobs=[refresh_job, fetch_job],
         schedules=[nightly_refresh],
         sensors=[new_notice_sensor],
-        resources={"notice_source": source_from_env(), "warehouse": warehouse_from_env(), "gate": gate_from_env()},
+        resources={"notice_source": source_from_env(), "warehouse": warehouse_from_env(), "gate": gate_from_env(executor)},
         # One process per run unless ZHENGGAI_EXECUTOR says otherwise: the refresh lock is held by the run, and
         # step processes would cost 5-7 s each.
-        executor=executor_from_env(),
+        executor=executor_from_env(executor),
     )
 
 

@@ -160,8 +160,9 @@ def executor_setting() -> str:
     return setting
 
 
-def executor_from_env() -> dg.ExecutorDefinition:
-    """How a run of the definitions executes its steps (`zhenggai refresh` always runs in its own process).
+def executor_from_env(setting: str | None = None) -> dg.ExecutorDefinition:
+    """How a run of the definitions executes its steps, for `setting` (default: ZHENGGAI_EXECUTOR's; `zhenggai refresh`
+    always runs in its own process).
 
     `in_process` (default): one process per run, which holds the refresh lock for the whole run; a process per step
     would cost each step the import of the definitions.
@@ -173,7 +174,7 @@ def executor_from_env() -> dg.ExecutorDefinition:
     their steps and stage over each other's staging file beside the warehouse, which the run-long lock of the
     default rules out (a run whose file was staged over refuses to publish: warehouse.store.publish); a cluster
     keeps refresh runs apart with a run-queue limit instead."""
-    return dg.multiprocess_executor if executor_setting() == MULTIPROCESS else dg.in_process_executor
+    return dg.multiprocess_executor if (setting or executor_setting()) == MULTIPROCESS else dg.in_process_executor
 
 
 def source_from_env() -> NoticeSource:

@@ -1,0 +1,100 @@
+"""The parse fanned out over steps (orchestration/parse_fanout.py, the definitions with a process per step): planned,
+staged and parsed a chunk of batches per step, then gathered, it gives what the one-process parse gives."""
+
+import shutil
+
+import dagster as dg
+import polars as pl
+import pytest
+
+import transforms.pipeline as pipeline
+from orchestration import parse_fanout
+from orchestration.definitions import build_definitions
+from orchestration.resources import EXECUTOR_SETTING, IN_PROCESS, MULTIPROCESS
+from tests.conftest import SEEDS, raw_frame, seed_path
+from transforms.ingest import NOTICE_SCHEMA, reject_unreadable
+from warehouse import parse_cache
+from warehouse.compare import compare_warehouses
+
+
+def _files() -> dict[str, bytes]:
+    seeds = {path.name: path.read_bytes() for path in sorted(SEEDS.glob("*.txt"))}
+    return {**seeds, "copy.txt": seed_path("000").read_bytes(), "empty.txt": b"", "binary.txt": bytes(range(256)) * 4}
+
+
+def _fanned_out(warehouse, raw, landed, kept, batches_per_chunk: int) -> tuple[parse_cache.ParsedBatches, int]:
+    plan = parse_cache.plan_parse(warehouse, landed, kept)
+    chunks = parse_cache.parse_chunks(plan, raw, batches_per_chunk)
+    results = [result for chunk in chunks for result in parse_cache.stage_chunk(plan, chunk, workers=1)]
+    return parse_cache.finish_parse(warehouse, plan, results), len(chunks)
+
+
+def _same(fanned: parse_cache.ParsedBatches, whole: parse_cache.ParsedBatches) -> None:
+    assert fanned.batches == whole.batches
+    assert (fanned.parsed, fanned.reused) == (whole.parsed, whole.reused)
+    assert fanned.loaded.equals(whole.loaded)
+    assert fanned.rejected.drop("quarantined_at", strict=False).equals(whole.rejected.drop("quarantined_at", strict=False))
+    assert fanned.failures.equals(whole.failures)
+
+
+def test_a_parse_in_chunks_gives_the_batches_notices_and_quarantine_of_one_parse(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "PARSE_BATCH_NOTICES", 2)  # several batches from a few notices
+    raw = raw_frame(_files())
+    landed, _ = reject_unreadable(raw)
+    kept = pl.DataFrame(schema=NOTICE_SCHEMA)
+    one, fanned = tmp_path / "one" / "w.duckdb", tmp_path / "fanned" / "w.duckdb"
+
+    whole = parse_cache.stage_into_cache(one, raw, landed, kept, workers=1)
+    in_chunks, chunks = _fanned_out(fanned, raw, landed, kept, batches_per_chunk=2)
+    assert len(whole.batches) == 3 and chunks == 2  # 5 notices (the copy is one of them): batches of 2, chunks of 2
+    _same(in_chunks, whole)
+    assert {path.name for path in parse_cache.version_dir(fanned).iterdir()} == set(whole.batches)
+
+    # everything cached: one empty chunk, so that the step that gathers the parse still runs
+    again, chunks = _fanned_out(fanned, raw, landed, kept, batches_per_chunk=2)
+    assert chunks == 1 and again.parsed == 0
+    _same(again, parse_cache.stage_into_cache(one, raw, landed, kept, workers=1))
+
+
+@pytest.mark.parametrize("executor, steps", [(IN_PROCESS, {"parsed_notices"}), (MULTIPROCESS, {"plan_parse", "finish_parse"})])
+def test_the_definitions_parse_in_one_step_or_fanned_out_by_executor(executor, steps):
+    job = build_definitions(executor=executor).resolve_job_def("refresh")
+    names = {node.name for node in job.graph.node_dict.values()}
+    parse = job.graph.node_named("parsed_notices")
+    inner = {node.name for node in getattr(parse.definition, "nodes", [])} or {"parsed_notices"}
+    assert steps <= inner | names
+    assert ("parse_chunk" in inner) is (executor == MULTIPROCESS)
+
+
+def test_the_refresh_job_with_the_parse_fanned_out_publishes_what_the_command_publishes(published, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "PARSE_BATCH_NOTICES", 2)
+    monkeypatch.setattr(parse_fanout, "PARSE_STEP_BATCHES", 1)  # a step per batch
+    source, warehouse = tmp_path / "landing", tmp_path / "zhenggai.duckdb"
+    shutil.copytree(SEEDS, source)
+    monkeypatch.setenv("ZHENGGAI_SOURCE", str(source))
+    monkeypatch.setenv("ZHENGGAI_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv(EXECUTOR_SETTING, MULTIPROCESS)
+    job = build_definitions().resolve_job_def("refresh")
+
+    first = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())  # the steps in order, in this process
+    assert first.success
+    chunk_steps = sorted(event.step_key for event in first.all_events if event.event_type_value == "STEP_SUCCESS"
+                         and event.step_key.startswith("parsed_notices.parse_chunk"))
+    assert chunk_steps == [f"parsed_notices.parse_chunk[chunk_{index}]" for index in range(3)]
+    assert all(c.same for c in compare_warehouses(published, warehouse, times_by_order=True))
+
+    # a renamed file: nothing to parse (one empty chunk), the notice published under its new name
+    (source / "renamed.txt").write_bytes(next(source.glob("000_*.txt")).read_bytes())
+    next(source.glob("000_*.txt")).unlink()
+    second = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert second.success
+    parsed = second.asset_materializations_for_node("parsed_notices")[-1].metadata
+    assert parsed["parsed"].value == 0 and parsed["parse_steps"].value == 1
+    assert "renamed.txt" in {name for (name,) in _query(warehouse, "SELECT source_name FROM dim_notice")}
+
+
+def _query(warehouse, sql: str) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
