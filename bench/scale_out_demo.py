@@ -14,8 +14,10 @@ It shows that no step relies on another's memory: what a step needs travels as i
 parse cache and the staging file) or is on disk. It fails (exit 1) when a run fails, when a step that hands work on
 did not run or two steps shared a process, when the gate's mode differs, or when a table differs.
 
-    python -m bench.scale_out_demo [--source DIR] [--workdir DIR]
-        (default: seeds/, and a temporary folder removed at the end; a --workdir is kept for inspection)
+    python -m bench.scale_out_demo [--source DIR] [--workdir DIR] [--parse-step-batches N]
+        (default: seeds/, and a temporary folder removed at the end; a --workdir is kept for inspection;
+        --parse-step-batches: ZHENGGAI_PARSE_STEP_BATCHES of the run with a process per step, the parse's batches
+        of 250 notices per step, orchestration/parse_fanout.py)
 """
 
 import argparse
@@ -29,19 +31,23 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bench.generate import ROOT
 from bench.run import change_one_notice
 from expectations.gate import JSON_NAME
+from orchestration.parse_fanout import STEP_BATCHES_SETTING
 from orchestration.resources import EXECUTOR_SETTING, MULTIPROCESS, WarehouseTarget
 from warehouse.compare import compare_warehouses
 
 console = Console(width=120)
 
 
-# The steps that hand the notices, the parse, the staging file and the verdict from process to process.
-HANDED_ON = ("staged_notices", "parsed_notices", "warehouse_staging", "warehouse_gate", "published_warehouse")
+# The steps that hand the notices, the parse (fanned out: orchestration/parse_fanout.py), the staging file and the
+# verdict from process to process.
+HANDED_ON = ("staged_notices", "parsed_notices.plan_parse", "parsed_notices.parse_chunk[chunk_0]",
+             "parsed_notices.finish_parse", "warehouse_staging", "warehouse_gate", "published_warehouse")
 
 
 def environment(**settings: str) -> dict[str, str]:
@@ -59,12 +65,14 @@ def build_in_process(source: Path, warehouse: Path) -> float:
     return time.perf_counter() - started
 
 
-def build_step_per_process(source: Path, warehouse: Path, dagster_home: Path) -> float:
-    """`dagster job execute` of the refresh job with a process per step; its wall time."""
+def build_step_per_process(source: Path, warehouse: Path, dagster_home: Path, step_batches: int | None = None) -> float:
+    """`dagster job execute` of the refresh job with a process per step (and `step_batches` batches per parse step);
+    its wall time."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").touch()  # Dagster's defaults, said without its warning
     settings = environment(**{EXECUTOR_SETTING: MULTIPROCESS, "DAGSTER_HOME": str(dagster_home),
-                              "ZHENGGAI_SOURCE": str(source), "ZHENGGAI_WAREHOUSE": str(warehouse)})
+                              "ZHENGGAI_SOURCE": str(source), "ZHENGGAI_WAREHOUSE": str(warehouse)},
+                           **({STEP_BATCHES_SETTING: str(step_batches)} if step_batches else {}))
     command = [str(Path(sys.executable).with_name("dagster")), "job", "execute",
                "-m", "orchestration.definitions", "-j", "refresh"]
     started = time.perf_counter()
@@ -99,14 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=ROOT / "seeds")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--parse-step-batches", type=int, default=None)
     options = parser.parse_args(argv)
     if options.workdir is not None:
-        return demonstrate(options.source, options.workdir)
+        return demonstrate(options.source, options.workdir, options.parse_step_batches)
     with tempfile.TemporaryDirectory(prefix="zhenggai-scale-out-") as workdir:
-        return demonstrate(options.source, Path(workdir))
+        return demonstrate(options.source, Path(workdir), options.parse_step_batches)
 
 
-def demonstrate(source: Path, workdir: Path) -> int:
+def demonstrate(source: Path, workdir: Path, step_batches: int | None = None) -> int:
     """A first build, then a refresh after one notice changed (the patched path), both ways; 0 when they agree."""
     for leftover in ("landing", "in_process", "step_per_process", "dagster_home"):
         shutil.rmtree(workdir / leftover, ignore_errors=True)
@@ -121,7 +130,7 @@ def demonstrate(source: Path, workdir: Path) -> int:
     for round_ in ("first build", "one notice changed"):
         if round_ == "one notice changed":
             change_one_notice(sorted(p for p in landing.iterdir() if p.is_file()))
-        per_step_s = build_step_per_process(landing, per_step, dagster_home)
+        per_step_s = build_step_per_process(landing, per_step, dagster_home, step_batches)
         in_process_s = build_in_process(landing, in_process)
         problems += [f"{round_}: {problem}" for problem in report(round_, dagster_home, in_process, per_step,
                                                                      per_step_s, in_process_s)]
@@ -145,12 +154,12 @@ def report(round_: str, dagster_home: Path, in_process: Path, per_step: Path, pe
     steps.add_column("step")
     steps.add_column("process id", justify="right")
     for step, pid in pids.items():
-        steps.add_row(step, str(pid))
+        steps.add_row(escape(step), str(pid))  # a mapped step's key ends in [its mapping key], not markup
     console.print(steps)
     storage = dagster_home / "storage"
     stored = sorted("/".join(p.relative_to(storage).parts) for p in storage.rglob("*")
                     if p.is_file() and "compute_logs" not in p.parts)
-    console.print(f"outputs handed between processes by the IO manager ({storage}): {', '.join(stored)}")
+    console.print(f"outputs handed between processes by the IO manager ({storage}): {escape(', '.join(stored))}")
 
     comparisons = compare_warehouses(in_process, per_step, times_by_order=True)
     console.print("the warehouse built with a process per step against zhenggai refresh's (times compared by their order):")
