@@ -101,12 +101,7 @@ def parsed_notices(
     Only notices absent from the parse cache (new or changed content, or a changed parser) are staged and parsed.
     """
     parsed = parse_cache.stage_into_cache(warehouse.file, raw_notices, staged_notices.landed, staged_notices.kept)
-    context.add_output_metadata(
-        {"parse_failures": parsed.failures.height, "notices_parsed": parsed.loaded.height - parsed.failures.height,
-         "rejected_by_staging": parsed.rejected.height,
-         "parsed": parsed.parsed, "reused_from_cache": parsed.reused, "batches": len(parsed.batches),
-         "parser_version": parse_cache.parser_version()}
-    )
+    context.add_output_metadata(parsed.figures())
     return parsed
 
 

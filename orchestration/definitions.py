@@ -2,13 +2,13 @@
 
 import dagster as dg
 
-from orchestration import assets
+from landing.sources import SourcesConfig
+from orchestration import assets, parse_fanout
 from orchestration.checks import warehouse_gate
 from orchestration.fetch_assets import LANDING_GROUP, build_landing_assets, sources_from_env
-from landing.sources import SourcesConfig
-from orchestration import parse_fanout
 from orchestration.resources import (
-    IN_PROCESS, NoticeSource, executor_from_env, executor_setting, gate_from_env, source_from_env, warehouse_from_env,
+    IN_PROCESS, MULTIPROCESS, NoticeSource, executor_from_env, executor_setting, gate_from_env, source_from_env,
+    warehouse_from_env,
 )
 
 refresh_job = dg.define_asset_job(
@@ -51,6 +51,10 @@ def build_definitions(sources: SourcesConfig | None = None, executor: str | None
     it is a step per chunk of batches (orchestration/parse_fanout.py), so that an executor with a pod per step
     spreads it over machines. The asset, its inputs and what it hands on are the same."""
     executor = executor or executor_setting()
+    if executor not in (IN_PROCESS, MULTIPROCESS):
+        raise ValueError(f"executor must be {IN_PROCESS} or {MULTIPROCESS}, not {executor!r}")
+    if executor == MULTIPROCESS:
+        parse_fanout.parse_step_batches()  # a bad ZHENGGAI_PARSE_STEP_BATCHES fails here, not in the middle of a run
     parse = assets.parsed_notices if executor == IN_PROCESS else parse_fanout.parsed_notices
     others = [asset for asset in dg.load_assets_from_modules([assets]) if not asset.keys & parse.keys]
     return dg.Definitions(

@@ -7,7 +7,8 @@ spreads it over as many machines as it is given:
 - `plan_parse`: which notices to parse, in which batches (warehouse.parse_cache.plan_parse), and one dynamic output
   per chunk of PARSE_STEP_BATCHES batches (ZHENGGAI_PARSE_STEP_BATCHES), the files' bytes joined in;
 - `parse_chunk`, one step per chunk (Dagster's dynamic mapping): stages and parses its batches into the parse cache
-  beside the warehouse, on the cores of the process it runs in;
+  beside the warehouse, on one core (the executor runs the chunks side by side: a process per core here, a pod
+  per chunk on a cluster);
 - `finish_parse`: the chunks' results gathered into the ParsedBatches that warehouse_staging reads.
 
 What the one-process asset gives, row for row (warehouse.parse_cache.stage_into_cache is the same three parts); the
@@ -25,7 +26,7 @@ from warehouse import parse_cache
 
 # Batches of transforms.pipeline.PARSE_BATCH_NOTICES (250) notices per step, unless ZHENGGAI_PARSE_STEP_BATCHES says
 # otherwise: ~2,000 notices, ~15 s of parse on one core of the machines measured, against the ~3 s a step's process
-# takes to start (Python, Dagster, the definitions). A pod with more cores parses a larger chunk as fast.
+# takes to start (Python, Dagster, the definitions).
 PARSE_STEP_BATCHES = 8
 STEP_BATCHES_SETTING = "ZHENGGAI_PARSE_STEP_BATCHES"
 
@@ -49,30 +50,25 @@ def plan_parse(raw_notices: pl.DataFrame, staged_notices: NoticeSelection, wareh
         yield dg.DynamicOutput(chunk, output_name="chunks", mapping_key=f"chunk_{index}")
 
 
+# Without the warehouse resource, so without the refresh lock: the chunks of one run parse side by side (the lock is
+# exclusive and does not wait). finish_parse, under the lock, refuses a parse whose batches another run pruned.
 @dg.op
-def parse_chunk(plan: parse_cache.ParsePlan, chunk: pl.DataFrame) -> tuple[int, list]:
-    """One chunk's batches staged and parsed into the parse cache: (its first batch number, -1 for none; their
-    results, in batch order)."""
-    first = chunk["batch"].min()
-    return (-1 if first is None else int(first)), parse_cache.stage_chunk(plan, chunk)
+def parse_chunk(plan: parse_cache.ParsePlan, chunk: pl.DataFrame) -> parse_cache.ParsedChunk:
+    """One chunk's batches staged and parsed into the parse cache, on one core."""
+    return parse_cache.stage_chunk(plan.folder, chunk)
 
 
 @dg.op(out=dg.Out(parse_cache.ParsedBatches))
 def finish_parse(
     context: dg.OpExecutionContext, plan: parse_cache.ParsePlan, parsed: list, warehouse: WarehouseTarget
 ) -> parse_cache.ParsedBatches:
-    """The chunks' results in batch order, as one parse."""
-    results = [result for _, chunk in sorted(parsed, key=lambda numbered: numbered[0]) for result in chunk]
-    batches = parse_cache.finish_parse(warehouse.file, plan, results)
-    context.add_output_metadata(
-        {"parse_failures": batches.failures.height, "notices_parsed": batches.loaded.height - batches.failures.height,
-         "rejected_by_staging": batches.rejected.height, "parsed": batches.parsed, "reused_from_cache": batches.reused,
-         "batches": len(batches.batches), "parser_version": parse_cache.parser_version(), "parse_steps": len(parsed)}
-    )
+    """The chunks' results gathered in batch order, as one parse."""
+    batches = parse_cache.finish_chunks(warehouse.file, plan, parsed)
+    context.add_output_metadata(batches.figures() | {"parse_steps": len(parsed)})
     return batches
 
 
-@dg.graph_asset(group_name="staging", kinds={"polars"})
+@dg.graph_asset(group_name="staging", kinds={"parquet"})
 def parsed_notices(raw_notices: pl.DataFrame, staged_notices: NoticeSelection) -> parse_cache.ParsedBatches:
     """Each notice decoded, HTML-stripped and normalised, then its metadata, issue hierarchy, measures, claims and
     indicators, as star rows in Parquet batches of the parse cache (warehouse/parse_cache.py), with a step per

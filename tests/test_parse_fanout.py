@@ -24,9 +24,8 @@ def _files() -> dict[str, bytes]:
 
 def _fanned_out(warehouse, raw, landed, kept, batches_per_chunk: int) -> tuple[parse_cache.ParsedBatches, int]:
     plan = parse_cache.plan_parse(warehouse, landed, kept)
-    chunks = parse_cache.parse_chunks(plan, raw, batches_per_chunk)
-    results = [result for chunk in chunks for result in parse_cache.stage_chunk(plan, chunk, workers=1)]
-    return parse_cache.finish_parse(warehouse, plan, results), len(chunks)
+    chunks = [parse_cache.stage_chunk(plan.folder, chunk) for chunk in parse_cache.parse_chunks(plan, raw, batches_per_chunk)]
+    return parse_cache.finish_chunks(warehouse, plan, chunks[::-1]), len(chunks)  # gathered in any order
 
 
 def _same(fanned: parse_cache.ParsedBatches, whole: parse_cache.ParsedBatches) -> None:
@@ -56,6 +55,21 @@ def test_a_parse_in_chunks_gives_the_batches_notices_and_quarantine_of_one_parse
     _same(again, parse_cache.stage_into_cache(one, raw, landed, kept, workers=1))
 
 
+def test_a_parse_whose_batches_another_refresh_pruned_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "PARSE_BATCH_NOTICES", 2)
+    raw = raw_frame(_files())
+    landed, _ = reject_unreadable(raw)
+    warehouse = tmp_path / "w.duckdb"
+    plan = parse_cache.plan_parse(warehouse, landed, pl.DataFrame(schema=NOTICE_SCHEMA))
+    chunks = [parse_cache.stage_chunk(plan.folder, chunk) for chunk in parse_cache.parse_chunks(plan, raw, 1)]
+    # another refresh, between this one's chunks and its finish, pruned one of the batches just written
+    pruned = plan.folder / chunks[1].results[0][0][0]
+    held = pl.read_parquet(pruned / "raw_notice.parquet")["content_sha256"].n_unique()
+    shutil.rmtree(pruned)
+    with pytest.raises(parse_cache.ParseCacheChanged, match=f"lost the rows of {held} notice"):
+        parse_cache.finish_chunks(warehouse, plan, chunks)
+
+
 @pytest.mark.parametrize("executor, steps", [(IN_PROCESS, {"parsed_notices"}), (MULTIPROCESS, {"plan_parse", "finish_parse"})])
 def test_the_definitions_parse_in_one_step_or_fanned_out_by_executor(executor, steps):
     job = build_definitions(executor=executor).resolve_job_def("refresh")
@@ -66,9 +80,26 @@ def test_the_definitions_parse_in_one_step_or_fanned_out_by_executor(executor, s
     assert ("parse_chunk" in inner) is (executor == MULTIPROCESS)
 
 
+def test_the_command_line_parses_in_one_step_whatever_the_executor_setting(monkeypatch):
+    from orchestration.cli import _definitions
+
+    monkeypatch.setenv(EXECUTOR_SETTING, MULTIPROCESS)
+    job = _definitions(None).resolve_job_def("refresh")
+    assert not hasattr(job.graph.node_named("parsed_notices").definition, "nodes")  # an op, not the fanned-out graph
+
+
+def test_bad_settings_fail_when_the_definitions_load(monkeypatch):
+    with pytest.raises(ValueError, match="executor must be in_process or multiprocess, not 'k8s'"):
+        build_definitions(executor="k8s")
+    monkeypatch.setenv(parse_fanout.STEP_BATCHES_SETTING, "0")
+    with pytest.raises(ValueError, match="ZHENGGAI_PARSE_STEP_BATCHES must be a positive integer, not '0'"):
+        build_definitions(executor=MULTIPROCESS)
+
+
 def test_the_refresh_job_with_the_parse_fanned_out_publishes_what_the_command_publishes(published, tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "PARSE_BATCH_NOTICES", 2)
     monkeypatch.setattr(parse_fanout, "PARSE_STEP_BATCHES", 1)  # a step per batch
+    monkeypatch.delenv(parse_fanout.STEP_BATCHES_SETTING, raising=False)
     source, warehouse = tmp_path / "landing", tmp_path / "zhenggai.duckdb"
     shutil.copytree(SEEDS, source)
     monkeypatch.setenv("ZHENGGAI_SOURCE", str(source))

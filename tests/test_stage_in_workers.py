@@ -57,7 +57,6 @@ def _same_result(tmp_path, night: str, raw, kept):
 def test_staging_in_the_workers_gives_the_notices_quarantine_and_rows_of_staging_first(tmp_path, monkeypatch):
     # two notices a batch, so that contents, their duplicates and rejected files fall into several batches
     monkeypatch.setattr(pipeline, "PARSE_BATCH_NOTICES", 2)
-    monkeypatch.setattr(parse_cache, "PARSE_BATCH_NOTICES", 2)
     seed = {prefix: seed_path(prefix).read_bytes() for prefix in ("000", "001", "002", "003")}
     files = {
         "s000.txt": seed["000"], "b_copy.txt": seed["000"], "z_copy.txt": seed["000"],  # exact duplicates

@@ -17,7 +17,7 @@ gate as a fresh parse.
 import hashlib
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,7 +27,7 @@ import polars as pl
 import transforms
 from transforms import pipeline
 from transforms.ingest import LOADED_SCHEMA, QUARANTINE_SCHEMA, expand_rejections, plan_staging
-from transforms.pipeline import PARSE_BATCH_NOTICES, stage_star_notices, star_notices
+from transforms.pipeline import stage_star_notices, star_notices
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, notice_key
 from landing.file_bytes import with_bytes
 from warehouse.build import PARSER_LIBRARIES, files_digest
@@ -148,14 +148,26 @@ class ParsedBatches:
     failures: pl.DataFrame
     parsed: int  # notices parsed by this refresh, failures included
     reused: int  # notices whose rows come from batches of earlier refreshes
-    # stage_into_cache only: the notices to load (transforms.ingest LOADED_SCHEMA, parse failures included)
-    # and the quarantine rows of the files that staging rejected (cannot decode, not a notice; no bytes)
+    # stage_into_cache and finish_parse only: the notices to load (transforms.ingest LOADED_SCHEMA, parse failures
+    # included) and the quarantine rows of the files that staging rejected (cannot decode, not a notice; no bytes)
     loaded: pl.DataFrame | None = None
     rejected: pl.DataFrame | None = None
 
     def star_rows(self, notices: pl.DataFrame) -> StarRows:
         """The rows of `notices` (content_sha256, source_name) in the batch folders, for create_staging."""
         return StarRows([self.folder / batch for batch in self.batches], notices.select(notice_key().alias("notice_key"), "source_name"))
+
+    def figures(self) -> dict[str, int | str]:
+        """What the parse did, as the parse asset's run metadata (the command line's summary reads it)."""
+        loaded = 0 if self.loaded is None else self.loaded.height
+        return {"parse_failures": self.failures.height, "notices_parsed": loaded - self.failures.height,
+                "rejected_by_staging": 0 if self.rejected is None else self.rejected.height,
+                "parsed": self.parsed, "reused_from_cache": self.reused, "batches": len(self.batches),
+                "parser_version": parser_version()}
+
+
+class ParseCacheChanged(RuntimeError):
+    """The parse cache lost batches this parse relies on before it was finished (another refresh pruned them)."""
 
 
 def parse_into_cache(warehouse: Path, notices: pl.DataFrame, workers: int | None = None) -> ParsedBatches:
@@ -166,7 +178,7 @@ def parse_into_cache(warehouse: Path, notices: pl.DataFrame, workers: int | None
     For notices already staged: a refresh stages in the parse workers (`stage_into_cache`); the tests use this
     staging-first path as the reference `stage_into_cache` must agree with."""
     before = _batch_notices(warehouse)
-    reused = reusable_batches(before, notices, PARSE_BATCH_NOTICES, MAX_SMALL_BATCHES)
+    reused = reusable_batches(before, notices, pipeline.PARSE_BATCH_NOTICES, MAX_SMALL_BATCHES)
     cached = _notices_of(before, reused, notices)
     # in key order, so that a full parse stores every table's rows in key order (see create_staging)
     fresh = notices.join(cached, on="content_sha256", how="anti").sort("content_sha256")
@@ -182,6 +194,15 @@ def _keep_batches(warehouse: Path, reused: list[str], written: list[tuple[str | 
     batches follow each other in key order); every other folder is pruned."""
     written_now = {name for name, _ in written if name is not None}
     in_use = _notices_of(_batch_notices(warehouse), sorted(set(reused) | written_now), notices)
+    lost = notices.join(in_use, on="content_sha256", how="anti").join(_failures(written), on="content_sha256", how="anti")
+    if lost.height:
+        # Batches written or reused by this parse are gone: another refresh pruned the cache between this one's plan
+        # and now (possible when the parse's steps run in processes of their own, each taking the refresh lock
+        # for itself only: orchestration/parse_fanout.py). Loading without them would silently drop notices.
+        raise ParseCacheChanged(
+            f"the parse cache lost the rows of {lost.height} notice(s) (another refresh pruned {cache_dir(warehouse)}"
+            " during this one's parse); nothing was loaded, refresh again"
+        )
     batches = in_use.group_by("batch").agg(pl.col("content_sha256").min()).sort("content_sha256")["batch"].to_list()
     prune(warehouse, batches)
     return tuple(batches)
@@ -277,25 +298,46 @@ def plan_parse(warehouse: Path, landed: pl.DataFrame, kept: pl.DataFrame) -> Par
     return ParsePlan(version_dir(warehouse), reused, cached, settled, work, landed.select("source_name", "content_sha256"))
 
 
-def parse_chunks(plan: ParsePlan, raw: pl.DataFrame, batches_per_chunk: int) -> list[pl.DataFrame]:
+def parse_chunks(plan: ParsePlan, raw: pl.DataFrame, batches_per_chunk: int) -> Iterator[pl.DataFrame]:
     """The plan's batches, `batches_per_chunk` at a time, each chunk one frame of StagingBatches' rows (the landed
-    files' bytes joined in, the `batch` column kept): what a step of a fanned-out parse receives. At least one
-    chunk, empty when nothing is to be parsed, so that the step that finishes the parse always runs."""
+    files' bytes joined in, the `batch` column kept): what a step of a fanned-out parse receives. Made one at a
+    time, as they are handed out. At least one chunk, empty when nothing is to be parsed, so that the step that
+    finishes the parse always runs."""
     batches = StagingBatches(plan.work, raw)
     step = max(1, batches_per_chunk)
-    return [batches.rows_of(range(start, start + step)) for start in range(0, len(batches), step)] or [batches.rows_of([])]
+    for start in range(0, len(batches), step):
+        yield batches.rows_of(range(start, start + step))
+    if not len(batches):
+        yield batches.rows_of([])
 
 
-def stage_chunk(plan: ParsePlan, chunk: pl.DataFrame, workers: int | None = None) -> list:
-    """`stage_star_notices` of the batches of one chunk of `parse_chunks` (on every core of this process's
-    machine): their results in batch order, for `finish_parse`."""
+@dataclass(frozen=True)
+class ParsedChunk:
+    """The results of a chunk's batches (stage_star_notices'), in batch order, and the number of its first batch
+    (-1 for an empty chunk): what puts chunks parsed in any order back in batch order."""
+
+    first_batch: int
+    results: list
+
+
+def stage_chunk(folder: Path, chunk: pl.DataFrame, workers: int = 1) -> ParsedChunk:
+    """The batches of one chunk of `parse_chunks` staged and parsed into the cache `folder` (ParsePlan.folder) by
+    `workers` processes: one by default, since the executor that runs a step per chunk runs chunks side by side
+    (a step per core with Dagster's multiprocess executor, a pod per step on a cluster)."""
     numbers = chunk["batch"].unique().sort().to_list()
-    return stage_star_notices([chunk.filter(pl.col("batch") == number) for number in numbers], BatchWriter(plan.folder), workers)
+    batches = [chunk.filter(pl.col("batch") == number) for number in numbers]
+    return ParsedChunk(numbers[0] if numbers else -1, stage_star_notices(batches, BatchWriter(folder), workers))
+
+
+def finish_chunks(warehouse: Path, plan: ParsePlan, chunks: Sequence[ParsedChunk]) -> ParsedBatches:
+    """`finish_parse` of chunks parsed in any order."""
+    ordered = sorted(chunks, key=lambda chunk: chunk.first_batch)
+    return finish_parse(warehouse, plan, [result for chunk in ordered for result in chunk.results])
 
 
 def finish_parse(warehouse: Path, plan: ParsePlan, results: list) -> ParsedBatches:
     """The ParsedBatches of a parse from the results of its batches (stage_star_notices'), in batch order; the
-    batch folders not used are removed."""
+    batch folders not used are removed. Raises ParseCacheChanged when a batch it needs is gone."""
     staged = pl.concat([batch_loaded for _, batch_loaded, _ in results], how="vertical") if results else pl.DataFrame(schema={**LOADED_SCHEMA, "parse": pl.Boolean})
     loaded = pl.concat([plan.settled, staged.select(list(LOADED_SCHEMA))]).sort(~pl.col("source_present"), "source_name")
     rejected = pl.concat([batch_rejected for _, _, batch_rejected in results]) if results else pl.DataFrame(schema=QUARANTINE_SCHEMA)
