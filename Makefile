@@ -39,9 +39,9 @@ bench: compiled
 	BENCH_SIZES="$(BENCH_SIZES)" $(BIN)/python -m bench.run
 
 # The refresh job with a process per step (Dagster's multiprocess executor), compared with `zhenggai refresh`
-# (docs/scale-out.md, "Beyond one machine").
+# (docs/scale-out.md, "Beyond one machine"): 300 generated notices, two batches, a parse step for each.
 scale-out-demo: compiled
-	$(BIN)/python -m bench.scale_out_demo
+	$(BIN)/python -m bench.scale_out_demo --generated 300 --parse-step-batches 1
 
 # Re-resolve the pinned dependency set (needs the package registry).
 lock: $(STAMP)

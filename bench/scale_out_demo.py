@@ -14,10 +14,14 @@ It shows that no step relies on another's memory: what a step needs travels as i
 parse cache and the staging file) or is on disk. It fails (exit 1) when a run fails, when a step that hands work on
 did not run or two steps shared a process, when the gate's mode differs, or when a table differs.
 
-    python -m bench.scale_out_demo [--source DIR] [--workdir DIR] [--parse-step-batches N]
+    python -m bench.scale_out_demo [--source DIR | --generated N] [--workdir DIR] [--parse-step-batches N]
         (default: seeds/, and a temporary folder removed at the end; a --workdir is kept for inspection;
-        --parse-step-batches: ZHENGGAI_PARSE_STEP_BATCHES of the run with a process per step, the parse's batches
-        of 250 notices per step, orchestration/parse_fanout.py)
+        --generated: N notices of the bench's generator instead of a folder; --parse-step-batches:
+        ZHENGGAI_PARSE_STEP_BATCHES of the run with a process per step, the parse's batches of 250 notices per
+        step, orchestration/parse_fanout.py)
+
+`make scale-out-demo` (and CI) runs it on 300 generated notices with a step per batch: two batches, so two parse
+steps, which the multiprocess executor runs side by side.
 """
 
 import argparse
@@ -34,7 +38,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bench.generate import ROOT
+from bench.generate import ROOT, generate
 from bench.run import change_one_notice
 from expectations.gate import JSON_NAME
 from orchestration.parse_fanout import STEP_BATCHES_SETTING
@@ -44,6 +48,7 @@ from warehouse.compare import compare_warehouses
 console = Console(width=120)
 
 
+PARSE_CHUNK_STEP = "parsed_notices.parse_chunk"
 # The steps that hand the notices, the parse (fanned out: orchestration/parse_fanout.py), the staging file and the
 # verdict from process to process.
 HANDED_ON = ("staged_notices", "parsed_notices.plan_parse", "parsed_notices.parse_chunk[chunk_0]",
@@ -83,18 +88,33 @@ def build_step_per_process(source: Path, warehouse: Path, dagster_home: Path, st
     return time.perf_counter() - started
 
 
-def step_processes(dagster_home: Path) -> tuple[str, dict[str, int]]:
-    """(status of the last run in `dagster_home`, the process id each of its steps ran in)."""
+def step_processes(dagster_home: Path) -> tuple[str, dict[str, int], dict[str, tuple[float, float]]]:
+    """(status of the last run in `dagster_home`, the process id each of its steps ran in, when each started and
+    ended)."""
     from dagster import DagsterInstance
 
     with DagsterInstance.from_config(str(dagster_home)) as instance:
         run = instance.get_runs(limit=1)[0]
-        pids = {
-            record.step_key: record.dagster_event.pid
-            for record in instance.all_logs(run.run_id)
-            if record.dagster_event is not None and record.dagster_event.event_type_value == "STEP_START"
-        }
-        return run.status.value, pids
+        pids: dict[str, int] = {}
+        times: dict[str, list[float]] = {}
+        for record in instance.all_logs(run.run_id):
+            event = record.dagster_event
+            if event is None or event.event_type_value not in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE"):
+                continue
+            if event.event_type_value == "STEP_START":
+                pids[record.step_key] = event.pid
+            times.setdefault(record.step_key, []).append(record.timestamp)
+        return run.status.value, pids, {step: (min(ts), max(ts)) for step, ts in times.items()}
+
+
+def most_at_once(spans: list[tuple[float, float]]) -> int:
+    """The largest number of (start, end) spans that overlap at one time."""
+    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans], key=lambda e: (e[0], e[1]))
+    running = most = 0
+    for _, change in edges:
+        running += change
+        most = max(most, running)
+    return most
 
 
 def gate_mode(warehouse: Path) -> str:
@@ -107,20 +127,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=ROOT / "seeds")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--generated", type=int, default=None)
     parser.add_argument("--parse-step-batches", type=int, default=None)
     options = parser.parse_args(argv)
     if options.workdir is not None:
-        return demonstrate(options.source, options.workdir, options.parse_step_batches)
+        return demonstrate(options.source, options.workdir, options.parse_step_batches, options.generated)
     with tempfile.TemporaryDirectory(prefix="zhenggai-scale-out-") as workdir:
-        return demonstrate(options.source, Path(workdir), options.parse_step_batches)
+        return demonstrate(options.source, Path(workdir), options.parse_step_batches, options.generated)
 
 
-def demonstrate(source: Path, workdir: Path, step_batches: int | None = None) -> int:
-    """A first build, then a refresh after one notice changed (the patched path), both ways; 0 when they agree."""
+def demonstrate(source: Path, workdir: Path, step_batches: int | None = None, generated: int | None = None) -> int:
+    """A first build, then a refresh after one notice changed (the patched path), both ways; 0 when they agree.
+    `generated`: that many notices of the bench's generator instead of `source`."""
     for leftover in ("landing", "in_process", "step_per_process", "dagster_home"):
         shutil.rmtree(workdir / leftover, ignore_errors=True)
     landing = workdir / "landing"
-    shutil.copytree(source, landing)
+    if generated:
+        source = landing
+        generate(generated, landing)
+    else:
+        shutil.copytree(source, landing)
     in_process = workdir / "in_process" / "warehouse.duckdb"
     per_step = workdir / "step_per_process" / "warehouse.duckdb"
     dagster_home = workdir / "dagster_home"
@@ -145,7 +171,7 @@ def demonstrate(source: Path, workdir: Path, step_batches: int | None = None) ->
 def report(round_: str, dagster_home: Path, in_process: Path, per_step: Path, per_step_s: float,
            in_process_s: float) -> list[str]:
     """Print one round's steps and tables; return what went wrong."""
-    status, pids = step_processes(dagster_home)
+    status, pids, spans = step_processes(dagster_home)
     modes = gate_mode(per_step), gate_mode(in_process)
     console.print(f"[bold]{round_}[/]: refresh job with {EXECUTOR_SETTING}={MULTIPROCESS}: run {status} in "
                   f"{per_step_s:.1f} s, gate {modes[0]} (zhenggai refresh, one process: {in_process_s:.1f} s, gate "
@@ -156,6 +182,8 @@ def report(round_: str, dagster_home: Path, in_process: Path, per_step: Path, pe
     for step, pid in pids.items():
         steps.add_row(escape(step), str(pid))  # a mapped step's key ends in [its mapping key], not markup
     console.print(steps)
+    chunks = [span for step, span in spans.items() if step.startswith(PARSE_CHUNK_STEP)]
+    console.print(f"parse: {len(chunks)} step(s) of {PARSE_CHUNK_STEP}, at most {most_at_once(chunks)} at once")
     storage = dagster_home / "storage"
     stored = sorted("/".join(p.relative_to(storage).parts) for p in storage.rglob("*")
                     if p.is_file() and "compute_logs" not in p.parts)
