@@ -63,7 +63,8 @@ class NoticeSource(dg.ConfigurableResource):
 
 class WarehouseTarget(dg.ConfigurableResource):
     """The published DuckDB file. Under the default executor a run holds its refresh lock from start to end; with a
-    process per step (ZHENGGAI_EXECUTOR=multiprocess) each step holds it while it runs (executor_from_env)."""
+    process per step (ZHENGGAI_EXECUTOR=multiprocess) each step that uses this resource holds it while it runs
+    (executor_from_env); the parse's chunk steps do not use it (orchestration/parse_fanout.py)."""
 
     path: str = DEFAULT_WAREHOUSE
     # The gate blocks a load that would drop more than this share of the published notices or issues.
@@ -167,9 +168,11 @@ def executor_from_env(setting: str | None = None) -> dg.ExecutorDefinition:
     `in_process` (default): one process per run, which holds the refresh lock for the whole run; a process per step
     would cost each step the import of the definitions.
     `multiprocess`: each step in a process of its own, its outputs written by the IO manager (Dagster's default:
-    pickled files under DAGSTER_HOME's storage) and read back by the steps that use them, and each step holding
-    the refresh lock while it runs. It is how the asset graph runs on Dagster's k8s or Docker executors (a pod
-    or container per step, outputs on object storage), on one machine: `make scale-out-demo` (docs/scale-out.md).
+    pickled files under DAGSTER_HOME's storage) and read back by the steps that use them, each step that uses the
+    warehouse holding the refresh lock while it runs, and the parse fanned out over steps that do not, so that they
+    run side by side (orchestration/parse_fanout.py; the lock is exclusive and does not wait). It is how the asset
+    graph runs on Dagster's k8s or Docker executors (a pod or container per step, outputs on object storage), on
+    one machine: `make scale-out-demo` (docs/scale-out.md).
     It is meant for one run at a time: two runs (the schedule and the sensor of `make ui`) could then interleave
     their steps and stage over each other's staging file beside the warehouse, which the run-long lock of the
     default rules out (a run whose file was staged over refuses to publish: warehouse.store.publish); a cluster
