@@ -5,6 +5,7 @@ import os
 import time
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 import transforms.pipeline as pipeline
@@ -61,3 +62,23 @@ def test_every_process_parses_with_the_collector_set_for_parsing_and_this_one_ge
     assert {threshold for _, threshold in seen} == {pipeline.PARSE_GC_THRESHOLD}
     assert pipeline.map_batches(_collector_setting, batches[:1], workers=1)[0][1] == pipeline.PARSE_GC_THRESHOLD
     assert gc.get_threshold() == before != (pipeline.PARSE_GC_THRESHOLD, *before[1:])
+
+
+def _numbered(batch: pl.DataFrame) -> tuple[int, int]:
+    time.sleep(0.2)
+    (number,) = batch["batch"].to_list()
+    if number == 30:
+        raise ValueError(f"batch 30 cannot be parsed in process {os.getpid()}")
+    return number, os.getpid()
+
+
+def test_batches_queued_ahead_come_back_in_order_and_an_error_in_a_worker_ends_the_map():
+    batches = [pl.DataFrame({"batch": [index]}) for index in range(12)]  # enough for the worker to get some ahead
+    seen = pipeline.map_batches(_numbered, batches, workers=2)
+    assert [number for number, _ in seen] == list(range(12)) and len({pid for _, pid in seen}) == 2
+    # the worker takes the batches from the last back (31 at once, 30 once 31 is back, with 29 queued ahead),
+    # while this process, from the first, would reach 30 only after ~6 s
+    failing = [pl.DataFrame({"batch": [index]}) for index in range(32)]
+    with pytest.raises(ValueError, match="batch 30 cannot be parsed in process") as raised:
+        pipeline.map_batches(_numbered, failing, workers=2)
+    assert f"in process {os.getpid()}" not in str(raised.value)

@@ -221,12 +221,13 @@ def _map_in_pool(work: Callable[[pl.DataFrame], T], batches: Sequence[pl.DataFra
 
     This process works from the first batch on while the workers start (a worker needs a second or more to
     import the transforms, see POOL_START_METHOD) and take batches from the last one back. A thread of this
-    process hands each worker its batches: one queued ahead of the one it parses while more than FEED_AHEAD_WHILE
-    batches per process remain, so that the worker does not wait for this busy process (holding the GIL while it
-    parses) to send the next one and read back the last (at 10,000 notices a worker waited ~0.25 s between
-    batches, ~4.7 s in all), and none queued near the end, so that when the batches run out no process waits
-    for a batch queued in another (with two batches queued per worker to the end, this process idled for up
-    to two batches).
+    process hands each worker its batches: once the worker has sent back its first, one queued ahead of the one it
+    parses while more than FEED_AHEAD_WHILE batches per process remain, so that the worker does not wait for this
+    busy process (holding the GIL while it parses) to send the next one and read back the last (at 10,000 notices
+    a worker waited ~0.25 s between batches, ~4.7 s in all); none queued while the worker starts (this process
+    could take that batch) nor near the end, so that when the batches run out no process waits for a batch
+    queued in another (with two batches queued per worker to the end, this process idled for up to two batches).
+    After an error, the batches queued ahead and not started are cancelled.
     """
     results: list = [None] * len(batches)
     remaining = _RemainingBatches(len(batches))
@@ -235,9 +236,10 @@ def _map_in_pool(work: Callable[[pl.DataFrame], T], batches: Sequence[pl.DataFra
 
     def feed(pool: ProcessPoolExecutor) -> None:
         queued: deque = deque()
+        started = False  # the worker sent back a result: it runs (a batch queued before, this process could take)
         try:
             while True:
-                while len(queued) < (2 if remaining.count() > ahead_while else 1):
+                while len(queued) < (2 if started and remaining.count() > ahead_while else 1):
                     if (index := remaining.take_last()) is None:
                         break
                     queued.append((index, pool.submit(work, batches[index])))
@@ -245,9 +247,13 @@ def _map_in_pool(work: Callable[[pl.DataFrame], T], batches: Sequence[pl.DataFra
                     return
                 index, future = queued.popleft()
                 results[index] = future.result()
+                started = True
         except BaseException as error:  # noqa: BLE001 - raised again in the calling thread below
             failed.append(error)
             remaining.stop()
+        finally:
+            for _, future in queued:
+                future.cancel()  # a batch queued ahead and not started is not parsed after an error
 
     with ProcessPoolExecutor(
         max_workers=spawned, mp_context=multiprocessing.get_context(POOL_START_METHOD), initializer=_collect_for_parsing
