@@ -1,7 +1,10 @@
 """The parse fanned out over steps (orchestration/parse_fanout.py, the definitions with a process per step): planned,
 staged and parsed a chunk of batches per step, then gathered, it gives what the one-process parse gives."""
 
+import dataclasses
+import os
 import shutil
+import time
 
 import dagster as dg
 import polars as pl
@@ -129,3 +132,25 @@ def _query(warehouse, sql: str) -> list[tuple]:
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(sql).fetchall()
+
+
+def test_prune_leaves_a_batch_another_run_is_writing_and_removes_what_a_crashed_one_left(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    folder = parse_cache.version_dir(warehouse)
+    writing, crashed, unused = folder / ".abcd.4242", folder / ".dcba.4343", folder / "unused"
+    for path in (writing, crashed, unused):
+        path.mkdir(parents=True)
+    old = time.time() - parse_cache.BUILDING_KEPT_SECONDS - 60
+    os.utime(crashed, (old, old))
+    parse_cache.prune(warehouse, keep=[])
+    assert writing.exists() and not crashed.exists() and not unused.exists()
+
+
+def test_a_parse_planned_by_another_parser_version_is_refused(tmp_path, monkeypatch):
+    raw = raw_frame(_files())
+    landed, _ = reject_unreadable(raw)
+    warehouse = tmp_path / "w.duckdb"
+    plan = parse_cache.plan_parse(warehouse, landed, pl.DataFrame(schema=NOTICE_SCHEMA))
+    planned_elsewhere = dataclasses.replace(plan, folder=plan.folder.with_name("0123456789abcdef"))
+    with pytest.raises(parse_cache.ParseCacheChanged, match="planned for parser version 0123456789abcdef"):
+        parse_cache.finish_chunks(warehouse, planned_elsewhere, [])

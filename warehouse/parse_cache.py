@@ -17,6 +17,7 @@ gate as a fresh parse.
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -134,8 +135,23 @@ def prune(warehouse: Path, keep: list[str]) -> None:
         if version != current:
             shutil.rmtree(version, ignore_errors=True)
     for folder in current.iterdir() if current.is_dir() else []:
-        if folder.name not in keep:
+        if folder.name not in keep and not _being_written(folder):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+# A batch folder being written (BatchWriter's `.<name>.<pid>`) is left alone by prune for this long: with the parse
+# fanned out over steps that run without the refresh lock, another run's chunk may be writing it now. Older ones
+# are what a crashed parse left.
+BUILDING_KEPT_SECONDS = 3600
+
+
+def _being_written(folder: Path) -> bool:
+    if not folder.name.startswith("."):
+        return False
+    try:
+        return time.time() - folder.stat().st_mtime < BUILDING_KEPT_SECONDS
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -159,8 +175,8 @@ class ParsedBatches:
 
     def figures(self) -> dict[str, int | str]:
         """What the parse did, as the parse asset's run metadata (the command line's summary reads it)."""
-        loaded = 0 if self.loaded is None else self.loaded.height
-        return {"parse_failures": self.failures.height, "notices_parsed": loaded - self.failures.height,
+        parsed = self.parsed if self.loaded is None else self.loaded.height  # (parse_into_cache: no `loaded`)
+        return {"parse_failures": self.failures.height, "notices_parsed": parsed - self.failures.height,
                 "rejected_by_staging": 0 if self.rejected is None else self.rejected.height,
                 "parsed": self.parsed, "reused_from_cache": self.reused, "batches": len(self.batches),
                 "parser_version": parser_version()}
@@ -337,7 +353,13 @@ def finish_chunks(warehouse: Path, plan: ParsePlan, chunks: Sequence[ParsedChunk
 
 def finish_parse(warehouse: Path, plan: ParsePlan, results: list) -> ParsedBatches:
     """The ParsedBatches of a parse from the results of its batches (stage_star_notices'), in batch order; the
-    batch folders not used are removed. Raises ParseCacheChanged when a batch it needs is gone."""
+    batch folders not used are removed. Raises ParseCacheChanged when a batch it needs is gone, or when this
+    process's parser is not the one the parse was planned with (steps in processes of their own)."""
+    if plan.folder != version_dir(warehouse):
+        raise ParseCacheChanged(
+            f"the parse was planned for parser version {plan.folder.name} and is finished by version "
+            f"{parser_version()} (the code changed during the run); nothing was loaded, refresh again"
+        )
     staged = pl.concat([batch_loaded for _, batch_loaded, _ in results], how="vertical") if results else pl.DataFrame(schema={**LOADED_SCHEMA, "parse": pl.Boolean})
     loaded = pl.concat([plan.settled, staged.select(list(LOADED_SCHEMA))]).sort(~pl.col("source_present"), "source_name")
     rejected = pl.concat([batch_rejected for _, _, batch_rejected in results]) if results else pl.DataFrame(schema=QUARANTINE_SCHEMA)
