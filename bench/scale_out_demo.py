@@ -41,18 +41,22 @@ from rich.table import Table
 from bench.generate import ROOT, generate
 from bench.run import change_one_notice
 from expectations.gate import JSON_NAME
-from orchestration.parse_fanout import STEP_BATCHES_SETTING
+from orchestration import parse_fanout
 from orchestration.resources import EXECUTOR_SETTING, MULTIPROCESS, WarehouseTarget
 from warehouse.compare import compare_warehouses
 
 console = Console(width=120)
 
 
-PARSE_CHUNK_STEP = "parsed_notices.parse_chunk"
+def _parse_step(op) -> str:
+    return f"{parse_fanout.parsed_notices.node_def.name}.{op.name}"
+
+
+PARSE_CHUNK_STEP = _parse_step(parse_fanout.parse_chunk)
 # The steps that hand the notices, the parse (fanned out: orchestration/parse_fanout.py), the staging file and the
 # verdict from process to process.
-HANDED_ON = ("staged_notices", "parsed_notices.plan_parse", "parsed_notices.parse_chunk[chunk_0]",
-             "parsed_notices.finish_parse", "warehouse_staging", "warehouse_gate", "published_warehouse")
+HANDED_ON = ("staged_notices", _parse_step(parse_fanout.plan_parse), f"{PARSE_CHUNK_STEP}[{parse_fanout.chunk_key(0)}]",
+             _parse_step(parse_fanout.finish_parse), "warehouse_staging", "warehouse_gate", "published_warehouse")
 
 
 def environment(**settings: str) -> dict[str, str]:
@@ -77,7 +81,7 @@ def build_step_per_process(source: Path, warehouse: Path, dagster_home: Path, st
     (dagster_home / "dagster.yaml").touch()  # Dagster's defaults, said without its warning
     settings = environment(**{EXECUTOR_SETTING: MULTIPROCESS, "DAGSTER_HOME": str(dagster_home),
                               "ZHENGGAI_SOURCE": str(source), "ZHENGGAI_WAREHOUSE": str(warehouse)},
-                           **({STEP_BATCHES_SETTING: str(step_batches)} if step_batches else {}))
+                           **({parse_fanout.STEP_BATCHES_SETTING: str(step_batches)} if step_batches is not None else {}))
     command = [str(Path(sys.executable).with_name("dagster")), "job", "execute",
                "-m", "orchestration.definitions", "-j", "refresh"]
     started = time.perf_counter()
@@ -109,7 +113,7 @@ def step_processes(dagster_home: Path) -> tuple[str, dict[str, int], dict[str, t
 
 def most_at_once(spans: list[tuple[float, float]]) -> int:
     """The largest number of (start, end) spans that overlap at one time."""
-    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans], key=lambda e: (e[0], e[1]))
+    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])  # an end before a start
     running = most = 0
     for _, change in edges:
         running += change

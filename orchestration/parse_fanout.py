@@ -47,7 +47,12 @@ def plan_parse(raw_notices: pl.DataFrame, staged_notices: NoticeSelection, wareh
     plan = parse_cache.plan_parse(warehouse.file, staged_notices.landed, staged_notices.kept)
     yield dg.Output(plan, "plan")
     for index, chunk in enumerate(parse_cache.parse_chunks(plan, raw_notices, parse_step_batches())):
-        yield dg.DynamicOutput(chunk, output_name="chunks", mapping_key=f"chunk_{index}")
+        yield dg.DynamicOutput(chunk, output_name="chunks", mapping_key=chunk_key(index))
+
+
+def chunk_key(index: int) -> str:
+    """The mapping key of the `index`-th chunk: its parse step is `parse_chunk[<key>]`."""
+    return f"chunk_{index}"
 
 
 # Without the warehouse resource, so without the refresh lock: the chunks of one run parse side by side (the lock is
