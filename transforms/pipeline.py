@@ -11,8 +11,8 @@ import os
 import threading
 import traceback
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial

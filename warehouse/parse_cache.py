@@ -175,8 +175,8 @@ class ParsedBatches:
 
     def figures(self) -> dict[str, int | str]:
         """What the parse did, as the parse asset's run metadata (the command line's summary reads it)."""
-        parsed = self.parsed if self.loaded is None else self.loaded.height  # (parse_into_cache: no `loaded`)
-        return {"parse_failures": self.failures.height, "notices_parsed": parsed - self.failures.height,
+        loaded = self.parsed if self.loaded is None else self.loaded.height  # (parse_into_cache: no `loaded`)
+        return {"parse_failures": self.failures.height, "notices_parsed": loaded - self.failures.height,
                 "rejected_by_staging": 0 if self.rejected is None else self.rejected.height,
                 "parsed": self.parsed, "reused_from_cache": self.reused, "batches": len(self.batches),
                 "parser_version": parser_version()}
