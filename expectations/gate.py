@@ -4,9 +4,9 @@
 loads the table's frame (its checked columns plus the SQL-derived columns of expectations/suites.yaml, which
 carry the cross-table checks), closes the connection, and validates the frame with that table's
 ExpectationSuite through a ValidationDefinition of a file Data Context rooted in `report_dir` (one context
-per run). In delta mode a background thread reads the next frames from DuckDB while GX is imported and
-validates the previous ones, within a small memory allowance (`AHEAD_BYTES`); a suite with a `prepare` step
-(the largest working memory) is loaded alone; suites with the same `prepare` step share one run of it. It then
+per run). A background thread reads the next frames from DuckDB while GX validates the previous ones, within
+a small memory allowance (`AHEAD_BYTES`); a suite with a `prepare` step over every row (the largest working
+memory) is loaded alone; suites with the same `prepare` step share one run of it. It then
 builds the GX Data Docs there and writes `report_dir/validation.json`, a plain-JSON summary of every expectation.
 expectations/gate_process.py runs the same gate in a process started early, so that importing GX overlaps the rest
 of a refresh.
@@ -364,10 +364,10 @@ def run_gate(
     # over two runs without this, 1,488-1,515 MiB over three with it; the call takes ~2 ms).
     _release_freed_memory()
     with _StagedReader(database, previous, max_drop_share, changed_notice_keys, specs) as reader, _quiet_gx(), \
-            _Prefetcher(reader, specs, background=changed_notice_keys is not None) as loads:
+            _Prefetcher(reader, specs) as loads:
         try:
-            # in delta mode GX is imported and its context built while the prefetcher's thread loads the frames
-            # (DuckDB releases the GIL while it runs a query)
+            # GX's context is built (and GX imported, unless the process did it first) while the prefetcher's thread
+            # loads the first frames (DuckDB releases the GIL while it runs a query)
             context, gx_version = _fresh_context(report_dir, [spec.table for spec in specs])
             suites_json = []
             with _first_unexpected_rows_only(), _gx_fast_paths():
@@ -574,15 +574,16 @@ def _to_pandas(item: _Loaded) -> _Loaded:
 # hold at most AHEAD_BYTES of Arrow data. A suite with a `prepare` step (the quote checks: DuckDB's largest working
 # memory, ~1.3 GB at 10,000 notices) is loaded by the validating thread itself when no other frame is held; its
 # `delta.prepare`, over the changed notices' rows, is loaded ahead like any other suite (_prepares_every_row).
-# Only in delta mode (small frames): over every row at 10,000 notices a loading thread raised the gate's peak RSS
-# by ~100-140 MB (1.32-1.35 → 1.42-1.49 GB in five runs, even with no frame loaded ahead: memory freed by one
-# thread's allocator arenas is not reused by the other's), with no wall-time gain measurable on the shared 2 cores.
+# Over every row too, since the gate runs in a process of its own (orchestration/resources.py GateRunner): at 10,000
+# notices the full gate alone took 7.0-7.6 s with each frame loaded when reached, 6.5-6.9 s read ahead (3 interleaved
+# pairs), with the same peak RSS (1.14-1.32 GB); in full refreshes, 61.3-62.1 s and 60.9-61.5 s, peaks 1.58-1.65 GB
+# both ways. (When the gate shared the run's process, a loading thread had raised its peak by ~100-140 MB, memory
+# freed by one thread's allocator arenas not being reused by the other's, for no measurable gain.)
 AHEAD_BYTES = 64 * 2**20
 
 
 class _Prefetcher:
-    """Loads the suites' frames in order in one background thread, ahead of their validation (delta mode; with
-    `background` False each frame is loaded by the iterating thread when it is reached, as before).
+    """Loads the suites' frames in order in one background thread, ahead of their validation.
 
     DuckDB and Arrow release the GIL while they run, so the staged file is read while GX (pure Python, holding the
     GIL) is imported and validates the previous frames: the two overlap on two cores. Loads stay sequential (the
@@ -590,10 +591,9 @@ class _Prefetcher:
     `done(item)` after each validation drops its frame and releases its share of AHEAD_BYTES. A load that raises
     (GateError from the reader) is raised by the iteration."""
 
-    def __init__(self, reader: "_StagedReader", specs: Sequence[SuiteSpec], background: bool = True):
+    def __init__(self, reader: "_StagedReader", specs: Sequence[SuiteSpec]):
         import threading
 
-        self.background = background  # False: every frame is loaded by the iterating thread, when it is reached
         self.reader, self.specs = reader, list(specs)
         self._ready: list[_Loaded | SuiteSpec | BaseException] = []  # a SuiteSpec: loaded by the iterating thread
         self._held = 0  # bytes counted for the frames handed over and not yet done
@@ -604,20 +604,14 @@ class _Prefetcher:
         self._thread = threading.Thread(target=self._run, name="zhenggai-gate-loader", daemon=True)
 
     def __enter__(self) -> "_Prefetcher":
-        if self.background:
-            self._thread.start()
-        else:
-            self._ready.extend(self.specs)
-            self._counted.update((id(spec), 0) for spec in self.specs)
-            self._held_frames = len(self.specs)
+        self._thread.start()
         return self
 
     def __exit__(self, *exc_info) -> None:
         with self._cond:
             self._stop = True
             self._cond.notify_all()
-        if self.background:
-            self._thread.join()  # before the reader closes its connection
+        self._thread.join()  # before the reader closes its connection
         self._ready.clear()
 
     def _run(self) -> None:

@@ -17,7 +17,7 @@ from transforms.pipeline import without_failures
 from transforms.star import reference_tables
 from warehouse import parse_cache
 from warehouse.build import build_record, is_unchanged
-from warehouse.patch import StagedWarehouse, expects_patch, patch_staging
+from warehouse.patch import StagedWarehouse, patch_staging
 from warehouse.store import create_staging, publish, read_table
 from warehouse.summary import table_rows
 from warehouse.versions import load_versions, previous_versions
@@ -62,13 +62,10 @@ def staged_notices(
         return
     landed_files, rejected = reject_unreadable(raw_notices)
     landed = raw_notices["source_name"]
+    gate.start_early()  # something will be loaded: the gate runs in its own process, GX imported by the time it is due
     # only the notices whose file is gone are read back, found by name first: a filter over raw_notice itself
     # decompresses every text it skips (~1.2 s at 10,000 notices, for usually no row)
-    published = read_table(warehouse.file, "raw_notice", columns=["source_name", "content_sha256"])
-    if expects_patch(warehouse.file, published, raw_notices.select("source_name", "content_sha256")):
-        gate.start_early()  # GX imported by the gate's own process while this run parses and patches
-    else:
-        gate.decline_early()  # a full build's gate runs in this process
+    published = read_table(warehouse.file, "raw_notice", columns=["source_name"])
     names = pl.Series("source_name", [], pl.String) if published is None else published["source_name"]
     gone_names = names.filter(~names.is_in(landed.implode())).to_list()
     gone = None

@@ -242,8 +242,7 @@ def refresh(
         max_drop = float(os.environ["ZHENGGAI_MAX_DROP"])
     from orchestration import early_gate
 
-    if warehouse.is_file():  # a published file a small change would patch: its gate's process, started now
-        early_gate.prestart()
+    early_gate.prestart()  # the gate's process, importing GX on the core this process's start-up leaves idle
     try:
         _freeze_imports()
         outcome = _refresh_with_progress(

@@ -1,14 +1,13 @@
 """The early gate's process, started by the command line before it imports Dagster and the transforms.
 
-A patched refresh's gate runs in a process of its own that imports Great Expectations while the run does the rest
+A refresh's gate runs in a process of its own that imports Great Expectations while the run does the rest
 (expectations/gate_process.py, GateRunner in orchestration/resources.py). Started by the run when staged_notices
-sees that the load will likely patch, that process was still importing GX (~4 s of CPU) when the patched staging
-file was ready (one changed notice at 10,000: the run waited ~1-1.5 s for it on a quiet machine, ~3 s on a busy
-one). `zhenggai refresh` therefore starts it first thing, on the other core, while its own process imports Dagster
-and lists the landing folder, whenever a published warehouse is there to be patched; the run adopts it (
-`GateRunner.start_early` takes it) or ends it as soon as it knows there is nothing to patch (`discard`): nothing
-new, other code, or a change too large to patch (a first build, with no published file, never starts it). Until
-then it costs CPU on a core this process does not use, and ~150-250 MB, never the run's time.
+sees that something will be loaded, that process was still importing GX (~4 s of CPU on a slow day) when a patched
+staging file was ready (one changed notice at 10,000: the run waited ~1-1.5 s for it on a quiet machine, ~3 s on a
+busy one). `zhenggai refresh` therefore starts it first thing, on the other core, while its own process imports
+Dagster and lists the landing folder; the run adopts it (`GateRunner.start_early` takes it) or ends it as soon as it
+knows there is nothing new (`discard`). Until then it costs CPU on a core this process does not use, and
+~150-250 MB, never the run's time.
 
 This module imports only the gate process's module (DuckDB and PyYAML, not GX, not Dagster), so that the command
 line can start the process before its own heavy imports.
@@ -18,13 +17,13 @@ import os
 
 from expectations.gate_process import EarlyGate
 
-PROCESS_SETTING = "ZHENGGAI_GATE_PROCESS"  # 1 / 0 forces the gate's own process on or off (default: when patching)
+PROCESS_SETTING = "ZHENGGAI_GATE_PROCESS"  # 1 / 0 forces the gate's own process on or off (default: when loading)
 
 _spare: EarlyGate | None = None
 
 
 def gate_process_setting() -> bool | None:
-    """ZHENGGAI_GATE_PROCESS: True (1, true, yes), False (0, false, no) or None (unset: when the load patches)."""
+    """ZHENGGAI_GATE_PROCESS: True (1, true, yes), False (0, false, no) or None (unset: when the run loads something)."""
     setting = os.environ.get(PROCESS_SETTING, "").strip().lower()
     return True if setting in ("1", "true", "yes") else False if setting in ("0", "false", "no") else None
 

@@ -1,6 +1,7 @@
-"""`zhenggai refresh` starts the gate's own process before the run when a published file could be patched
-(orchestration/early_gate.py); the run adopts it for a patched load and ends it otherwise."""
+"""`zhenggai refresh` starts the gate's own process before the run (orchestration/early_gate.py); the run adopts it
+when it loads something (a first build, a full build or a patch) and ends it when nothing is new."""
 
+import json
 import shutil
 
 import dagster as dg
@@ -21,14 +22,14 @@ def test_the_run_adopts_the_process_started_before_it_or_ends_it(monkeypatch):
     early_gate.prestart()
     pid = early_gate._spare.pid
     with dg.build_resources({"gate": GateRunner()}) as resources:
-        resources.gate.start_early()  # staged_notices expects a patch
+        resources.gate.start_early()  # staged_notices: something will be loaded
         assert resources.gate._early_gate.pid == pid and early_gate.take() is None  # adopted, no second process
     assert not process_alive(pid)
 
     early_gate.prestart()
     pid = early_gate._spare.pid
     with dg.build_resources({"gate": GateRunner()}) as resources:
-        resources.gate.decline_early()  # a full build, or nothing new
+        resources.gate.decline_early()  # nothing new
         assert not process_alive(pid) and not resources.gate.runs_early
 
     early_gate.prestart()
@@ -42,27 +43,46 @@ def test_the_run_adopts_the_process_started_before_it_or_ends_it(monkeypatch):
     assert early_gate.take() is None
 
 
+class _Recorded(EarlyGate):
+    """An EarlyGate that records itself in `started` and whether its gate ran."""
+
+    started: list["_Recorded"] = []
+
+    def __init__(self):
+        super().__init__()
+        self.ran = False
+        self.started.append(self)
+
+    def run_gate(self, *args, **kwargs):
+        self.ran = True
+        return super().run_gate(*args, **kwargs)
+
+
+@pytest.fixture
+def started(monkeypatch) -> list[_Recorded]:
+    """The early gates `zhenggai refresh` starts from now on, in order."""
+    monkeypatch.delenv(early_gate.PROCESS_SETTING, raising=False)
+    monkeypatch.setattr(_Recorded, "started", [])
+    monkeypatch.setattr(early_gate, "EarlyGate", _Recorded)
+    return _Recorded.started
+
+
+def test_a_first_build_runs_its_gate_in_the_process_started_first(started, tmp_path):
+    warehouse = tmp_path / "zhenggai.duckdb"
+    built = runner.invoke(app, ["refresh", "--source", str(SEEDS), "--warehouse", str(warehouse), "--quiet"])
+    assert built.exit_code == 0, built.output
+    assert warehouse.is_file()
+    assert len(started) == 1 and started[0].ran and not process_alive(started[0].pid)
+    gated = json.loads((tmp_path / "validation" / "validation.json").read_text(encoding="utf-8"))
+    assert gated["mode"] == "full" and gated["passed"]
+
+
 # The command runs in its own process whatever ZHENGGAI_EXECUTOR says (the definitions' executor for `dagster dev`
 # and `dagster job execute`), so its gate runs early under either setting.
 @pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
-def test_refresh_starts_the_gate_process_first_when_there_is_a_published_file(published, tmp_path, monkeypatch, executor):
-    monkeypatch.delenv(early_gate.PROCESS_SETTING, raising=False)
+def test_refresh_starts_the_gate_process_first_when_there_is_a_published_file(started, published, tmp_path, monkeypatch, executor):
     monkeypatch.setenv(EXECUTOR_SETTING, executor)
     monkeypatch.setattr(definitions, "defs", definitions.build_definitions())  # as a process started with it sees them
-    started: list[EarlyGate] = []
-
-    class Recorded(EarlyGate):
-        ran = False
-
-        def __init__(self):
-            super().__init__()
-            started.append(self)
-
-        def run_gate(self, *args, **kwargs):
-            self.ran = True
-            return super().run_gate(*args, **kwargs)
-
-    monkeypatch.setattr(early_gate, "EarlyGate", Recorded)
     source, warehouse = tmp_path / "landing", tmp_path / "zhenggai.duckdb"
     shutil.copytree(SEEDS, source)
     shutil.copy(published, warehouse)  # built from the same files by the same code

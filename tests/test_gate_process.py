@@ -66,10 +66,10 @@ def test_the_early_process_gives_the_same_report_and_ends(seed, tmp_path):
 
 
 @pytest.mark.parametrize("ahead", [gate_module.AHEAD_BYTES, 2**62])
-def test_prefetched_frames_give_the_same_delta_report(seed, tmp_path, monkeypatch, ahead):
+def test_prefetched_frames_give_the_same_report(seed, tmp_path, monkeypatch, ahead):
     """The loader thread reads ahead (without limit: as far as it can), the suites with a delta prepare step too
     (it reads the changed notices' rows only), and the report is the one of frames loaded one at a time."""
-    database, _, key, one_at_a_time = seed
+    database, plain, key, one_at_a_time = seed
     monkeypatch.setattr(gate_module, "AHEAD_BYTES", ahead)
     threads = {}
     load_arrow = gate_module._StagedReader.load_arrow
@@ -85,10 +85,15 @@ def test_prefetched_frames_give_the_same_delta_report(seed, tmp_path, monkeypatc
                 or spec.delta is None and spec.prepare}
     assert {"fact_indicator", "fact_claim"} <= prepared
     assert set(threads.values()) == {"zhenggai-gate-loader"}
-    # over every row, frames are loaded by the validating thread (memory: see AHEAD_BYTES)
+    # over every row, read ahead too, but a suite whose prepare step runs over every row is loaded alone, by the
+    # validating thread (DuckDB's largest working memory: see AHEAD_BYTES)
     threads.clear()
-    run_gate(database, tmp_path / "full")
-    assert set(threads.values()) == {threading.main_thread().name}
+    full = run_gate(database, tmp_path / "full")
+    assert report(full) == report(plain)
+    alone = {spec.table for spec in gate_module.load_suites() if spec.prepare}
+    assert {table for table, thread in threads.items() if thread == threading.main_thread().name} == alone
+    assert {table for table, thread in threads.items() if thread == "zhenggai-gate-loader"} == \
+        {spec.table for spec in gate_module.load_suites()} - alone
 
 
 def test_an_unused_early_process_is_ended_at_once(tmp_path):
@@ -105,7 +110,7 @@ def test_the_gate_resource_runs_the_gate_early_when_asked(tmp_path, monkeypatch)
     monkeypatch.setenv("ZHENGGAI_GATE_PROCESS", "0")
     assert gate_from_env().early is False
     monkeypatch.delenv("ZHENGGAI_GATE_PROCESS")
-    assert gate_from_env().early is None  # started when staged_notices expects a patched load
+    assert gate_from_env().early is None  # started when staged_notices sees that something will be loaded
     # early=True: the process starts with the resource and the gate runs there (its report equals the plain
     # gate's: test above); a gate failing there is raised here; the process ends with the resource
     with dg.build_resources({"gate": GateRunner(early=True)}) as resources:
@@ -115,7 +120,7 @@ def test_the_gate_resource_runs_the_gate_early_when_asked(tmp_path, monkeypatch)
             resources.gate.run_gate(str(tmp_path / "missing.duckdb"), tmp_path / "early")
         assert resources.gate._early_gate._used
     assert not process_alive(pid)
-    # the default waits for start_early (staged_notices, when it expects a patch); early=False never starts one
+    # the default waits for start_early (staged_notices, when something will be loaded); early=False never starts one
     with dg.build_resources({"gate": GateRunner()}) as resources:
         assert not resources.gate.runs_early
         resources.gate.start_early()

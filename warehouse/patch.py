@@ -164,18 +164,6 @@ def cannot_patch(warehouse: Path) -> str | None:
     return None
 
 
-def expects_patch(warehouse: Path, published: pl.DataFrame | None, landed: pl.DataFrame) -> bool:
-    """Whether a refresh loading the files `landed` (source_name, content_sha256) will likely patch `warehouse`,
-    whose raw_notice rows are `published` (the same columns): it can be patched, and the files added, edited,
-    removed or renamed are within patch_staging's threshold (an estimate before parsing: a file that turns
-    out not to be a notice counts too)."""
-    if published is None or cannot_patch(warehouse) is not None:
-        return False
-    pairs = ["source_name", "content_sha256"]
-    changed = landed.join(published, on=pairs, how="anti").height + published.join(landed, on=pairs, how="anti").height
-    return is_small_change(changed, published.height, landed.height, MAX_CHANGED_SHARE, ALWAYS_PATCH_UP_TO)
-
-
 def patch_staging(
     warehouse: Path,
     tables: Mapping[str, pl.DataFrame],
