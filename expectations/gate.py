@@ -362,7 +362,7 @@ def run_gate(
     # What the caller freed first: in a full build's run, the staging file's build left ~130 MiB of freed pages
     # that the gate's frames did not reuse (peak RSS of the refresh's process at 10,000 notices: 1,633-1,639 MiB
     # over two runs without this, 1,488-1,515 MiB over three with it; the call takes ~2 ms).
-    _release_freed_memory()
+    release_freed_memory()
     with _StagedReader(database, previous, max_drop_share, changed_notice_keys, specs) as reader, _quiet_gx(), \
             _Prefetcher(reader, specs) as loads:
         try:
@@ -373,7 +373,7 @@ def run_gate(
             with _first_unexpected_rows_only(), _gx_fast_paths():
                 for item in loads:
                     suites_json.append(_validate(context, item, run_time))
-                    _release_freed_memory()
+                    release_freed_memory()
                     loads.done(item)
                 docs_path = _build_docs(context)
         except GateError:
@@ -745,7 +745,7 @@ def _quiet_gx() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _release_freed_memory() -> None:
+def release_freed_memory() -> None:
     """Hand the memory freed by the suite just validated back to the system before the next one is loaded.
 
     Arrow's allocator and glibc's malloc keep freed pages for reuse, and the next suite's frames did not always
