@@ -97,7 +97,8 @@ class GateRunner(dg.ConfigurableResource):
     For a full build too: GX's import then leaves the gate's critical path, and the gate's Python (pandas, GX) no
     longer shares a GIL with the run. At 10,000 notices, 3 interleaved pairs of full refreshes: 61.0 / 62.2 / 62.9 s
     with the gate in the run's process, 58.9 / 60.9 / 61.1 s in its own; the peak (the process tree's) rose from
-    1.41-1.44 GB to 1.56-1.67 GB, as the gate's frames no longer reuse memory the run freed (docs/scale-out.md)."""
+    1.41-1.44 GB to 1.56-1.67 GB, as the gate's frames no longer reuse memory the run freed; 1.91-1.97 GiB in the
+    bench, whose freshly written files keep their bytes in the run's process (docs/scale-out.md)."""
 
     early: bool | None = None
     _early_gate: Any = PrivateAttr(default=None)
