@@ -359,9 +359,10 @@ def run_gate(
     json_path.unlink(missing_ok=True)  # never leave a previous run's verdict behind
     previous = Path(previous) if previous is not None and Path(previous).is_file() else None
     run_time = datetime.now(timezone.utc)
-    # What the caller freed first: in a full build's run, the staging file's build left ~130 MiB of freed pages
-    # that the gate's frames did not reuse (peak RSS of the refresh's process at 10,000 notices: 1,633-1,639 MiB
-    # over two runs without this, 1,488-1,515 MiB over three with it; the call takes ~2 ms).
+    # What this process freed first. When the gate runs in the refresh's process (ZHENGGAI_GATE_PROCESS=0), the
+    # staging file's build left ~130 MiB of freed pages that the gate's frames did not reuse (peak RSS of that process
+    # at 10,000 notices: 1,633-1,639 MiB over two runs without this, 1,488-1,515 MiB over three with it; the call
+    # takes ~2 ms). In the gate's own process, EarlyGate.run_gate does the same for the waiting refresh.
     release_freed_memory()
     with _StagedReader(database, previous, max_drop_share, changed_notice_keys, specs) as reader, _quiet_gx(), \
             _Prefetcher(reader, specs) as loads:
