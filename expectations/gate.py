@@ -7,7 +7,8 @@ ExpectationSuite through a ValidationDefinition of a file Data Context rooted in
 per run). A background thread reads the next frames from DuckDB while GX validates the previous ones, within
 a small memory allowance (`AHEAD_BYTES`); a suite with a `prepare` step over every row (the largest working
 memory) is loaded alone; suites with the same `prepare` step share one run of it. It then
-builds the GX Data Docs there and writes `report_dir/validation.json`, a plain-JSON summary of every expectation.
+builds the GX Data Docs there and writes `report_dir/validation.json`, a plain-JSON summary of every expectation
+(or, given `on_verdict`, writes the summary, hands the verdict over, then builds the docs).
 expectations/gate_process.py runs the same gate in a process started early, so that importing GX overlaps the rest
 of a refresh.
 
@@ -33,7 +34,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -328,6 +329,7 @@ def run_gate(
     previous: Path | str | None = None,
     max_drop_share: float = DEFAULT_MAX_DROP_SHARE,
     changed_notice_keys: Sequence[str] | None = None,
+    on_verdict: Callable[[GateResult], None] | None = None,
 ) -> GateResult:
     """Validate the staged DuckDB file `database`; write validation.json and Data Docs under `report_dir`.
 
@@ -342,6 +344,12 @@ def run_gate(
     declaration then validate only the rows that can have changed (`SuiteSpec.delta_query`), the others every
     row; the verdict (errors) is that of a full run. Warnings of per-row checks on unchanged rows are not
     reported again (they were when those rows were published).
+
+    `on_verdict` None: the Data Docs are built before validation.json is written, and a failure to build them
+    fails the gate (GateError). Given, it receives the result as soon as validation.json is written, and the docs
+    are built after it returns: the gate's own process hands the verdict to the refresh, which publishes (or not)
+    while the docs are rendered (~0.25 s of every refresh's critical path). A failure to build them then raises
+    GateError after the verdict, and validation.json records it (`data_docs_error`).
     """
     started = time.perf_counter()
     database, report_dir = Path(database), Path(report_dir)
@@ -376,11 +384,11 @@ def run_gate(
                     suites_json.append(_validate(context, item, run_time))
                     release_freed_memory()
                     loads.done(item)
-                docs_path = _build_docs(context)
         except GateError:
             raise
         except Exception as exc:  # GX itself failed: a failure, never a pass
             raise GateError(f"Great Expectations failed while running the gate: {type(exc).__name__}: {exc}") from exc
+    docs_path = _build_docs(context) if on_verdict is None else _docs_index(context)
     suites = [result for result, _ in suites_json]
     errors = [line for s in suites for line in s.errors]
     warnings_ = [line for s in suites for line in s.warnings]
@@ -406,10 +414,21 @@ def run_gate(
         "changed_notice_keys": changed_notice_keys,
         "suites": [payload for _, payload in suites_json],
     }
-    temporary = json_path.with_name(json_path.name + ".tmp")
-    temporary.write_text(json.dumps(_plain(document), ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
-    os.replace(temporary, json_path)
+    _write_json(json_path, document)
+    if on_verdict is not None:
+        on_verdict(result)
+        try:
+            _build_docs(context)
+        except GateError as exc:
+            _write_json(json_path, document | {"data_docs": None, "data_docs_error": str(exc)})
+            raise
     return result
+
+
+def _write_json(path: Path, document: dict) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(_plain(document), ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
+    os.replace(temporary, path)
 
 
 class _StagedReader:
@@ -920,14 +939,24 @@ def _validate(context, item: _Loaded, run_time: datetime) -> tuple[SuiteResult, 
 
 
 def _build_docs(context) -> Path:
-    context.build_data_docs()
-    for site in context.get_docs_sites_urls():
+    try:
+        with _quiet_gx():
+            context.build_data_docs()
+    except Exception as exc:  # GX failed: the gate's report is incomplete
+        raise GateError(f"Great Expectations could not build the Data Docs: {type(exc).__name__}: {exc}") from exc
+    index = _docs_index(context)
+    if not index.is_file():
+        raise GateError("Great Expectations did not build the Data Docs index.html")
+    return index
+
+
+def _docs_index(context) -> Path:
+    """Where the Data Docs' index.html is (built or not yet)."""
+    for site in context.get_docs_sites_urls(only_if_exists=False):
         url = site.get("site_url") or ""
         if url.startswith("file://"):
-            index = Path(unquote(urlparse(url).path))
-            if index.is_file():
-                return index
-    raise GateError("Great Expectations did not build the Data Docs index.html")
+            return Path(unquote(urlparse(url).path))
+    raise GateError("the GX project has no local Data Docs site")
 
 
 def _exception_message(info: Any) -> str | None:

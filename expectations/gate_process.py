@@ -4,8 +4,10 @@ Importing GX costs ~4 s of CPU, most of the fixed cost of an incremental refresh
 (the import holds the GIL, as does the refresh's own start-up), a second process can: `EarlyGate()` spawns one
 process that imports GX and the gate at once, while the refresh reads, parses and stages on the other core; the
 gate then runs there (`EarlyGate.run_gate`, the arguments of `expectations.gate.run_gate`), reading the staged file
-itself, so that only the GateResult crosses back. `close()` terminates the process (a refresh with nothing new
-must not wait for an import it does not need, nor any refresh for the teardown of a process whose gate is done).
+itself, so that only the GateResult crosses back, as soon as the verdict is written: the process then builds the
+Data Docs while the refresh publishes, and `finish()` waits for them. `close()` terminates the process (a refresh with
+nothing new must not wait for an import it does not need, nor any refresh for the teardown of a process whose gate
+is done).
 
 It is the same gate (`expectations.gate.run_gate`, same suites, same validation.json and Data Docs); only where it
 runs changes. A process that dies or cannot be started is a GateError, never a pass.
@@ -18,6 +20,8 @@ from typing import Any
 from expectations.gate import GateError, GateResult, release_freed_memory
 
 _START_METHOD = "spawn"  # a new interpreter: never a fork of a process running Dagster's threads
+# How long the refresh waits, at its end, for the Data Docs of a gate whose verdict it has (~0.25-0.5 s at 10,000 notices)
+DOCS_TIMEOUT_S = 120.0
 
 
 def _serve(connection) -> None:
@@ -35,14 +39,24 @@ def _serve(connection) -> None:
     except EOFError:  # the parent closed without running the gate
         return
     if failure is not None:
-        outcome: tuple[str, Any] = ("error", _picklable(failure))
+        connection.send(("error", _picklable(failure)))
+        connection.close()
+        return
+    args, kwargs = request
+    verdict_sent = False
+
+    def send_verdict(result: GateResult) -> None:
+        nonlocal verdict_sent
+        connection.send(("result", result))
+        verdict_sent = True
+
+    try:
+        gate.run_gate(*args, on_verdict=send_verdict, **kwargs)
+    except BaseException as exc:  # noqa: BLE001 - raised again in the parent
+        # before the verdict: the gate failed; after it: only its Data Docs did
+        connection.send(("docs" if verdict_sent else "error", _picklable(exc)))
     else:
-        args, kwargs = request
-        try:
-            outcome = ("result", gate.run_gate(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - raised again in the parent
-            outcome = ("error", _picklable(exc))
-    connection.send(outcome)
+        connection.send(("docs", None))
     connection.close()
 
 
@@ -66,13 +80,15 @@ class EarlyGate:
         self._process.start()
         child.close()
         self._used = False
+        self._docs_pending = False  # a verdict was returned and the docs are being built
 
     @property
     def pid(self) -> int | None:
         return self._process.pid
 
     def run_gate(self, *args: Any, **kwargs: Any) -> GateResult:
-        """`expectations.gate.run_gate(*args, **kwargs)` in the early process (once)."""
+        """`expectations.gate.run_gate(*args, **kwargs)` in the early process (once), returned as soon as its verdict
+        is known: the process builds the Data Docs after that, while the refresh goes on (`finish` waits for them)."""
         if self._used:
             raise GateError("the early gate process runs one gate only")
         self._used = True
@@ -87,12 +103,29 @@ class EarlyGate:
             raise GateError(f"the gate's process ended without a result (exit code {self._process.exitcode})") from exc
         if kind == "error":
             raise value
+        self._docs_pending = True
         return value
 
+    def finish(self, timeout: float = DOCS_TIMEOUT_S) -> str | None:
+        """Wait until the process has built the Data Docs of the gate it ran: None once they are built (or when no
+        gate ran), else why they are not (the verdict stands; only the human-readable report is missing)."""
+        if not self._docs_pending:
+            return None
+        self._docs_pending = False
+        try:
+            if not self._connection.poll(timeout):
+                return f"the gate's process did not finish the Data Docs within {timeout:.0f} s"
+            kind, value = self._connection.recv()
+        except (EOFError, OSError):
+            return f"the gate's process ended before building the Data Docs (exit code {self._process.exitcode})"
+        return None if value is None else f"{type(value).__name__}: {value}"
+
     def close(self) -> None:
-        """End the process: terminated, whether it never ran a gate or sent back its outcome (its report is
-        written by then, and what is left is the interpreter's teardown of GX and the frames, ~0.4 s at 10,000
-        notices that the refresh need not wait for), or its parent gave up on a gate still running."""
+        """End the process: terminated, whether it never ran a gate or sent back its outcome and built its docs
+        (`finish`; its report is written by then, and what is left is the interpreter's teardown of GX and the
+        frames, ~0.4 s at 10,000 notices that the refresh need not wait for), or its parent gave up on a gate still
+        running."""
+        self.finish()
         if self._process.pid is None:
             return
         if self._process.is_alive():

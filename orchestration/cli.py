@@ -405,9 +405,12 @@ def fetch(
 
 def _docs_index(report_dir: Path) -> str:
     try:
-        return json.loads((report_dir / "validation.json").read_text())["data_docs"]
-    except (OSError, KeyError, ValueError):
+        report = json.loads((report_dir / "validation.json").read_text())
+    except (OSError, ValueError):
         return str(report_dir.resolve())
+    if report.get("data_docs_error"):  # built after the verdict (expectations.gate.run_gate's on_verdict), and failed
+        return f"[yellow]not built[/] ({report['data_docs_error']})"
+    return report.get("data_docs") or str(report_dir.resolve())
 
 
 def _print_frame(title: str, frame) -> None:

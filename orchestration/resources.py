@@ -112,8 +112,12 @@ class GateRunner(dg.ConfigurableResource):
         finally:
             early_gate.discard()
             if self._early_gate is not None:
+                # the verdict came back before the Data Docs were built (published meanwhile): they are waited for here
+                problem = self._early_gate.finish()
                 self._early_gate.close()
                 self._early_gate = None
+                if problem is not None:
+                    context.log.error(f"the gate's Data Docs were not built: {problem}")
 
     def start_early(self) -> None:
         """Start the gate's process now (unless it runs already or early gates are switched off), or adopt the one

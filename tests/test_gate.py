@@ -135,6 +135,43 @@ def test_valid_run_writes_json_and_data_docs(valid):
     assert {p.name for p in validations.iterdir()} >= {"fact_issue", "dim_notice", "fact_claim"}
 
 
+def test_a_verdict_handed_over_comes_before_the_data_docs(valid, tmp_path):
+    """With `on_verdict`, the verdict is written and handed over first, and the Data Docs are built after it (the gate's
+    process returns the verdict to the refresh while it renders them): the same report, the docs there in the end."""
+    database, plain = valid
+    seen = []
+
+    def on_verdict(result):
+        report = json.loads(result.json_path.read_text(encoding="utf-8"))
+        seen.append((result.passed, report["passed"], report["data_docs"], result.docs_path.exists()))
+
+    result = run_gate(database, tmp_path / "validation", on_verdict=on_verdict)
+    assert seen == [(True, True, str(result.docs_path), False)]
+    assert result.docs_path.is_file() and result.docs_path.relative_to(tmp_path) == plain.docs_path.relative_to(
+        plain.json_path.parent.parent)
+    assert [(s.table, s.evaluated, s.row_count) for s in result.suites] == [(s.table, s.evaluated, s.row_count) for s in plain.suites]
+
+
+def test_data_docs_failing_after_the_verdict_keep_the_verdict_and_say_so(valid, tmp_path, monkeypatch):
+    from great_expectations.data_context.data_context.abstract_data_context import AbstractDataContext
+
+    def broken(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(AbstractDataContext, "build_data_docs", broken)
+    database, _ = valid
+    verdicts = []
+    with pytest.raises(GateError, match="could not build the Data Docs: OSError: disk full"):
+        run_gate(database, tmp_path / "after", on_verdict=verdicts.append)
+    assert [v.passed for v in verdicts] == [True]
+    report = json.loads((tmp_path / "after" / "validation.json").read_text(encoding="utf-8"))
+    assert report["passed"] is True and report["data_docs"] is None and "disk full" in report["data_docs_error"]
+    # without a verdict handed over, docs that cannot be built fail the gate, and no verdict is written
+    with pytest.raises(GateError, match="could not build the Data Docs"):
+        run_gate(database, tmp_path / "before")
+    assert not (tmp_path / "before" / "validation.json").exists()
+
+
 def test_read_only_open_leaves_no_lock(valid):
     database, _ = valid
     con = duckdb.connect(str(database))  # read-write: fails if the gate still held the file

@@ -57,6 +57,9 @@ def test_the_early_process_gives_the_same_report_and_ends(seed, tmp_path):
         result = early.run_gate(database, tmp_path / "validation")
         with pytest.raises(GateError, match="one gate only"):
             early.run_gate(database, tmp_path / "again")
+        # the verdict comes back before the Data Docs are built; `finish` waits for them
+        assert early.finish() is None and result.docs_path.is_file()
+        assert early.finish() is None  # (once)
     assert not process_alive(pid)
     assert result.passed == plain.passed and result.warnings == plain.warnings
     assert [(s.table, s.row_count, s.evaluated, s.scope) for s in result.suites] == \
