@@ -295,6 +295,87 @@ def refresh(
                       f"Data Docs: {_docs_index(outcome.report_dir)}")
 
 
+@app.command()
+def watch(
+    source: Path = typer.Option(Path(DEFAULT_SOURCE), "--source", help="Folder of notices to watch (.txt, .html)."),
+    warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse", help="DuckDB file to publish."),
+    interval: float = typer.Option(2.0, "--interval", min=0.05, help="Seconds between two looks at the folder."),
+    prune: bool = typer.Option(
+        False, "--prune", help="Remove the facts of notices whose file is no longer in SOURCE (kept by default)."
+    ),
+    max_drop: float = typer.Option(
+        None, "--max-drop", min=0.0, max=1.0,
+        help="Block publication if more than this share of the published notices or issues would disappear "
+        "(default 0.5, or ZHENGGAI_MAX_DROP).",
+    ),
+    refreshes: int = typer.Option(None, "--refreshes", min=1, help="Stop after this many refreshes (default: run until Ctrl-C)."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="One JSON object per refresh on stdout instead of a line of text."),
+) -> None:
+    """Refresh the warehouse now and then whenever a notice in SOURCE is added, changed or removed, from one
+    long-lived process (orchestration/watch.py): the same job, gate and publication as `refresh`, without its
+    start-up on every change."""
+    from orchestration.watch import watch as watch_folder
+
+    if not source.is_dir():
+        err_console.print(f"[red]error:[/] notice folder not found: {source}")
+        raise typer.Exit(EXIT_RUN_FAILED)
+    problem = _unwritable(warehouse.parent)
+    if problem:
+        err_console.print(f"[red]error:[/] cannot write the warehouse folder: {problem}")
+        raise typer.Exit(EXIT_RUN_FAILED)
+    if max_drop is None and os.environ.get("ZHENGGAI_MAX_DROP"):
+        max_drop = float(os.environ["ZHENGGAI_MAX_DROP"])
+    from orchestration import early_gate
+
+    early_gate.prestart()
+    try:
+        _freeze_imports()
+        if not jsonl:
+            console.print(f"watching {source.resolve()} every {interval:g} s, publishing {warehouse.resolve()} (Ctrl-C stops)")
+        watch_folder(
+            source, warehouse,
+            run=lambda: run_refresh(source, warehouse, prune_missing=prune, max_drop_share=max_drop),
+            on_refresh=lambda refreshed: _print_watched(refreshed.outcome, refreshed.seconds, jsonl),
+            interval_s=interval, refreshes=refreshes,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        early_gate.discard()
+
+
+def _print_watched(outcome: RefreshOutcome, seconds: float, jsonl: bool) -> None:
+    from datetime import datetime
+
+    if outcome.locked:
+        state = "locked"
+    elif outcome.gate_errors:
+        state = "blocked"
+    elif outcome.unchanged:
+        state = "unchanged"
+    elif outcome.published:
+        state = "published"
+    else:
+        state = "failed"
+    at = datetime.now().astimezone()
+    if jsonl:
+        record = {"at": at.isoformat(timespec="seconds"), "state": state, "seconds": round(seconds, 3),
+                  "parsed": outcome.parsed, "reused": outcome.reused, "warnings": len(outcome.gate_warnings),
+                  "errors": outcome.gate_errors, "failure": outcome.failure}
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+        return
+    detail = {
+        "published": f"[green]published[/]: parsed {outcome.parsed}, reused {outcome.reused}; "
+                     f"gate passed ({len(outcome.gate_warnings)} warning(s))",
+        "unchanged": "nothing new",
+        "blocked": f"[red]gate blocked publication[/]: {len(outcome.gate_errors)} failed expectation(s), see "
+                   f"{outcome.report_dir / 'validation.json'}",
+        "locked": "[yellow]another refresh is running[/]; trying again at the next look",
+        "failed": f"[red]refresh failed[/]; the published warehouse is unchanged: {outcome.failure}",
+    }[state]
+    console.print(f"{at:%H:%M:%S} {detail} ({seconds:.2f} s)")
+
+
 def _freeze_imports() -> None:
     """Import what a refresh runs on, then move the objects made so far out of the cyclic garbage collector's
     reach (gc.freeze): they live as long as the process. Dagster and the libraries make ~150,000 tracked objects,
