@@ -6,8 +6,9 @@
 -- Each is stored sorted by the columns its query orders by (CREATE TABLE ... AS ... ORDER BY keeps that
 -- order on disk): the query still says ORDER BY, and DuckDB's sort is several times cheaper on input that
 -- is already in order; a filter on the leading sort column also skips row groups by their min/max. A patched
--- refresh (warehouse/patch.py) rebuilds these marts, except mart_headline_figure (~300,000 rows at 10,000
--- notices), whose rewritten notices' rows it appends after the sorted ones until the next full build.
+-- refresh (warehouse/patch.py) rebuilds mart_unit_headline (sums over every notice on a unit); in the others,
+-- whose rows each belong to one notice, it appends the rewritten notices' rows after the sorted ones, until
+-- the next full build (the query's ORDER BY puts them in place).
 
 -- One row per summary claim (fact_claim) with its inspected unit and whether the text bears it out.
 CREATE TABLE mart_claim AS
@@ -19,7 +20,7 @@ SELECT c.claim_key, c.notice_key, n.organization, c.subject, c.status,
 FROM fact_claim c
 JOIN mart_notice n USING (notice_key)
 ORDER BY verdict, n.organization, c.subject;
-COMMENT ON TABLE mart_claim IS 'One row per summary count a notice claims (fact_claim: 共计…个问题, …条整改措施) with its inspected unit, the gap to the parsed count and a verdict; sorted by verdict, organization, subject.';
+COMMENT ON TABLE mart_claim IS 'One row per summary count a notice claims (fact_claim: 共计…个问题, …条整改措施) with its inspected unit, the gap to the parsed count and a verdict; sorted by verdict, organization, subject when built in full (a patched refresh appends the rows of the notices it rewrites after them).';
 COMMENT ON COLUMN mart_claim.claim_key IS 'The claim (fact_claim).';
 COMMENT ON COLUMN mart_claim.notice_key IS 'The notice (dim_notice).';
 COMMENT ON COLUMN mart_claim.organization IS 'The inspected unit as written (mart_notice.organization).';
@@ -78,7 +79,7 @@ SELECT issue_key, notice_key, organization, publish_date, number, title, topic,
 FROM mart_issue
 WHERE is_leaf AND status_group IN ('open', 'basically_completed', 'not_feasible')
 ORDER BY organization, node_ordinal;
-COMMENT ON TABLE mart_open_problem IS 'One row per finest problem (mart_issue with is_leaf) whose status is open (in_progress, long_term), basically_completed or not_feasible, with when the notice expects it done; problems of unknown status are not here. Sorted by organization, node_ordinal.';
+COMMENT ON TABLE mart_open_problem IS 'One row per finest problem (mart_issue with is_leaf) whose status is open (in_progress, long_term), basically_completed or not_feasible, with when the notice expects it done; problems of unknown status are not here. Sorted by organization, node_ordinal when built in full (a patched refresh appends the rows of the notices it rewrites after them).';
 COMMENT ON COLUMN mart_open_problem.issue_key IS 'The issue node (fact_issue).';
 COMMENT ON COLUMN mart_open_problem.notice_key IS 'The notice (dim_notice).';
 COMMENT ON COLUMN mart_open_problem.organization IS 'The inspected unit as written.';
