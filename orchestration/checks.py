@@ -53,6 +53,8 @@ def warehouse_gate(
                 "errors": "\n".join(errors) or "none",
                 "warnings": "\n".join(warnings) or "none",
                 "expectations": suite.evaluated,
+                # delta mode: the rows validated (every row, the changed notices', or none: unchanged since published)
+                "scope": suite.scope,
                 "validation_json": str(result.json_path),
                 "data_docs": str(result.docs_path),
                 # "early": in the gate's own process started before it was due (GateRunner), "run": in the run's

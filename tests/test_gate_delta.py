@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 import expectations.gate as gate_module
-from expectations.gate import SCOPE_ALL, SCOPE_CHANGED, GateError, load_suites, run_gate
+from expectations.gate import SCOPE_ALL, SCOPE_CHANGED, SCOPE_UNCHANGED, GateError, load_suites, run_gate
 from warehouse.schema import ddl_statements, mart_statements
 
 MART_TABLES = re.findall(r"CREATE TABLE (\w+)", mart_statements())
@@ -92,9 +92,17 @@ def test_delta_on_a_valid_patch_passes_and_loads_only_the_changed_rows(seed, tmp
     rows = {s.table: s.row_count for s in full.suites}
     restricted = {spec.table for spec in load_suites() if spec.delta is not None}
     assert {"fact_issue", "fact_measure", "fact_indicator", "fact_claim", "raw_notice", "dim_notice"} <= restricted
+    # the patch rewrote the notice's rows as they were: every suite validated whole that reads only tables of the
+    # staged file finds them as they were published, and is not validated again; those comparing with `previous` are
+    unchanged = {spec.table for spec in load_suites()
+                 if spec.delta is None and not spec.prepare and "previous." not in spec.query()}
+    assert {"dim_inspection", "dim_organization", "fetch_log", "mart_unit_headline"} <= unchanged
     for suite in result.suites:
-        assert suite.scope == (SCOPE_CHANGED if suite.table in restricted else SCOPE_ALL)
-        if suite.table not in restricted:
+        expected = SCOPE_CHANGED if suite.table in restricted else SCOPE_UNCHANGED if suite.table in unchanged else SCOPE_ALL
+        assert suite.scope == expected, suite.table
+        if suite.scope == SCOPE_UNCHANGED:
+            assert suite.success and suite.evaluated == 0 and suite.row_count is None
+        elif suite.table not in restricted:
             assert suite.row_count == rows[suite.table], suite.table
     by_table = {s.table: s for s in result.suites}
     for table in ("fact_issue", "fact_measure", "raw_notice", "dim_notice", "fact_indicator"):
@@ -165,6 +173,27 @@ def test_unchanged_rows_whose_references_changed_fail(seed, tmp_path):
     assert orphan.startswith("fact_indicator (changed notices): issue_key resolves to fact_issue.issue_key") and "1 of 1 rows" in orphan
     assert any(line.startswith("dim_notice (changed notices): inspection_key resolves to dim_inspection") for line in result.errors)
     assert {line.split(" (changed notices)")[0] for line in result.errors} == {line.split(":")[0] for line in full.errors}
+
+
+def test_a_whole_table_suite_is_validated_again_when_a_table_it_reads_changed(seed, tmp_path):
+    """dim_inspection's checks read dim_date: a calendar row gone makes it fail although its own rows are as
+    published, and a bad value in it is caught; the suites whose tables did not change are not validated again."""
+    previous, (changed, *_), _ = seed
+    day = one(previous, "SELECT min(feedback_date) FROM dim_inspection")
+    staged = patch(previous, tmp_path / "staged.duckdb", [changed], [], f"DELETE FROM dim_date WHERE date_key = DATE '{day}'")
+    result = delta(staged, previous, tmp_path / "calendar", [changed])
+    scopes = {s.table: s.scope for s in result.suites}
+    assert scopes["dim_inspection"] == scopes["dim_date"] == SCOPE_ALL
+    assert scopes["dim_organization"] == scopes["fetch_log"] == SCOPE_UNCHANGED
+    assert any(line.startswith("dim_inspection: inspection dates are covered by dim_date") for line in result.errors), result.errors
+    report = json.loads(result.json_path.read_text(encoding="utf-8"))
+    organizations = next(s for s in report["suites"] if s["table"] == "dim_organization")
+    assert organizations["scope"] == SCOPE_UNCHANGED and organizations["success"] is True
+    assert organizations["evaluated"] == 0 and {e["success"] for e in organizations["expectations"]} == {None}
+    bad = patch(previous, tmp_path / "bad.duckdb", [changed], [], "UPDATE dim_inspection SET inspection_kind = 'bogus' "
+                "WHERE inspection_key = (SELECT min(inspection_key) FROM dim_inspection)")
+    caught = delta(bad, previous, tmp_path / "bad", [changed])
+    assert any(line.startswith("dim_inspection: inspection_kind") and "'bogus'" in line for line in caught.errors), caught.errors
 
 
 def test_delta_mode_needs_the_previous_warehouse_and_keys(seed, tmp_path):
