@@ -242,7 +242,9 @@ def refresh(
         max_drop = float(os.environ["ZHENGGAI_MAX_DROP"])
     from orchestration import early_gate
 
-    early_gate.prestart()  # the gate's process, importing GX on the core this process's start-up leaves idle
+    # the gate's process, importing GX on the core this process's start-up leaves idle, and warming the gate up when a
+    # published warehouse may be patched (a first build's parse needs that core)
+    early_gate.prestart(warm_up=warehouse.exists())
     try:
         _freeze_imports()
         outcome = _refresh_with_progress(
@@ -327,7 +329,7 @@ def watch(
         max_drop = float(os.environ["ZHENGGAI_MAX_DROP"])
     from orchestration import early_gate
 
-    early_gate.prestart()
+    early_gate.prestart(warm_up=True)
     try:
         _freeze_imports()
         if not jsonl:

@@ -28,11 +28,12 @@ def gate_process_setting() -> bool | None:
     return True if setting in ("1", "true", "yes") else False if setting in ("0", "false", "no") else None
 
 
-def prestart() -> None:
-    """Start the early gate's process now, unless one is waiting already or the setting switches it off."""
+def prestart(warm_up: bool = False) -> None:
+    """Start the early gate's process now, unless one is waiting already or the setting switches it off; `warm_up`:
+    it warms the gate up once GX is imported (EarlyGate), for a refresh of a published warehouse (likely a patch)."""
     global _spare
     if _spare is None and gate_process_setting() is not False:
-        _spare = EarlyGate()
+        _spare = EarlyGate(warm_up=warm_up)
 
 
 def take() -> EarlyGate | None:

@@ -54,7 +54,7 @@ def watch(
     while refreshes is None or done < refreshes:
         fingerprint = folder.fingerprint()
         if fingerprint != refreshed and (refreshed is None or fingerprint == previous):
-            early_gate.prestart()  # (running already, unless this is the first refresh or the setting is off)
+            early_gate.prestart(warm_up=True)  # (running already, unless this is the first refresh or the setting is off)
             started = time.perf_counter()
             outcome = run()
             seconds = time.perf_counter() - started
@@ -65,7 +65,7 @@ def watch(
             # what the run freed goes back to the system while the watcher waits; the next refresh's gate process
             # imports GX meanwhile
             release_freed_memory()
-            early_gate.prestart()
+            early_gate.prestart(warm_up=True)
         previous = fingerprint
         if refreshes is None or done < refreshes:
             sleep(interval_s)

@@ -48,9 +48,9 @@ class _Recorded(EarlyGate):
 
     started: list["_Recorded"] = []
 
-    def __init__(self):
-        super().__init__()
-        self.ran = False
+    def __init__(self, warm_up: bool = False):
+        super().__init__(warm_up=warm_up)
+        self.ran, self.warm_up = False, warm_up
         self.started.append(self)
 
     def run_gate(self, *args, **kwargs):
@@ -73,6 +73,7 @@ def test_a_first_build_runs_its_gate_in_the_process_started_first(started, tmp_p
     assert built.exit_code == 0, built.output
     assert warehouse.is_file()
     assert len(started) == 1 and started[0].ran and not process_alive(started[0].pid)
+    assert not started[0].warm_up  # a first build's parse workers use every core: the gate is not warmed up
     gated = json.loads((tmp_path / "validation" / "validation.json").read_text(encoding="utf-8"))
     assert gated["mode"] == "full" and gated["passed"]
 
@@ -97,3 +98,4 @@ def test_refresh_starts_the_gate_process_first_when_there_is_a_published_file(st
     patched = runner.invoke(app, refresh)
     assert patched.exit_code == 0, patched.output
     assert len(started) == 2 and started[1].ran and not process_alive(started[1].pid)  # the gate ran in it, then it ended
+    assert all(gate.warm_up for gate in started)  # a published warehouse: the gate may be patched, warmed up meanwhile

@@ -172,6 +172,18 @@ def test_data_docs_failing_after_the_verdict_keep_the_verdict_and_say_so(valid, 
     assert not (tmp_path / "before" / "validation.json").exists()
 
 
+def test_the_warm_up_validates_every_suite_over_no_rows_and_leaves_nothing(tmp_path, monkeypatch):
+    import tempfile
+
+    from expectations.gate import warm_up
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert warm_up() == len(suite_names())
+    asked = []
+    assert warm_up(stop=lambda: len(asked.append(1) or asked) > 3) == 3  # asked before each suite: stops at once
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith("zhenggai-gate")]  # (GX's template cache stays)
+
+
 def test_read_only_open_leaves_no_lock(valid):
     database, _ = valid
     con = duckdb.connect(str(database))  # read-write: fails if the gate still held the file

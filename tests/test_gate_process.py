@@ -99,6 +99,15 @@ def test_prefetched_frames_give_the_same_report(seed, tmp_path, monkeypatch, ahe
         {spec.table for spec in gate_module.load_suites()} - alone
 
 
+def test_a_warmed_up_early_process_gives_the_same_report(seed, tmp_path):
+    """The process validates the suites over an empty warehouse while it waits, then the real gate: the same report."""
+    database, _, key, one_at_a_time = seed
+    with EarlyGate(warm_up=True) as early:
+        result = early.run_gate(database, tmp_path / "validation", previous=database, changed_notice_keys=[key])
+        assert early.finish() is None
+    assert report(result) == report(one_at_a_time)
+
+
 def test_an_unused_early_process_is_ended_at_once(tmp_path):
     with EarlyGate() as early:
         pid = early.pid
