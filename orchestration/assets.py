@@ -139,10 +139,11 @@ def warehouse_staging(
         staging = create_staging(warehouse.file, tables, star)
         load_versions(staging, versions, previous=warehouse.file)
         staged = StagedWarehouse(staging)
-    staged = dataclasses.replace(staged, built_at=now)  # what publish checks the file still holds
+    # what publish checks the file still holds; and its rows, unless the patch counted them on its connection
+    staged = dataclasses.replace(staged, built_at=now, rows=staged.rows or table_rows(staged.path))
     context.log.info(f"staging file {'patched' if patched.staged else 'built in full'}: {patched.reason}")
     context.add_output_metadata(
-        {f"rows_{name}": count for name, count in table_rows(staged.path).items()}
+        {f"rows_{name}": count for name, count in staged.rows.items()}
         | {"staging_file": str(staged.path), "notices_quarantined": tables["quarantine_notice"].height,
            "staging_patched": patched.staged is not None, "staging_reason": patched.reason,
            "changed_notices": -1 if staged.changed_notice_keys is None else len(staged.changed_notice_keys),
@@ -157,7 +158,7 @@ def published_warehouse(
 ) -> str:
     """The served warehouse file, atomically replaced by the staging file once every blocking check passed."""
     publish(warehouse_staging.path, warehouse.file, built_at=warehouse_staging.built_at)
-    rows = table_rows(warehouse.file)
+    rows = warehouse_staging.rows  # the published file is the staging file, renamed (publish checked its build)
     context.add_output_metadata(
         {"path": str(warehouse.file.resolve()), "notices_quarantined": rows.get("quarantine_notice", 0)}
         | {f"rows_{name}": count for name, count in rows.items()}

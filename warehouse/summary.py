@@ -66,11 +66,17 @@ def table_rows(warehouse: Path) -> dict[str, int]:
     """Rows per base table of the published warehouse (run metadata for the Dagster UI)."""
     con = _connect(warehouse)
     try:
-        names = [row[0] for row in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE NOT internal ORDER BY table_name").fetchall()]
-        return {name: con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0] for name in names}
+        return table_rows_of(con)
     finally:
         con.close()
+
+
+def table_rows_of(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """`table_rows` of the database `con` uses."""
+    names = [row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND database_name = current_database() "
+        "ORDER BY table_name").fetchall()]
+    return {name: con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0] for name in names}
 
 
 def quarantine_summary(warehouse: Path) -> pl.DataFrame:
