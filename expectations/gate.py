@@ -78,8 +78,8 @@ _PER_ROW = (
 )
 CHANGED_NOTICE = "changed_notice"  # TEMP table of the changed notice keys on each connection (delta mode)
 SCOPE_ALL, SCOPE_CHANGED = "all rows", "changed notices"
-# Delta mode: a suite validated whole whose frame is the one validated when the previous file was published (every
-# table its query reads holds the same rows there), not validated again (_StagedReader.unchanged)
+# Delta mode: a suite validated whole whose frame is the one validated when the previous file was published (its query
+# gives the same rows on both files), not validated again (_StagedReader.unchanged)
 SCOPE_UNCHANGED = "unchanged since the published file"
 
 

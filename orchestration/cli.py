@@ -208,20 +208,24 @@ SOURCES_OPTION = typer.Option(
 )
 
 
+PRUNE_OPTION = typer.Option(
+    False, "--prune", help="Remove the facts of notices whose file is no longer in SOURCE (kept by default)."
+)
+MAX_DROP_OPTION = typer.Option(
+    None, "--max-drop", min=0.0, max=1.0,
+    help="Block publication if more than this share of the published notices or issues would disappear "
+    "(default 0.5, or ZHENGGAI_MAX_DROP).",
+)
+
+
 @app.command()
 def refresh(
     source: Path = typer.Option(None, "--source", help=f"Folder of notices (.txt, .html). Default: {DEFAULT_SOURCE}/"),
     warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse", help="DuckDB file to publish."),
     quiet: bool = typer.Option(False, "--quiet", help="Print only errors (for cron)."),
     verbose: bool = typer.Option(False, "--verbose", help="Also print Dagster's step log."),
-    prune: bool = typer.Option(
-        False, "--prune", help="Remove the facts of notices whose file is no longer in SOURCE (kept by default)."
-    ),
-    max_drop: float = typer.Option(
-        None, "--max-drop", min=0.0, max=1.0,
-        help="Block publication if more than this share of the published notices or issues would disappear "
-        "(default 0.5, or ZHENGGAI_MAX_DROP).",
-    ),
+    prune: bool = PRUNE_OPTION,
+    max_drop: float = MAX_DROP_OPTION,
     sources: Path = SOURCES_OPTION,
 ) -> None:
     """Fetch / read every notice of the sources, validate, and publish the DuckDB warehouse atomically."""
@@ -302,14 +306,8 @@ def watch(
     source: Path = typer.Option(Path(DEFAULT_SOURCE), "--source", help="Folder of notices to watch (.txt, .html)."),
     warehouse: Path = typer.Option(Path(DEFAULT_WAREHOUSE), "--warehouse", help="DuckDB file to publish."),
     interval: float = typer.Option(2.0, "--interval", min=0.05, help="Seconds between two looks at the folder."),
-    prune: bool = typer.Option(
-        False, "--prune", help="Remove the facts of notices whose file is no longer in SOURCE (kept by default)."
-    ),
-    max_drop: float = typer.Option(
-        None, "--max-drop", min=0.0, max=1.0,
-        help="Block publication if more than this share of the published notices or issues would disappear "
-        "(default 0.5, or ZHENGGAI_MAX_DROP).",
-    ),
+    prune: bool = PRUNE_OPTION,
+    max_drop: float = MAX_DROP_OPTION,
     refreshes: int = typer.Option(None, "--refreshes", min=1, help="Stop after this many refreshes (default: run until Ctrl-C)."),
     jsonl: bool = typer.Option(False, "--jsonl", help="One JSON object per refresh on stdout instead of a line of text."),
 ) -> None:
