@@ -106,3 +106,19 @@ def test_a_notice_whose_star_rows_raise_is_quarantined_and_the_batch_written(thr
     assert "ValueError: no star for this one" in parsed.failures["reason"][0]
     cached = parse_cache.cached_notices(tmp_path / "w.duckdb")["content_sha256"].to_list()
     assert sorted(cached) == sorted(set(three_notices["content_sha256"]) - {bad})
+
+
+def test_a_batch_whose_index_cannot_be_read_is_parsed_again(three_notices, tmp_path):
+    """The batches' indexes are read in one go; one that cannot be read (a batch cut short by a crash) makes its
+    notices unknown to the cache, as when they were read one by one, and the others are still reused."""
+    warehouse = tmp_path / "w.duckdb"
+    parse_cache.parse_into_cache(warehouse, three_notices.slice(0, 1))
+    parse_cache.parse_into_cache(warehouse, three_notices.slice(0, 2))
+    assert len(parse_cache._batch_notices(warehouse)) == 2
+    (broken, _) = sorted(parse_cache.version_dir(warehouse).iterdir(), key=lambda folder: folder.stat().st_mtime_ns)
+    index = next(broken.glob("raw_notice.parquet"))
+    index.write_bytes(index.read_bytes()[:100])
+    known = parse_cache._batch_notices(warehouse)
+    assert known.height == 1 and broken.name not in known["batch"].to_list()
+    again = parse_cache.parse_into_cache(warehouse, three_notices.slice(0, 2))
+    assert (again.parsed, again.reused) == (1, 1)

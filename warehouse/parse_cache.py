@@ -88,11 +88,20 @@ def cached_notices(warehouse: Path) -> pl.DataFrame:
 def _batch_notices(warehouse: Path) -> pl.DataFrame:
     """(content_sha256, batch, source_name: the name it was staged under) of every notice of every readable
     batch folder (a notice may be in two)."""
-    rows = []
     root = version_dir(warehouse)
-    for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        if folder.name.startswith("."):
-            continue
+    folders = [folder for folder in sorted(root.iterdir()) if not folder.name.startswith(".")] if root.is_dir() else []
+    try:
+        # one read of every batch's index, on Polars' threads: ~0.01 s at 10,000 notices against ~0.04 s a file at a
+        # time, read twice by every refresh (plan_parse, then _keep_batches)
+        every = pl.scan_parquet([folder / f"{_NOTICES}.parquet" for folder in folders], include_file_paths="path").select(
+            "content_sha256", pl.col("path").str.extract(r"([^/\\]+)[/\\][^/\\]+$").alias("batch"), "source_name",
+        ).collect() if folders else None
+    except (OSError, pl.exceptions.PolarsError):
+        every = None  # a batch that cannot be read: found below, file by file
+    if every is not None:
+        return every
+    rows = []
+    for folder in folders:
         try:
             shas = pl.read_parquet(folder / f"{_NOTICES}.parquet", columns=["content_sha256", "source_name"])
         except (OSError, pl.exceptions.PolarsError):
