@@ -47,6 +47,7 @@ import duckdb
 import yaml
 
 from expectations.deferred_modules import UNUSED_BY_THE_GATE, deferred
+from warehouse.schema import quoted_identifier
 
 SUITES_FILE = Path(__file__).with_name("suites.yaml")
 # libyaml's safe loader when PyYAML was built with it (the pure-Python one takes ~0.8 s over suites.yaml, read on
@@ -576,7 +577,7 @@ class _StagedReader:
         except duckdb.Error:  # not readable the same way there: validated
             return False
         finally:
-            con.execute(f"USE {_literal_name(staged)}")
+            con.execute(f"USE {quoted_identifier(staged)}")
         return _same_rows(table, before)
 
     def restricts(self, spec: SuiteSpec) -> bool:
@@ -621,10 +622,6 @@ def _same_rows(a, b) -> bool:
         return a.take(pc.sort_indices(a, sort_keys=keys)).equals(b.take(pc.sort_indices(b, sort_keys=keys)))
     except Exception:  # noqa: BLE001 - a column Arrow cannot sort: not known to be the same
         return False
-
-
-def _literal_name(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 @functools.cache

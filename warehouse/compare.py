@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.schema import quoted_identifier
+
 TIME_TYPE = "TIMESTAMP WITH TIME ZONE"  # the type of every time a build records (built_at, valid_from, ...)
 
 
@@ -47,7 +49,7 @@ def compare_warehouses(first: Path | str, second: Path | str, *, times_by_order:
         for table in sorted(columns["first_file"].keys() | columns["second_file"].keys()):
             in_first, in_second = columns["first_file"].get(table), columns["second_file"].get(table)
             rows = tuple(
-                None if found is None else con.execute(f"SELECT count(*) FROM {name}.{_quoted(table)}").fetchone()[0]
+                None if found is None else con.execute(f"SELECT count(*) FROM {name}.{quoted_identifier(table)}").fetchone()[0]
                 for name, found in (("first_file", in_first), ("second_file", in_second))
             )
             if in_first is None or in_second is None or in_first != in_second:
@@ -79,7 +81,7 @@ def _columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tu
 def _rank_times(con: duckdb.DuckDBPyConnection, database: str, columns: dict[str, list[tuple[str, str]]]) -> None:
     """TEMP table `<database>_time` (time_value, time_rank): every distinct time of the file's tables and its dense
     rank."""
-    times = [f"SELECT {_quoted(column)} AS time_value FROM {database}.{_quoted(table)}"
+    times = [f"SELECT {quoted_identifier(column)} AS time_value FROM {database}.{quoted_identifier(table)}"
              for table, typed in columns.items() for column, data_type in typed if data_type == TIME_TYPE]
     union = " UNION ALL ".join(times) if times else f"SELECT CAST(NULL AS {TIME_TYPE}) AS time_value"
     con.execute(f"CREATE TEMP TABLE {database}_time AS "
@@ -90,12 +92,8 @@ def _rank_times(con: duckdb.DuckDBPyConnection, database: str, columns: dict[str
 def _select(database: str, table: str, columns: list[tuple[str, str]], times_by_order: bool) -> str:
     """The table's rows; with `times_by_order`, each time as its rank (_rank_times)."""
     parts = [
-        f"(SELECT time_rank FROM {database}_time WHERE time_value = {_quoted(column)}) AS {_quoted(column)}"
-        if times_by_order and data_type == TIME_TYPE else _quoted(column)
+        f"(SELECT time_rank FROM {database}_time WHERE time_value = {quoted_identifier(column)}) AS {quoted_identifier(column)}"
+        if times_by_order and data_type == TIME_TYPE else quoted_identifier(column)
         for column, data_type in columns
     ]
-    return f"SELECT {', '.join(parts)} FROM {database}.{_quoted(table)}"
-
-
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+    return f"SELECT {', '.join(parts)} FROM {database}.{quoted_identifier(table)}"

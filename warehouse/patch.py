@@ -45,7 +45,7 @@ import polars as pl
 from transforms.notice_delta import NoticeDelta, is_small_change, notice_delta, version_delta
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, dim_date
 from warehouse import build
-from warehouse.schema import mart_statements
+from warehouse.schema import mart_statements, quoted_identifier
 from warehouse.summary import table_rows_of
 from warehouse.store import (
     STORAGE_COMPATIBILITY,
@@ -342,11 +342,11 @@ def _patch_marts(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
             con.execute(f'DELETE FROM "{name}" WHERE notice_key IN (SELECT notice_key FROM touched_notices)')
             shadowed = [*NOTICE_TABLES, *patched]
             for table in shadowed:
-                con.execute(f'CREATE TEMP VIEW "{table}" AS SELECT * FROM {_literal_name(database)}.main."{table}" '
+                con.execute(f'CREATE TEMP VIEW "{table}" AS SELECT * FROM {quoted_identifier(database)}.main."{table}" '
                             "WHERE notice_key IN (SELECT notice_key FROM touched_notices)")
             try:
                 con.execute(
-                    f'INSERT INTO {_literal_name(database)}.main."{name}" BY NAME SELECT * FROM (\n{mart.query}\n) AS mart '
+                    f'INSERT INTO {quoted_identifier(database)}.main."{name}" BY NAME SELECT * FROM (\n{mart.query}\n) AS mart '
                     "WHERE notice_key IN (SELECT notice_key FROM touched_notices)"
                 )
             finally:
@@ -357,10 +357,6 @@ def _patch_marts(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
             con.execute(f'DROP TABLE "{name}"')
             for statement in mart.statements:
                 con.execute(statement)
-
-
-def _literal_name(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)

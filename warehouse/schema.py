@@ -24,3 +24,8 @@ def mart_statements() -> str:
 
 def _scripts(paths) -> str:
     return "\n".join(path.read_text(encoding="utf-8") for path in paths)
+
+
+def quoted_identifier(name: str) -> str:
+    """`name` as a quoted SQL identifier (a table, column or catalog name), whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
