@@ -538,9 +538,7 @@ class _StagedReader:
                 # the peak RSS at 10,000 notices by ~140 MB while fact_indicator was validated (allocator retention)
                 self._read_sharing(spec, item.prepare, con)
             table = con.sql(item.query).to_arrow_table()
-            if self.unchanged(spec, table, con):
-                item.scope, keep = SCOPE_UNCHANGED, True
-                return item
+            unchanged = self.unchanged(spec, table, con)
             keep = not item.prepare and table.num_rows <= REUSE_MAX_ROWS and _memory_in_use(con) <= REUSE_MEMORY_LIMIT
         except duckdb.Error as exc:
             item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -550,30 +548,29 @@ class _StagedReader:
                 self._con = con
             else:
                 con.close()
+        if unchanged:  # not validated again: its frame is dropped
+            item.scope = SCOPE_UNCHANGED
+            return item
         item.table, item.nbytes = table, table.nbytes
         return item
 
-    def may_be_unchanged(self, spec: SuiteSpec) -> bool:
-        """Delta mode: whether `spec`, validated whole, could be found unchanged (`unchanged`): its query reads the
-        staged file alone (not `previous`, whose own previous file is gone; no prepare step, no table macro)."""
+    def unchanged(self, spec: SuiteSpec, table, con: duckdb.DuckDBPyConnection) -> bool:
+        """Delta mode: whether `table`, the frame of `spec` (validated whole) read from the staged file, is the frame
+        the same query reads from `previous`: the one the suite passed with when `previous` was gated (with these
+        suites: delta mode's premise), so that its results would be those again. Only for a query that reads the
+        staged file alone (not `previous`, whose own previous file is gone; no prepare step, no table macro). At
+        10,000 notices, one edited, eight of the thirteen whole-table suites (dimensions, reference tables, fetch log,
+        quarantine, mart_unit_headline): their GX cost, ~0.15-0.2 s, for a second query each."""
         if self.changed_notice_keys is None or self.previous is None or self.restricts(spec) or spec.prepare:
             return False
         query = spec.query()
-        return not re.search(r"\bprevious\s*\.", query) and not any(
-            re.search(rf"\b{macro}\s*\(", query) for macro in _table_macros(self._macros))
-
-    def unchanged(self, spec: SuiteSpec, table, con: duckdb.DuckDBPyConnection) -> bool:
-        """Delta mode: whether `table`, the frame of `spec` read from the staged file, is the frame the same query
-        reads from `previous`: the one the suite passed with when `previous` was gated (with these suites: delta
-        mode's premise), so that its results would be those again. At 10,000 notices, one edited, eight of the
-        thirteen whole-table suites (dimensions, reference tables, fetch log, quarantine, mart_unit_headline): their
-        GX cost, ~0.15-0.2 s, for a second query each."""
-        if not self.may_be_unchanged(spec):
+        if re.search(r"\bprevious\s*\.", query) or any(
+                re.search(rf"\b{macro}\s*\(", query) for macro in _table_macros(self._macros)):
             return False
         staged = con.execute("SELECT current_database()").fetchone()[0]
         try:
             con.execute("USE previous")
-            before = con.sql(spec.query()).to_arrow_table()
+            before = con.sql(query).to_arrow_table()
         except duckdb.Error:  # not readable the same way there: validated
             return False
         finally:
