@@ -43,6 +43,18 @@ class RefreshOutcome:
     unchanged: bool = False
     sources: list["SourceStatus"] = field(default_factory=list)
 
+    @property
+    def state(self) -> str:
+        """locked (another refresh held the lock), blocked (by the gate), failed, unchanged (nothing new) or
+        published: what `refresh` exits with and `watch` reports."""
+        if self.locked:
+            return "locked"
+        if self.gate_errors:
+            return "blocked"
+        if not self.published and not self.unchanged:
+            return "failed"
+        return "unchanged" if self.unchanged else "published"
+
 
 @dataclass
 class SourceStatus:
@@ -242,8 +254,7 @@ def refresh(
         err_console.print(f"[red]refresh failed[/]: cannot write the warehouse folder: {problem}; "
                           "the published warehouse is unchanged.")
         raise typer.Exit(EXIT_RUN_FAILED)
-    if max_drop is None and os.environ.get("ZHENGGAI_MAX_DROP"):
-        max_drop = float(os.environ["ZHENGGAI_MAX_DROP"])
+    max_drop = _max_drop_or_setting(max_drop)
     from orchestration import early_gate
 
     # the gate's process, importing GX on the core this process's start-up leaves idle, and warming the gate up when a
@@ -258,17 +269,17 @@ def refresh(
     finally:
         early_gate.discard()  # the run did not start, or ended before deciding
     _report_failed_sources(outcome.sources)
-    if outcome.locked:
+    if outcome.state == "locked":
         err_console.print(f"[yellow]another refresh is running on {warehouse}; nothing was changed.[/]")
         raise typer.Exit(EXIT_LOCKED)
-    if outcome.gate_errors:
+    if outcome.state == "blocked":
         err_console.print(f"[red]gate blocked publication[/]: {len(outcome.gate_errors)} failed expectation(s); "
                           f"the published warehouse {warehouse} is unchanged.")
         for line in outcome.gate_errors:
             err_console.print(f"  [red]✗[/] {line}")
         err_console.print(f"validation report: {outcome.report_dir / 'validation.json'}")
         raise typer.Exit(EXIT_GATE_BLOCKED)
-    if not outcome.published and not outcome.unchanged:
+    if outcome.state == "failed":
         err_console.print(f"[red]refresh failed[/]; the published warehouse is unchanged.\n{outcome.failure}")
         raise typer.Exit(EXIT_RUN_FAILED)
     if not quiet:
@@ -323,8 +334,7 @@ def watch(
     if problem:
         err_console.print(f"[red]error:[/] cannot write the warehouse folder: {problem}")
         raise typer.Exit(EXIT_RUN_FAILED)
-    if max_drop is None and os.environ.get("ZHENGGAI_MAX_DROP"):
-        max_drop = float(os.environ["ZHENGGAI_MAX_DROP"])
+    max_drop = _max_drop_or_setting(max_drop)
     from orchestration import early_gate
 
     early_gate.prestart(warm_up=True)
@@ -347,16 +357,7 @@ def watch(
 def _print_watched(outcome: RefreshOutcome, seconds: float, jsonl: bool) -> None:
     from datetime import datetime
 
-    if outcome.locked:
-        state = "locked"
-    elif outcome.gate_errors:
-        state = "blocked"
-    elif outcome.unchanged:
-        state = "unchanged"
-    elif outcome.published:
-        state = "published"
-    else:
-        state = "failed"
+    state = outcome.state
     at = datetime.now().astimezone()
     if jsonl:
         record = {"at": at.isoformat(timespec="seconds"), "state": state, "seconds": round(seconds, 3),
@@ -374,6 +375,13 @@ def _print_watched(outcome: RefreshOutcome, seconds: float, jsonl: bool) -> None
         "failed": f"[red]refresh failed[/]; the published warehouse is unchanged: {outcome.failure}",
     }[state]
     console.print(f"{at:%H:%M:%S} {detail} ({seconds:.2f} s)")
+
+
+def _max_drop_or_setting(max_drop: float | None) -> float | None:
+    """--max-drop, else ZHENGGAI_MAX_DROP, else None (the gate's default)."""
+    if max_drop is None and os.environ.get("ZHENGGAI_MAX_DROP"):
+        return float(os.environ["ZHENGGAI_MAX_DROP"])
+    return max_drop
 
 
 def _freeze_imports() -> None:

@@ -48,13 +48,13 @@ def watch(
 
     folder = NoticeSource(directory=str(source))
     warm_up()  # the parser's reference data and patterns, loaded before the first change rather than on it
+    early_gate.prestart(warm_up=True)  # (started already by `zhenggai watch`, unless the setting is off)
     refreshed: str | None = None  # the fingerprint the last refresh (that was not locked out) read
     previous: str | None = None  # the fingerprint at the previous poll
     done = 0
     while refreshes is None or done < refreshes:
         fingerprint = folder.fingerprint()
         if fingerprint != refreshed and (refreshed is None or fingerprint == previous):
-            early_gate.prestart(warm_up=True)  # (running already, unless this is the first refresh or the setting is off)
             started = time.perf_counter()
             outcome = run()
             seconds = time.perf_counter() - started
