@@ -40,6 +40,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
@@ -96,23 +98,32 @@ def run_measured(command: list[str]) -> Measured:
     """Wall time, peak memory and outcome of one child process and the processes it starts."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
-    peak = [0.0]
-    done = threading.Event()
-    sampler = threading.Thread(target=_sample_tree_rss, args=(process.pid, done, peak), daemon=True)
-    sampler.start()
-    stderr = process.stderr.read().decode(errors="replace")
-    # wait4 reaps this child and returns its rusage: ru_maxrss (KiB) is the largest of the child and its
-    # waited-for descendants, not their sum (hence the sampled sum).
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    done.set()
-    sampler.join()
+    with _peak_tree_rss(process.pid) as peak:
+        stderr = process.stderr.read().decode(errors="replace")
+        # wait4 reaps this child and returns its rusage: ru_maxrss (KiB) is the largest of the child and its
+        # waited-for descendants, not their sum (hence the sampled sum).
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     process.stderr.close()
     return Measured(wall, peak[0], usage.ru_maxrss / 1024, process.returncode, stderr)
 
 
 MEMORY_SAMPLE_S = 0.1
+
+
+@contextmanager
+def _peak_tree_rss(pid: int) -> Iterator[list[float]]:
+    """[the largest sampled sum of RSS of process `pid` and its descendants], sampled every MEMORY_SAMPLE_S until
+    the block ends."""
+    peak, done = [0.0], threading.Event()
+    sampler = threading.Thread(target=_sample_tree_rss, args=(pid, done, peak), daemon=True)
+    sampler.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        sampler.join()
 
 
 def _sample_tree_rss(pid: int, done: threading.Event, peak: list[float]) -> None:
@@ -239,25 +250,21 @@ def watch_measured(source: Path, warehouse: Path, paths: list[Path]) -> Watched:
                "--interval", str(WATCH_INTERVAL_S), "--refreshes", "2", "--jsonl"]
     with open(OUT / "watch.stderr", "w+", encoding="utf-8") as stderr:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, cwd=ROOT, text=True)
-        peak, done = [0.0], threading.Event()
-        sampler = threading.Thread(target=_sample_tree_rss, args=(process.pid, done, peak), daemon=True)
-        sampler.start()
+        second = ""
         try:
-            first = process.stdout.readline()
-            if first:
-                time.sleep(WATCH_IDLE_S)
-                changed = time.perf_counter()
-                change_one_notice(paths)
-                second = process.stdout.readline()
-                seen = time.perf_counter()
-            process.wait()
+            with _peak_tree_rss(process.pid) as peak:
+                if process.stdout.readline():  # its first refresh: nothing new
+                    time.sleep(WATCH_IDLE_S)
+                    changed = time.perf_counter()
+                    change_one_notice(paths)
+                    second = process.stdout.readline()
+                    seen = time.perf_counter()
+                process.wait()
         finally:
-            done.set()
-            sampler.join()
             if process.poll() is None:
                 process.kill()
         stderr.seek(0)
-        if not first or not second or process.returncode != 0:
+        if not second or process.returncode != 0:
             raise SystemExit(f"zhenggai watch failed (exit {process.returncode}):\n{stderr.read()}")
     record = json.loads(second)
     if record["state"] != "published":
