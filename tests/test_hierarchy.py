@@ -142,3 +142,48 @@ def test_offsets_index_the_notice_on_every_seed(seed_texts):
     ]
     phases = measures.group_by("content_sha256", "phase").len().sort("content_sha256", "phase").rows()
     assert ("001", "done", 143) in phases and ("000", "next_step", 15) in phases
+
+
+def test_a_label_run_in_on_the_heading_line_opens_the_issues_own_text():
+    # the one-paragraph layout web pages print: heading sentence, then status and measures on the same line
+    text = "\n".join([
+        OPENING,
+        "二、整改落实情况",
+        "1.落实主体责任不到位。整改情况:已完成整改。一是召开专题会议;二是修订制度3项。",
+        "2.关于“资金管理不规范”问题的整改。整改状态:正在整改,预计2024年6月完成。整改措施:追回资金12.5万元。",
+    ])
+    issues, measures = parse(text)
+    assert issues.select("title", "status", "status_source", "expected_completion").rows() == [
+        ("落实主体责任不到位", "completed", "text", None),
+        ("资金管理不规范", "in_progress", "status_line", date(2024, 6, 1)),
+    ]
+    assert issues["text"].to_list()[0].rstrip() == "整改情况:已完成整改。一是召开专题会议;二是修订制度3项。"
+    # the status sentence opening the block is not a measure
+    assert measures.select("node_ordinal", "label", "text").rows() == [
+        (0, "一是", "一是召开专题会议;"),
+        (0, "二是", "二是修订制度3项。"),
+        (1, None, "追回资金12.5万元。"),
+    ]
+    for row in measures.iter_rows(named=True):
+        assert text[row["char_start"]:row["char_end"]] == row["text"]
+
+
+def test_sentences_after_the_heading_sentence_give_a_status_but_no_measure():
+    text = "\n".join([
+        OPENING,
+        "二、整改落实情况",
+        "1.关于“选人用人把关不严”问题的整改。部分干部档案不全。目前已整改到位。",
+        "2.关于“学习不深入”问题的整改。该问题正在整改。",
+        "整改情况:开展学习8次。",
+        "3.关于“作风不实”问题的整改。整改措施:下一步完成整改。",
+    ])
+    issues, measures = parse(text)
+    assert issues.select("title", "status").rows() == [
+        ("选人用人把关不严", "completed"), ("学习不深入", "in_progress"), ("作风不实", None),
+    ]
+    assert measures.select("node_ordinal", "text").rows() == [(1, "开展学习8次。"), (2, "下一步完成整改。")]
+
+
+def test_a_next_step_block_states_no_status():
+    issues, _ = parse("\n".join([OPENING, "二、整改落实情况", "1.关于“甲”问题的整改。", "整改情况:建立台账。", "下一步措施:完成整改。"]))
+    assert issues["status"].to_list() == [None]

@@ -50,6 +50,13 @@ EXPECTED = {
     # A table flattened into text (序号 反馈问题 整改措施 完成情况): rows carry no rectification cue, so
     # they are not taken for headings; the notice loads with low confidence instead.
     "flattened_table.txt": [],
+    # One paragraph per problem (heading sentence, then 整改状态: / 整改情况: run in on the same line), as web pages
+    # print it: the issues' status and measures are read as in the line-per-label layout.
+    "run_in_paragraphs.txt": [
+        ("issue", "1", None, "学习贯彻党的二十大精神存在差距", None, None),
+        ("issue", "2", None, "争先进位劲头不足,高质量发展成效不显", None, None),
+        ("issue", "3", None, "违规向民企出借资金余额较大", "in_progress", "status_line"),
+    ],
 }
 CONFIDENCE = {
     "circled_under_categories.txt": "high",
@@ -57,6 +64,7 @@ CONFIDENCE = {
     "summary_only.txt": "low",
     "truncated.txt": "low",
     "flattened_table.txt": "low",
+    "run_in_paragraphs.txt": "medium",
 }
 
 
@@ -75,6 +83,15 @@ def test_layout_hierarchy(name):
 def test_layout_confidence(name):
     (row,) = report_of(layout(name)).iter_rows(named=True)
     assert row["confidence"] == CONFIDENCE[name], row["confidence_reason"]
+
+
+def test_run_in_paragraphs_give_the_measures_of_the_line_per_label_layout():
+    run_in = layout("run_in_paragraphs.txt")
+    # the same notice with each label on a line of its own (as the seed it was taken from prints it)
+    per_line = run_in.replace("。整改", "。\n整改")
+    texts = [extract_measures(extract_issues(notice_frame(text))).select("node_ordinal", "label", "text").rows()
+             for text in (run_in, per_line)]
+    assert texts[0] == texts[1] and len(texts[0]) == 11
 
 
 def test_summary_only_notice_keeps_its_claims():
