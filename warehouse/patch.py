@@ -32,7 +32,9 @@ the staging file in full, exactly as before.
 import os
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -197,23 +199,23 @@ def patch_staging(
     to_insert, to_delete = version_delta(published_versions.select(VERSION_COLUMNS), versions.select(VERSION_COLUMNS))
     staging = staging_path(warehouse)
     discard(staging)
-    shutil.copyfile(warehouse, staging)
     try:
-        con = connect_staging(staging)
-        try:
-            con.execute("BEGIN TRANSACTION")
-            touched = _patch_notice_tables(con, star, delta)
-            touched |= _patch_shared_dimensions(con, star)
-            _replace_tables(con, tables)
-            _patch_versions(con, to_insert, to_delete)
-            _patch_marts(con, touched)
-            con.execute("COMMIT")
-            con.execute("CHECKPOINT")
-            # read on this connection: opening the patched file again to read them cost ~0.2 s at 10,000 notices
-            storage, free_share, _ = _storage_of(con)
-            rows = table_rows_of(con)
-        finally:
-            con.close()
+        with _copied(warehouse, staging):
+            con = connect_staging(staging)
+            try:
+                con.execute("BEGIN TRANSACTION")
+                touched = _patch_notice_tables(con, star, delta)
+                touched |= _patch_shared_dimensions(con, star)
+                _replace_tables(con, tables)
+                _patch_versions(con, to_insert, to_delete)
+                _patch_marts(con, touched)
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+                # read on this connection: opening the patched file again to read them cost ~0.2 s at 10,000 notices
+                storage, free_share, _ = _storage_of(con)
+                rows = table_rows_of(con)
+            finally:
+                con.close()
         if storage != expected_storage_version():
             raise RuntimeError(f"patching changed the storage version of {staging} to {storage}")
     except BaseException:
@@ -225,6 +227,26 @@ def patch_staging(
         f"{delta.renamed.height} renamed; {len(to_insert)} version row(s) added, {len(to_delete)} removed",
         free_share,
     )
+
+
+@contextmanager
+def _copied(warehouse: Path, staging: Path) -> Iterator[None]:
+    """Copy `warehouse` to `staging`, and write the copy to disk while the block runs.
+
+    The copy's ~360 MB (at 10,000 notices) sit in the page cache until something syncs them: the checkpoint of the
+    patch's COMMIT, which waited ~0.17 s for them in its fdatasync. Synced from another thread as soon as the copy
+    is made, they are written while the patch's statements run (fdatasync releases the GIL; DuckDB writes through
+    its own descriptor, which the sync does not disturb)."""
+    shutil.copyfile(warehouse, staging)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        synced = pool.submit(_sync, staging)
+        yield
+        synced.result()
+
+
+def _sync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fdatasync(handle.fileno())
 
 
 def _patch_notice_tables(con: duckdb.DuckDBPyConnection, star: StarRows, delta: NoticeDelta) -> set[str]:
