@@ -106,11 +106,14 @@ def run_refresh(
     max_drop_share: float | None = None,
     on_event=None,
     sources: Path | None = None,
+    docs_in_background: bool = False,
 ) -> RefreshOutcome:
     """Execute the `refresh` job in-process on `source` (or the sources of `sources`), publishing `warehouse`.
 
     Dagster's own step log goes to stderr at `log_level`; the CLI prints its own summary. `on_event`, if
     given, receives every event of the run as it is stored (DagsterInstance.watch_event_logs).
+    `docs_in_background`: the run ends without waiting for its gate's Data Docs (GateRunner), for a process that
+    lives on after it (`watch`).
     """
     import uuid
 
@@ -139,7 +142,7 @@ def run_refresh(
                     ),
                     "warehouse": target,
                     # this run is in process whatever ZHENGGAI_EXECUTOR says, so its gate may run early
-                    "gate": gate_from_env(IN_PROCESS),
+                    "gate": gate_from_env(IN_PROCESS, docs_in_background=docs_in_background),
                     # Outputs handed from step to step in memory: the default IO manager pickles every frame to
                     # disk and reads it back for each consumer (at 10,000 notices ~10 s and a copy of the
                     # corpus's bytes in memory while serialising). One run, one process; each output is dropped
@@ -344,7 +347,8 @@ def watch(
             console.print(f"watching {source.resolve()} every {interval:g} s, publishing {warehouse.resolve()} (Ctrl-C stops)")
         watch_folder(
             source, warehouse,
-            run=lambda: run_refresh(source, warehouse, prune_missing=prune, max_drop_share=max_drop),
+            # the Data Docs of a refresh are written while the watcher waits for the next change
+            run=lambda: run_refresh(source, warehouse, prune_missing=prune, max_drop_share=max_drop, docs_in_background=True),
             on_refresh=lambda refreshed: _print_watched(refreshed.outcome, refreshed.seconds, jsonl),
             interval_s=interval, refreshes=refreshes,
         )

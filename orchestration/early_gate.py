@@ -13,13 +13,16 @@ This module imports only the gate process's module (DuckDB and PyYAML, not GX, n
 line can start the process before its own heavy imports.
 """
 
+import logging
 import os
+import threading
 
 from expectations.gate_process import EarlyGate
 
 PROCESS_SETTING = "ZHENGGAI_GATE_PROCESS"  # 1 / 0 forces the gate's own process on or off (default: when loading)
 
 _spare: EarlyGate | None = None
+_finishing: list[threading.Thread] = []  # threads waiting for a used gate's Data Docs (finish_in_background)
 
 
 def gate_process_setting() -> bool | None:
@@ -48,3 +51,27 @@ def discard() -> None:
     spare = take()
     if spare is not None:
         spare.close()
+
+
+def finish_in_background(gate: EarlyGate) -> None:
+    """Wait for the Data Docs of `gate`'s gate, then end its process, from a thread: the run that published needs
+    them no more (`zhenggai watch`, where the process lives on). A failure is logged, as GateRunner logs it when it
+    waits; the next gate waits for them first (`wait_for_docs`). Not a daemon thread: a process that ends meanwhile
+    waits for the docs."""
+
+    def finish() -> None:
+        problem = gate.finish()
+        gate.close()
+        if problem is not None:
+            logging.getLogger(__name__).error("the gate's Data Docs were not built: %s", problem)
+
+    thread = threading.Thread(target=finish, name="zhenggai-gate-docs")
+    thread.start()
+    _finishing.append(thread)
+
+
+def wait_for_docs() -> None:
+    """Wait until the Data Docs that gates finishing in the background build are written: they are written where the
+    next gate writes its own report."""
+    while _finishing:
+        _finishing.pop().join()

@@ -101,6 +101,9 @@ class GateRunner(dg.ConfigurableResource):
     bench, whose freshly written files keep their bytes in the run's process (docs/scale-out.md)."""
 
     early: bool | None = None
+    # The run ends without waiting for the Data Docs of its early gate (early_gate.finish_in_background): for a
+    # long-lived process (`zhenggai watch`) that goes on after the run; a command that prints where they are waits.
+    docs_in_background: bool = False
     _early_gate: Any = PrivateAttr(default=None)
 
     @contextmanager
@@ -112,12 +115,15 @@ class GateRunner(dg.ConfigurableResource):
         finally:
             early_gate.discard()
             if self._early_gate is not None:
-                # the verdict came back before the Data Docs were built (published meanwhile): they are waited for here
-                problem = self._early_gate.finish()
-                self._early_gate.close()
-                self._early_gate = None
-                if problem is not None:
-                    context.log.error(f"the gate's Data Docs were not built: {problem}")
+                # the verdict came back before the Data Docs were built (published meanwhile)
+                gate, self._early_gate = self._early_gate, None
+                if self.docs_in_background:
+                    early_gate.finish_in_background(gate)
+                else:
+                    problem = gate.finish()
+                    gate.close()
+                    if problem is not None:
+                        context.log.error(f"the gate's Data Docs were not built: {problem}")
 
     def start_early(self) -> None:
         """Start the gate's process now (unless it runs already or early gates are switched off), or adopt the one
@@ -139,6 +145,7 @@ class GateRunner(dg.ConfigurableResource):
 
     def run_gate(self, *args, **kwargs):
         """expectations.gate.run_gate(*args, **kwargs), in the early process when there is one."""
+        early_gate.wait_for_docs()  # an earlier run's, still being written where this gate writes
         if self._early_gate is not None:
             return self._early_gate.run_gate(*args, **kwargs)
         from expectations.gate import run_gate
@@ -146,7 +153,7 @@ class GateRunner(dg.ConfigurableResource):
         return run_gate(*args, **kwargs)
 
 
-def gate_from_env(executor: str | None = None) -> GateRunner:
+def gate_from_env(executor: str | None = None, docs_in_background: bool = False) -> GateRunner:
     """The gate's resource for runs with `executor` (default: ZHENGGAI_EXECUTOR's). The early gate's process
     belongs to the step process that starts it (staged_notices): under an executor with a process per step, the
     gate runs in another one, so it is not started there unless ZHENGGAI_GATE_PROCESS forces it (then every step
@@ -154,7 +161,7 @@ def gate_from_env(executor: str | None = None) -> GateRunner:
     early = early_gate.gate_process_setting()
     if early is None and (executor or executor_setting()) != IN_PROCESS:
         early = False
-    return GateRunner(early=early)
+    return GateRunner(early=early, docs_in_background=docs_in_background)
 
 
 EXECUTOR_SETTING = "ZHENGGAI_EXECUTOR"

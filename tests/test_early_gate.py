@@ -99,3 +99,21 @@ def test_refresh_starts_the_gate_process_first_when_there_is_a_published_file(st
     assert patched.exit_code == 0, patched.output
     assert len(started) == 2 and started[1].ran and not process_alive(started[1].pid)  # the gate ran in it, then it ended
     assert all(gate.warm_up for gate in started)  # a published warehouse: the gate may be patched, warmed up meanwhile
+
+
+def test_a_gate_finished_in_the_background_is_waited_for_and_its_docs_failure_logged(caplog):
+    class Finishing:
+        closed = False
+
+        def finish(self):
+            return "GXError: the site could not be written"
+
+        def close(self):
+            self.closed = True
+
+    gate = Finishing()
+    with caplog.at_level("ERROR", logger="orchestration.early_gate"):
+        early_gate.finish_in_background(gate)
+        early_gate.wait_for_docs()
+    assert gate.closed
+    assert "Data Docs were not built: GXError: the site could not be written" in caplog.text

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 from types import SimpleNamespace
 
 from typer.testing import CliRunner
@@ -77,7 +78,8 @@ def test_a_locked_out_refresh_is_tried_again_and_a_failed_one_is_not(tmp_path):
 
 def test_watch_publishes_each_settled_change_from_one_process(tmp_path):
     """The real job, twice, from one process: the first refresh builds the warehouse, the second patches in the
-    notice added between two looks; each refresh's gate runs in a process the watcher started before it was due."""
+    notice added between two looks; each refresh's gate runs in a process the watcher started before it was due, and
+    ends without waiting for its Data Docs (as `zhenggai watch` runs it), which are written before the next gate runs."""
     folder = tmp_path / "landing"
     folder.mkdir()
     for prefix in ("000", "001"):
@@ -88,8 +90,9 @@ def test_watch_publishes_each_settled_change_from_one_process(tmp_path):
     seen = []
     landing = Folder(folder, [add("002"), nothing])
     try:
-        watch(folder, warehouse, run=lambda: run_refresh(folder, warehouse), on_refresh=seen.append, interval_s=0,
-              refreshes=2, sleep=landing.sleep)
+        watch(folder, warehouse, run=lambda: run_refresh(folder, warehouse, docs_in_background=True),
+              on_refresh=seen.append, interval_s=0, refreshes=2, sleep=landing.sleep)
+        early_gate.wait_for_docs()
         spare = early_gate.take()  # the next refresh's gate process, started after the last one
         assert spare is not None
         spare.close()
@@ -100,6 +103,7 @@ def test_watch_publishes_each_settled_change_from_one_process(tmp_path):
     assert notices == sorted(seed_path(prefix).name for prefix in ("000", "001", "002"))
     report = json.loads((tmp_path / "validation" / "validation.json").read_text(encoding="utf-8"))
     assert report["mode"] == "delta" and report["passed"]
+    assert Path(report["data_docs"]).is_file() and report.get("data_docs_error") is None
 
 
 def test_the_watch_command_prints_one_json_line_per_refresh(tmp_path):
