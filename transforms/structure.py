@@ -32,7 +32,7 @@ import yaml
 
 from transforms.chinese_numerals import cn2an
 from transforms.indicators import units
-from transforms.status import find_status
+from transforms.status import find_status, status_phrases
 
 ISSUE_SCHEMA = {
     "content_sha256": pl.String,
@@ -416,8 +416,9 @@ def _body_start(heading: Heading) -> int:
 def _after_first_sentence(heading: Heading) -> str:
     """The heading line's sentences after its first (the problem statement), read for a status only
     (3.选人用人把关不严。目前已整改到位。): they may as well describe the problem, so they yield no measure."""
-    parts = _SENTENCE_SPLIT.split(_heading_body(heading), maxsplit=1)
-    return parts[1] if len(parts) > 1 else ""
+    body = _heading_body(heading)
+    end = _SENTENCE_SPLIT.search(body)
+    return body[end.end():] if end else ""
 
 
 def _parse_notice(text: str) -> list[Node]:
@@ -446,10 +447,10 @@ def extract_issues(notices: pl.DataFrame, texts: list[str] | None = None) -> pl.
             own = text[body_start:node.end] if node.end > body_start else ""
             line_status, expected = _line_status(own)
             status = line_status or node.status or text_status(own)
-            if status is None and body_start == heading.line.end:
+            if status is None and body_start == heading.line.end and (run_in := _after_first_sentence(heading)):
                 # the heading line comes before the node's own text: a status there counts only when the text
                 # states none (text_status: the last status sentence wins)
-                status = text_status(_after_first_sentence(heading))
+                status = text_status(run_in)
             rows.append(
                 (
                     sha,
@@ -526,7 +527,17 @@ def _next_step_prefixes() -> tuple[str, ...]:
 
 def _states_status_only(piece: str) -> bool:
     """The piece is one sentence, which states a status (text_status)."""
+    # text_status reads a sentence only when its status phrase has few characters before and after it: a longer
+    # piece is not one (most pieces are; checked first)
+    spec = cues()["text_status"]
+    if len(piece) > spec["max_before"] + spec["max_after"] + _longest_status_phrase() + 2:
+        return False
     return text_status(piece) is not None and len([s for s in _SENTENCE_SPLIT.split(piece) if s.strip()]) == 1
+
+
+@cache
+def _longest_status_phrase() -> int:
+    return max(len(phrase) for phrase, _ in status_phrases())
 
 
 def _numbered_items(own: str) -> list[tuple[str | None, str, int, int]]:
