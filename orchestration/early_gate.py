@@ -16,6 +16,7 @@ line can start the process before its own heavy imports.
 import logging
 import os
 import threading
+from collections.abc import Callable
 
 from expectations.gate_process import EarlyGate
 
@@ -53,19 +54,20 @@ def discard() -> None:
         spare.close()
 
 
+def finish(gate: EarlyGate, report: Callable[[str], None]) -> None:
+    """Wait for the Data Docs of `gate`'s gate (its verdict came back before they were built), end its process, and
+    `report` why the docs are missing if they are (the verdict stands)."""
+    problem = gate.finish()
+    gate.close()
+    if problem is not None:
+        report(f"the gate's Data Docs were not built: {problem}")
+
+
 def finish_in_background(gate: EarlyGate) -> None:
-    """Wait for the Data Docs of `gate`'s gate, then end its process, from a thread: the run that published needs
-    them no more (`zhenggai watch`, where the process lives on). A failure is logged, as GateRunner logs it when it
-    waits; the next gate waits for them first (`wait_for_docs`). Not a daemon thread: a process that ends meanwhile
-    waits for the docs."""
-
-    def finish() -> None:
-        problem = gate.finish()
-        gate.close()
-        if problem is not None:
-            logging.getLogger(__name__).error("the gate's Data Docs were not built: %s", problem)
-
-    thread = threading.Thread(target=finish, name="zhenggai-gate-docs")
+    """`finish` from a thread, its report logged: the run that published needs the docs no more (`zhenggai watch`,
+    where the process lives on); the next gate waits for them first (`wait_for_docs`). Not a daemon thread: a
+    process that ends meanwhile waits for the docs."""
+    thread = threading.Thread(target=finish, args=(gate, logging.getLogger(__name__).error), name="zhenggai-gate-docs")
     thread.start()
     _finishing.append(thread)
 

@@ -115,15 +115,11 @@ class GateRunner(dg.ConfigurableResource):
         finally:
             early_gate.discard()
             if self._early_gate is not None:
-                # the verdict came back before the Data Docs were built (published meanwhile)
                 gate, self._early_gate = self._early_gate, None
                 if self.docs_in_background:
                     early_gate.finish_in_background(gate)
                 else:
-                    problem = gate.finish()
-                    gate.close()
-                    if problem is not None:
-                        context.log.error(f"the gate's Data Docs were not built: {problem}")
+                    early_gate.finish(gate, context.log.error)
 
     def start_early(self) -> None:
         """Start the gate's process now (unless it runs already or early gates are switched off), or adopt the one
