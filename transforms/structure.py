@@ -248,7 +248,10 @@ def _title_prefix_patterns() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(rf"^{re.escape(prefix)}\s*[::]") for prefix in cues()["title_prefixes"])
 
 
-_AFTER_FULL_STOP = re.compile(r"(?<=。)")
+def _first_sentence(heading_body: str) -> tuple[str, str]:
+    """A heading's first sentence (up to its first 。, kept), the problem it states, and the rest of its line."""
+    end = heading_body.find("。") + 1
+    return (heading_body[:end], heading_body[end:]) if end else (heading_body, "")
 
 
 def title_of(heading_body: str) -> str:
@@ -259,8 +262,7 @@ def title_of(heading_body: str) -> str:
     body = heading_body
     for prefix in _title_prefix_patterns():
         body = prefix.sub("", body)
-    sentence = _AFTER_FULL_STOP.split(body, maxsplit=1)[0]
-    return sentence.rstrip("。;; ").strip()
+    return _first_sentence(body)[0].rstrip("。;; ").strip()
 
 
 def _sections(lines: list[Line], headings: list[Heading]) -> list[tuple[Heading | None, list[Heading], bool]]:
@@ -416,9 +418,7 @@ def _body_start(heading: Heading) -> int:
 def _after_first_sentence(heading: Heading) -> str:
     """The heading line's sentences after its first (the problem statement), read for a status only
     (3.选人用人把关不严。目前已整改到位。): they may as well describe the problem, so they yield no measure."""
-    body = _heading_body(heading)
-    end = _SENTENCE_SPLIT.search(body)
-    return body[end.end():] if end else ""
+    return _first_sentence(_heading_body(heading))[1]
 
 
 def _parse_notice(text: str) -> list[Node]:
