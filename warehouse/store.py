@@ -285,10 +285,8 @@ def _second_name(warehouse: Path) -> Path | None:
     second.unlink(missing_ok=True)
     try:
         os.link(warehouse, second)
-    except FileNotFoundError:
-        return None  # no published file yet
-    except OSError:
-        return None  # a file system without hard links: the replace frees the blocks itself
+    except OSError:  # no published file yet, or a file system without hard links (the replace frees the blocks)
+        return None
     return second
 
 

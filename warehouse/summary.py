@@ -6,6 +6,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from warehouse.schema import quoted_identifier
+
 
 class ReadOnlyQueryError(RuntimeError):
     """The query tried to change the warehouse, or the warehouse cannot be opened."""
@@ -76,7 +78,7 @@ def table_rows_of(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     names = [row[0] for row in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND database_name = current_database() "
         "ORDER BY table_name").fetchall()]
-    return {name: con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0] for name in names}
+    return {name: con.execute(f"SELECT count(*) FROM {quoted_identifier(name)}").fetchall()[0][0] for name in names}
 
 
 def quarantine_summary(warehouse: Path) -> pl.DataFrame:
