@@ -76,7 +76,8 @@ def test_edits_duplicates_and_deletions(night):
     root, source, warehouse = night
     (edited,) = source.glob("000_*.txt")
     old_key = rows(warehouse, "SELECT notice_key FROM raw_notice WHERE source_name = ?", [edited.name])[0][0]
-    edited.write_bytes(edited.read_bytes() + "\n补充说明:本通报于次日更正。\n".encode())
+    addendum = "\n补充说明:本通报于次日更正。\n"
+    edited.write_bytes(edited.read_bytes() + addendum.encode())
     (copied,) = source.glob("002_*.txt")
     shutil.copy(copied, source / "薛家镇 通报 副本.txt")
     (deleted,) = source.glob("004_*.txt")
@@ -95,11 +96,15 @@ def test_edits_duplicates_and_deletions(night):
     # ... and the old raw text stays in the history, closed when the new one opened
     history = rows(
         warehouse,
-        "SELECT notice_key, valid_to IS NULL, raw_text LIKE '%次日更正%' FROM notice_version WHERE source_name = ? ORDER BY valid_from",
+        "SELECT v.notice_key, v.valid_to IS NULL, coalesce(v.raw_text, r.raw_text) LIKE '%次日更正%' "
+        "FROM notice_version AS v LEFT JOIN raw_notice AS r USING (content_sha256) WHERE v.source_name = ? ORDER BY v.valid_from",
         [edited.name],
     )
     assert history == [(old_key, False, False), (new_key, True, True)]
-    assert rows(warehouse, "SELECT previous_notice_key, notice_key FROM notice_change") == [(old_key, new_key)]
+    # (the new version's text read from raw_notice, the old one's from notice_version)
+    assert rows(warehouse, "SELECT previous_notice_key, notice_key, length_change FROM notice_change") == [
+        (old_key, new_key, len(addendum))
+    ]
     # the duplicate is loaded once; the deleted file's notice is kept and reported
     states = dict(rows(warehouse, "SELECT source_name, state FROM source_file"))
     assert states["薛家镇 通报 副本.txt"] == "duplicate" and states[copied.name] == "loaded"

@@ -103,7 +103,7 @@ def test_a_content_staged_before_and_cached_is_settled_without_staging():
     assert work.select("source_name", "parse", "batch").rows() == [("a.txt", False, 0), ("b.html", False, 0), ("new.txt", True, 0)]
 
 
-def test_versions_take_their_texts_from_the_staging_file_and_the_previous_warehouse(tmp_path):
+def test_closed_versions_take_their_texts_from_the_previous_warehouse_and_current_ones_store_none(tmp_path):
     day1, day2 = datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 11, 2, tzinfo=timezone.utc)
     a1, a2, b = "a" * 64, "c" * 64, "b" * 64
 
@@ -121,19 +121,31 @@ def test_versions_take_their_texts_from_the_staging_file_and_the_previous_wareho
         load_versions(staging, versions, previous_file)
         with duckdb.connect(str(staging), read_only=True) as con:
             rows = con.execute("SELECT source_name, content_sha256, raw_text, valid_to IS NULL FROM notice_version").fetchall()
-        # the texts held in Polars, as update_versions gives them with raw_text, are the ones DuckDB filled in
+        # the texts held in Polars, as update_versions gives them with raw_text, are the ones DuckDB filled in, but
+        # for a current version's: that is raw_notice's, not stored again
         previous = None
         if previous_file.exists():
             with duckdb.connect(str(previous_file), read_only=True) as con:
-                previous = pl.from_arrow(con.sql("SELECT * FROM notice_version").to_arrow_table())
+                previous = pl.from_arrow(con.sql(
+                    "SELECT v.* REPLACE (coalesce(v.raw_text, r.raw_text) AS raw_text) "
+                    "FROM notice_version AS v LEFT JOIN raw_notice AS r USING (content_sha256)"
+                ).to_arrow_table())
         expected = update_versions(previous, loaded_versions(loaded, landed), now)
-        assert rows == expected.select("source_name", "content_sha256", "raw_text", pl.col("valid_to").is_null()).rows()
+        assert rows == expected.select(
+            "source_name", "content_sha256", pl.when(pl.col("valid_to").is_not_null()).then("raw_text"), pl.col("valid_to").is_null()
+        ).rows()
         return staging, rows
 
     first = tmp_path / "one" / "w.duckdb"
     staging, rows = staging_with(first, notices(("a.txt", a1), ("b.txt", b)), first, day1)
     staging.rename(first)
-    assert rows == [("a.txt", a1, "text of a", True), ("b.txt", b, "text of b", True)]
-    # a.txt edited: its first version keeps its text from the previous warehouse, now closed
-    _, rows = staging_with(tmp_path / "two" / "w.duckdb", notices(("a.txt", a2), ("b.txt", b)), first, day2)
-    assert rows == [("a.txt", a1, "text of a", False), ("a.txt", a2, "text of c", True), ("b.txt", b, "text of b", True)]
+    assert rows == [("a.txt", a1, None, True), ("b.txt", b, None, True)]
+    # a.txt edited: its first version, now closed, keeps its text from the previous warehouse's raw_notice
+    second = tmp_path / "two" / "w.duckdb"
+    staging, rows = staging_with(second, notices(("a.txt", a2), ("b.txt", b)), first, day2)
+    staging.rename(second)
+    assert rows == [("a.txt", a1, "text of a", False), ("a.txt", a2, None, True), ("b.txt", b, None, True)]
+    # b.txt edited next: a1's text now comes from the previous warehouse's notice_version, b's from its raw_notice
+    _, rows = staging_with(tmp_path / "three" / "w.duckdb", notices(("a.txt", a2), ("b.txt", a1)), second, day2 + (day2 - day1))
+    assert rows == [("a.txt", a1, "text of a", False), ("a.txt", a2, None, True), ("b.txt", b, "text of b", False),
+                    ("b.txt", a1, None, True)]

@@ -15,8 +15,9 @@ the change is small, the staging file is instead the published file copied (a fe
   key other notices refer to), and only the rows that differ are deleted and inserted;
 - small whole tables (reference tables, quarantine_notice, source_file, fetch_log, refresh_build, dim_date's
   calendar): replaced entirely;
-- notice_version: only the rows that differ; a new row's text is taken where the full build takes it (the
-  staged raw_notice for a current version, the published row for a version closed now);
+- notice_version: only the rows that differ, first; a version closed now takes its text where the full build
+  takes it (the published version row when it has a text, else the published raw_notice, where it was current;
+  a current version stores none: its text is raw_notice's);
 - marts: NOTICE_MARTS patched notice by notice, every other mart rebuilt (MART_REASONS).
 
 The result has the same rows as create_staging + versions.load_versions would give from the same inputs
@@ -204,10 +205,10 @@ def patch_staging(
             con = connect_staging(staging)
             try:
                 con.execute("BEGIN TRANSACTION")
+                _patch_versions(con, to_insert, to_delete)  # first: a closed version's text is read from raw_notice
                 touched = _patch_notice_tables(con, star, delta)
                 touched |= _patch_shared_dimensions(con, star)
                 _replace_tables(con, tables)
-                _patch_versions(con, to_insert, to_delete)
                 _patch_marts(con, touched)
                 con.execute("COMMIT")
                 con.execute("CHECKPOINT")
@@ -321,21 +322,25 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.Data
 
 
 def _patch_versions(con: duckdb.DuckDBPyConnection, to_insert: pl.DataFrame, to_delete: pl.DataFrame) -> None:
-    """Insert the new version rows with their texts (as load_versions: a current version's from raw_notice, a
-    closed one's from the version row published for the same file, content and valid_from), then delete the
-    rows that are gone (among them the open rows just closed, whose text was read first)."""
+    """Insert the new version rows, a closed one with its text (as load_versions: the version row published for the
+    same file, content and valid_from when it has one, else raw_notice's text of its content, where it was current),
+    then delete the rows that are gone (among them the open rows just closed). Runs before the notice tables are
+    patched: the text of a version closed now is still in raw_notice."""
     if to_insert.height:
         con.register("version_inserts", to_insert.select(VERSION_COLUMNS).to_arrow())
         con.execute("""
             INSERT INTO notice_version BY NAME
             SELECT v.source_name, v.content_sha256, v.notice_key, v.valid_from, v.valid_to,
-                   CASE WHEN v.valid_to IS NULL THEN current_text.raw_text ELSE previous_text.raw_text END AS raw_text
+                   CASE WHEN v.valid_to IS NOT NULL THEN coalesce(previous_text.raw_text, current_text.raw_text) END AS raw_text
             FROM version_inserts AS v
             LEFT JOIN (SELECT content_sha256, any_value(raw_text) AS raw_text FROM raw_notice
-                       WHERE content_sha256 IN (SELECT content_sha256 FROM version_inserts) GROUP BY content_sha256)
+                       WHERE content_sha256 IN (SELECT content_sha256 FROM version_inserts WHERE valid_to IS NOT NULL)
+                       GROUP BY content_sha256)
                 AS current_text ON current_text.content_sha256 = v.content_sha256
             LEFT JOIN (SELECT source_name, content_sha256, valid_from, any_value(raw_text) AS raw_text FROM notice_version
-                       WHERE content_sha256 IN (SELECT content_sha256 FROM version_inserts) GROUP BY ALL) AS previous_text
+                       WHERE raw_text IS NOT NULL
+                         AND content_sha256 IN (SELECT content_sha256 FROM version_inserts WHERE valid_to IS NOT NULL)
+                       GROUP BY ALL) AS previous_text
                 ON previous_text.source_name = v.source_name AND previous_text.content_sha256 = v.content_sha256
                AND previous_text.valid_from = v.valid_from
         """)

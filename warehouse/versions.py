@@ -1,11 +1,13 @@
-"""The version history (notice_version) written into the staging file with its raw texts filled in by DuckDB.
+"""The version history (notice_version) written into the staging file, a closed version's raw text filled in by DuckDB.
 
-notice_version keeps the decoded text of every version of every file ever loaded: at corpus scale, the texts
-of the whole corpus and more. transforms.lineage.update_versions decides which versions there are and when
-each was current from names, contents and dates only; the texts are then taken where they already are, in
-SQL, without passing through Python: a current version's from the staging file's raw_notice (the text just
-staged, one row per loaded content), a closed one's from the previous warehouse's notice_version (attached
-read-only; as read_table does, the published file is only read, never locked for writing).
+notice_version keeps every version of every file ever loaded. A current version's text is raw_notice.raw_text of
+its content, so it is not stored again (raw_text NULL while valid_to is NULL: at 10,000 notices, writing that third
+copy of the corpus's texts was ~2.5 s of a full build). A version closed by this refresh (its file edited, renamed
+or pruned) takes its text from the previous warehouse's raw_notice, where it was current; one closed earlier keeps
+the text the previous warehouse's notice_version holds. transforms.lineage.update_versions decides which versions
+there are and when each was current from names, contents and dates only; the texts are then copied in SQL,
+without passing through Python (the previous warehouse attached read-only: as read_table does, the published file
+is only read, never locked for writing).
 """
 
 from pathlib import Path
@@ -25,48 +27,53 @@ def previous_versions(warehouse: Path) -> pl.DataFrame | None:
 
 
 def load_versions(staging: Path, versions: pl.DataFrame, previous: Path) -> None:
-    """Insert `versions` (update_versions without raw_text) into the staging file's notice_version, each with
-    its raw text: from raw_notice for a current version, from `previous`'s notice_version for a closed one
-    (matched on file, content and valid_from, which name one version). Rows in the order update_versions
-    gives them; a version whose text is found nowhere fails the NOT NULL constraint loudly.
+    """Insert `versions` (update_versions without raw_text) into the staging file's notice_version, a closed
+    version with its raw text: the previous warehouse's notice_version row for the same file, content and
+    valid_from (matched on those three, which name one version) when it has a text there, else the previous
+    warehouse's raw_notice row of its content (it was current there). Rows in the order update_versions gives
+    them; a closed version whose text is found nowhere fails the table's CHECK constraint loudly.
 
-    In DuckDB's default row groups, unlike raw_notice (store.TEXT_ROW_GROUP_SIZE): this insert also joins and sorts
-    the texts, and the small row groups that its writer holds until they are written (up to five, ~0.4 GB of
-    texts at 10,000 notices) cannot be spilled: out of memory at 700 MB, and once in four runs at 1 GB."""
+    The texts are read by rowid: the joins and the sort of the versions carry no text (joining the texts themselves
+    hashed and sorted ~0.4 GB of them at 10,000 notices, out of memory with a previous warehouse's texts beside
+    them)."""
     con = connect_staging(staging)
     try:
-        # the rows holding the texts, by rowid: the joins and the sort of the versions carry no text (joining the
-        # texts themselves hashed and sorted ~0.4 GB of them at 10,000 notices: twice the CPU, and out of memory
-        # with a previous warehouse's texts beside them). The previous join is on every version, as before, so
-        # that a version matches as many previous rows as before; only a closed version reads their text.
-        previous_rows = "SELECT NULL::VARCHAR AS source_name, NULL::VARCHAR AS content_sha256, " \
+        no_rows = "SELECT NULL::VARCHAR AS source_name, NULL::VARCHAR AS content_sha256, " \
             "NULL::TIMESTAMPTZ AS valid_from, NULL::BIGINT AS text_row WHERE false"
+        previous_rows, previous_raw_rows = no_rows, no_rows
         previous_texts = "SELECT NULL::BIGINT AS rowid, NULL::VARCHAR AS raw_text WHERE false"
+        previous_raw_texts = previous_texts
         if previous.exists():
             con.execute("ATTACH ? AS previous (READ_ONLY)", [str(previous)])
             if _has_versions(con, "previous"):
-                previous_rows = "SELECT source_name, content_sha256, valid_from, rowid AS text_row FROM previous.notice_version"
-                # only the texts of the versions closed now: a full build after a new parser has none to read
+                previous_rows = "SELECT source_name, content_sha256, valid_from, rowid AS text_row " \
+                    "FROM previous.notice_version WHERE raw_text IS NOT NULL"
                 previous_texts = "SELECT rowid, raw_text FROM previous.notice_version WHERE rowid IN (SELECT previous_row FROM located)"
+            previous_raw_rows = "SELECT NULL AS source_name, content_sha256, NULL AS valid_from, min(rowid) AS text_row " \
+                "FROM previous.raw_notice GROUP BY content_sha256"
+            previous_raw_texts = "SELECT rowid, raw_text FROM previous.raw_notice WHERE rowid IN (SELECT previous_raw_row FROM located)"
         con.register("versions", versions.select(VERSION_COLUMNS).with_row_index("version_order").to_arrow())
         con.execute("BEGIN TRANSACTION")
         con.execute(f"""
             INSERT INTO notice_version BY NAME
-            WITH located AS (
-                SELECT v.*, current_row.text_row AS current_row,
-                       CASE WHEN v.valid_to IS NOT NULL THEN previous_row.text_row END AS previous_row
+            WITH closed AS (
+                SELECT v.*, previous_row.text_row AS previous_row,
+                       CASE WHEN previous_row.text_row IS NULL THEN previous_raw_row.text_row END AS previous_raw_row
                 FROM versions AS v
-                LEFT JOIN (SELECT content_sha256, min(rowid) AS text_row FROM raw_notice GROUP BY content_sha256)
-                    AS current_row ON current_row.content_sha256 = v.content_sha256 AND v.valid_to IS NULL
                 LEFT JOIN ({previous_rows}) AS previous_row
                     ON previous_row.source_name = v.source_name AND previous_row.content_sha256 = v.content_sha256
                    AND previous_row.valid_from = v.valid_from
+                LEFT JOIN ({previous_raw_rows}) AS previous_raw_row ON previous_raw_row.content_sha256 = v.content_sha256
+                WHERE v.valid_to IS NOT NULL
+            ), located AS (
+                SELECT v.*, closed.previous_row, closed.previous_raw_row
+                FROM versions AS v LEFT JOIN closed USING (version_order)
             )
             SELECT v.source_name, v.content_sha256, v.notice_key, v.valid_from, v.valid_to,
-                   CASE WHEN v.valid_to IS NULL THEN current_text.raw_text ELSE previous_text.raw_text END AS raw_text
+                   coalesce(previous_text.raw_text, previous_raw_text.raw_text) AS raw_text
             FROM located AS v
-            LEFT JOIN raw_notice AS current_text ON current_text.rowid = v.current_row
             LEFT JOIN ({previous_texts}) AS previous_text ON previous_text.rowid = v.previous_row
+            LEFT JOIN ({previous_raw_texts}) AS previous_raw_text ON previous_raw_text.rowid = v.previous_raw_row
             ORDER BY v.version_order
         """)
         con.execute("COMMIT")
