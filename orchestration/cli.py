@@ -4,11 +4,13 @@
 it only chooses the folders and prints what happened.
 """
 
+import atexit
 import gc
 import json
 import logging
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -604,5 +606,31 @@ def report(
     console.print(f"report: {written.resolve()}")
 
 
+def main() -> None:
+    """The `zhenggai` command: `app`, then the process ends without the interpreter's own teardown.
+
+    Once the command has returned, its non-daemon threads joined and the exit handlers run (multiprocessing ends
+    its child processes, logging flushes), nothing is left to do but free every object of Dagster, Polars, DuckDB
+    and the rest one by one: ~0.11 s of every `zhenggai refresh` (measured after a one-notice refresh at 10,000
+    notices), for memory the system takes back anyway. Files are closed by then: every connection and file the
+    commands open is closed in a `with` or `finally`."""
+    try:
+        app()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    if code is not None and not isinstance(code, int):  # sys.exit("message"), as the interpreter shows it
+        print(code, file=sys.stderr)
+        code = 1
+    main_thread = threading.main_thread()
+    for thread in threading.enumerate():
+        if thread is not main_thread and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -1,6 +1,8 @@
 """The command line and the Dagster definitions that the schedule, the sensor and the UI use."""
 
 import json
+import subprocess
+import sys
 
 import dagster as dg
 import polars as pl
@@ -37,6 +39,20 @@ def test_export_writes_one_parquet_folder_per_table_with_all_rows(published, tmp
     assert issues.height == 170
     assert pl.read_parquet(tmp_path / "dim_notice" / "**" / "*.parquet").height == 5
     assert {p.name for p in tmp_path.iterdir()} >= {"dim_notice", "dim_inspection", "dim_organization", "fact_issue", "fact_measure", "fact_indicator", "fact_claim", "quarantine_notice"}
+
+
+def test_the_command_as_a_process_keeps_its_output_and_exit_code(published, tmp_path):
+    """`zhenggai` (orchestration.cli.main) ends its process without the interpreter's teardown: what the command
+    printed to a pipe is all there, and its exit code is the command's."""
+    def zhenggai(*args):
+        return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True, timeout=120)
+
+    rows = zhenggai("sql", "--warehouse", str(published), "--format", "csv", "SELECT notice_key FROM dim_notice ORDER BY 1")
+    assert rows.returncode == 0, rows.stderr
+    assert len(rows.stdout.splitlines()) == 6 and rows.stdout.endswith("\n")
+    missing = zhenggai("refresh", "--source", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert missing.returncode == 3 and "notice folder not found" in missing.stderr
+    assert zhenggai("no-such-command").returncode == 2  # a usage error, as click reports it
 
 
 def test_refresh_of_a_missing_folder_is_a_clear_error(tmp_path):
