@@ -241,6 +241,15 @@ FAILURES = {
         f"UPDATE parse_report SET confidence = 'high', issue_count = 0 WHERE notice_key = '{B}'; DELETE FROM fact_issue WHERE notice_key = '{B}'",
         ["parse_report: a notice without problem nodes is never of high confidence", f"'{B}'"],
     ),
+    # (a file whose notice_version lacks the table's CHECK: the gate does not rely on the DDL it validates)
+    "closed_version_without_text": (
+        "DROP VIEW notice_change; CREATE TABLE unchecked AS FROM notice_version; DROP TABLE notice_version; "
+        "ALTER TABLE unchecked RENAME TO notice_version; INSERT INTO notice_version VALUES "
+        f"('a.txt', '{'a' * 64}', '{A}', NULL, TIMESTAMPTZ '2021-02-01 00:00:00+00', NULL), "
+        f"('b.txt', '{'b' * 64}', '{B}', NULL, TIMESTAMPTZ '2021-02-01 00:00:00+00', NULL), "
+        f"('gone.txt', '{'e' * 64}', 'eeeeeeeeeeeeeeee', NULL, TIMESTAMPTZ '2021-01-01 00:00:00+00', TIMESTAMPTZ '2021-02-01 00:00:00+00')",
+        ["notice_version: a closed version keeps its raw text", "'gone.txt eeeeeeeeeeeeeeee'"],
+    ),
     "topic_not_in_taxonomy": (
         f"UPDATE fact_issue SET topic = 'weather' WHERE issue_key = '{I2}'",
         ["fact_issue: topic resolves to dim_topic.topic", "'weather'", f"[issue_key '{I2}']"],

@@ -331,12 +331,12 @@ def _patch_versions(con: duckdb.DuckDBPyConnection, to_insert: pl.DataFrame, to_
         con.execute("""
             INSERT INTO notice_version BY NAME
             SELECT v.source_name, v.content_sha256, v.notice_key, v.valid_from, v.valid_to,
-                   CASE WHEN v.valid_to IS NOT NULL THEN coalesce(previous_text.raw_text, current_text.raw_text) END AS raw_text
+                   CASE WHEN v.valid_to IS NOT NULL THEN coalesce(previous_text.raw_text, notice_text.raw_text) END AS raw_text
             FROM version_inserts AS v
             LEFT JOIN (SELECT content_sha256, any_value(raw_text) AS raw_text FROM raw_notice
                        WHERE content_sha256 IN (SELECT content_sha256 FROM version_inserts WHERE valid_to IS NOT NULL)
                        GROUP BY content_sha256)
-                AS current_text ON current_text.content_sha256 = v.content_sha256
+                AS notice_text ON notice_text.content_sha256 = v.content_sha256
             LEFT JOIN (SELECT source_name, content_sha256, valid_from, any_value(raw_text) AS raw_text FROM notice_version
                        WHERE raw_text IS NOT NULL
                          AND content_sha256 IN (SELECT content_sha256 FROM version_inserts WHERE valid_to IS NOT NULL)

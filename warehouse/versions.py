@@ -38,9 +38,10 @@ def load_versions(staging: Path, versions: pl.DataFrame, previous: Path) -> None
     them)."""
     con = connect_staging(staging)
     try:
-        no_rows = "SELECT NULL::VARCHAR AS source_name, NULL::VARCHAR AS content_sha256, " \
+        # where a closed version's text is (a row of the previous notice_version or raw_notice), then those texts
+        previous_rows = "SELECT NULL::VARCHAR AS source_name, NULL::VARCHAR AS content_sha256, " \
             "NULL::TIMESTAMPTZ AS valid_from, NULL::BIGINT AS text_row WHERE false"
-        previous_rows, previous_raw_rows = no_rows, no_rows
+        previous_raw_rows = "SELECT NULL::VARCHAR AS content_sha256, NULL::BIGINT AS text_row WHERE false"
         previous_texts = "SELECT NULL::BIGINT AS rowid, NULL::VARCHAR AS raw_text WHERE false"
         previous_raw_texts = previous_texts
         if previous.exists():
@@ -49,8 +50,7 @@ def load_versions(staging: Path, versions: pl.DataFrame, previous: Path) -> None
                 previous_rows = "SELECT source_name, content_sha256, valid_from, rowid AS text_row " \
                     "FROM previous.notice_version WHERE raw_text IS NOT NULL"
                 previous_texts = "SELECT rowid, raw_text FROM previous.notice_version WHERE rowid IN (SELECT previous_row FROM located)"
-            previous_raw_rows = "SELECT NULL AS source_name, content_sha256, NULL AS valid_from, min(rowid) AS text_row " \
-                "FROM previous.raw_notice GROUP BY content_sha256"
+            previous_raw_rows = "SELECT content_sha256, min(rowid) AS text_row FROM previous.raw_notice GROUP BY content_sha256"
             previous_raw_texts = "SELECT rowid, raw_text FROM previous.raw_notice WHERE rowid IN (SELECT previous_raw_row FROM located)"
         con.register("versions", versions.select(VERSION_COLUMNS).with_row_index("version_order").to_arrow())
         con.execute("BEGIN TRANSACTION")
