@@ -27,6 +27,7 @@ DOCS_TIMEOUT_S = 120.0
 def _serve(connection, warm_up: bool) -> None:
     """The child: import GX and the gate (and, asked to, warm the gate up until the request comes), then run the one
     gate request it receives and send back its outcome."""
+    _progress_bars_without_a_process_lock()
     try:
         from expectations import gate
 
@@ -64,6 +65,19 @@ def _serve(connection, warm_up: bool) -> None:
     else:
         connection.send(("docs", None))
     connection.close()
+
+
+def _progress_bars_without_a_process_lock() -> None:
+    """GX builds tqdm progress bars (disabled, but built) while it validates, and tqdm's first bar creates a
+    multiprocessing lock, a named semaphore registered with multiprocessing's resource tracker. This process is
+    terminated once its work is done (EarlyGate.close), sometimes while its own exit is removing that semaphore:
+    the tracker then warned, after the command had ended, of a leaked semaphore. Nothing in this process shares
+    a bar with another process, so a thread lock does."""
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
 
 
 def _picklable(exc: BaseException) -> BaseException:

@@ -5,6 +5,8 @@ import json
 import os
 import signal
 import shutil
+import subprocess
+import sys
 import threading
 
 import dagster as dg
@@ -166,3 +168,29 @@ def test_great_expectations_is_imported_with_the_collector_paused_then_as_it_was
     finally:
         (gc.enable if was else gc.disable)()
     assert seen == [False] and module.__name__ == "great_expectations"
+
+
+# A bar built as GX builds them while it validates, and the named semaphores registered with the resource tracker.
+_BAR_SEMAPHORES = """
+import multiprocessing
+import multiprocessing.resource_tracker as tracker
+multiprocessing.set_start_method("spawn")  # as in the gate's process, spawned (under "fork" no name is registered)
+registered = []
+tracker.register = lambda name, kind: registered.append(kind)
+if {without_lock}:
+    from expectations.gate_process import _progress_bars_without_a_process_lock
+    _progress_bars_without_a_process_lock()
+from tqdm import tqdm
+with tqdm(total=1, disable=True):
+    pass
+print(registered.count("semaphore"))
+"""
+
+
+@pytest.mark.parametrize("without_lock, semaphores", [(False, "1"), (True, "0")])
+def test_the_gate_process_makes_no_semaphore_for_its_progress_bars(without_lock, semaphores):
+    """The gate's process is terminated once its work is done, possibly while its exit removes a semaphore (the
+    tracker then warned of a leak after the command ended): its progress bars take a thread lock instead."""
+    code = _BAR_SEMAPHORES.format(without_lock=without_lock)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert run.stdout.strip() == semaphores
