@@ -626,9 +626,12 @@ def main() -> None:
     for thread in threading.enumerate():
         if thread is not main_thread and not thread.daemon:
             thread.join()
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    atexit._run_exitfuncs()  # what the interpreter's own exit calls first
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # a reader gone (`zhenggai sql … | head -1`): what it did not read is not wanted
+            pass
     os._exit(code or 0)
 
 
