@@ -64,7 +64,7 @@ from warehouse.store import (
     staging_path,
     use_loaded_names,
 )
-from warehouse.versions import VERSION_COLUMNS
+from warehouse.versions import VERSION_COLUMNS, insert_versions
 
 # Set to 0 to build every staging file in full (the path every refresh took before patching existed).
 PATCH_SWITCH = "ZHENGGAI_PATCH_STAGING"
@@ -322,28 +322,11 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.Data
 
 
 def _patch_versions(con: duckdb.DuckDBPyConnection, to_insert: pl.DataFrame, to_delete: pl.DataFrame) -> None:
-    """Insert the new version rows, a closed one with its text (as load_versions: the version row published for the
-    same file, content and valid_from when it has one, else raw_notice's text of its content, where it was current),
-    then delete the rows that are gone (among them the open rows just closed). Runs before the notice tables are
-    patched: the text of a version closed now is still in raw_notice."""
+    """Insert the new version rows as load_versions does (versions.insert_versions), the file being patched standing
+    for the published one whose copy it is, then delete the rows that are gone (among them the open rows just closed).
+    Runs before the notice tables are patched: the text of a version closed now is still in raw_notice."""
     if to_insert.height:
-        con.register("version_inserts", to_insert.select(VERSION_COLUMNS).to_arrow())
-        con.execute("""
-            INSERT INTO notice_version BY NAME
-            SELECT v.source_name, v.content_sha256, v.notice_key, v.valid_from, v.valid_to,
-                   CASE WHEN v.valid_to IS NOT NULL THEN coalesce(previous_text.raw_text, notice_text.raw_text) END AS raw_text
-            FROM version_inserts AS v
-            LEFT JOIN (SELECT content_sha256, any_value(raw_text) AS raw_text FROM raw_notice
-                       WHERE content_sha256 IN (SELECT content_sha256 FROM version_inserts WHERE valid_to IS NOT NULL)
-                       GROUP BY content_sha256)
-                AS notice_text ON notice_text.content_sha256 = v.content_sha256
-            LEFT JOIN (SELECT source_name, content_sha256, valid_from, any_value(raw_text) AS raw_text FROM notice_version
-                       WHERE raw_text IS NOT NULL
-                         AND content_sha256 IN (SELECT content_sha256 FROM version_inserts WHERE valid_to IS NOT NULL)
-                       GROUP BY ALL) AS previous_text
-                ON previous_text.source_name = v.source_name AND previous_text.content_sha256 = v.content_sha256
-               AND previous_text.valid_from = v.valid_from
-        """)
+        insert_versions(con, to_insert, con.execute("SELECT current_database()").fetchone()[0])
     if to_delete.height:
         con.register("version_deletes", to_delete.select(VERSION_COLUMNS).to_arrow())
         same_row = " AND ".join(f'notice_version."{c}" IS NOT DISTINCT FROM gone."{c}"' for c in VERSION_COLUMNS)
