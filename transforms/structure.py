@@ -527,17 +527,17 @@ def _next_step_prefixes() -> tuple[str, ...]:
 
 def _states_status_only(piece: str) -> bool:
     """The piece is one sentence, which states a status (text_status)."""
-    # text_status reads a sentence only when its status phrase has few characters before and after it: a longer
-    # piece is not one (most pieces are; checked first)
-    spec = cues()["text_status"]
-    if len(piece) > spec["max_before"] + spec["max_after"] + _longest_status_phrase() + 2:
+    if len(piece) > _longest_status_sentence():  # most pieces: checked first
         return False
     return text_status(piece) is not None and len([s for s in _SENTENCE_SPLIT.split(piece) if s.strip()]) == 1
 
 
 @cache
-def _longest_status_phrase() -> int:
-    return max(len(phrase) for phrase, _ in status_phrases())
+def _longest_status_sentence() -> int:
+    """The longest sentence text_status can read as a status: the longest status phrase with at most max_before
+    characters before it and max_after after it, and the sentence's end and a stripped separator."""
+    spec = cues()["text_status"]
+    return spec["max_before"] + max(len(phrase) for phrase, _ in status_phrases()) + spec["max_after"] + 2
 
 
 def _numbered_items(own: str) -> list[tuple[str | None, str, int, int]]:
