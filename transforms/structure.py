@@ -499,11 +499,13 @@ def extract_measures(issues: pl.DataFrame) -> pl.DataFrame:
 
 def _measures_in(own: str, labelled_only: bool = False) -> list[tuple[str | None, str, int, int]]:
     """(label, phase, start, end) of each measure in a node's own text (offsets within it)."""
-    items = _numbered_items(own)
+    labels = _labels(own)
+    # labelled blocks, or else numbered paragraphs (the labels found first: one regex scan, no line split)
+    items = [] if labels else _numbered_items(own)
     if items:
         return items
     measures = []
-    for label, start, end in _blocks(own):
+    for label, start, end in _blocks(own, labels):
         if label in cues()["status_labels"] or (label is None and labelled_only):
             continue
         # An unlabelled block (a node whose text has no section label) reports work done.
@@ -541,9 +543,8 @@ def _longest_status_sentence() -> int:
 
 
 def _numbered_items(own: str) -> list[tuple[str | None, str, int, int]]:
-    """Numbered measure paragraphs ((1)…(n)) directly under the node: each paragraph one measure."""
-    if _has_cue(own):
-        return []  # labelled blocks, not numbered paragraphs (checked first: one regex search, no line split)
+    """Numbered measure paragraphs ((1)…(n)) directly under the node, whose text has no section label: each
+    paragraph one measure."""
     headings = [h for line in _lines(own) if (h := _heading(line)) and h.kind in ("arabic_paren", "circled", "arabic")]
     if not headings:
         return []
@@ -557,9 +558,9 @@ def _numbered_items(own: str) -> list[tuple[str | None, str, int, int]]:
     return items
 
 
-def _blocks(own: str) -> list[tuple[str | None, int, int]]:
-    """Blocks of a node's text, each opened by a section label (None for text before any label)."""
-    matches = _labels(own)
+def _blocks(own: str, matches: list[re.Match[str]]) -> list[tuple[str | None, int, int]]:
+    """Blocks of a node's text, each opened by one of its section labels `matches` (_labels; None for text before
+    any label)."""
     if not matches:
         return [(None, 0, len(own))] if own.strip() else []
     blocks = []
