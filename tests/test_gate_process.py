@@ -194,3 +194,14 @@ def test_the_gate_process_makes_no_semaphore_for_its_progress_bars(without_lock,
     code = _BAR_SEMAPHORES.format(without_lock=without_lock)
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert run.stdout.strip() == semaphores
+
+
+def test_the_gate_process_imports_great_expectations_without_sqlalchemy():
+    """The early process marks SQLAlchemy, an optional extra of GX for its SQL data sources, as absent: GX imports
+    without it (the reports of the tests above come from such a process)."""
+    code = ("import sys; from expectations import gate_process; gate_process._gx_without_its_sql_extra(); "
+            "from expectations import gate; gate.import_great_expectations(); import great_expectations as gx; "
+            "gx.get_context(mode='ephemeral'); print(sys.modules.get('sqlalchemy', 'absent'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "None"
