@@ -499,10 +499,8 @@ def extract_measures(issues: pl.DataFrame) -> pl.DataFrame:
 
 def _measures_in(own: str, labelled_only: bool = False) -> list[tuple[str | None, str, int, int]]:
     """(label, phase, start, end) of each measure in a node's own text (offsets within it)."""
-    labels = _labels(own)
-    # labelled blocks, or else numbered paragraphs (the labels found first: one regex scan, no line split)
-    items = [] if labels else _numbered_items(own)
-    if items:
+    labels = _labels(own)  # labelled blocks, or else numbered paragraphs (one regex scan before any line split)
+    if not labels and (items := _numbered_items(own)):
         return items
     measures = []
     for label, start, end in _blocks(own, labels):
