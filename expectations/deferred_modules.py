@@ -29,6 +29,8 @@ import types
 
 # Imported by GX at module level, used only by expectations and metrics none of expectations/suites.yaml's
 # expectations depend on (KL divergence, Kolmogorov-Smirnov tests; charts of the KL divergence renderer).
+# (SQLAlchemy, for GX's SQL data sources, cannot be deferred so: GX imports its submodules by name. The gate's own
+# process marks it absent instead: expectations/gate_process.py _gx_without_its_sql_extra.)
 UNUSED_BY_THE_GATE = ("scipy.stats", "altair")
 
 # Re-entrant: importing one deferred module may read another. Held while a real module is imported (so that two
