@@ -205,11 +205,12 @@ def patch_staging(
             con = connect_staging(staging)
             try:
                 con.execute("BEGIN TRANSACTION")
-                _patch_versions(con, to_insert, to_delete)  # first: a closed version's text is read from raw_notice
+                database = con.execute("SELECT current_database()").fetchone()[0]
+                _patch_versions(con, database, to_insert, to_delete)  # first: a closed version's text is read from raw_notice
                 touched = _patch_notice_tables(con, star, delta)
                 touched |= _patch_shared_dimensions(con, star)
                 _replace_tables(con, tables)
-                _patch_marts(con, touched)
+                _patch_marts(con, database, touched)
                 con.execute("COMMIT")
                 con.execute("CHECKPOINT")
                 # read on this connection: opening the patched file again to read them cost ~0.2 s at 10,000 notices
@@ -321,21 +322,23 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.Data
         insert_frame(con, "dim_date", dim_date({"span": date_span(con, exclude={"dim_date", "notice_version", *_marts()})}))
 
 
-def _patch_versions(con: duckdb.DuckDBPyConnection, to_insert: pl.DataFrame, to_delete: pl.DataFrame) -> None:
-    """Insert the new version rows as load_versions does (versions.insert_versions), the file being patched standing
-    for the published one whose copy it is, then delete the rows that are gone (among them the open rows just closed).
+def _patch_versions(
+    con: duckdb.DuckDBPyConnection, database: str, to_insert: pl.DataFrame, to_delete: pl.DataFrame
+) -> None:
+    """Insert the new version rows as load_versions does (versions.insert_versions), the file being patched (`database`,
+    the catalog of `con`) standing for the published one whose copy it is, then delete the rows that are gone (among them the open rows just closed).
     Runs before the notice tables are patched: the text of a version closed now is still in raw_notice."""
     if to_insert.height:
-        insert_versions(con, to_insert, con.execute("SELECT current_database()").fetchone()[0])
+        insert_versions(con, to_insert, database)
     if to_delete.height:
         con.register("version_deletes", to_delete.select(VERSION_COLUMNS).to_arrow())
         same_row = " AND ".join(f'notice_version."{c}" IS NOT DISTINCT FROM gone."{c}"' for c in VERSION_COLUMNS)
         con.execute(f"DELETE FROM notice_version USING version_deletes AS gone WHERE {same_row}")
 
 
-def _patch_marts(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
-    """Every mart, in the order of the mart scripts (a mart may read an earlier one): NOTICE_MARTS patched for
-    the `touched` notices, the others dropped and built again with their comments.
+def _patch_marts(con: duckdb.DuckDBPyConnection, database: str, touched: set[str]) -> None:
+    """Every mart of `database` (the catalog of `con`), in the order of the mart scripts (a mart may read an earlier
+    one): NOTICE_MARTS patched for the `touched` notices, the others dropped and built again with their comments.
 
     A per-notice mart's query runs with every notice table, and every per-notice mart patched before it, shadowed
     by a temporary view of the touched notices' rows only (the property NOTICE_MARTS states: a notice's mart rows
@@ -343,7 +346,6 @@ def _patch_marts(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
     aggregates read a few rows instead of millions (at 10,000 notices 0.5 s for the four marts instead of ~5 s
     with the filter on the result alone, which DuckDB cannot push through their GROUP BYs on issue_key)."""
     con.register("touched_notices", pl.DataFrame({"notice_key": sorted(touched)}, schema={"notice_key": pl.String}).to_arrow())
-    database = con.execute("SELECT current_database()").fetchone()[0]
     patched: list[str] = []  # per-notice marts already patched: a later one reading them reads their touched rows too
     for name, mart in _marts().items():
         if name in NOTICE_MARTS:
