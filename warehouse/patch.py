@@ -205,7 +205,8 @@ def patch_staging(
             con = connect_staging(staging)
             try:
                 con.execute("BEGIN TRANSACTION")
-                database = con.execute("SELECT current_database()").fetchone()[0]
+                # fetched to the end: register() refuses a connection whose last result is still pending
+                ((database,),) = con.execute("SELECT current_database()").fetchall()
                 _patch_versions(con, database, to_insert, to_delete)  # first: a closed version's text is read from raw_notice
                 touched = _patch_notice_tables(con, star, delta)
                 touched |= _patch_shared_dimensions(con, star)
