@@ -90,10 +90,11 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
     Row order (tests/test_load_batches.py): each notice table's rows in the order of the batches and of their
     rows within a batch; a shared dimension's in the order of all its columns; marts as their SQL says.
 
-    A build that runs out of LOAD_MEMORY_LIMIT is made again once on one thread, as DuckDB's error advises. At 10,000
-    notices a full build needs most of the limit, and how much depends on how its two threads interleave: 4 of ~50
-    full builds measured over two sessions failed ("could not allocate block … 953.6 MiB/953.6 MiB used") and the
-    same build succeeded the next time. On one thread it needs less, and takes longer.
+    A build that runs out of LOAD_MEMORY_LIMIT is made again once on one thread, as DuckDB's error advises. The statement
+    that needs most memory is a mart's (mart_issue: at 10,000 notices 700-750 MB as first written, the likely cause of 4
+    of ~50 full builds failing within the 1 GB; 350-400 MB now, see 03_marts.sql), and what it needs grows with the corpus: the whole
+    build, measured within smaller limits, passes within 500 MB at 10,000 notices (it failed within 700 MB, on one
+    thread too).
     """
     try:
         return _create_staging(warehouse, tables, star)
