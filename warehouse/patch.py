@@ -31,7 +31,6 @@ the staging file in full, exactly as before.
 """
 
 import os
-import re
 import shutil
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -48,7 +47,8 @@ import polars as pl
 from transforms.notice_delta import NoticeDelta, is_small_change, notice_delta, version_delta
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, dim_date
 from warehouse import build
-from warehouse.schema import mart_statements, quoted_identifier
+from warehouse.marts import NOTICE_MARTS, insert_notice_rows, marts
+from warehouse.schema import sql_literal
 from warehouse.summary import table_rows_of
 from warehouse.store import (
     STORAGE_COMPATIBILITY,
@@ -60,7 +60,6 @@ from warehouse.store import (
     insert_frame,
     read_table,
     shared_dimension_rows,
-    sql_literal,
     staging_path,
     use_loaded_names,
 )
@@ -86,37 +85,6 @@ ALWAYS_PATCH_UP_TO = 100
 # file is mostly free blocks after any patch (each table takes whole 256 kB blocks) and costs nothing to copy.
 MAX_FREE_BLOCK_SHARE = 0.25
 MIN_FREE_BYTES_TO_COMPACT = 64 * 1024 * 1024
-
-# Marts whose rows each belong to one notice and are computed from that notice's rows only (its rows of the
-# notice tables, whose keys start with its notice_key, plus the dimension rows it refers to and the constant
-# mart_headline_metric): deleting a notice's rows and inserting the mart query's rows for it gives what a rebuild
-# gives. A notice is patched when it is added, removed, renamed, or refers to a dimension row that changed.
-NOTICE_MARTS: dict[str, str] = {
-    "mart_issue": "a problem's parent, grandparent, children, measures and indicators are nodes of its own notice "
-    "(their keys extend its notice_key); plus its dim_notice and dim_organization rows",
-    "mart_indicator": "a figure's issue node and measure are of its own notice; plus its dim_notice and "
-    "dim_organization rows and the constant mart_headline_metric",
-    "mart_notice": "aggregates of the notice's own issues, claims, measures and indicators, plus its dim_notice, "
-    "dim_inspection and dim_organization rows",
-    "mart_notice_figures": "aggregates of the notice's own indicators and claims, plus its dim_notice row",
-    "mart_headline_figure": "the notice's own rows of mart_indicator that have a headline (patched before it). "
-    "Built in full it is stored in its query's order; a patch appends the rewritten notices' rows after the "
-    "sorted ones, which the query's ORDER BY puts back in place (rebuilding it whole cost ~0.9 s of a ~13 s "
-    "patched refresh at 10,000 notices: ~300,000 rows written and compressed for a handful changed)",
-    "mart_claim": "the notice's own claims (fact_claim) with its mart_notice row (patched before it); stored sorted "
-    "when built in full, the rewritten notices' rows appended by a patch, as mart_headline_figure's (rebuilding it "
-    "and mart_open_problem whole, with their comments, cost ~0.1 s of a ~3 s patched refresh at 10,000 notices)",
-    "mart_open_problem": "the notice's own leaf problems of mart_issue (patched before it) not yet rectified; "
-    "sorted when built in full, the rewritten notices' rows appended by a patch, as mart_claim's",
-}
-# Every other mart is rebuilt from the patched tables, and why.
-MART_REASONS: dict[str, str] = {
-    "mart_headline_metric": "a constant list (rebuilding it costs nothing)",
-    "mart_unit_progress": "a window over every report on the same unit and inspection: one notice changes its "
-    "neighbours' report_seq and previous_completed_share",
-    "mart_unit_headline": "sums over every notice on the same unit",
-}
-
 
 @dataclass(frozen=True)
 class StagedWarehouse:
@@ -320,7 +288,7 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.Data
     if "dim_date" not in tables:
         con.execute("DELETE FROM dim_date")
         # as create_staging, which computes the calendar before notice_version and the marts are filled
-        insert_frame(con, "dim_date", dim_date({"span": date_span(con, exclude={"dim_date", "notice_version", *_marts()})}))
+        insert_frame(con, "dim_date", dim_date({"span": date_span(con, exclude={"dim_date", "notice_version", *marts()})}))
 
 
 def _patch_versions(
@@ -348,60 +316,17 @@ def _patch_marts(con: duckdb.DuckDBPyConnection, database: str, touched: set[str
     with the filter on the result alone, which DuckDB cannot push through their GROUP BYs on issue_key)."""
     con.register("touched_notices", pl.DataFrame({"notice_key": sorted(touched)}, schema={"notice_key": pl.String}).to_arrow())
     patched: list[str] = []  # per-notice marts already patched: a later one reading them reads their touched rows too
-    for name, mart in _marts().items():
+    for name, mart in marts().items():
         if name in NOTICE_MARTS:
             if not touched:
                 continue
             con.execute(f'DELETE FROM "{name}" WHERE notice_key IN (SELECT notice_key FROM touched_notices)')
-            shadowed = [*NOTICE_TABLES, *patched]
-            for table in shadowed:
-                con.execute(f'CREATE TEMP VIEW "{table}" AS SELECT * FROM {quoted_identifier(database)}.main."{table}" '
-                            "WHERE notice_key IN (SELECT notice_key FROM touched_notices)")
-            try:
-                con.execute(
-                    f'INSERT INTO {quoted_identifier(database)}.main."{name}" BY NAME SELECT * FROM (\n{mart.query}\n) AS mart '
-                    "WHERE notice_key IN (SELECT notice_key FROM touched_notices)"
-                )
-            finally:
-                for table in shadowed:
-                    con.execute(f'DROP VIEW temp.main."{table}"')
+            insert_notice_rows(con, database, name, mart.query, patched, "notice_key IN (SELECT notice_key FROM touched_notices)")
             patched.append(name)
         else:
             con.execute(f'DROP TABLE "{name}"')
             for statement in mart.statements:
                 con.execute(statement)
-
-
-@dataclass(frozen=True)
-class _Mart:
-    query: str  # the SELECT the mart is created as
-    statements: tuple[str, ...]  # its CREATE TABLE ... AS and COMMENT statements, in script order
-
-
-_CREATE = re.compile(r"CREATE\s+TABLE\s+(\w+)\s+AS\s+(.*)", re.IGNORECASE | re.DOTALL)
-_COMMENT = re.compile(r"COMMENT\s+ON\s+(?:TABLE|COLUMN)\s+(\w+)", re.IGNORECASE)
-
-
-@cache
-def _marts() -> dict[str, _Mart]:
-    """The marts of mart_statements() by name, in script order. Every mart must be in NOTICE_MARTS or
-    MART_REASONS: a new mart fails loudly here until someone says whether it can be patched."""
-    queries: dict[str, str] = {}
-    statements: dict[str, list[str]] = {}
-    for statement in duckdb.extract_statements(mart_statements()):
-        text = statement.query
-        if (create := _CREATE.search(text)) is not None:
-            name = create.group(1)
-            queries[name] = create.group(2).strip().rstrip(";")
-            statements[name] = [text]
-        elif (comment := _COMMENT.search(text)) is not None and comment.group(1) in statements:
-            statements[comment.group(1)].append(text)
-        else:
-            raise ValueError(f"mart script statement of unknown kind: {text.strip()[:80]}")
-    unclassified = set(queries) - set(NOTICE_MARTS) - set(MART_REASONS)
-    if unclassified:
-        raise ValueError(f"marts neither in NOTICE_MARTS nor in MART_REASONS (warehouse/patch.py): {sorted(unclassified)}")
-    return {name: _Mart(queries[name], tuple(statements[name])) for name in queries}
 
 
 def _storage(database: Path) -> tuple[str | None, float, int]:

@@ -26,6 +26,11 @@ def _scripts(paths) -> str:
     return "\n".join(path.read_text(encoding="utf-8") for path in paths)
 
 
+def sql_literal(text: str) -> str:
+    """`text` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def quoted_identifier(name: str) -> str:
     """`name` as a quoted SQL identifier (a table, column or catalog name), whatever characters it holds."""
     return '"' + name.replace('"', '""') + '"'

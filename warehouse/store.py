@@ -20,7 +20,8 @@ import duckdb
 import polars as pl
 
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, dim_date
-from warehouse.schema import ddl_statements, mart_statements
+from warehouse.marts import build_marts
+from warehouse.schema import ddl_statements, sql_literal
 
 # BI drivers still bundle DuckDB 1.x, which cannot open files written in 2.0's default storage format.
 STORAGE_COMPATIBILITY = "v1.4.0"
@@ -79,7 +80,7 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
     Frames are inserted by column name through Arrow, so column order in a frame does not matter and a
     frame missing a DDL column fails loudly. Parquet rows are read by DuckDB itself, within
     LOAD_MEMORY_LIMIT. When `tables` has no dim_date, the calendar covers the
-    dates of the loaded rows. The marts are then built from the loaded rows (mart_statements), in the same
+    dates of the loaded rows. The marts are then built from the loaded rows (warehouse/marts.py), in the same
     file, so the gate sees them and they are never stale.
 
     Two transactions: the notices' texts (TEXT_TABLES) first, in row groups of TEXT_ROW_GROUP_SIZE rows, then
@@ -91,9 +92,9 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
     rows within a batch; a shared dimension's in the order of all its columns; marts as their SQL says.
 
     A build that runs out of LOAD_MEMORY_LIMIT is made again once on one thread, as DuckDB's error advises. The statement
-    that needs most memory is a mart's (mart_issue: at 10,000 notices 700-750 MB as first written, the likely cause of 4
-    of ~50 full builds failing within the 1 GB; 350-400 MB now, see 03_marts.sql), and what it needs grows with the corpus: the whole
-    build, measured within smaller limits, passes within 500 MB at 10,000 notices (it failed within 700 MB, on one
+    that needed most memory was a mart's (mart_issue at 10,000 notices: 700-750 MB as first written, the likely cause
+    of 4 of ~50 full builds failing within the 1 GB); the largest marts are now built a slice of notices at a time
+    (warehouse/marts.py), and the whole build passes within 300 MB at 10,000 notices (it failed within 700 MB, on one
     thread too).
     """
     try:
@@ -136,7 +137,7 @@ def _create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: S
                 con.execute(f'INSERT INTO "{table}" BY NAME {shared_dimension_rows(star, table, key)}')
         if "dim_date" not in tables:
             insert_frame(con, "dim_date", dim_date({"span": date_span(con)}))
-        con.execute(mart_statements())
+        build_marts(con)
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
     finally:
@@ -229,10 +230,6 @@ def all_parquet(star: StarRows, table: str) -> str:
     """The `table` files of every batch, read as one relation in batch order (columns matched by name)."""
     files = ", ".join(sql_literal(str(batch / f"{table}.parquet")) for batch in star.batches)
     return f"read_parquet([{files}], union_by_name = true)"
-
-
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def date_span(con: duckdb.DuckDBPyConnection, exclude: Collection[str] = ()) -> pl.DataFrame:

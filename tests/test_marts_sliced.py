@@ -1,0 +1,52 @@
+"""A full build makes SLICED_MARTS a slice of notices at a time (warehouse/marts.py): the same marts as one statement."""
+
+import shutil
+
+import duckdb
+import pytest
+
+from warehouse import marts
+
+
+def test_the_slices_take_every_notice_key_once_in_dim_notice_or_not():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE dim_notice AS SELECT unnest(['b', 'd', 'f', 'h', 'j']) AS notice_key")
+    slices = marts.notice_slices(con, 2)
+    assert slices == ["notice_key < 'f'", "notice_key >= 'f' AND notice_key < 'j'", "notice_key >= 'j'"]
+    keys = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]  # 'a', 'c', ... are not in dim_notice
+    taken = {key: [condition for condition in slices
+                   if con.execute(f"SELECT {condition} FROM (SELECT ? AS notice_key)", [key]).fetchall()[0][0]]
+             for key in keys}
+    assert all(len(conditions) == 1 for conditions in taken.values())
+    assert marts.notice_slices(con, 5) == ["notice_key IS NOT NULL"]  # one slice: built in one statement
+
+
+def _mart(con, catalog: str, name: str) -> tuple:
+    rows = con.execute(f'SELECT * FROM {catalog}."{name}"').fetchall()
+    columns = con.execute("SELECT column_name, data_type, comment FROM duckdb_columns() "
+                          "WHERE database_name = ? AND table_name = ? ORDER BY column_index", [catalog, name]).fetchall()
+    comment = con.execute("SELECT comment FROM duckdb_tables() WHERE database_name = ? AND table_name = ?", [catalog, name]).fetchall()
+    return sorted(map(repr, rows)), columns, comment
+
+
+def test_a_sliced_build_gives_every_mart_of_a_build_in_one_statement(published, tmp_path, monkeypatch):
+    copy = tmp_path / "sliced.duckdb"
+    shutil.copy(published, copy)
+    con = duckdb.connect(str(copy))
+    for name in reversed(list(marts.marts())):
+        con.execute(f'DROP TABLE "{name}"')
+    assert con.execute("SELECT count(*) FROM dim_notice").fetchall()[0][0] == 5
+    monkeypatch.setattr(marts, "MART_SLICE_NOTICES", 2)  # three slices of the seeds' five notices
+    inserts = []
+    original = marts.insert_notice_rows
+    monkeypatch.setattr(marts, "insert_notice_rows", lambda *args: inserts.append(args[2]) or original(*args))
+    marts.build_marts(con)
+    con.close()
+    assert inserts == [name for name in marts.marts() if name in marts.SLICED_MARTS for _ in range(3)]
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{published}' AS whole (READ_ONLY)")
+    con.execute(f"ATTACH '{copy}' AS sliced (READ_ONLY)")
+    for name in marts.marts():
+        whole = _mart(con, "whole", name)
+        assert whole[0], name  # the seeds give every mart rows
+        assert _mart(con, "sliced", name) == whole, name
