@@ -47,6 +47,7 @@ MART_REASONS: dict[str, str] = {
     "mart_unit_headline": "sums over every notice on the same unit",
 }
 
+
 @dataclass(frozen=True)
 class Mart:
     query: str  # the SELECT the mart is created as
@@ -75,12 +76,15 @@ def marts() -> dict[str, Mart]:
             raise ValueError(f"mart script statement of unknown kind: {text.strip()[:80]}")
     unclassified = set(queries) - set(NOTICE_MARTS) - set(MART_REASONS)
     if unclassified:
-        raise ValueError(f"marts neither in NOTICE_MARTS nor in MART_REASONS (warehouse/marts.py): {sorted(unclassified)}")
+        raise ValueError(
+            f"marts neither in NOTICE_MARTS nor in MART_REASONS (warehouse/marts.py): {sorted(unclassified)}"
+        )
     return {name: Mart(queries[name], tuple(statements[name])) for name in queries}
 
 
-# The per-notice marts with a row per problem and per figure: their joins' memory grew with the corpus. Their queries
-# have no ORDER BY (a mart stored sorted, as those of 08_query_marts.sql are, is built in one statement).
+# The per-notice marts with a row per problem and per figure: their joins' memory grew with the corpus. A sliced mart
+# must be in NOTICE_MARTS and its query must have no ORDER BY (a mart stored sorted, as those of 08_query_marts.sql
+# are, is built in one statement); tests/test_patch_staging.py checks both.
 SLICED_MARTS = ("mart_issue", "mart_indicator")
 MART_SLICE_NOTICES = 2_000
 
@@ -95,13 +99,21 @@ def insert_notice_rows(con: duckdb.DuckDBPyConnection, database: str, name: str,
     own rows), so its joins and aggregates read those rows instead of every notice's."""
     shadowed = [*NOTICE_TABLES, *notice_marts]
     catalog = quoted_identifier(database)
-    for table in shadowed:
-        con.execute(f'CREATE TEMP VIEW "{table}" AS SELECT * FROM {catalog}.main."{table}" WHERE {notices}')
     try:
-        con.execute(f'INSERT INTO {catalog}.main."{name}" BY NAME SELECT * FROM (\n{query}\n) AS mart WHERE {notices}')
-    finally:
         for table in shadowed:
-            con.execute(f'DROP VIEW temp.main."{table}"')
+            con.execute(f'CREATE TEMP VIEW "{table}" AS SELECT * FROM {catalog}.main."{table}" WHERE {notices}')
+        con.execute(f'INSERT INTO {catalog}.main."{name}" BY NAME SELECT * FROM (\n{query}\n) AS mart WHERE {notices}')
+    except duckdb.Error:
+        # The failed statement aborted the transaction, where dropping the views fails too: that error must not take
+        # the place of this one (create_staging builds again on one thread after an OutOfMemoryException only).
+        for table in shadowed:
+            try:
+                con.execute(f'DROP VIEW IF EXISTS temp.main."{table}"')
+            except duckdb.Error:
+                pass
+        raise
+    for table in shadowed:
+        con.execute(f'DROP VIEW temp.main."{table}"')
 
 
 def build_marts(con: duckdb.DuckDBPyConnection) -> None:
@@ -126,10 +138,12 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
 
 def notice_slices(con: duckdb.DuckDBPyConnection, size: int) -> list[str]:
     """SQL conditions on notice_key that cut the notices of dim_notice into consecutive slices of `size` (the last
-    may be smaller), together covering every key, in or out of dim_notice: `notice_key < k1`, `k1 <= notice_key AND
-    notice_key < k2`, ..., `notice_key >= kn`. One condition (every key) for `size` notices or fewer."""
+    may be smaller), together taking every non-NULL key once, in dim_notice or not: `notice_key < k1`,
+    `notice_key >= k1 AND notice_key < k2`, ..., `notice_key >= kn`. For `size` notices or fewer, the one condition
+    `notice_key IS NOT NULL` (build_marts then builds the mart in one statement)."""
     bounds = [row[0] for row in con.execute(
-        "SELECT notice_key FROM (SELECT notice_key, row_number() OVER (ORDER BY notice_key) - 1 AS notice_index FROM dim_notice) "
+        "SELECT notice_key FROM (SELECT notice_key, row_number() OVER (ORDER BY notice_key) - 1 AS notice_index "
+        "FROM dim_notice WHERE notice_key IS NOT NULL) "
         f"WHERE notice_index > 0 AND notice_index % {int(size)} = 0 ORDER BY notice_key"
     ).fetchall()]
     if not bounds:

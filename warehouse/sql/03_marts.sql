@@ -35,7 +35,8 @@ COMMENT ON COLUMN mart_headline_metric.label_en IS 'English label for reports an
 -- keys and a few columns, and the problem's own columns are joined to it once. DuckDB estimates the problems at a
 -- fifth of fact_issue and so hashes them, with every column they carry, on the build side of each join: with the
 -- six joins written on fact_issue itself, the statement needed 700-750 MB at 10,000 notices (it failed within a
--- 700 MB memory_limit, and intermittently within the staging build's 1 GB); written this way, 350-400 MB.
+-- 700 MB memory_limit, and intermittently within the staging build's 1 GB); written this way, 350-400 MB. (The join
+-- USING (issue_key) relies on issue_key being unique and not NULL, as the gate requires of fact_issue.)
 CREATE TABLE mart_issue AS
 WITH children AS (
     SELECT parent_issue_key AS issue_key, count(*) AS child_nodes
