@@ -2,10 +2,11 @@
 notices' rows), and how a full build makes the largest of them a slice of notices at a time.
 
 A full build used to run the mart scripts as one text. A mart's statement needs memory in proportion to the rows
-it joins, and the staging build runs within ZHENGGAI_LOAD_MEMORY (1 GB by default): mart_issue alone, at 10,000
-notices, needed 700-750 MB as first written and 350-400 MB after its rewrite (03_marts.sql), 600-800 MB on twice
-those notices' rows. SLICED_MARTS are built MART_SLICE_NOTICES notices at a time instead, by the same mechanism as a
-patch (insert_notice_rows), so what they need no longer grows with the corpus.
+it joins, and the staging build runs within ZHENGGAI_LOAD_MEMORY (1 GB by default): mart_issue alone needed 700-750 MB
+at 10,000 notices and 1-1.5 GB on twice those notices' rows (DuckDB hashes the problems, with every column they
+carry, at each of its joins), and the staging build of 20,000 notices ran out of memory. SLICED_MARTS are built
+MART_SLICE_NOTICES notices at a time instead, by the same mechanism as a patch (insert_notice_rows), so what they
+need no longer grows with the corpus.
 """
 
 import re

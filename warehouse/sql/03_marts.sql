@@ -31,12 +31,6 @@ COMMENT ON COLUMN mart_headline_metric.label_zh IS 'Chinese label for reports an
 COMMENT ON COLUMN mart_headline_metric.label_en IS 'English label for reports and dashboards.';
 
 -- One row per issue node that is a problem (issue or sub-issue), with its place in the hierarchy.
--- What each problem gets from other rows (its parents' titles, its counts) is worked out in `problem` first, over
--- keys and a few columns, and the problem's own columns are joined to it once. DuckDB estimates the problems at a
--- fifth of fact_issue and so hashes them, with every column they carry, on the build side of each join: with the
--- six joins written on fact_issue itself, the statement needed 700-750 MB at 10,000 notices (it failed within a
--- 700 MB memory_limit, and intermittently within the staging build's 1 GB); written this way, 350-400 MB. (The join
--- USING (issue_key) relies on issue_key being unique and not NULL, as the gate requires of fact_issue.)
 CREATE TABLE mart_issue AS
 WITH children AS (
     SELECT parent_issue_key AS issue_key, count(*) AS child_nodes
@@ -49,27 +43,14 @@ WITH children AS (
 ), indicators AS (
     SELECT issue_key, count(*) AS indicators, list_sort(list_distinct(list(metric))) AS indicator_metrics
     FROM fact_indicator WHERE issue_key IS NOT NULL GROUP BY issue_key
-), problem AS MATERIALIZED (
-    SELECT f.issue_key,
-           CASE WHEN p.level = 'category' THEN p.issue_key WHEN g.level = 'category' THEN g.issue_key END AS category_key,
-           CASE WHEN p.level = 'category' THEN p.title WHEN g.level = 'category' THEN g.title END AS category_title,
-           CASE WHEN p.level <> 'category' THEN p.title END AS parent_issue_title,
-           coalesce(c.child_nodes, 0) = 0 AS is_leaf,
-           coalesce(m.measures, 0) AS measures, coalesce(m.measures_done, 0) AS measures_done,
-           coalesce(m.measures_next_step, 0) AS measures_next_step,
-           coalesce(x.indicators, 0) AS indicators, coalesce(x.indicator_metrics, []) AS indicator_metrics
-    FROM fact_issue f
-    LEFT JOIN fact_issue p ON p.issue_key = f.parent_issue_key
-    LEFT JOIN fact_issue g ON g.issue_key = p.parent_issue_key
-    LEFT JOIN children c ON c.issue_key = f.issue_key
-    LEFT JOIN measures m ON m.issue_key = f.issue_key
-    LEFT JOIN indicators x ON x.issue_key = f.issue_key
-    WHERE f.level <> 'category'
 )
 SELECT f.issue_key, f.notice_key, n.source_name, o.name AS organization, n.publish_date,
        f.level, f.number, f.title,
-       q.category_key, q.category_title,
-       f.parent_issue_key, q.parent_issue_title, q.is_leaf,
+       CASE WHEN p.level = 'category' THEN p.issue_key WHEN g.level = 'category' THEN g.issue_key END AS category_key,
+       CASE WHEN p.level = 'category' THEN p.title WHEN g.level = 'category' THEN g.title END AS category_title,
+       f.parent_issue_key,
+       CASE WHEN p.level <> 'category' THEN p.title END AS parent_issue_title,
+       coalesce(c.child_nodes, 0) = 0 AS is_leaf,
        f.topic, f.status, f.status_phrase, f.status_source,
        CASE WHEN f.status IN ('completed', 'completed_long_term') THEN 'completed'
             WHEN f.status = 'basically_completed' THEN 'basically_completed'
@@ -78,12 +59,19 @@ SELECT f.issue_key, f.notice_key, n.source_name, o.name AS organization, n.publi
             ELSE 'unknown' END AS status_group,
        f.status IN ('completed', 'completed_long_term') AS is_completed,
        f.expected_completion,
-       q.measures, q.measures_done, q.measures_next_step, q.indicators, q.indicator_metrics,
+       coalesce(m.measures, 0) AS measures, coalesce(m.measures_done, 0) AS measures_done,
+       coalesce(m.measures_next_step, 0) AS measures_next_step,
+       coalesce(x.indicators, 0) AS indicators, coalesce(x.indicator_metrics, []) AS indicator_metrics,
        f.node_ordinal
 FROM fact_issue f
-JOIN problem q USING (issue_key)
 JOIN dim_notice n USING (notice_key)
-LEFT JOIN dim_organization o USING (organization_key);
+LEFT JOIN dim_organization o USING (organization_key)
+LEFT JOIN fact_issue p ON p.issue_key = f.parent_issue_key
+LEFT JOIN fact_issue g ON g.issue_key = p.parent_issue_key
+LEFT JOIN children c ON c.issue_key = f.issue_key
+LEFT JOIN measures m ON m.issue_key = f.issue_key
+LEFT JOIN indicators x ON x.issue_key = f.issue_key
+WHERE f.level <> 'category';
 COMMENT ON TABLE mart_issue IS 'One row per problem (issue or sub-issue node of fact_issue; categories appear as category_title): status, topic, measures and indicators. Count problems with WHERE is_leaf to avoid counting an issue and its sub-issues twice.';
 COMMENT ON COLUMN mart_issue.issue_key IS 'The issue node (fact_issue).';
 COMMENT ON COLUMN mart_issue.notice_key IS 'The notice (dim_notice).';
