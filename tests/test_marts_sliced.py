@@ -36,14 +36,15 @@ def test_a_sliced_build_gives_every_mart_of_a_build_in_one_statement(published, 
     con = duckdb.connect(str(copy))
     for name in reversed(list(marts.marts())):
         con.execute(f'DROP TABLE "{name}"')
-    assert con.execute("SELECT count(*) FROM dim_notice").fetchall()[0][0] == 5
-    monkeypatch.setattr(marts, "MART_SLICE_NOTICES", 2)  # three slices of the seeds' five notices
+    monkeypatch.setattr(marts, "MART_SLICE_NOTICES", 2)
+    slices = len(marts.notice_slices(con, marts.MART_SLICE_NOTICES))
+    assert slices > 1  # the seeds' notices, two at a time
     inserts = []
     original = marts.insert_notice_rows
     monkeypatch.setattr(marts, "insert_notice_rows", lambda *args: inserts.append(args[2]) or original(*args))
     marts.build_marts(con)
     con.close()
-    assert inserts == [name for name in marts.marts() if name in marts.SLICED_MARTS for _ in range(3)]
+    assert inserts == [name for name in marts.marts() if name in marts.SLICED_MARTS for _ in range(slices)]
     con = duckdb.connect()
     con.execute(f"ATTACH '{published}' AS whole (READ_ONLY)")
     con.execute(f"ATTACH '{copy}' AS sliced (READ_ONLY)")

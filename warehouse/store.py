@@ -91,10 +91,10 @@ def create_staging(warehouse: Path, tables: Mapping[str, pl.DataFrame], star: St
     Row order (tests/test_load_batches.py): each notice table's rows in the order of the batches and of their
     rows within a batch; a shared dimension's in the order of all its columns; marts as their SQL says.
 
-    A build that runs out of LOAD_MEMORY_LIMIT is made again once on one thread, as DuckDB's error advises. The statement
-    that needed most memory was a mart's (mart_issue at 10,000 notices: 700-750 MB in one statement, the likely cause
-    of 4 of ~50 full builds failing within the 1 GB); the largest marts are now built a slice of notices at a time
-    (warehouse/marts.py), and the whole build passes within 300 MB at 10,000 notices (before these changes it failed
+    A build that runs out of LOAD_MEMORY_LIMIT is made again once on one thread, as DuckDB's error advises. The
+    statement that needed most memory was a mart's (mart_issue at 10,000 notices: 700-750 MB in one statement, the
+    likely cause of 4 of ~50 full builds failing within the 1 GB); the largest marts are now built a slice of notices
+    at a time (warehouse/marts.py), and the whole build passes within 300 MB at 10,000 notices (before, it failed
     within 700 MB, on one thread too).
     """
     try:
