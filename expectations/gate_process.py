@@ -15,6 +15,7 @@ runs changes. A process that dies or cannot be started is a GateError, never a p
 
 import multiprocessing
 import os
+import sys
 from typing import Any
 
 from expectations.gate import GateError, GateResult, release_freed_memory
@@ -78,8 +79,6 @@ _GATE_SWITCH_INTERVAL_S = 0.0002
 
 
 def _short_thread_switches() -> None:
-    import sys
-
     sys.setswitchinterval(_GATE_SWITCH_INTERVAL_S)
 
 
@@ -90,8 +89,6 @@ def _gx_without_its_sql_extra() -> None:
     and the process holds 166 MiB instead of 186 MiB once it is done, for the whole refresh. A one-notice refresh's
     wall time does not change (the import is over before the gate is due); a full build's parse has that CPU back.
     Only in the gate's own process, which runs nothing else (a process that imported it already keeps it)."""
-    import sys
-
     sys.modules.setdefault("sqlalchemy", None)
 
 
