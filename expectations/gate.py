@@ -151,6 +151,7 @@ class SuiteSpec:
     source: str | None = None  # a SELECT validated instead of the table (checks across tables or runs)
     prepare: str | None = None  # SQL run first on the suite's connection (TEMP objects the query reads)
     delta: "DeltaSpec | None" = None  # how the suite is restricted in delta mode (None: every row is validated)
+    prepare_slices: "SliceStep | None" = None  # SQL run after `prepare`, once per slice of a table's rows
 
     def table_columns(self) -> list[str]:
         """The table's own columns the suite reads, key first."""
@@ -193,6 +194,23 @@ class SuiteSpec:
 
 
 @dataclass(frozen=True)
+class SliceStep:
+    """suites.yaml `prepare_slices:` SQL run after `prepare` once per slice of at most `rows` rows of the table
+    `rows_of`, in their stored order, the slice being the TEMP view SLICE_VIEW: an intermediate over every row
+    built in pieces, its working memory that of one slice."""
+
+    rows_of: str
+    rows: int
+    sql: str
+
+    def describe(self) -> str:
+        return f"-- then, for each slice of {self.rows} rows of {self.rows_of} (TEMP VIEW {SLICE_VIEW}):\n{self.sql}"
+
+
+SLICE_VIEW = "slice_rows"
+
+
+@dataclass(frozen=True)
 class DeltaSpec:
     """suites.yaml `delta:` of a suite: it may be validated on the rows of the changed notices only (delta mode)."""
 
@@ -212,10 +230,10 @@ def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
     specs = []
     for table, body in suites.items():
         where = f"{path.name}: suite {table}"
-        if not isinstance(body, dict) or set(body) - {"key", "derived", "expectations", "source", "prepare", "delta"}:
-            raise GateError(
-                f"{where}: expected a mapping with key, expectations, and optionally derived, source, prepare and delta"
-            )
+        if not isinstance(body, dict) or set(body) - {"key", "derived", "expectations", "source", "prepare",
+                                                      "prepare_slices", "delta"}:
+            raise GateError(f"{where}: expected a mapping with key, expectations, and optionally derived, source, "
+                            "prepare, prepare_slices and delta")
         key, derived, entries = body.get("key"), body.get("derived") or {}, body.get("expectations")
         if not isinstance(key, str) or not isinstance(derived, dict) or not isinstance(entries, list) or not entries:
             raise GateError(f"{where}: needs a `key` column name, a list of `expectations`, and `derived` as a mapping")
@@ -237,11 +255,21 @@ def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
         prepare = body.get("prepare")
         if prepare is not None and not isinstance(prepare, str):
             raise GateError(f"{where}: `prepare` must be SQL text")
+        slices = _slice_step(body["prepare_slices"], where) if "prepare_slices" in body else None
+        if slices is not None and prepare is None:
+            raise GateError(f"{where}: `prepare_slices` continues a `prepare` step, and the suite has none")
         delta = _delta_spec(body["delta"], expectations, where) if "delta" in body else None
-        specs.append(
-            SuiteSpec(table, key, {str(k): str(v) for k, v in derived.items()}, tuple(expectations), source, prepare, delta)
-        )
+        specs.append(SuiteSpec(table, key, {str(k): str(v) for k, v in derived.items()}, tuple(expectations), source,
+                               prepare, delta, slices))
     return specs
+
+
+def _slice_step(body: Any, where: str) -> SliceStep:
+    if (not isinstance(body, dict) or set(body) != {"rows_of", "rows", "sql"} or not isinstance(body["rows_of"], str)
+            or not isinstance(body["rows"], int) or body["rows"] < 1 or not isinstance(body["sql"], str)):
+        raise GateError(f"{where}: `prepare_slices` must be a mapping of rows_of (a table), rows (a positive number of "
+                        "rows per slice) and sql (SQL text)")
+    return SliceStep(body["rows_of"], body["rows"], body["sql"])
 
 
 def _delta_spec(body: Any, expectations: list[ExpectationSpec], where: str) -> DeltaSpec:
@@ -322,6 +350,7 @@ class _Loaded:
     error: str | None = None
     scope: str = SCOPE_ALL
     prepare: str | None = None  # the prepare step run (the suite's, or its delta one)
+    slices: SliceStep | None = None  # run after `prepare` (the suite's prepare_slices; none in delta mode)
     nbytes: int = 0  # size of the frame's rows as Arrow data (what the prefetcher counts)
     table: Any = None  # pyarrow.Table, before it becomes `frame`
 
@@ -534,9 +563,11 @@ class _StagedReader:
         try:
             if item.prepare:  # on its own, so that its working memory is not added to the query's
                 con.execute(item.prepare)
+                if item.slices is not None:
+                    _run_in_slices(con, item.slices)
                 # before this suite's own rows, not after: read after them, the later suites' (small) tables raised
                 # the peak RSS at 10,000 notices by ~140 MB while fact_indicator was validated (allocator retention)
-                self._read_sharing(spec, item.prepare, con)
+                self._read_sharing(spec, item, con)
             table = con.sql(item.query).to_arrow_table()
             unchanged = self.unchanged(spec, table, con)
             keep = not item.prepare and table.num_rows <= REUSE_MAX_ROWS and _memory_in_use(con) <= REUSE_MEMORY_LIMIT
@@ -588,14 +619,16 @@ class _StagedReader:
     def _item(self, spec: SuiteSpec) -> _Loaded:
         restricted = self.restricts(spec)
         return _Loaded(spec, spec.delta_query() if restricted else spec.query(),
-                       scope=SCOPE_CHANGED if restricted else SCOPE_ALL, prepare=self.prepare_of(spec))
+                       scope=SCOPE_CHANGED if restricted else SCOPE_ALL, prepare=self.prepare_of(spec),
+                       slices=None if restricted and spec.delta.prepare else spec.prepare_slices)
 
-    def _read_sharing(self, spec: SuiteSpec, prepare: str, con: duckdb.DuckDBPyConnection) -> None:
-        """Read now, on `con` where `prepare` has just run, the rows of the later suites with the same prepare step."""
+    def _read_sharing(self, spec: SuiteSpec, prepared: _Loaded, con: duckdb.DuckDBPyConnection) -> None:
+        """Read now, on `con` where the prepare step of `prepared` has just run, the rows of the later suites with the
+        same prepare step."""
         names = [s.table for s in self.specs]
         for later in self.specs[names.index(spec.table) + 1:] if spec.table in names else []:
             item = self._item(later)
-            if item.prepare != prepare or later.table in self._read_early:
+            if (item.prepare, item.slices) != (prepared.prepare, prepared.slices) or later.table in self._read_early:
                 continue
             try:
                 table = con.sql(item.query).to_arrow_table()
@@ -604,6 +637,18 @@ class _StagedReader:
             else:
                 item.table, item.nbytes = table, table.nbytes
             self._read_early[later.table] = item
+
+
+def _run_in_slices(con: duckdb.DuckDBPyConnection, step: SliceStep) -> None:
+    """`step.sql` once per slice of `step.rows` rows of `step.rows_of` (by row id: DuckDB reads only the slice's row
+    groups), the slice as the TEMP view SLICE_VIEW."""
+    table = quoted_identifier(step.rows_of)
+    ((last,),) = con.execute(f"SELECT max(rowid) FROM {table}").fetchall()
+    for start in range(0, -1 if last is None else int(last) + 1, step.rows):
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {SLICE_VIEW} AS "
+                    f"SELECT * FROM {table} WHERE rowid >= {start} AND rowid < {start + step.rows}")
+        con.execute(step.sql)
+    con.execute(f"DROP VIEW IF EXISTS {SLICE_VIEW}")
 
 
 def _same_rows(a, b) -> bool:
@@ -960,7 +1005,7 @@ def _validate(context, item: _Loaded, run_time: datetime) -> tuple[SuiteResult, 
         "evaluated": 0,
         "failed": 0,
         "scope": item.scope,
-        "prepare": item.prepare,
+        "prepare": item.prepare if item.slices is None else f"{item.prepare};\n{item.slices.describe()}",
         "query": item.query,
         "load_error": item.error,
         "expectations": [],

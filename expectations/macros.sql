@@ -22,7 +22,9 @@ CREATE OR REPLACE TEMP MACRO date_text(d) AS coalesce(CAST(d AS VARCHAR), 'NULL'
 -- The text of each notice at the spans (notice_key, char_start, char_end) of a table that quotes it
 -- (fact_indicator, fact_claim), the texts (notice_key, text) being those of the table `texts`: one row per
 -- distinct span of a notice in `texts`, `text` being what substr(texts.text, char_start + 1, char_end - char_start)
--- returns. notice_text_at(spans) below reads raw_notice; the gate's delta mode passes the changed notices' texts.
+-- returns. notice_text_at(spans) below reads raw_notice; the gate passes a slice of raw_notice's rows at a time
+-- (suites.yaml prepare_slices), and in delta mode the changed notices' texts. The spans of notices not in `texts`
+-- are left out.
 -- substr() counts characters from the start of the UTF-8 text, so asking it directly costs O(char_start) per
 -- span, O(spans × length) per notice: minutes at corpus scale. Here each text is cut into lines once
 -- (string_split on the newline byte, linear), each span is placed in its line by an ASOF join on the offsets
@@ -42,7 +44,8 @@ WITH line AS (  -- where each line starts (offsets only)
                             line_no := l.line_no, line_start := l.line_start,
                             within_line := coalesce(s.char_start <= s.char_end
                                                     AND s.char_end <= l.line_start + l.line_length, false))) AS parts
-    FROM (SELECT DISTINCT notice_key, char_start, char_end FROM query_table(spans)) AS s
+    FROM (SELECT DISTINCT notice_key, char_start, char_end FROM query_table(spans)
+          WHERE notice_key IN (SELECT notice_key FROM query_table(texts))) AS s  -- (texts may be a slice of them)
     ASOF LEFT JOIN line AS l ON l.notice_key = s.notice_key AND l.line_start <= s.char_start
     GROUP BY s.notice_key
 ), cut AS (  -- one row per notice: its lines, and the text of each span

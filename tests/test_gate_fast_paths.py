@@ -1,13 +1,16 @@
 """The gate's shortcuts give the results of the plain path: GX keying only the unexpected rows it keeps, and the
-quote checks' shared prepare step (expectations/gate.py)."""
+quote checks' shared prepare step, run a slice of notices at a time (expectations/gate.py)."""
 
+import dataclasses
 from datetime import datetime, timezone
 
 import duckdb
 import pandas as pd
 
 import expectations.gate as gate_module
-from expectations.gate import ExpectationSpec, SuiteSpec, _Loaded, _StagedReader, load_suites
+import pytest
+
+from expectations.gate import ExpectationSpec, GateError, SliceStep, SuiteSpec, _Loaded, _StagedReader, load_suites
 from tests.test_gate import A, build_warehouse, gate
 
 
@@ -95,6 +98,61 @@ def test_the_quote_checks_share_one_prepare_step_with_the_same_rows(tmp_path):
     assert claims.error is None and claims.table.num_rows == 2
     quote = dict(zip(claims.table["claim_key"].to_pylist(), claims.table["quote_not_at_offsets"].to_pylist()))
     assert quote == {f"{A}-c0": '[1, 4) of the notice text is "计1个"', f"{'b' * 16}-c0": None}
+
+
+def test_the_quote_checks_cut_the_texts_a_slice_of_notices_at_a_time_with_the_same_rows(tmp_path):
+    # every claim quoted at the wrong offsets: each notice's text must be cut, whichever slice holds it
+    database = build_warehouse(tmp_path / "staged.duckdb", "UPDATE fact_claim SET char_start = 1, char_end = 4")
+    specs = load_suites()
+    by_table = {spec.table: spec for spec in specs}
+    step = by_table["fact_indicator"].prepare_slices
+    assert step is not None and step == by_table["fact_claim"].prepare_slices and step.rows_of == "raw_notice"
+
+    def loaded(rows: int) -> dict:
+        sliced = [dataclasses.replace(spec, prepare_slices=dataclasses.replace(step, rows=rows))
+                  if spec.prepare_slices else spec for spec in specs]
+        with _StagedReader(database, None, 0.5, None, sliced) as reader:
+            return {spec.table: reader.load_arrow(spec).table for spec in sliced if spec.prepare_slices}
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw_notice").fetchone() == (2,)
+    whole, one_by_one = loaded(step.rows), loaded(1)  # one slice; a slice per notice
+    assert set(whole) == {"fact_indicator", "fact_claim"}
+    assert all(whole[table].equals(one_by_one[table]) for table in whole)
+    quote = dict(zip(one_by_one["fact_claim"]["claim_key"].to_pylist(),
+                     one_by_one["fact_claim"]["quote_not_at_offsets"].to_pylist()))
+    assert quote == {f"{A}-c0": '[1, 4) of the notice text is "计1个"',
+                     f"{'b' * 16}-c0": '[1, 4) of the notice text is "定了1"'}
+
+
+def test_a_slice_step_runs_once_per_slice_of_rows_then_drops_its_view():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT range AS x FROM range(5); CREATE TABLE seen (x BIGINT, slice_size BIGINT)")
+    step = SliceStep("t", 2, "INSERT INTO seen SELECT x, (SELECT count(*) FROM slice_rows) FROM slice_rows")
+    gate_module._run_in_slices(con, step)
+    seen = con.execute("SELECT x, slice_size FROM seen ORDER BY x").fetchall()
+    assert seen == [(0, 2), (1, 2), (2, 2), (3, 2), (4, 1)]
+    assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'slice_rows'").fetchone() == (0,)
+    con.execute("DELETE FROM t; DELETE FROM seen")
+    gate_module._run_in_slices(con, step)  # no rows: no slice
+    assert con.execute("SELECT count(*) FROM seen").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("slices, message", [
+    ("{rows_of: t, rows: 0, sql: SELECT 1}", "`prepare_slices` must be a mapping"),
+    ("{rows_of: t, sql: SELECT 1}", "`prepare_slices` must be a mapping"),
+    ("{rows_of: t, rows: 5, sql: SELECT 1, extra: 1}", "`prepare_slices` must be a mapping"),
+])
+def test_a_malformed_slice_step_is_refused(tmp_path, slices, message):
+    suites = tmp_path / "suites.yaml"
+    suites.write_text(f"suites:\n  t:\n    key: k\n    prepare: SELECT 1\n    prepare_slices: {slices}\n"
+                      "    expectations:\n      - {type: expect_column_values_to_not_be_null, kwargs: {column: k}, severity: error}\n")
+    with pytest.raises(GateError, match=message):
+        load_suites(suites)
+    suites.write_text("suites:\n  t:\n    key: k\n    prepare_slices: {rows_of: t, rows: 5, sql: SELECT 1}\n"
+                      "    expectations:\n      - {type: expect_column_values_to_not_be_null, kwargs: {column: k}, severity: error}\n")
+    with pytest.raises(GateError, match="continues a `prepare` step"):
+        load_suites(suites)
 
 
 def test_a_quoting_table_without_its_spans_fails_alone(tmp_path):
