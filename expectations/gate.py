@@ -6,7 +6,7 @@ carry the cross-table checks), closes the connection, and validates the frame wi
 ExpectationSuite through a ValidationDefinition of a file Data Context rooted in `report_dir` (one context
 per run). A background thread reads the next frames from DuckDB while GX validates the previous ones, within
 a small memory allowance (`AHEAD_BYTES`); a suite with a `prepare` step over every row (the largest working
-memory) is loaded alone; suites with the same `prepare` step share one run of it. It then
+memory) is loaded alone; suites with the same `prepare` step (and `prepare_slices`) share one run of it. It then
 builds the GX Data Docs there and writes `report_dir/validation.json`, a plain-JSON summary of every expectation
 (or, given `on_verdict`, writes the summary, hands the verdict over, then builds the docs).
 expectations/gate_process.py runs the same gate in a process started early, so that importing GX overlaps the rest
@@ -193,11 +193,14 @@ class SuiteSpec:
         return self.query() + "\nWHERE " + "\n   OR ".join(conditions)
 
 
+SLICE_VIEW = "slice_rows"  # the TEMP view of the rows of one slice (SliceStep)
+
+
 @dataclass(frozen=True)
 class SliceStep:
-    """suites.yaml `prepare_slices:` SQL run after `prepare` once per slice of at most `rows` rows of the table
-    `rows_of`, in their stored order, the slice being the TEMP view SLICE_VIEW: an intermediate over every row
-    built in pieces, its working memory that of one slice."""
+    """suites.yaml `prepare_slices:` SQL run after `prepare` once per slice of `rows` rows of the table `rows_of`, in
+    their stored order, the slice being the TEMP view SLICE_VIEW: an intermediate over every row built in pieces, the
+    working memory of computing it that of one slice (what it adds to a TEMP table still grows with the rows)."""
 
     rows_of: str
     rows: int
@@ -205,9 +208,6 @@ class SliceStep:
 
     def describe(self) -> str:
         return f"-- then, for each slice of {self.rows} rows of {self.rows_of} (TEMP VIEW {SLICE_VIEW}):\n{self.sql}"
-
-
-SLICE_VIEW = "slice_rows"
 
 
 @dataclass(frozen=True)
@@ -266,7 +266,7 @@ def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
 
 def _slice_step(body: Any, where: str) -> SliceStep:
     if (not isinstance(body, dict) or set(body) != {"rows_of", "rows", "sql"} or not isinstance(body["rows_of"], str)
-            or not isinstance(body["rows"], int) or body["rows"] < 1 or not isinstance(body["sql"], str)):
+            or type(body["rows"]) is not int or body["rows"] < 1 or not isinstance(body["sql"], str)):
         raise GateError(f"{where}: `prepare_slices` must be a mapping of rows_of (a table), rows (a positive number of "
                         "rows per slice) and sql (SQL text)")
     return SliceStep(body["rows_of"], body["rows"], body["sql"])
@@ -479,8 +479,9 @@ class _StagedReader:
     Opening the file and attaching `previous` are tried once on entry: a gate that cannot read its input
     raises GateError before anything is validated.
 
-    Suites whose `prepare` step is the same SQL (`specs`, in suite order: the quote checks of fact_indicator and
-    fact_claim, which cut the notice texts at both tables' spans in one pass) share one run of it: when the first of
+    Suites whose `prepare` step is the same SQL, continued by the same `prepare_slices` (`specs`, in suite order: the
+    quote checks of fact_indicator and fact_claim, which cut the notice texts at both tables' spans in one pass) share
+    one run of it: when the first of
     them is loaded, the rows of the later ones are read on the same connection right after that step, and kept (as
     Arrow) until their turn.
     """
@@ -620,7 +621,7 @@ class _StagedReader:
         restricted = self.restricts(spec)
         return _Loaded(spec, spec.delta_query() if restricted else spec.query(),
                        scope=SCOPE_CHANGED if restricted else SCOPE_ALL, prepare=self.prepare_of(spec),
-                       slices=None if restricted and spec.delta.prepare else spec.prepare_slices)
+                       slices=spec.prepare_slices if self.prepare_of(spec) == spec.prepare else None)
 
     def _read_sharing(self, spec: SuiteSpec, prepared: _Loaded, con: duckdb.DuckDBPyConnection) -> None:
         """Read now, on `con` where the prepare step of `prepared` has just run, the rows of the later suites with the
@@ -640,13 +641,17 @@ class _StagedReader:
 
 
 def _run_in_slices(con: duckdb.DuckDBPyConnection, step: SliceStep) -> None:
-    """`step.sql` once per slice of `step.rows` rows of `step.rows_of` (by row id: DuckDB reads only the slice's row
-    groups), the slice as the TEMP view SLICE_VIEW."""
+    """`step.sql` once per slice of `step.rows` rows of `step.rows_of`, the slice as the TEMP view SLICE_VIEW.
+
+    Slices are row-id ranges (DuckDB then reads only the slice's row groups), cut at every `rows`-th row id in order:
+    a file whose rows were deleted and inserted again has gaps in its row ids, which do not make extra slices."""
     table = quoted_identifier(step.rows_of)
-    ((last,),) = con.execute(f"SELECT max(rowid) FROM {table}").fetchall()
-    for start in range(0, -1 if last is None else int(last) + 1, step.rows):
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {SLICE_VIEW} AS "
-                    f"SELECT * FROM {table} WHERE rowid >= {start} AND rowid < {start + step.rows}")
+    starts = [row[0] for row in con.execute(
+        f"SELECT rowid FROM (SELECT rowid, row_number() OVER (ORDER BY rowid) - 1 AS position FROM {table}) "
+        f"WHERE position % {step.rows} = 0 ORDER BY rowid").fetchall()]
+    for start, end in zip(starts, starts[1:] + [None]):
+        before_end = "" if end is None else f" AND rowid < {end}"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {SLICE_VIEW} AS SELECT * FROM {table} WHERE rowid >= {start}{before_end}")
         con.execute(step.sql)
     con.execute(f"DROP VIEW IF EXISTS {SLICE_VIEW}")
 

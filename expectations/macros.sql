@@ -22,9 +22,9 @@ CREATE OR REPLACE TEMP MACRO date_text(d) AS coalesce(CAST(d AS VARCHAR), 'NULL'
 -- The text of each notice at the spans (notice_key, char_start, char_end) of a table that quotes it
 -- (fact_indicator, fact_claim), the texts (notice_key, text) being those of the table `texts`: one row per
 -- distinct span of a notice in `texts`, `text` being what substr(texts.text, char_start + 1, char_end - char_start)
--- returns. notice_text_at(spans) below reads raw_notice; the gate passes a slice of raw_notice's rows at a time
--- (suites.yaml prepare_slices), and in delta mode the changed notices' texts. The spans of notices not in `texts`
--- are left out.
+-- returns. The gate passes a slice of raw_notice's rows at a time (suites.yaml prepare_slices), and in delta mode the
+-- changed notices' texts; spans of notices not in `texts` have no row (they are left out before the spans are
+-- grouped by notice, so that a slice groups its own notices' spans only).
 -- substr() counts characters from the start of the UTF-8 text, so asking it directly costs O(char_start) per
 -- span, O(spans × length) per notice: minutes at corpus scale. Here each text is cut into lines once
 -- (string_split on the newline byte, linear), each span is placed in its line by an ASOF join on the offsets
@@ -45,7 +45,7 @@ WITH line AS (  -- where each line starts (offsets only)
                             within_line := coalesce(s.char_start <= s.char_end
                                                     AND s.char_end <= l.line_start + l.line_length, false))) AS parts
     FROM (SELECT DISTINCT notice_key, char_start, char_end FROM query_table(spans)
-          WHERE notice_key IN (SELECT notice_key FROM query_table(texts))) AS s  -- (texts may be a slice of them)
+          WHERE notice_key IN (SELECT notice_key FROM query_table(texts))) AS s
     ASOF LEFT JOIN line AS l ON l.notice_key = s.notice_key AND l.line_start <= s.char_start
     GROUP BY s.notice_key
 ), cut AS (  -- one row per notice: its lines, and the text of each span
@@ -61,6 +61,3 @@ WITH line AS (  -- where each line starts (offsets only)
 )
 SELECT notice_key, span.char_start, span.char_end, span.text
 FROM (SELECT notice_key, unnest(spans_text) AS span FROM cut);
-
--- notice_text_from over every notice text (raw_notice).
-CREATE OR REPLACE TEMP MACRO notice_text_at(spans) AS TABLE SELECT * FROM notice_text_from(spans, 'raw_notice');

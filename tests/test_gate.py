@@ -296,7 +296,7 @@ def test_quote_not_at_its_offsets_is_a_warning(tmp_path):
 
 
 def test_quote_on_a_later_line_and_across_lines_is_checked(tmp_path):
-    # The quote check cuts the text line by line (expectations/macros.sql, notice_text_at): a quote on the third
+    # The quote check cuts the text line by line (expectations/macros.sql, notice_text_from): a quote on the third
     # line, a right quote crossing a newline, and a wrong quote on a later line.
     text = "第一行\n第二行共计1个问题已完成整改\n" + "。" * 20 + "3万余元\n末行"
     start = text.index("3万余元")
@@ -321,8 +321,8 @@ def test_quote_on_a_later_line_and_across_lines_is_checked(tmp_path):
     assert f'[{start - 1}, {start + 3}) of the notice text is "。3万余"' in line
 
 
-def test_notice_text_at_is_substr_of_the_whole_text(tmp_path):
-    """notice_text_at gives what substr(text, char_start + 1, char_end - char_start) gives, for any span."""
+def test_notice_text_from_is_substr_of_the_whole_text(tmp_path):
+    """notice_text_from gives what substr(text, char_start + 1, char_end - char_start) gives, for any span."""
     import random
 
     rng = random.Random(6)
@@ -340,7 +340,7 @@ def test_notice_text_at_is_substr_of_the_whole_text(tmp_path):
         spans += [["missing", 0, 1]]
         con.executemany("INSERT INTO quoting VALUES (?, ?, ?)", spans)
         con.execute((Path(__file__).resolve().parent.parent / "expectations" / "macros.sql").read_text(encoding="utf-8"))
-        got = con.execute("SELECT notice_key, char_start, char_end, text FROM notice_text_at('quoting')").fetchall()
+        got = con.execute("SELECT notice_key, char_start, char_end, text FROM notice_text_from('quoting', 'raw_notice')").fetchall()
         expected = con.execute("""SELECT DISTINCT q.notice_key, q.char_start, q.char_end,
                                          substr(r.text, q.char_start + 1, q.char_end - q.char_start)
                                   FROM quoting q JOIN raw_notice r USING (notice_key)""").fetchall()
@@ -398,7 +398,7 @@ def test_an_empty_warehouse_passes(tmp_path):
 
 def test_a_prepare_step_runs_first_on_the_suite_connection_and_must_be_sql_text(tmp_path):
     prepared = {spec.table: spec for spec in load_suites() if spec.prepare}
-    assert set(prepared) == {"fact_indicator", "fact_claim"}  # the quote checks' notice text (notice_text_at)
+    assert set(prepared) == {"fact_indicator", "fact_claim"}  # the quote checks' notice text (notice_text_from)
     assert all("text_at_offsets" in spec.query() for spec in prepared.values())
     suites = tmp_path / "suites.yaml"
     suites.write_text("suites:\n  t:\n    key: k\n    prepare: [1]\n"

@@ -6,10 +6,9 @@ from datetime import datetime, timezone
 
 import duckdb
 import pandas as pd
-
-import expectations.gate as gate_module
 import pytest
 
+import expectations.gate as gate_module
 from expectations.gate import ExpectationSpec, GateError, SliceStep, SuiteSpec, _Loaded, _StagedReader, load_suites
 from tests.test_gate import A, build_warehouse, gate
 
@@ -125,30 +124,63 @@ def test_the_quote_checks_cut_the_texts_a_slice_of_notices_at_a_time_with_the_sa
                      f"{'b' * 16}-c0": '[1, 4) of the notice text is "定了1"'}
 
 
+def _slices_seen(con: duckdb.DuckDBPyConnection, rows: int) -> list[tuple[int, int]]:
+    """(x, size of its slice) of every row of table t, after _run_in_slices over t in slices of `rows` rows."""
+    con.execute("CREATE OR REPLACE TABLE seen (x BIGINT, slice_size BIGINT)")
+    gate_module._run_in_slices(con, SliceStep("t", rows, "INSERT INTO seen SELECT x, (SELECT count(*) FROM slice_rows) FROM slice_rows"))
+    assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'slice_rows'").fetchone() == (0,)
+    return con.execute("SELECT x, slice_size FROM seen ORDER BY x").fetchall()
+
+
 def test_a_slice_step_runs_once_per_slice_of_rows_then_drops_its_view():
     con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT range AS x FROM range(5); CREATE TABLE seen (x BIGINT, slice_size BIGINT)")
-    step = SliceStep("t", 2, "INSERT INTO seen SELECT x, (SELECT count(*) FROM slice_rows) FROM slice_rows")
-    gate_module._run_in_slices(con, step)
-    seen = con.execute("SELECT x, slice_size FROM seen ORDER BY x").fetchall()
-    assert seen == [(0, 2), (1, 2), (2, 2), (3, 2), (4, 1)]
-    assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'slice_rows'").fetchone() == (0,)
-    con.execute("DELETE FROM t; DELETE FROM seen")
-    gate_module._run_in_slices(con, step)  # no rows: no slice
-    assert con.execute("SELECT count(*) FROM seen").fetchone() == (0,)
+    con.execute("CREATE TABLE t AS SELECT range AS x FROM range(5)")
+    assert _slices_seen(con, 2) == [(0, 2), (1, 2), (2, 2), (3, 2), (4, 1)]
+    con.execute("DELETE FROM t")
+    assert _slices_seen(con, 2) == []  # no rows: no slice
 
 
-@pytest.mark.parametrize("slices, message", [
-    ("{rows_of: t, rows: 0, sql: SELECT 1}", "`prepare_slices` must be a mapping"),
-    ("{rows_of: t, sql: SELECT 1}", "`prepare_slices` must be a mapping"),
-    ("{rows_of: t, rows: 5, sql: SELECT 1, extra: 1}", "`prepare_slices` must be a mapping"),
+def test_slices_are_cut_by_row_count_whatever_the_gaps_in_row_ids(tmp_path):
+    con = duckdb.connect(str(tmp_path / "gaps.duckdb"))
+    con.execute("CREATE TABLE t AS SELECT range AS x FROM range(6)")
+    con.execute("DELETE FROM t WHERE x IN (1, 2); INSERT INTO t VALUES (1), (2); CHECKPOINT")
+    (last,) = con.execute("SELECT max(rowid) FROM t").fetchone()
+    assert last >= 6  # the premise: six rows, row ids beyond 5
+    seen = _slices_seen(con, 3)
+    assert sorted(x for x, _ in seen) == list(range(6))  # every row once
+    assert [size for _, size in seen] == [3] * 6, f"rows in slices of 3 (row ids up to {last})"
+
+
+def test_delta_mode_runs_the_delta_prepare_step_without_slices(tmp_path):
+    database = build_warehouse(tmp_path / "staged.duckdb")
+    specs = load_suites()
+    sliced = [spec for spec in specs if spec.prepare_slices]
+    assert sliced and all(spec.delta is not None and spec.delta.prepare for spec in sliced)
+    with _StagedReader(database, None, 0.5, None, specs) as full:
+        assert all(full._item(spec).slices == spec.prepare_slices for spec in sliced)
+    with _StagedReader(database, database, 0.5, [A], specs) as delta:
+        assert all(delta._item(spec).prepare == spec.delta.prepare and delta._item(spec).slices is None
+                   for spec in sliced)
+        without_delta_prepare = dataclasses.replace(sliced[0], delta=dataclasses.replace(sliced[0].delta, prepare=None))
+        assert delta._item(without_delta_prepare).slices == sliced[0].prepare_slices  # its own prepare: sliced
+
+
+@pytest.mark.parametrize("slices", [
+    "{rows_of: t, rows: 0, sql: SELECT 1}",
+    "{rows_of: t, rows: true, sql: SELECT 1}",
+    "{rows_of: t, sql: SELECT 1}",
+    "{rows_of: t, rows: 5, sql: SELECT 1, extra: 1}",
 ])
-def test_a_malformed_slice_step_is_refused(tmp_path, slices, message):
+def test_a_malformed_slice_step_is_refused(tmp_path, slices):
     suites = tmp_path / "suites.yaml"
     suites.write_text(f"suites:\n  t:\n    key: k\n    prepare: SELECT 1\n    prepare_slices: {slices}\n"
                       "    expectations:\n      - {type: expect_column_values_to_not_be_null, kwargs: {column: k}, severity: error}\n")
-    with pytest.raises(GateError, match=message):
+    with pytest.raises(GateError, match="`prepare_slices` must be a mapping"):
         load_suites(suites)
+
+
+def test_a_slice_step_needs_a_prepare_step(tmp_path):
+    suites = tmp_path / "suites.yaml"
     suites.write_text("suites:\n  t:\n    key: k\n    prepare_slices: {rows_of: t, rows: 5, sql: SELECT 1}\n"
                       "    expectations:\n      - {type: expect_column_values_to_not_be_null, kwargs: {column: k}, severity: error}\n")
     with pytest.raises(GateError, match="continues a `prepare` step"):
