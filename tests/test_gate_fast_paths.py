@@ -165,6 +165,15 @@ def test_delta_mode_runs_the_delta_prepare_step_without_slices(tmp_path):
         assert delta._item(without_delta_prepare).slices == sliced[0].prepare_slices  # its own prepare: sliced
 
 
+def _refused(tmp_path, suite: str, message: str) -> None:
+    """suites.yaml with the one suite `t` whose lines (after its key) are `suite` is refused with `message`."""
+    suites = tmp_path / "suites.yaml"
+    suites.write_text(f"suites:\n  t:\n    key: k\n{suite}    expectations:\n"
+                      "      - {type: expect_column_values_to_not_be_null, kwargs: {column: k}, severity: error}\n")
+    with pytest.raises(GateError, match=message):
+        load_suites(suites)
+
+
 @pytest.mark.parametrize("slices", [
     "{rows_of: t, rows: 0, sql: SELECT 1}",
     "{rows_of: t, rows: true, sql: SELECT 1}",
@@ -172,19 +181,11 @@ def test_delta_mode_runs_the_delta_prepare_step_without_slices(tmp_path):
     "{rows_of: t, rows: 5, sql: SELECT 1, extra: 1}",
 ])
 def test_a_malformed_slice_step_is_refused(tmp_path, slices):
-    suites = tmp_path / "suites.yaml"
-    suites.write_text(f"suites:\n  t:\n    key: k\n    prepare: SELECT 1\n    prepare_slices: {slices}\n"
-                      "    expectations:\n      - {type: expect_column_values_to_not_be_null, kwargs: {column: k}, severity: error}\n")
-    with pytest.raises(GateError, match="`prepare_slices` must be a mapping"):
-        load_suites(suites)
+    _refused(tmp_path, f"    prepare: SELECT 1\n    prepare_slices: {slices}\n", "`prepare_slices` must be a mapping")
 
 
 def test_a_slice_step_needs_a_prepare_step(tmp_path):
-    suites = tmp_path / "suites.yaml"
-    suites.write_text("suites:\n  t:\n    key: k\n    prepare_slices: {rows_of: t, rows: 5, sql: SELECT 1}\n"
-                      "    expectations:\n      - {type: expect_column_values_to_not_be_null, kwargs: {column: k}, severity: error}\n")
-    with pytest.raises(GateError, match="continues a `prepare` step"):
-        load_suites(suites)
+    _refused(tmp_path, "    prepare_slices: {rows_of: t, rows: 5, sql: SELECT 1}\n", "continues a `prepare` step")
 
 
 def test_a_quoting_table_without_its_spans_fails_alone(tmp_path):
