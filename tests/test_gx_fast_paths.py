@@ -230,3 +230,41 @@ def test_metric_ids_are_gx_ids_for_every_kind_of_kwargs():
     assert keyed == IDDict({"column": "a", "batch_id": "b"}).to_id(id_keys=["column"])
     assert len(set(plain[:20:2])) == 10  # the plain values above have ten different ids
     assert gx_fast_paths._content_key({"value": np.int64(3)}) is None
+
+
+def _validated_with(context_root: Path, frame, shortcut) -> tuple:
+    """`_suite()` (a uniqueness check among others) validated on `frame` by the gate, within `shortcut`."""
+    from datetime import datetime, timezone
+
+    context, _ = gate_module._fresh_context(context_root, ["t"])
+    item = gate_module._Loaded(_suite(), "SELECT 1", frame=frame)
+    with gate_module._quiet_gx(), shortcut:
+        return gate_module._validate(context, item, datetime(2026, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("case", ["sorted", "sorted with a missing value", "not sorted"])
+def test_unique_values_by_neighbours_gives_what_duplicated_gives(tmp_path, monkeypatch, case):
+    frame = _frame()  # `code` is sorted, every value twice
+    if case == "sorted with a missing value":
+        frame.loc[7, "code"] = None  # GX leaves it out before the check: the rest is still sorted
+    elif case == "not sorted":
+        frame = frame.sample(frac=1, random_state=3).reset_index(drop=True)
+    neighbours = []
+    repeated_in_sorted = gx_fast_paths._repeated_in_sorted
+    monkeypatch.setattr(gx_fast_paths, "_repeated_in_sorted", lambda column: neighbours.append(
+        repeated_in_sorted(column)) or neighbours[-1])
+
+    plain = _validated_with(tmp_path / "plain", frame, contextlib.nullcontext())
+    fast = _validated_with(tmp_path / "fast", frame, gx_fast_paths.unique_values_by_neighbours())
+
+    assert fast == plain
+    result, payload = plain
+    unique = next(e for e in payload["expectations"] if e["type"] == "expect_column_values_to_be_unique")
+    rows_in_pairs = 198 if case == "sorted with a missing value" else 200
+    assert unique["success"] is False and unique["unexpected_count"] == rows_in_pairs
+    assert len(neighbours) == 1 and (neighbours[0] is None) == (case == "not sorted")  # read by neighbours when sorted
+    from great_expectations.expectations.registry import _registered_metrics
+
+    _, provider = _registered_metrics["column_values.unique.condition"]["providers"]["PandasExecutionEngine"]
+    inner = provider.__wrapped__
+    assert any(cell.cell_contents is inner.__wrapped__ for cell in inner.__closure__)  # GX's own function, put back
