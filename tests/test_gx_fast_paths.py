@@ -6,10 +6,12 @@ after the run."""
 import contextlib
 import json
 import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
 import jinja2
+import pandas as pd
 import pytest
 from great_expectations.execution_engine import pandas_execution_engine as pandas_engine
 
@@ -268,3 +270,30 @@ def test_unique_values_by_neighbours_gives_what_duplicated_gives(tmp_path, monke
     _, provider = _registered_metrics["column_values.unique.condition"]["providers"]["PandasExecutionEngine"]
     inner = provider.__wrapped__
     assert any(cell.cell_contents is inner.__wrapped__ for cell in inner.__closure__)  # GX's own function, put back
+
+
+@pytest.mark.parametrize("column", [
+    pd.Series(["a", "a", "b", "c", "c", "c"], dtype="str"),  # the gate's keys: Arrow-backed text
+    pd.Series(["a", "a\x00", "b", "é", "é"], dtype="str"),
+    pd.Series([-5, 1, 2, 2, 2**62], dtype="int64"),
+    pd.Series([float("-inf"), -0.0, 0.0, 1.5, 1.5, float("inf")]),
+    pd.Series([False, False, True]),
+    pd.Series(pd.to_datetime(["2024-01-01", "2024-01-01 00:00:00.000000001", "2024-01-02", "2024-01-02"],
+                             format="ISO8601")),  # a nanosecond apart: not the same
+    pd.Series([1, 2, 2], dtype="Int64", index=[10, 20, 40], name="code"),
+], ids=["str", "str-nul-accent", "int", "float", "bool", "datetime", "nullable-int"])
+def test_repeated_in_sorted_marks_what_duplicated_marks(column):
+    repeated = gx_fast_paths._repeated_in_sorted(column)
+    assert repeated is not None
+    pd.testing.assert_series_equal(repeated, column.duplicated(keep=False))
+
+
+@pytest.mark.parametrize("column", [
+    pd.Series([date(2020, 1, 1), datetime(2020, 1, 1)], dtype=object),  # equal once Arrow makes both dates
+    pd.Series(["a", "b"], dtype=object),
+    pd.Series(["b", "a"], dtype="str"),  # not sorted
+    pd.Series(["a", None, "a"], dtype="str"),  # a missing value
+    pd.Series(["a"], dtype="str"),
+], ids=["object-date-datetime", "object-str", "not-sorted", "missing", "one-row"])
+def test_repeated_in_sorted_leaves_other_columns_to_duplicated(column):
+    assert gx_fast_paths._repeated_in_sorted(column) is None
