@@ -47,7 +47,7 @@ import duckdb
 import yaml
 
 from expectations.deferred_modules import UNUSED_BY_THE_GATE, deferred
-from warehouse.schema import quoted_identifier
+from warehouse.schema import quoted_identifier, slice_starts
 
 SUITES_FILE = Path(__file__).with_name("suites.yaml")
 # libyaml's safe loader when PyYAML was built with it (the pure-Python one takes ~0.8 s over suites.yaml, read on
@@ -618,10 +618,10 @@ class _StagedReader:
         return spec.delta.prepare or spec.prepare if self.restricts(spec) else spec.prepare
 
     def _item(self, spec: SuiteSpec) -> _Loaded:
-        restricted = self.restricts(spec)
+        restricted, prepare = self.restricts(spec), self.prepare_of(spec)
         return _Loaded(spec, spec.delta_query() if restricted else spec.query(),
-                       scope=SCOPE_CHANGED if restricted else SCOPE_ALL, prepare=self.prepare_of(spec),
-                       slices=spec.prepare_slices if self.prepare_of(spec) == spec.prepare else None)
+                       scope=SCOPE_CHANGED if restricted else SCOPE_ALL, prepare=prepare,
+                       slices=spec.prepare_slices if prepare == spec.prepare else None)
 
     def _read_sharing(self, spec: SuiteSpec, prepared: _Loaded, con: duckdb.DuckDBPyConnection) -> None:
         """Read now, on `con` where the prepare step of `prepared` has just run, the rows of the later suites with the
@@ -646,9 +646,7 @@ def _run_in_slices(con: duckdb.DuckDBPyConnection, step: SliceStep) -> None:
     Slices are row-id ranges (DuckDB then reads only the slice's row groups), cut at every `rows`-th row id in order:
     a file whose rows were deleted and inserted again has gaps in its row ids, which do not make extra slices."""
     table = quoted_identifier(step.rows_of)
-    starts = [row[0] for row in con.execute(
-        f"SELECT rowid FROM (SELECT rowid, row_number() OVER (ORDER BY rowid) - 1 AS position FROM {table}) "
-        f"WHERE position % {step.rows} = 0 ORDER BY rowid").fetchall()]
+    starts = slice_starts(con, table, "rowid", step.rows)
     for start, end in zip(starts, starts[1:] + [None]):
         before_end = "" if end is None else f" AND rowid < {end}"
         con.execute(f"CREATE OR REPLACE TEMP VIEW {SLICE_VIEW} AS SELECT * FROM {table} WHERE rowid >= {start}{before_end}")

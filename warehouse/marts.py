@@ -16,7 +16,7 @@ from functools import cache
 import duckdb
 
 from transforms.star import NOTICE_TABLES
-from warehouse.schema import mart_statements, quoted_identifier, sql_literal
+from warehouse.schema import mart_statements, quoted_identifier, slice_starts, sql_literal
 
 # Marts whose rows each belong to one notice and are computed from that notice's rows only (its rows of the
 # notice tables, whose keys start with its notice_key, plus the dimension rows it refers to and the constant
@@ -142,11 +142,7 @@ def notice_slices(con: duckdb.DuckDBPyConnection, size: int) -> list[str]:
     may be smaller), together taking every non-NULL key once, in dim_notice or not: `notice_key < k1`,
     `notice_key >= k1 AND notice_key < k2`, ..., `notice_key >= kn`. For `size` notices or fewer, the one condition
     `notice_key IS NOT NULL` (build_marts then builds the mart in one statement)."""
-    bounds = [row[0] for row in con.execute(
-        "SELECT notice_key FROM (SELECT notice_key, row_number() OVER (ORDER BY notice_key) - 1 AS notice_index "
-        "FROM dim_notice WHERE notice_key IS NOT NULL) "
-        f"WHERE notice_index > 0 AND notice_index % {int(size)} = 0 ORDER BY notice_key"
-    ).fetchall()]
+    bounds = slice_starts(con, "dim_notice", "notice_key", size)[1:]
     if not bounds:
         return ["notice_key IS NOT NULL"]
     keys = [sql_literal(bound) for bound in bounds]

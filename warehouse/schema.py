@@ -31,6 +31,16 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def slice_starts(con, relation: str, column: str, size: int) -> list:
+    """The values of `column` that start each slice of `size` rows of `relation` (SQL: a quoted table name) in the
+    column's order, NULLs left out: its first value, the value `size` rows after it, and so on (`con`: a DuckDB
+    connection). What cuts a table into slices that take every row once, whatever gaps its values have."""
+    return [row[0] for row in con.execute(
+        f"SELECT {column} FROM (SELECT {column}, row_number() OVER (ORDER BY {column}) - 1 AS position "
+        f"FROM {relation} WHERE {column} IS NOT NULL) WHERE position % {int(size)} = 0 ORDER BY {column}"
+    ).fetchall()]
+
+
 def quoted_identifier(name: str) -> str:
     """`name` as a quoted SQL identifier (a table, column or catalog name), whatever characters it holds."""
     return '"' + name.replace('"', '""') + '"'
