@@ -14,7 +14,7 @@ INTERPRETER := $(VENV)/.interpreter
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ui bench scale-out-demo lock clean env compiled
+.PHONY: run test ui bench scale-out-demo lake-demo lock clean env compiled
 
 env: $(STAMP)
 
@@ -54,9 +54,23 @@ bench: compiled
 scale-out-demo: compiled
 	$(BIN)/python -m bench.scale_out_demo --generated 300 --parse-step-batches 1
 
-# Re-resolve the pinned dependency set (needs the package registry).
+# The lake environment: DuckDB 1.5.5 with the DuckLake and PostgreSQL extensions (requirements-lake.lock), for
+# `python -m warehouse.lake`; the project's DuckDB 2.0.1 has no DuckLake extension that installs offline.
+LAKE_VENV := .venv-lake
+$(LAKE_VENV)/.installed: requirements-lake.lock $(STAMP)
+	rm -rf $(LAKE_VENV) && $(BIN)/uv venv --quiet --python $(BIN)/python $(LAKE_VENV)
+	$(BIN)/uv pip sync --quiet --python $(LAKE_VENV)/bin/python requirements-lake.lock
+	touch $@
+
+# The published warehouse mirrored into a DuckLake (catalog in a throwaway PostgreSQL server, Parquet files in a
+# folder), a snapshot per build (docs/scale-out.md): needs PostgreSQL's server programs (Debian: postgresql).
+lake-demo: compiled $(LAKE_VENV)/.installed
+	$(BIN)/python -m bench.lake_demo --lake-python $(LAKE_VENV)/bin/python
+
+# Re-resolve the pinned dependency sets (needs the package registry).
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra test -o requirements.lock --python $(BIN)/python --python-version 3.11
+	$(BIN)/uv pip compile requirements-lake.in -o requirements-lake.lock --python-version 3.11
 
 clean:
-	rm -rf $(VENV) warehouse/*.duckdb warehouse/validation .pytest_cache
+	rm -rf $(VENV) $(LAKE_VENV) warehouse/*.duckdb warehouse/validation .pytest_cache

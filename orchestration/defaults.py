@@ -6,3 +6,5 @@ workers are spawned processes that import the CLI's module again (multiprocessin
 
 DEFAULT_SOURCE = "seeds"
 DEFAULT_WAREHOUSE = "warehouse/zhenggai.duckdb"
+# The lake environment's interpreter (Makefile: .venv-lake, DuckDB with the DuckLake extension; warehouse/lake.py)
+DEFAULT_LAKE_PYTHON = ".venv-lake/bin/python"

@@ -6,14 +6,16 @@ from landing.sources import SourcesConfig
 from orchestration import assets, parse_fanout
 from orchestration.checks import warehouse_gate
 from orchestration.fetch_assets import LANDING_GROUP, build_landing_assets, sources_from_env
+from orchestration.lake_assets import LAKE_GROUP, lake_after_publish, lake_snapshot, mirror_to_lake
 from orchestration.resources import (
-    IN_PROCESS, MULTIPROCESS, NoticeSource, executor_from_env, executor_setting, gate_from_env, source_from_env,
-    warehouse_from_env,
+    IN_PROCESS, MULTIPROCESS, NoticeSource, executor_from_env, executor_setting, gate_from_env, lake_from_env,
+    source_from_env, warehouse_from_env,
 )
 
 refresh_job = dg.define_asset_job(
     "refresh",
-    selection=dg.AssetSelection.all(),
+    # the lake's mirror is a job of its own (orchestration/lake_assets.py): a lake never delays a publication
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(LAKE_GROUP),
     description="Read every notice in the landing folder, parse, stage, gate and publish the warehouse.",
 )
 
@@ -58,12 +60,13 @@ def build_definitions(sources: SourcesConfig | None = None, executor: str | None
     parse = assets.parsed_notices if executor == IN_PROCESS else parse_fanout.parsed_notices
     others = [asset for asset in dg.load_assets_from_modules([assets]) if not asset.keys & parse.keys]
     return dg.Definitions(
-        assets=[*others, parse, *build_landing_assets(sources or sources_from_env())],
+        assets=[*others, parse, *build_landing_assets(sources or sources_from_env()), lake_snapshot],
         asset_checks=[warehouse_gate],
-        jobs=[refresh_job, fetch_job],
+        jobs=[refresh_job, fetch_job, mirror_to_lake],
         schedules=[nightly_refresh],
-        sensors=[new_notice_sensor],
-        resources={"notice_source": source_from_env(), "warehouse": warehouse_from_env(), "gate": gate_from_env(executor)},
+        sensors=[new_notice_sensor, lake_after_publish],
+        resources={"notice_source": source_from_env(), "warehouse": warehouse_from_env(), "gate": gate_from_env(executor),
+                   "lake": lake_from_env()},
         # One process per run unless ZHENGGAI_EXECUTOR says otherwise: the refresh lock is held by the run, and
         # step processes would cost 5-7 s each.
         executor=executor_from_env(executor),

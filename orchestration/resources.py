@@ -1,7 +1,7 @@
 """Dagster resources: where notices land, where the warehouse is published, where the gate runs; and the executor.
 
 All are configured from the environment (ZHENGGAI_SOURCE, ZHENGGAI_WAREHOUSE, ZHENGGAI_GATE_PROCESS,
-ZHENGGAI_EXECUTOR) so that `dagster dev`, the schedule, the sensor and `zhenggai refresh` all run the same
+ZHENGGAI_EXECUTOR, ZHENGGAI_LAKE_*) so that `dagster dev`, the schedule, the sensor and `zhenggai refresh` all run the same
 definitions on the same folders.
 """
 
@@ -20,7 +20,7 @@ from expectations.gate import DEFAULT_MAX_DROP_SHARE
 from landing.file_bytes import list_folder
 from landing.file_index import index_path
 from orchestration import early_gate
-from orchestration.defaults import DEFAULT_SOURCE, DEFAULT_WAREHOUSE
+from orchestration.defaults import DEFAULT_LAKE_PYTHON, DEFAULT_SOURCE, DEFAULT_WAREHOUSE
 from warehouse.store import refresh_lock
 
 NOTICE_SUFFIXES = (".txt", ".html", ".htm")
@@ -196,6 +196,29 @@ def source_from_env() -> NoticeSource:
         directory=os.environ.get("ZHENGGAI_SOURCE", DEFAULT_SOURCE),
         prune_missing=os.environ.get("ZHENGGAI_PRUNE_MISSING", "") in ("1", "true", "yes"),
         landing_index=str(index_path(Path(os.environ.get("ZHENGGAI_WAREHOUSE", DEFAULT_WAREHOUSE)))),
+    )
+
+
+class LakeTarget(dg.ConfigurableResource):
+    """The lake each published build is mirrored into (warehouse/lake.py, the `lake` group): a DuckLake
+    ('ducklake:postgres:dbname=zhenggai host=…', Parquet files under `data_path`) or a DuckDB file; `catalog` None:
+    no lake. `python`: the lake environment's interpreter (`make lake-demo` builds .venv-lake). `warehouse`: the
+    published file, read without the refresh lock (a refresh may publish meanwhile: the mirror reads the file it
+    opened)."""
+
+    catalog: str | None = None
+    data_path: str | None = None
+    python: str = DEFAULT_LAKE_PYTHON
+    warehouse: str = DEFAULT_WAREHOUSE
+
+
+def lake_from_env() -> LakeTarget:
+    """ZHENGGAI_LAKE_CATALOG, ZHENGGAI_LAKE_DATA_PATH, ZHENGGAI_LAKE_PYTHON and ZHENGGAI_WAREHOUSE."""
+    return LakeTarget(
+        catalog=os.environ.get("ZHENGGAI_LAKE_CATALOG") or None,
+        data_path=os.environ.get("ZHENGGAI_LAKE_DATA_PATH") or None,
+        python=os.environ.get("ZHENGGAI_LAKE_PYTHON", DEFAULT_LAKE_PYTHON),
+        warehouse=os.environ.get("ZHENGGAI_WAREHOUSE", DEFAULT_WAREHOUSE),
     )
 
 

@@ -1,0 +1,202 @@
+"""`make lake-demo`: the published warehouse as a DuckLake (catalog in PostgreSQL, tables as Parquet files), on this
+machine (docs/scale-out.md, "The warehouse as DuckLake").
+
+1. starts a throwaway PostgreSQL server (its own folder, a Unix socket, no TCP port) for the lake's catalog;
+2. `zhenggai refresh` of the notices, then `python -m warehouse.lake mirror` in the lake environment (DuckDB 1.5.5
+   with the DuckLake and PostgreSQL extensions from PyPI: requirements-lake.lock): snapshot 1, every table and view;
+3. one notice changed, `zhenggai refresh` again (the patched path), mirrored this time by Dagster: the job
+   `mirror_to_lake` of the one Definitions (`dagster job execute`, the lake configured by ZHENGGAI_LAKE_*): one more
+   snapshot, in which only the rows of the changed notice (and the tables without notice_key that differ) are written;
+4. checks, row for row (`python -m warehouse.lake check`): the lake's latest snapshot holds the second build; the
+   snapshot of step 2 still holds the first build (what a reader of the lake saw until the commit: time travel);
+   a mirror with nothing new adds no snapshot.
+
+Exit 0 when every check holds. Needs PostgreSQL's server programs (initdb, pg_ctl: Debian's `postgresql`).
+"""
+
+import argparse
+import contextlib
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.generate import ROOT, generate
+from bench.run import change_one_notice
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+DATABASE = "zhenggai_lake"
+
+
+def server_program(name: str) -> str:
+    """A PostgreSQL server program: on PATH, else in Debian's /usr/lib/postgresql/<version>/bin."""
+    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    if found is None:
+        raise SystemExit(f"PostgreSQL's {name} not found: install the server (Debian: apt-get install postgresql)")
+    return found
+
+
+@contextlib.contextmanager
+def postgres_server(folder: Path) -> Iterator[str]:
+    """A PostgreSQL server of its own in `folder`, listening on a Unix socket only, with the database DATABASE;
+    yields the DuckLake catalog string. Run as the `postgres` user when this process is root (the server refuses
+    root). Stopped on exit."""
+    data, sockets = folder / "data", folder / "sockets"
+    sockets.mkdir(parents=True)
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        # the server's user must reach its folder: the work folder (a private temporary one) gets search rights
+        folder.parent.chmod(folder.parent.stat().st_mode | 0o111)
+        shutil.chown(folder, "postgres")
+        shutil.chown(sockets, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = "5432"  # only names the socket file: no TCP
+
+    def run(*command: str) -> None:
+        subprocess.run([*as_user, *command], check=True, stdout=subprocess.DEVNULL)
+
+    run(server_program("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
+    run(server_program("pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w", "start",
+        "-o", f"-k {sockets} -p {port} -c listen_addresses='' -c fsync=off")
+    try:
+        run(server_program("createdb"), "-h", str(sockets), "-p", port, "-U", "postgres", DATABASE)
+        yield f"ducklake:postgres:dbname={DATABASE} host={sockets} port={port} user=postgres"
+    finally:
+        run(server_program("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+
+
+def lake(python: str, *arguments: str) -> tuple[int, dict]:
+    """`python -m warehouse.lake ... --json` in the lake environment: its exit code and JSON document."""
+    done = subprocess.run([python, "-m", "warehouse.lake", *arguments, "--json"], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"warehouse.lake {arguments[0]} failed (exit {done.returncode}):\n{done.stderr}")
+    return done.returncode, json.loads(done.stdout)
+
+
+def mirror_through_dagster(python: str, catalog: str, data_path: str, warehouse: Path, dagster_home: Path) -> dict:
+    """The `mirror_to_lake` job run by Dagster's command line; the report the mirror gave (its materialization's
+    metadata), in the shape of `warehouse.lake mirror --json`'s where the demo reads it."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    settings = {"ZHENGGAI_LAKE_CATALOG": catalog, "ZHENGGAI_LAKE_DATA_PATH": data_path, "ZHENGGAI_LAKE_PYTHON": python,
+                "ZHENGGAI_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(dagster_home)}
+    done = subprocess.run([sys.executable, "-m", "dagster", "job", "execute", "-m", "orchestration.definitions",
+                           "-j", "mirror_to_lake"], cwd=ROOT, env=os.environ | settings, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the mirror_to_lake job failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    from dagster import AssetKey, DagsterInstance
+
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        event = instance.get_latest_materialization_event(AssetKey("lake_snapshot"))
+    metadata = {key: value.value for key, value in event.asset_materialization.metadata.items()}
+    return metadata
+
+
+def refresh(source: Path, warehouse: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "orchestration.cli", "refresh", "--source", str(source),
+                    "--warehouse", str(warehouse), "--quiet"], check=True, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def parquet_files(folder: Path) -> int:
+    return sum(1 for _ in folder.rglob("*.parquet"))
+
+
+def demonstrate(source: Path, workdir: Path, python: str, generated: int | None) -> int:
+    landing, warehouse, data_path = workdir / "landing", workdir / "published" / "zhenggai.duckdb", workdir / "lake-data"
+    if generated is not None:
+        generate(generated, landing)
+    else:
+        shutil.copytree(source, landing)
+    first_build = workdir / "first-build.duckdb"
+    problems: list[str] = []
+    rounds = Table("step", "refresh", "mirrored by", "mirror", "tables written", "rows deleted / inserted", "snapshots", "Parquet files")
+    with postgres_server(workdir / "postgres") as catalog:
+        console.print(f"lake catalog: {catalog}\nlake data: {data_path}")
+        base = ["--catalog", catalog]
+        previous_snapshots = 0
+        for step in ("first build", "one notice changed", "nothing new"):
+            if step == "one notice changed":
+                change_one_notice(sorted(p for p in landing.iterdir() if p.is_file()))
+            refresh_s = refresh(landing, warehouse)
+            if step == "first build":
+                shutil.copy(warehouse, first_build)
+            if step == "one notice changed":
+                by_dagster = mirror_through_dagster(python, catalog, f"{data_path}/", warehouse, workdir / "dagster_home")
+                written_tables = {line[2:].split(":")[0]: line.split(": ")[1] for line in by_dagster["written"].splitlines()
+                                  if line.startswith("- ")}
+                mirrored = {"seconds": by_dagster["seconds"], "tables": [
+                    {"table": name, "action": action, "keys": None, "deleted": 0, "inserted": 0}
+                    for name, action in written_tables.items()]}
+                totals = (by_dagster["rows_deleted"], by_dagster["rows_inserted"], by_dagster["tables"])
+                how = "Dagster job mirror_to_lake"
+            else:
+                _, mirrored = lake(python, "mirror", *base, "--warehouse", str(warehouse), "--data-path", f"{data_path}/")
+                totals = None
+                how = "python -m warehouse.lake"
+            written = [t for t in mirrored["tables"] if t["action"] != "unchanged"]
+            deleted, inserted, tables = totals or (sum(t["deleted"] for t in written), sum(t["inserted"] for t in written),
+                                                   len(mirrored["tables"]))
+            _, listed = lake(python, "snapshots", *base)
+            snapshot_ids = [s["snapshot_id"] for s in listed["snapshots"]]
+            rounds.add_row(step, f"{refresh_s:.1f} s", how, f"{mirrored['seconds']:.2f} s", f"{len(written)} of {tables}",
+                           f"{deleted} / {inserted}", str(len(snapshot_ids)), str(parquet_files(data_path)))
+            if step == "first build":
+                first_snapshot = snapshot_ids[-1]
+                if {t["action"] for t in mirrored["tables"]} != {"created"}:
+                    problems.append("the first mirror did not create every table")
+            elif step == "one notice changed":
+                patched = {t["table"] for t in written if t["action"] == "patched"}
+                if len(snapshot_ids) != previous_snapshots + 1:
+                    problems.append(f"{step}: {len(snapshot_ids) - previous_snapshots} new snapshots, not 1")
+                if not {"dim_notice", "raw_notice", "fact_issue"} <= patched or (deleted, inserted) == (0, 0):
+                    problems.append(f"{step}: the notice tables were not patched for the changed notice")
+                if any(t["action"] == "created" for t in written):
+                    problems.append(f"{step}: a table was created again instead of patched")
+            elif written or len(snapshot_ids) != previous_snapshots:
+                problems.append(f"{step}: the mirror wrote {len(written)} table(s) and {len(snapshot_ids) - previous_snapshots} snapshot(s)")
+            previous_snapshots = len(snapshot_ids)
+            code, checked = lake(python, "check", *base, "--warehouse", str(warehouse))
+            if code:
+                problems.append(f"{step}: the lake's latest snapshot differs from the published file: {checked['differences']}")
+        code, checked = lake(python, "check", *base, "--warehouse", str(first_build), "--version", str(first_snapshot))
+        if code:
+            problems.append(f"snapshot {first_snapshot} no longer holds the first build: {checked['differences']}")
+        console.print(rounds)
+        console.print(f"snapshot {first_snapshot} (the first build) read back with time travel: "
+                      f"{'[green]the same rows[/]' if not code else '[red]different[/]'}")
+    if problems:
+        console.print(f"[red]lake demonstration failed[/]: {'; '.join(problems)}")
+        return 1
+    console.print("[green]the lake holds each published build[/], a snapshot per build, only the changed notice's rows "
+                  "written by the second")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    notices = parser.add_mutually_exclusive_group()
+    notices.add_argument("--source", type=Path, default=ROOT / "seeds", help="folder of notices (default: seeds/)")
+    notices.add_argument("--generated", type=int, default=None, help="that many notices of bench/generate.py instead")
+    parser.add_argument("--lake-python", default=str(ROOT / ".venv-lake" / "bin" / "python"),
+                        help="the lake environment's interpreter (make lake-demo builds it)")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the work folder here (default: a temporary one)")
+    options = parser.parse_args(argv)
+    if options.workdir is not None:
+        options.workdir.mkdir(parents=True, exist_ok=True)
+        return demonstrate(options.source, options.workdir, options.lake_python, options.generated)
+    with tempfile.TemporaryDirectory(prefix="zhenggai-lake-") as workdir:
+        return demonstrate(options.source, Path(workdir), options.lake_python, options.generated)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

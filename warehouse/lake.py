@@ -1,0 +1,365 @@
+"""The published warehouse mirrored into a lake catalog (DuckLake: Parquet files, catalog in PostgreSQL), one
+snapshot per published build.
+
+`mirror` makes every table and view of the published DuckDB file the same in an attached catalog, in ONE
+transaction: on DuckLake that is one snapshot, so a reader of the lake sees the previous build whole until the
+commit, and the previous builds stay readable (`AT (VERSION => n)`), as `os.replace` gives readers of the file.
+Only what differs is written, so a night that changes a few notices adds a few small Parquet files, not a copy:
+
+- a table with a notice_key column: the keys whose rows differ (each key's rows compared as a multiset, by a
+  fingerprint: `_fingerprint`) have their rows deleted from the lake and inserted from the warehouse; the rows of
+  every other key are the same in both, so the lake table ends up with the warehouse's rows;
+- any other table (dimensions, reference tables, build records): replaced whole when its rows differ;
+- a table whose columns differ (a new code version changed the schema), or that the lake lacks: created anew;
+  a table the warehouse no longer has: dropped;
+- views: those whose definition differs created again from the warehouse's own SQL (they name tables unqualified,
+  and resolve in the lake the same way), those it no longer has dropped.
+
+The same SQL runs against any attached DuckDB catalog: the tests mirror into a DuckDB file with the project's
+DuckDB; `python -m warehouse.lake` mirrors into DuckLake (or a DuckDB file), which needs the DuckDB of the lake environment
+(requirements-lake.lock: the project's DuckDB 2.0.1 has no DuckLake extension that installs without the network,
+while DuckDB 1.5.5 has it, and the PostgreSQL scanner, as PyPI packages). DuckDB 1.5.5 reads the published file
+because the warehouse writes it with storage_compatibility_version v1.4.0 (warehouse/store.py).
+
+Imports only DuckDB, the standard library and warehouse.schema (which imports nothing else), so that it runs in
+that small environment.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+from warehouse.schema import quoted_identifier, sql_literal
+
+NOTICE_KEY = "notice_key"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where `python -m warehouse.lake` finds this package
+# The extensions a DuckLake on PostgreSQL needs, and the PyPI package that carries each one's binary
+# (duckdb-extension-<name>, by santosh-d3vpl3x: the binaries signed by DuckDB, for one DuckDB version)
+LAKE_EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "postgres_scanner": "duckdb_extension_postgres_scanner"}
+
+
+@dataclass(frozen=True)
+class TableMirror:
+    """What `mirror` did to one table: `action` is created, replaced, patched, unchanged or dropped; `keys` the
+    notice keys whose rows were rewritten (patched), `deleted` and `inserted` rows written in the lake."""
+
+    table: str
+    action: str
+    rows: int = 0
+    keys: int = 0
+    deleted: int = 0
+    inserted: int = 0
+
+
+@dataclass(frozen=True)
+class MirrorReport:
+    tables: list[TableMirror]
+    views: list[str]  # the views created (new, or their definition changed)
+    seconds: float
+
+    @property
+    def changed(self) -> list[TableMirror]:
+        return [table for table in self.tables if table.action != "unchanged"]
+
+
+def mirror(con: duckdb.DuckDBPyConnection, source: str, lake: str) -> MirrorReport:
+    """Make the main schema of the attached catalog `lake` hold the tables and views of the attached catalog
+    `source` (the published warehouse, attached read-only), in one transaction (rolled back on any error)."""
+    started = time.perf_counter()
+    source_tables, lake_tables = _tables(con, source), _tables(con, lake)
+    default_catalog = con.execute("SELECT current_database()").fetchone()[0]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        tables = [_mirror_table(con, source, lake, table, columns, lake_tables.get(table))
+                  for table, columns in sorted(source_tables.items())]
+        for table in sorted(lake_tables.keys() - source_tables.keys()):
+            con.execute(f"DROP TABLE {_name(lake, table)}")
+            tables.append(TableMirror(table, "dropped"))
+        views = _copy_views(con, source, lake)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.execute(f"USE {quoted_identifier(default_catalog)}")  # (_copy_views leaves the lake the default)
+    return MirrorReport(tables, views, round(time.perf_counter() - started, 3))
+
+
+def _mirror_table(con, source: str, lake: str, table: str, columns: list[tuple[str, str]],
+                  lake_columns: list[tuple[str, str]] | None) -> TableMirror:
+    ours, theirs = _name(source, table), _name(lake, table)
+    if lake_columns != columns:
+        con.execute(f"CREATE OR REPLACE TABLE {theirs} AS SELECT * FROM {ours}")
+        rows = _count(con, theirs)
+        return TableMirror(table, "created", rows=rows, inserted=rows)
+    if NOTICE_KEY not in {name for name, _ in columns}:
+        if _fingerprint(con, ours) == _fingerprint(con, theirs):
+            return TableMirror(table, "unchanged", rows=_count(con, ours))
+        deleted = _count(con, theirs)
+        con.execute(f"DELETE FROM {theirs}")
+        con.execute(f"INSERT INTO {theirs} BY NAME SELECT * FROM {ours}")
+        inserted = _count(con, theirs)
+        return TableMirror(table, "replaced", rows=inserted, deleted=deleted, inserted=inserted)
+    key = quoted_identifier(NOTICE_KEY)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE lake_changed_keys AS SELECT coalesce(o.notice_key, l.notice_key) AS notice_key "
+        f"FROM ({_fingerprints_by_key(ours)}) AS o FULL JOIN ({_fingerprints_by_key(theirs)}) AS l "
+        f"ON o.notice_key IS NOT DISTINCT FROM l.notice_key "
+        f"WHERE o.fingerprint IS DISTINCT FROM l.fingerprint"
+    )
+    keys = _count(con, "lake_changed_keys")
+    if not keys:
+        return TableMirror(table, "unchanged", rows=_count(con, ours))
+    changed = f"{key} IN (SELECT notice_key FROM lake_changed_keys WHERE notice_key IS NOT NULL) OR " \
+              f"({key} IS NULL AND EXISTS (SELECT 1 FROM lake_changed_keys WHERE notice_key IS NULL))"
+    deleted = _count(con, f"(SELECT 1 FROM {theirs} WHERE {changed})")
+    con.execute(f"DELETE FROM {theirs} WHERE {changed}")
+    inserted = _count(con, f"(SELECT 1 FROM {ours} WHERE {changed})")
+    con.execute(f"INSERT INTO {theirs} BY NAME SELECT * FROM {ours} WHERE {changed}")
+    return TableMirror(table, "patched", rows=_count(con, ours), keys=keys, deleted=deleted, inserted=inserted)
+
+
+# A multiset of rows summed up as (row count, sum of the rows' 64-bit hashes): equal multisets give equal
+# fingerprints; unequal ones give equal fingerprints with a chance of ~2^-64. Cheaper than comparing the rows
+# (EXCEPT ALL holds every row of a side in a hash table: at 10,000 notices the mirror of one changed notice took
+# 42 s and 4.9 GB that way): one streaming aggregate a side, a few bytes per notice. Both sides are hashed by the
+# same DuckDB in the same statement, and have the same columns (checked before), so equal rows hash alike.
+# The row is hashed through its table's alias (a struct of every column), named so that no column can shadow it.
+_ROW = "mirrored_row"
+
+
+def _fingerprint(con, relation: str) -> tuple:
+    return con.execute(f"SELECT count(*), sum(hash({_ROW})::HUGEINT) FROM {relation} AS {_ROW}").fetchone()
+
+
+def _fingerprints_by_key(relation: str) -> str:
+    key = quoted_identifier(NOTICE_KEY)
+    return (f"SELECT {_ROW}.{key} AS notice_key, (count(*), sum(hash({_ROW})::HUGEINT)) AS fingerprint "
+            f"FROM {relation} AS {_ROW} GROUP BY {_ROW}.{key}")
+
+
+def _copy_views(con, source: str, lake: str) -> list[str]:
+    """The lake's views made those of the source: the ones whose definition differs or is missing created again
+    (their SQL names tables unqualified, so it runs with the lake as the default catalog: `mirror` sets the
+    default back), the others dropped.
+    Views bind when queried, so a table replaced under one needs no new view. Returns the views (re)created."""
+    ours, theirs = _views(con, source), _views(con, lake)
+    for view in sorted(theirs.keys() - ours.keys()):
+        con.execute(f"DROP VIEW {_name(lake, view)}")
+    written = [view for view, sql in ours.items() if theirs.get(view) != sql]
+    con.execute(f"USE {quoted_identifier(lake)}")
+    for view in written:
+        if view in theirs:
+            con.execute(f"DROP VIEW {quoted_identifier(view)}")
+        con.execute(ours[view])
+    return written
+
+
+def _tables(con, database: str) -> dict[str, list[tuple[str, str]]]:
+    """(column name, type) of every base table of `database`'s main schema, in column order."""
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in con.execute(
+        "SELECT c.table_name, c.column_name, c.data_type FROM duckdb_columns() AS c "
+        "JOIN duckdb_tables() AS t USING (database_name, schema_name, table_name) "
+        "WHERE c.database_name = ? AND c.schema_name = 'main' ORDER BY c.table_name, c.column_index", [database]
+    ).fetchall():
+        tables.setdefault(table, []).append((column, data_type))
+    return tables
+
+
+def _views(con, database: str) -> dict[str, str]:
+    """The SQL of every view of `database`'s main schema, by name, in the order they were made."""
+    return dict(con.execute(
+        "SELECT view_name, sql FROM duckdb_views() WHERE database_name = ? AND schema_name = 'main' AND NOT internal "
+        "ORDER BY view_oid", [database]).fetchall())
+
+
+def _name(database: str, table: str) -> str:
+    return f"{quoted_identifier(database)}.main.{quoted_identifier(table)}"
+
+
+def _count(con, relation: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+
+
+# --------------------------------------------------------------------------------------------------------
+# DuckLake
+
+
+DUCKLAKE_PREFIX = "ducklake:"
+
+
+def load_lake_extensions(con: duckdb.DuckDBPyConnection) -> None:
+    """Load DuckLake and the PostgreSQL scanner: from their PyPI packages when installed (for this DuckDB
+    version), else from DuckDB's extension repository (which needs the network)."""
+    for extension, package in LAKE_EXTENSIONS.items():
+        spec = importlib.util.find_spec(package)
+        binary = None if spec is None or spec.origin is None else \
+            Path(spec.origin).parent / "extensions" / f"v{duckdb.__version__}" / f"{extension}.duckdb_extension"
+        if binary is not None and binary.is_file():
+            con.execute(f"LOAD {sql_literal(str(binary))}")
+        else:
+            con.execute(f"INSTALL {extension}")
+            con.execute(f"LOAD {extension}")
+
+
+def attach_lake(con: duckdb.DuckDBPyConnection, catalog: str, data_path: str | None, alias: str = "lake",
+                version: int | None = None) -> None:
+    """ATTACH `catalog` as `alias`: a DuckLake ('ducklake:postgres:dbname=zhenggai host=…', its extensions loaded
+    first) or a DuckDB file (a path). `data_path`: where a DuckLake's Parquet files go (needed when the catalog is
+    created, remembered by it after); `version`: a DuckLake read-only, as of that snapshot."""
+    options = []
+    if catalog.startswith(DUCKLAKE_PREFIX):
+        load_lake_extensions(con)
+        if data_path is not None:
+            options.append(f"DATA_PATH {sql_literal(data_path)}")
+        if version is not None:
+            options += [f"SNAPSHOT_VERSION {int(version)}", "READ_ONLY"]
+    elif version is not None:
+        raise ValueError("only a DuckLake catalog has snapshot versions")
+    attach_options = f" ({', '.join(options)})" if options else ""
+    con.execute(f"ATTACH {sql_literal(catalog)} AS {quoted_identifier(alias)}{attach_options}")
+
+
+def differences(con: duckdb.DuckDBPyConnection, source: str, lake: str) -> dict[str, str]:
+    """What differs between the attached catalogs `source` and `lake`, row for row (not by fingerprint: the check
+    of a mirror is independent of how it was made): table or view name -> why; empty when they are the same."""
+    ours, theirs = _tables(con, source), _tables(con, lake)
+    found = {}
+    for table in sorted(ours.keys() | theirs.keys()):
+        if table not in ours or table not in theirs:
+            found[table] = f"only in {source if table in ours else lake}"
+        elif ours[table] != theirs[table]:
+            found[table] = "other columns"
+        else:
+            left, right = _name(source, table), _name(lake, table)
+            only = [_count(con, f"(SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})") for a, b in ((left, right), (right, left))]
+            if any(only):
+                found[table] = f"{only[0]} row(s) only in {source}, {only[1]} only in {lake}"
+    views, lake_views = _views(con, source), _views(con, lake)
+    for view in sorted(views.keys() | lake_views.keys()):
+        if views.get(view) != lake_views.get(view):
+            found[view] = "view missing or defined otherwise"
+    return found
+
+
+def _lake_connection(warehouse: Path, catalog: str, data_path: str | None = None, version: int | None = None):
+    if not warehouse.is_file():
+        raise FileNotFoundError(f"no published warehouse at {warehouse}")
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH {sql_literal(str(warehouse))} AS published (READ_ONLY)")
+        attach_lake(con, catalog, data_path, version=version)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def mirror_to_lake(warehouse: Path, catalog: str, data_path: str | None) -> MirrorReport:
+    """`mirror` the published file `warehouse` into the lake `catalog` (`attach_lake`): on a DuckLake, a new snapshot
+    when anything differs."""
+    con = _lake_connection(warehouse, catalog, data_path)
+    try:
+        return mirror(con, "published", "lake")
+    finally:
+        con.close()
+
+
+def check_lake(warehouse: Path, catalog: str, version: int | None = None) -> dict[str, str]:
+    """`differences` between the file `warehouse` and the lake `catalog` (a DuckLake: as of its snapshot `version`,
+    None for the latest)."""
+    con = _lake_connection(warehouse, catalog, version=version)
+    try:
+        return differences(con, "published", "lake")
+    finally:
+        con.close()
+
+
+def snapshots(catalog: str) -> list[dict]:
+    """The DuckLake catalog's snapshots: id, time and what each changed."""
+    con = duckdb.connect()
+    try:
+        attach_lake(con, catalog, None)
+        rows = con.execute("SELECT snapshot_id, CAST(snapshot_time AS VARCHAR), CAST(changes AS VARCHAR) "
+                           "FROM lake.snapshots() ORDER BY snapshot_id").fetchall()
+        return [{"snapshot_id": snapshot, "snapshot_time": at, "changes": changes} for snapshot, at, changes in rows]
+    finally:
+        con.close()
+
+
+def mirror_with(python: str, warehouse: Path, catalog: str, data_path: str | None) -> dict:
+    """`python -m warehouse.lake mirror` run by the interpreter `python` (the lake environment's, whose DuckDB has
+    the DuckLake extension): its JSON report (tables, views, seconds). Raises LakeError with its message if it fails."""
+    # a path is taken from this process's folder (the command runs from the project's), a bare name from PATH
+    # (absolute, not resolved: a virtual environment's interpreter is a symbolic link that must stay one)
+    executable = os.path.abspath(python) if os.sep in python else python
+    # likewise a DuckDB file's path; a catalog with a scheme ('ducklake:…', 'md:…') is passed as it is
+    catalog = catalog if ":" in catalog.split(os.sep)[0] else os.path.abspath(catalog)
+    command = [executable, "-m", "warehouse.lake", "mirror", "--warehouse", str(warehouse.resolve()), "--catalog", catalog, "--json"]
+    if data_path is not None:
+        command += ["--data-path", data_path]
+    try:
+        done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    except OSError as error:
+        raise LakeError(f"cannot run the lake environment's interpreter {python}: {error} (make lake-demo builds it)") from error
+    if done.returncode != 0:
+        raise LakeError(done.stderr.strip() or f"the mirror exited with code {done.returncode}")
+    return json.loads(done.stdout)
+
+
+class LakeError(RuntimeError):
+    """The mirror into the lake failed; the lake is as it was (its transaction was rolled back)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m warehouse.lake", description=(
+        "The published warehouse in a DuckLake catalog: mirror it (one snapshot), check a snapshot against a file, "
+        "list the snapshots."))
+    parser.add_argument("command", choices=["mirror", "check", "snapshots"])
+    parser.add_argument("--catalog", required=True, help="the lake: a DuckLake, e.g. 'ducklake:postgres:dbname=zhenggai "
+                        "host=/run/postgresql', or a DuckDB file")
+    parser.add_argument("--warehouse", type=Path, help="the published DuckDB file (mirror, check)")
+    parser.add_argument("--data-path", help="mirror: where the lake's Parquet files are written (object storage or a folder)")
+    parser.add_argument("--version", type=int, help="check: the snapshot to compare with (default: the latest)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    options = parser.parse_args(argv)
+    if options.command != "snapshots" and options.warehouse is None:
+        parser.error(f"{options.command} needs --warehouse")
+    try:
+        if options.command == "mirror":
+            result = mirror_to_lake(options.warehouse, options.catalog, options.data_path)
+            document = {"tables": [asdict(table) for table in result.tables], "views": result.views,
+                        "seconds": result.seconds}
+            lines = [f"{t.table:24} {t.action:9} {t.rows} rows" + (
+                f"; {t.keys} notice key(s): -{t.deleted} +{t.inserted} rows" if t.action == "patched" else "")
+                for t in result.tables]
+            lines.append(f"{len(result.changed)} of {len(result.tables)} tables written, "
+                         f"{len(result.views)} view(s) created, {result.seconds:.2f} s")
+            code = 0
+        elif options.command == "check":
+            found = check_lake(options.warehouse, options.catalog, options.version)
+            document = {"same": not found, "differences": found}
+            lines = [f"{name}: {why}" for name, why in found.items()] or ["the lake holds the warehouse's rows and views"]
+            code = 1 if found else 0
+        else:
+            document = {"snapshots": snapshots(options.catalog)}
+            lines = [f"{s['snapshot_id']:>4} {s['snapshot_time']} {s['changes']}" for s in document["snapshots"]]
+            code = 0
+    except (duckdb.Error, OSError) as error:
+        print(f"{options.command} failed (the lake is unchanged): {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(document, ensure_ascii=False) if options.json else "\n".join(lines))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
