@@ -184,3 +184,25 @@ def test_the_refresh_job_leaves_the_lake_to_its_own_job_started_after_each_publi
     sensor = defs.resolve_sensor_def("lake_after_publish")
     assert isinstance(sensor, dg.AssetSensorDefinition) and sensor.job_name == "mirror_to_lake"
     assert sensor.asset_key == dg.AssetKey("published_warehouse")
+
+
+def test_differences_name_each_table_and_view_the_lake_lacks_row_for_row(small):
+    from warehouse.lake import differences
+
+    source, lake = small
+    _run_mirror(source, lake)
+    _sql(source, "UPDATE fact SET figure = 8 WHERE notice_key = 'c'", "CREATE TABLE extra AS SELECT 1 AS one",
+         "CREATE OR REPLACE VIEW fact_total AS SELECT 1 AS total")
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{source}' AS published (READ_ONLY)")
+        con.execute(f"ATTACH '{lake}' AS lake")
+        assert differences(con, "published", "lake") == {
+            "extra": "only in published",
+            "fact": "1 row(s) only in published, 1 only in lake",
+            "fact_total": "view missing or defined otherwise",
+        }
+        mirror(con, "published", "lake")
+        assert differences(con, "published", "lake") == {}
+    finally:
+        con.close()

@@ -41,32 +41,39 @@ def compare_warehouses(first: Path | str, second: Path | str, *, times_by_order:
     try:
         con.execute("ATTACH ? AS first_file (READ_ONLY)", [str(first)])
         con.execute("ATTACH ? AS second_file (READ_ONLY)", [str(second)])
-        columns = {name: _columns(con, name) for name in ("first_file", "second_file")}
-        if times_by_order:
-            for name in columns:
-                _rank_times(con, name, columns[name])
-        comparisons = []
-        for table in sorted(columns["first_file"].keys() | columns["second_file"].keys()):
-            in_first, in_second = columns["first_file"].get(table), columns["second_file"].get(table)
-            rows = tuple(
-                None if found is None else con.execute(f"SELECT count(*) FROM {name}.{quoted_identifier(table)}").fetchone()[0]
-                for name, found in (("first_file", in_first), ("second_file", in_second))
-            )
-            if in_first is None or in_second is None or in_first != in_second:
-                comparisons.append(TableComparison(table, rows, same_columns=in_first == in_second))
-                continue
-            selects = {name: _select(name, table, in_first, times_by_order) for name in ("first_file", "second_file")}
-            only = [
-                con.execute(f"SELECT count(*) FROM ({selects[left]} EXCEPT ALL {selects[right]})").fetchone()[0]
-                for left, right in (("first_file", "second_file"), ("second_file", "first_file"))
-            ]
-            comparisons.append(TableComparison(table, rows, only[0], only[1]))
-        return comparisons
+        return compare_catalogs(con, "first_file", "second_file", times_by_order=times_by_order)
     finally:
         con.close()
 
 
-def _columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[str, str]]]:
+def compare_catalogs(con: duckdb.DuckDBPyConnection, first: str, second: str, *,
+                     times_by_order: bool = False) -> list[TableComparison]:
+    """Every table of the attached catalogs `first` and `second` (their main schemas), by name: compare_warehouses
+    for catalogs attached to `con` (a DuckLake too: warehouse/lake.py checks its snapshots so)."""
+    columns = {name: table_columns(con, name) for name in (first, second)}
+    if times_by_order:
+        for name in columns:
+            _rank_times(con, name, columns[name])
+    comparisons = []
+    for table in sorted(columns[first].keys() | columns[second].keys()):
+        in_first, in_second = columns[first].get(table), columns[second].get(table)
+        rows = tuple(
+            None if found is None else con.execute(f"SELECT count(*) FROM {quoted_identifier(name)}.{quoted_identifier(table)}").fetchone()[0]
+            for name, found in ((first, in_first), (second, in_second))
+        )
+        if in_first is None or in_second is None or in_first != in_second:
+            comparisons.append(TableComparison(table, rows, same_columns=in_first == in_second))
+            continue
+        selects = {name: _select(name, table, in_first, times_by_order) for name in (first, second)}
+        only = [
+            con.execute(f"SELECT count(*) FROM ({selects[left]} EXCEPT ALL {selects[right]})").fetchone()[0]
+            for left, right in ((first, second), (second, first))
+        ]
+        comparisons.append(TableComparison(table, rows, only[0], only[1]))
+    return comparisons
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[str, str]]]:
     """(column name, type) of every table of `database`'s main schema, in column order."""
     tables: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in con.execute(
@@ -81,7 +88,7 @@ def _columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tu
 def _rank_times(con: duckdb.DuckDBPyConnection, database: str, columns: dict[str, list[tuple[str, str]]]) -> None:
     """TEMP table `<database>_time` (time_value, time_rank): every distinct time of the file's tables and its dense
     rank."""
-    times = [f"SELECT {quoted_identifier(column)} AS time_value FROM {database}.{quoted_identifier(table)}"
+    times = [f"SELECT {quoted_identifier(column)} AS time_value FROM {quoted_identifier(database)}.{quoted_identifier(table)}"
              for table, typed in columns.items() for column, data_type in typed if data_type == TIME_TYPE]
     union = " UNION ALL ".join(times) if times else f"SELECT CAST(NULL AS {TIME_TYPE}) AS time_value"
     con.execute(f"CREATE TEMP TABLE {database}_time AS "
@@ -96,4 +103,4 @@ def _select(database: str, table: str, columns: list[tuple[str, str]], times_by_
         if times_by_order and data_type == TIME_TYPE else quoted_identifier(column)
         for column, data_type in columns
     ]
-    return f"SELECT {', '.join(parts)} FROM {database}.{quoted_identifier(table)}"
+    return f"SELECT {', '.join(parts)} FROM {quoted_identifier(database)}.{quoted_identifier(table)}"

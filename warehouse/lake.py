@@ -21,8 +21,8 @@ DuckDB; `python -m warehouse.lake` mirrors into DuckLake (or a DuckDB file), whi
 while DuckDB 1.5.5 has it, and the PostgreSQL scanner, as PyPI packages). DuckDB 1.5.5 reads the published file
 because the warehouse writes it with storage_compatibility_version v1.4.0 (warehouse/store.py).
 
-Imports only DuckDB, the standard library and warehouse.schema (which imports nothing else), so that it runs in
-that small environment.
+Imports only DuckDB, the standard library, warehouse.schema and warehouse.compare (which import nothing else), so
+that it runs in that small environment.
 """
 
 import argparse
@@ -37,6 +37,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.compare import compare_catalogs, table_columns
 from warehouse.schema import quoted_identifier, sql_literal
 
 NOTICE_KEY = "notice_key"
@@ -74,7 +75,7 @@ def mirror(con: duckdb.DuckDBPyConnection, source: str, lake: str) -> MirrorRepo
     """Make the main schema of the attached catalog `lake` hold the tables and views of the attached catalog
     `source` (the published warehouse, attached read-only), in one transaction (rolled back on any error)."""
     started = time.perf_counter()
-    source_tables, lake_tables = _tables(con, source), _tables(con, lake)
+    source_tables, lake_tables = table_columns(con, source), table_columns(con, lake)
     default_catalog = con.execute("SELECT current_database()").fetchone()[0]
     con.execute("BEGIN TRANSACTION")
     try:
@@ -163,18 +164,6 @@ def _copy_views(con, source: str, lake: str) -> list[str]:
     return written
 
 
-def _tables(con, database: str) -> dict[str, list[tuple[str, str]]]:
-    """(column name, type) of every base table of `database`'s main schema, in column order."""
-    tables: dict[str, list[tuple[str, str]]] = {}
-    for table, column, data_type in con.execute(
-        "SELECT c.table_name, c.column_name, c.data_type FROM duckdb_columns() AS c "
-        "JOIN duckdb_tables() AS t USING (database_name, schema_name, table_name) "
-        "WHERE c.database_name = ? AND c.schema_name = 'main' ORDER BY c.table_name, c.column_index", [database]
-    ).fetchall():
-        tables.setdefault(table, []).append((column, data_type))
-    return tables
-
-
 def _views(con, database: str) -> dict[str, str]:
     """The SQL of every view of `database`'s main schema, by name, in the order they were made."""
     return dict(con.execute(
@@ -230,20 +219,17 @@ def attach_lake(con: duckdb.DuckDBPyConnection, catalog: str, data_path: str | N
 
 
 def differences(con: duckdb.DuckDBPyConnection, source: str, lake: str) -> dict[str, str]:
-    """What differs between the attached catalogs `source` and `lake`, row for row (not by fingerprint: the check
-    of a mirror is independent of how it was made): table or view name -> why; empty when they are the same."""
-    ours, theirs = _tables(con, source), _tables(con, lake)
+    """What differs between the attached catalogs `source` and `lake`, row for row (warehouse.compare, EXCEPT ALL
+    both ways; not by fingerprint: the check of a mirror is independent of how it was made): table or view name ->
+    why; empty when they are the same."""
     found = {}
-    for table in sorted(ours.keys() | theirs.keys()):
-        if table not in ours or table not in theirs:
-            found[table] = f"only in {source if table in ours else lake}"
-        elif ours[table] != theirs[table]:
-            found[table] = "other columns"
-        else:
-            left, right = _name(source, table), _name(lake, table)
-            only = [_count(con, f"(SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})") for a, b in ((left, right), (right, left))]
-            if any(only):
-                found[table] = f"{only[0]} row(s) only in {source}, {only[1]} only in {lake}"
+    for table in compare_catalogs(con, source, lake):
+        if None in table.rows:
+            found[table.table] = f"only in {source if table.rows[0] is not None else lake}"
+        elif not table.same_columns:
+            found[table.table] = "other columns"
+        elif not table.same:
+            found[table.table] = f"{table.only_in_first} row(s) only in {source}, {table.only_in_second} only in {lake}"
     views, lake_views = _views(con, source), _views(con, lake)
     for view in sorted(views.keys() | lake_views.keys()):
         if views.get(view) != lake_views.get(view):
