@@ -73,7 +73,6 @@ def test_definitions_group_assets_by_layer_with_a_nightly_schedule():
         "parsed_notices": "staging",
         "warehouse_staging": "marts",
         "published_warehouse": "marts",
-        "lake_snapshot": "lake",
     }
     schedule = defs.resolve_schedule_def("nightly_refresh")
     assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == ("0 2 * * *", "Asia/Shanghai", "refresh")

@@ -173,11 +173,16 @@ def test_the_lake_asset_fails_clearly_without_a_lake_or_its_environment(publishe
         dg.materialize([lake_snapshot], resources={"lake": missing})
 
 
-def test_the_refresh_job_leaves_the_lake_to_its_own_job_started_after_each_publication():
+def test_the_refresh_job_leaves_the_lake_to_its_own_job_started_after_each_publication(tmp_path):
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
+    from orchestration.resources import LakeTarget
 
+    unconfigured = build_definitions(lake=LakeTarget())
+    assert "lake_snapshot" not in {key.to_user_string() for key in unconfigured.resolve_all_asset_keys()}
+    assert not any(job.name == "mirror_to_lake" for job in unconfigured.resolve_all_job_defs())
+    defs = build_definitions(lake=LakeTarget(catalog=str(tmp_path / "lake.duckdb")))
     refresh = {node.name for node in defs.resolve_job_def("refresh").graph.node_defs}
     assert "published_warehouse" in refresh and "lake_snapshot" not in refresh
     assert [node.name for node in defs.resolve_job_def("mirror_to_lake").graph.node_defs] == ["lake_snapshot"]
@@ -206,3 +211,27 @@ def test_differences_name_each_table_and_view_the_lake_lacks_row_for_row(small):
         assert differences(con, "published", "lake") == {}
     finally:
         con.close()
+
+
+def test_a_null_list_that_becomes_empty_is_mirrored(small):
+    """hash() gives a NULL list and an empty one, a NULL struct and a struct of NULLs, the same value: nested columns
+    are fingerprinted by their text too."""
+    source, lake = small
+    _sql(source, "CREATE TABLE contact (notice_key VARCHAR, phones VARCHAR[], place STRUCT(city VARCHAR))",
+         "INSERT INTO contact VALUES ('a', NULL, NULL), ('b', [['1'], ['2']]::VARCHAR[][]::VARCHAR[], {'city': NULL})")
+    _run_mirror(source, lake)
+    _sql(source, "UPDATE contact SET phones = [], place = {'city': NULL} WHERE notice_key = 'a'",
+         "UPDATE contact SET place = NULL WHERE notice_key = 'b'")
+    contact = next(t for t in _run_mirror(source, lake).tables if t.table == "contact")
+    assert (contact.action, contact.keys) == ("patched", 2)
+    assert all(c.same for c in compare_warehouses(source, lake))
+
+
+def test_a_view_that_becomes_a_table_of_the_same_name_is_mirrored(small):
+    source, lake = small
+    _run_mirror(source, lake)
+    _sql(source, "DROP VIEW fact_total", "CREATE TABLE fact_total AS SELECT 'a' AS notice_key, 3 AS total")
+    report = _run_mirror(source, lake)
+    assert _actions(report)["fact_total"] == "created" and report.views == []
+    assert all(c.same for c in compare_warehouses(source, lake))
+    assert _rows(lake, "SELECT count(*) FROM duckdb_views() WHERE NOT internal") == [(0,)]

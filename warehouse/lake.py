@@ -79,6 +79,9 @@ def mirror(con: duckdb.DuckDBPyConnection, source: str, lake: str) -> MirrorRepo
     default_catalog = con.execute("SELECT current_database()").fetchone()[0]
     con.execute("BEGIN TRANSACTION")
     try:
+        # first, since a table of the source may take the name of one of them
+        for view in sorted(_views(con, lake).keys() - _views(con, source).keys()):
+            con.execute(f"DROP VIEW {_name(lake, view)}")
         tables = [_mirror_table(con, source, lake, table, columns, lake_tables.get(table))
                   for table, columns in sorted(source_tables.items())]
         for table in sorted(lake_tables.keys() - source_tables.keys()):
@@ -87,7 +90,10 @@ def mirror(con: duckdb.DuckDBPyConnection, source: str, lake: str) -> MirrorRepo
         views = _copy_views(con, source, lake)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:  # a failed COMMIT has ended the transaction already: its own error is the one to show
+            pass
         raise
     finally:
         con.execute(f"USE {quoted_identifier(default_catalog)}")  # (_copy_views leaves the lake the default)
@@ -102,7 +108,7 @@ def _mirror_table(con, source: str, lake: str, table: str, columns: list[tuple[s
         rows = _count(con, theirs)
         return TableMirror(table, "created", rows=rows, inserted=rows)
     if NOTICE_KEY not in {name for name, _ in columns}:
-        if _fingerprint(con, ours) == _fingerprint(con, theirs):
+        if _fingerprint(con, ours, columns) == _fingerprint(con, theirs, columns):
             return TableMirror(table, "unchanged", rows=_count(con, ours))
         deleted = _count(con, theirs)
         con.execute(f"DELETE FROM {theirs}")
@@ -112,7 +118,7 @@ def _mirror_table(con, source: str, lake: str, table: str, columns: list[tuple[s
     key = quoted_identifier(NOTICE_KEY)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE lake_changed_keys AS SELECT coalesce(o.notice_key, l.notice_key) AS notice_key "
-        f"FROM ({_fingerprints_by_key(ours)}) AS o FULL JOIN ({_fingerprints_by_key(theirs)}) AS l "
+        f"FROM ({_fingerprints_by_key(ours, columns)}) AS o FULL JOIN ({_fingerprints_by_key(theirs, columns)}) AS l "
         f"ON o.notice_key IS NOT DISTINCT FROM l.notice_key "
         f"WHERE o.fingerprint IS DISTINCT FROM l.fingerprint"
     )
@@ -129,32 +135,40 @@ def _mirror_table(con, source: str, lake: str, table: str, columns: list[tuple[s
 
 
 # A multiset of rows summed up as (row count, sum of the rows' 64-bit hashes): equal multisets give equal
-# fingerprints; unequal ones give equal fingerprints with a chance of ~2^-64. Cheaper than comparing the rows
-# (EXCEPT ALL holds every row of a side in a hash table: at 10,000 notices the mirror of one changed notice took
-# 42 s and 4.9 GB that way): one streaming aggregate a side, a few bytes per notice. Both sides are hashed by the
-# same DuckDB in the same statement, and have the same columns (checked before), so equal rows hash alike.
-# The row is hashed through its table's alias (a struct of every column), named so that no column can shadow it.
-_ROW = "mirrored_row"
+# fingerprints; unequal ones give equal fingerprints with a chance of ~2^-64, but for what hash() does not tell apart:
+# DuckDB hashes a NULL list like an empty one, a NULL struct like a struct of NULLs, [[1],[2]] like [[1,2]]. So the
+# nested columns (LIST, STRUCT, MAP, ARRAY, UNION) are hashed with their text as well, which tells those apart.
+# Cheaper than comparing the rows (EXCEPT ALL holds every row of a side in a hash table: at 10,000 notices the mirror
+# of one changed notice took 42 s and 4.9 GB that way): one streaming aggregate a side, a few bytes per notice. Both
+# sides are hashed by the same DuckDB in the same statement, and have the same columns (checked before), so equal
+# rows hash alike. (-0.0 and 0.0 hash alike, and compare equal in EXCEPT ALL too: a sign change of a zero is not
+# mirrored.)
+_ROW = "mirrored_row"  # the row, as its table's alias (a struct of every column), named so no column can shadow it
+_NESTED_TYPES = ("[", "STRUCT", "MAP", "UNION")
 
 
-def _fingerprint(con, relation: str) -> tuple:
-    return con.execute(f"SELECT count(*), sum(hash({_ROW})::HUGEINT) FROM {relation} AS {_ROW}").fetchone()
+def _row_hash(columns: list[tuple[str, str]]) -> str:
+    nested = [f"CAST({_ROW}.{quoted_identifier(name)} AS VARCHAR)" for name, data_type in columns
+              if any(marker in data_type.upper() for marker in _NESTED_TYPES)]
+    return f"hash({', '.join([_ROW, *nested])})"
 
 
-def _fingerprints_by_key(relation: str) -> str:
+def _fingerprint(con, relation: str, columns: list[tuple[str, str]]) -> tuple:
+    return con.execute(f"SELECT count(*), sum({_row_hash(columns)}::HUGEINT) FROM {relation} AS {_ROW}").fetchone()
+
+
+def _fingerprints_by_key(relation: str, columns: list[tuple[str, str]]) -> str:
     key = quoted_identifier(NOTICE_KEY)
-    return (f"SELECT {_ROW}.{key} AS notice_key, (count(*), sum(hash({_ROW})::HUGEINT)) AS fingerprint "
+    return (f"SELECT {_ROW}.{key} AS notice_key, (count(*), sum({_row_hash(columns)}::HUGEINT)) AS fingerprint "
             f"FROM {relation} AS {_ROW} GROUP BY {_ROW}.{key}")
 
 
 def _copy_views(con, source: str, lake: str) -> list[str]:
     """The lake's views made those of the source: the ones whose definition differs or is missing created again
     (their SQL names tables unqualified, so it runs with the lake as the default catalog: `mirror` sets the
-    default back), the others dropped.
+    default back).
     Views bind when queried, so a table replaced under one needs no new view. Returns the views (re)created."""
-    ours, theirs = _views(con, source), _views(con, lake)
-    for view in sorted(theirs.keys() - ours.keys()):
-        con.execute(f"DROP VIEW {_name(lake, view)}")
+    ours, theirs = _views(con, source), _views(con, lake)  # (the lake's views the source lacks: dropped by mirror)
     written = [view for view, sql in ours.items() if theirs.get(view) != sql]
     con.execute(f"USE {quoted_identifier(lake)}")
     for view in written:
@@ -288,22 +302,40 @@ def mirror_with(python: str, warehouse: Path, catalog: str, data_path: str | Non
     # a path is taken from this process's folder (the command runs from the project's), a bare name from PATH
     # (absolute, not resolved: a virtual environment's interpreter is a symbolic link that must stay one)
     executable = os.path.abspath(python) if os.sep in python else python
-    # likewise a DuckDB file's path; a catalog with a scheme ('ducklake:…', 'md:…') is passed as it is
-    catalog = catalog if ":" in catalog.split(os.sep)[0] else os.path.abspath(catalog)
+    # likewise the paths of a DuckDB file, of a DuckLake whose catalog is a file ('ducklake:meta.ducklake') and of the
+    # data; a catalog with another scheme ('ducklake:postgres:…', 'md:…') is passed as it is
+    catalog = _absolute(catalog)
+    data_path = None if data_path is None else _absolute(data_path)
     command = [executable, "-m", "warehouse.lake", "mirror", "--warehouse", str(warehouse.resolve()), "--catalog", catalog, "--json"]
     if data_path is not None:
         command += ["--data-path", data_path]
     try:
         done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
     except OSError as error:
-        raise LakeError(f"cannot run the lake environment's interpreter {python}: {error} (make lake-demo builds it)") from error
+        raise LakeError(f"cannot run the lake environment's interpreter {python}: {error} (make lake-demo builds it)",
+                        retryable=False) from error
     if done.returncode != 0:
         raise LakeError(done.stderr.strip() or f"the mirror exited with code {done.returncode}")
     return json.loads(done.stdout)
 
 
+def _absolute(location: str) -> str:
+    """`location` with its file path made absolute: a path, or 'ducklake:' and a path; as it is when it has a scheme
+    ('ducklake:postgres:…', 's3://…', 'md:…')."""
+    prefix = DUCKLAKE_PREFIX if location.startswith(DUCKLAKE_PREFIX) else ""
+    rest = location[len(prefix):]
+    if ":" in rest.split(os.sep)[0]:
+        return location
+    return prefix + os.path.abspath(rest) + (os.sep if rest.endswith(os.sep) else "")  # (a folder keeps its slash)
+
+
 class LakeError(RuntimeError):
-    """The mirror into the lake failed; the lake is as it was (its transaction was rolled back)."""
+    """The mirror into the lake failed; the lake is as it was (its transaction was rolled back). `retryable`: whether
+    trying again may help (an unreachable lake, a conflicting commit: yes; no interpreter to run it: no)."""
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 def main(argv: list[str] | None = None) -> int:
