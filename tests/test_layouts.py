@@ -151,3 +151,10 @@ def test_bare_labels_and_first_second_in_prose_are_not_headings():
     text = "(1)\n第一巡察组对某镇开展了巡察。\n1.关于“台账不全”问题的整改\n整改情况:补齐台账。"
     rows = extract_issues(notice_frame(text)).select("number", "title").rows()
     assert rows == [("1", "台账不全")]
+
+
+def test_a_label_followed_only_by_a_full_stop_is_bare_too():
+    """Found by the mutation test above: "1.。" became an issue with an empty title."""
+    text = "一、已完成整改的问题\n1.。\n共计15个问题已完成整改。\n1.关于“台账不全”问题的整改\n整改情况:补齐台账。"
+    rows = extract_issues(notice_frame(text)).select("number", "title").rows()
+    assert rows == [("1", "台账不全")]

@@ -202,6 +202,11 @@ def _heading(line: Line) -> Heading | None:
     return Heading(parts[0], parts[1], parts[2], line) if parts else None
 
 
+# What may follow a numbering label on a line that holds nothing else (sentence ends included: "1.。" is as bare as
+# "1.", and would otherwise become an issue with an empty title)
+_BARE_LABEL_PUNCTUATION = " 、.. ,,::。;;!!??"
+
+
 @lru_cache(maxsize=16384)
 def _heading_parts(text: str) -> tuple[str, int, str] | None:
     """(numbering system, number, label) of a heading line, or None. A line is read once per notice but
@@ -213,8 +218,8 @@ def _heading_parts(text: str) -> tuple[str, int, str] | None:
                 number = _number(kind, match.group("n"))
             except (ValueError, TypeError):
                 return None
-            if not text[match.end():].strip(" 、.. ,,::"):
-                return None  # a bare label ("(1)" alone on a line) states no problem; never a node
+            if not text[match.end():].strip(_BARE_LABEL_PUNCTUATION):
+                return None  # a bare label ("(1)" or "1.。" alone on a line) states no problem; never a node
             return kind, number, match.group("label")
     return None
 
