@@ -14,7 +14,7 @@ INTERPRETER := $(VENV)/.interpreter
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ui bench scale-out-demo lake-demo lock clean env compiled
+.PHONY: run test ui bench scale-out-demo lake-demo spark-demo lock clean env compiled
 
 env: $(STAMP)
 
@@ -67,10 +67,23 @@ $(LAKE_VENV)/.installed: requirements-lake.lock $(STAMP)
 lake-demo: compiled $(LAKE_VENV)/.installed
 	$(BIN)/python -m bench.lake_demo --lake-python $(LAKE_VENV)/bin/python
 
+# The Spark environment: PySpark (requirements-spark.lock), which needs Java 17 or newer.
+SPARK_VENV := .venv-spark
+$(SPARK_VENV)/.installed: requirements-spark.lock $(STAMP)
+	rm -rf $(SPARK_VENV) && $(BIN)/uv venv --quiet --python $(BIN)/python $(SPARK_VENV)
+	$(BIN)/uv pip sync --quiet --python $(SPARK_VENV)/bin/python requirements-spark.lock
+	touch $@
+
+# Spark reads the warehouse's Parquet export (Hive partitions by publish year) and finds what DuckDB holds, figure by
+# figure (docs/scale-out.md, "Spark and Trino").
+spark-demo: compiled $(SPARK_VENV)/.installed
+	$(BIN)/python -m bench.spark_demo --spark-python $(SPARK_VENV)/bin/python
+
 # Re-resolve the pinned dependency sets (needs the package registry).
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra test -o requirements.lock --python $(BIN)/python --python-version 3.11
 	$(BIN)/uv pip compile requirements-lake.in -o requirements-lake.lock --python-version 3.11
+	$(BIN)/uv pip compile requirements-spark.in -o requirements-spark.lock --python-version 3.11
 
 clean:
-	rm -rf $(VENV) $(LAKE_VENV) warehouse/*.duckdb warehouse/validation .pytest_cache
+	rm -rf $(VENV) $(LAKE_VENV) $(SPARK_VENV) warehouse/*.duckdb warehouse/validation .pytest_cache
