@@ -54,30 +54,25 @@ bench: compiled
 scale-out-demo: compiled
 	$(BIN)/python -m bench.scale_out_demo --generated 300 --parse-step-batches 1
 
-# The lake environment: DuckDB 1.5.5 with the DuckLake and PostgreSQL extensions (requirements-lake.lock), for
-# `python -m warehouse.lake`; the project's DuckDB 2.0.1 has no DuckLake extension that installs offline.
+# The other environments, .venv-<name> from requirements-<name>.lock (uv from the project's environment):
+# lake: DuckDB 1.5.5 with the DuckLake and PostgreSQL extensions, for `python -m warehouse.lake` (the project's
+# DuckDB 2.0.1 has no DuckLake extension that installs offline); spark: PySpark, which needs Java 17 or newer.
 LAKE_VENV := .venv-lake
-$(LAKE_VENV)/.installed: requirements-lake.lock $(STAMP)
-	rm -rf $(LAKE_VENV) && $(BIN)/uv venv --quiet --python $(BIN)/python $(LAKE_VENV)
-	$(BIN)/uv pip sync --quiet --python $(LAKE_VENV)/bin/python requirements-lake.lock
+SPARK_VENV := .venv-spark
+.venv-%/.installed: requirements-%.lock $(STAMP)
+	rm -rf .venv-$* && $(BIN)/uv venv --quiet --python $(BIN)/python .venv-$*
+	$(BIN)/uv pip sync --quiet --python .venv-$*/bin/python $<
 	touch $@
 
 # The published warehouse mirrored into a DuckLake (catalog in a throwaway PostgreSQL server, Parquet files in a
 # folder), a snapshot per build (docs/scale-out.md): needs PostgreSQL's server programs (Debian: postgresql).
 lake-demo: compiled $(LAKE_VENV)/.installed
-	$(BIN)/python -m bench.lake_demo --lake-python $(LAKE_VENV)/bin/python
-
-# The Spark environment: PySpark (requirements-spark.lock), which needs Java 17 or newer.
-SPARK_VENV := .venv-spark
-$(SPARK_VENV)/.installed: requirements-spark.lock $(STAMP)
-	rm -rf $(SPARK_VENV) && $(BIN)/uv venv --quiet --python $(BIN)/python $(SPARK_VENV)
-	$(BIN)/uv pip sync --quiet --python $(SPARK_VENV)/bin/python requirements-spark.lock
-	touch $@
+	$(BIN)/python -m bench.lake_demo --python $(LAKE_VENV)/bin/python
 
 # Spark reads the warehouse's Parquet export (Hive partitions by publish year) and finds what DuckDB holds, figure by
 # figure (docs/scale-out.md, "Spark and Trino").
 spark-demo: compiled $(SPARK_VENV)/.installed
-	$(BIN)/python -m bench.spark_demo --spark-python $(SPARK_VENV)/bin/python
+	$(BIN)/python -m bench.spark_demo --python $(SPARK_VENV)/bin/python
 
 # Re-resolve the pinned dependency sets (needs the package registry).
 lock: $(STAMP)

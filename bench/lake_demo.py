@@ -14,7 +14,6 @@ machine (docs/scale-out.md, "The warehouse as DuckLake").
 Exit 0 when every check holds. Needs PostgreSQL's server programs (initdb, pg_ctl: Debian's `postgresql`).
 """
 
-import argparse
 import contextlib
 import glob
 import json
@@ -22,7 +21,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +28,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.generate import ROOT, generate
+from bench.demo_cli import land, run_demo
+from bench.generate import ROOT
 from bench.run import change_one_notice
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -113,10 +112,7 @@ def parquet_files(folder: Path) -> int:
 
 def demonstrate(source: Path, workdir: Path, python: str, generated: int | None) -> int:
     landing, warehouse, data_path = workdir / "landing", workdir / "published" / "zhenggai.duckdb", workdir / "lake-data"
-    if generated is not None:
-        generate(generated, landing)
-    else:
-        shutil.copytree(source, landing)
+    land(source, generated, landing)
     first_build = workdir / "first-build.duckdb"
     problems: list[str] = []
     rounds = Table("step", "refresh", "mirrored by", "mirror", "tables written", "rows deleted / inserted", "snapshots", "Parquet files")
@@ -183,19 +179,7 @@ def demonstrate(source: Path, workdir: Path, python: str, generated: int | None)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    notices = parser.add_mutually_exclusive_group()
-    notices.add_argument("--source", type=Path, default=ROOT / "seeds", help="folder of notices (default: seeds/)")
-    notices.add_argument("--generated", type=int, default=None, help="that many notices of bench/generate.py instead")
-    parser.add_argument("--lake-python", default=str(ROOT / ".venv-lake" / "bin" / "python"),
-                        help="the lake environment's interpreter (make lake-demo builds it)")
-    parser.add_argument("--workdir", type=Path, default=None, help="keep the work folder here (default: a temporary one)")
-    options = parser.parse_args(argv)
-    if options.workdir is not None:
-        options.workdir.mkdir(parents=True, exist_ok=True)
-        return demonstrate(options.source, options.workdir, options.lake_python, options.generated)
-    with tempfile.TemporaryDirectory(prefix="zhenggai-lake-") as workdir:
-        return demonstrate(options.source, Path(workdir), options.lake_python, options.generated)
+    return run_demo(__doc__.splitlines()[0], ".venv-lake", "lake-demo", "zhenggai-lake-", demonstrate, argv)
 
 
 if __name__ == "__main__":

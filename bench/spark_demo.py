@@ -13,12 +13,9 @@ Exit 0 when every figure agrees and Spark read one partition folder for one year
 openjdk-17-jre-headless) for Spark.
 """
 
-import argparse
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +24,8 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from bench.generate import ROOT, generate
+from bench.demo_cli import land, run_demo
+from bench.generate import ROOT
 from warehouse.schema import quoted_identifier
 from warehouse.summary import PARTITIONED_BY_PUBLISH_YEAR, export_parquet
 
@@ -115,10 +113,7 @@ def compare(warehouse: Path, spark: dict) -> tuple[Table, list[str]]:
 
 def demonstrate(source: Path, workdir: Path, python: str, generated: int | None) -> int:
     landing, warehouse, export = workdir / "landing", workdir / "published" / "zhenggai.duckdb", workdir / "export"
-    if generated is not None:
-        generate(generated, landing)
-    else:
-        shutil.copytree(source, landing)
+    land(source, generated, landing)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "orchestration.cli", "refresh", "--source", str(landing),
                     "--warehouse", str(warehouse), "--quiet"], check=True, cwd=ROOT)
@@ -145,19 +140,7 @@ def demonstrate(source: Path, workdir: Path, python: str, generated: int | None)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    notices = parser.add_mutually_exclusive_group()
-    notices.add_argument("--source", type=Path, default=ROOT / "seeds", help="folder of notices (default: seeds/)")
-    notices.add_argument("--generated", type=int, default=None, help="that many notices of bench/generate.py instead")
-    parser.add_argument("--spark-python", default=str(ROOT / ".venv-spark" / "bin" / "python"),
-                        help="the Spark environment's interpreter (make spark-demo builds it)")
-    parser.add_argument("--workdir", type=Path, default=None, help="keep the work folder here (default: a temporary one)")
-    options = parser.parse_args(argv)
-    if options.workdir is not None:
-        options.workdir.mkdir(parents=True, exist_ok=True)
-        return demonstrate(options.source, options.workdir, options.spark_python, options.generated)
-    with tempfile.TemporaryDirectory(prefix="zhenggai-spark-") as workdir:
-        return demonstrate(options.source, Path(workdir), options.spark_python, options.generated)
+    return run_demo(__doc__.splitlines()[0], ".venv-spark", "spark-demo", "zhenggai-spark-", demonstrate, argv)
 
 
 if __name__ == "__main__":
