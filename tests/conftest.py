@@ -14,6 +14,21 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
 
+def _hypothesis_without_local_constants() -> None:
+    """Hypothesis mixes the literals of every project module imported so far into what it generates (now and then a
+    string or number constant instead of a random one). Which modules a pytest worker has imported depends on which
+    test files it ran before, so the derandomized tests (tests/test_layouts.py and others) saw other inputs from one
+    run to the next: one `make test` generated a line "1.。" that no other run did. With no local constants their
+    inputs depend on the test alone. (Hypothesis's private API: if it moves, this fails at collection, loudly.)"""
+    from hypothesis.internal.conjecture import providers
+    from hypothesis.internal.constants_ast import Constants
+
+    providers._get_local_constants = Constants  # an empty pool, whatever is imported
+
+
+_hypothesis_without_local_constants()
+
+
 def seed_path(prefix: str) -> Path:
     """The seed notice whose file name starts with `prefix` (e.g. '000')."""
     (path,) = SEEDS.glob(f"{prefix}_*.txt")
