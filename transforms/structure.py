@@ -202,9 +202,11 @@ def _heading(line: Line) -> Heading | None:
     return Heading(parts[0], parts[1], parts[2], line) if parts else None
 
 
-# What may follow a numbering label on a line that holds nothing else (sentence ends included: "1.。" is as bare as
-# "1.", and would otherwise become an issue with an empty title)
-_BARE_LABEL_PUNCTUATION = " 、.. ,,::。;;!!??"
+# What separates a numbering label from its heading (the text is NFKC-normalised: full-width forms are folded), and
+# what may follow a label on a line that holds nothing else (sentence ends too: "1.。" is as bare as "1.", and would
+# otherwise become an issue with an empty title)
+_LABEL_PUNCTUATION = " 、.,:"
+_BARE_LABEL_PUNCTUATION = _LABEL_PUNCTUATION + "。;!?"
 
 
 @lru_cache(maxsize=16384)
@@ -241,7 +243,7 @@ def _has_cue(text: str) -> bool:
 
 
 def _heading_body(heading: Heading) -> str:
-    return heading.line.text[len(heading.label):].lstrip("、.. ,,::")
+    return heading.line.text[len(heading.label):].lstrip(_LABEL_PUNCTUATION)
 
 
 def _quotes_problem(heading: Heading) -> bool:
