@@ -36,3 +36,12 @@ def land(source: Path, generated: int | None, landing: Path) -> None:
         generate(generated, landing)
     else:
         shutil.copytree(source, landing)
+
+
+def finish(console, problems: list[str], failed: str, succeeded: str) -> int:
+    """The demo's last line and exit code: its problems (1), or what it showed (0)."""
+    if problems:
+        console.print(f"[red]{failed}[/]:\n  " + "\n  ".join(problems))
+        return 1
+    console.print(succeeded)
+    return 0

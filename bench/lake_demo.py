@@ -16,21 +16,21 @@ Exit 0 when every check holds. Needs PostgreSQL's server programs (initdb, pg_ct
 
 import contextlib
 import glob
-import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from bench.demo_cli import land, run_demo
+from bench.demo_cli import finish, land, run_demo
 from bench.generate import ROOT
 from bench.run import change_one_notice
+from bench.scale_out_demo import build_in_process
+from warehouse.lake import LakeError, run_with
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 DATABASE = "zhenggai_lake"
@@ -73,17 +73,16 @@ def postgres_server(folder: Path) -> Iterator[str]:
         run(server_program("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
 
 
-def lake(python: str, *arguments: str) -> tuple[int, dict]:
-    """`python -m warehouse.lake ... --json` in the lake environment: its exit code and JSON document."""
-    done = subprocess.run([python, "-m", "warehouse.lake", *arguments, "--json"], cwd=ROOT, capture_output=True, text=True)
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"warehouse.lake {arguments[0]} failed (exit {done.returncode}):\n{done.stderr}")
-    return done.returncode, json.loads(done.stdout)
+def lake(python: str, command: str, catalog: str, warehouse: Path | None = None, **options) -> tuple[int, dict]:
+    """`python -m warehouse.lake` in the lake environment (warehouse.lake.run_with); a failure ends the demo."""
+    try:
+        return run_with(python, command, catalog, warehouse, **options)
+    except LakeError as error:
+        raise SystemExit(f"warehouse.lake {command} failed: {error}") from error
 
 
 def mirror_through_dagster(python: str, catalog: str, data_path: str, warehouse: Path, dagster_home: Path) -> dict:
-    """The `mirror_to_lake` job run by Dagster's command line; the report the mirror gave (its materialization's
-    metadata), in the shape of `warehouse.lake mirror --json`'s where the demo reads it."""
+    """The `mirror_to_lake` job run by Dagster's command line; the mirror's report, which its materialization keeps."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     settings = {"ZHENGGAI_LAKE_CATALOG": catalog, "ZHENGGAI_LAKE_DATA_PATH": data_path, "ZHENGGAI_LAKE_PYTHON": python,
                 "ZHENGGAI_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(dagster_home)}
@@ -95,15 +94,7 @@ def mirror_through_dagster(python: str, catalog: str, data_path: str, warehouse:
 
     with DagsterInstance.from_config(str(dagster_home)) as instance:
         event = instance.get_latest_materialization_event(AssetKey("lake_snapshot"))
-    metadata = {key: value.value for key, value in event.asset_materialization.metadata.items()}
-    return metadata
-
-
-def refresh(source: Path, warehouse: Path) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "orchestration.cli", "refresh", "--source", str(source),
-                    "--warehouse", str(warehouse), "--quiet"], check=True, cwd=ROOT)
-    return time.perf_counter() - started
+    return event.asset_materialization.metadata["report"].value
 
 
 def parquet_files(folder: Path) -> int:
@@ -111,71 +102,61 @@ def parquet_files(folder: Path) -> int:
 
 
 def demonstrate(source: Path, workdir: Path, python: str, generated: int | None) -> int:
-    landing, warehouse, data_path = workdir / "landing", workdir / "published" / "zhenggai.duckdb", workdir / "lake-data"
+    landing, warehouse, data_path = workdir / "landing", workdir / "published" / "zhenggai.duckdb", f"{workdir / 'lake-data'}/"
     land(source, generated, landing)
     first_build = workdir / "first-build.duckdb"
     problems: list[str] = []
     rounds = Table("step", "refresh", "mirrored by", "mirror", "tables written", "rows deleted / inserted", "snapshots", "Parquet files")
     with postgres_server(workdir / "postgres") as catalog:
         console.print(f"lake catalog: {catalog}\nlake data: {data_path}")
-        base = ["--catalog", catalog]
         previous_snapshots = 0
         for step in ("first build", "one notice changed", "nothing new"):
             if step == "one notice changed":
                 change_one_notice(sorted(p for p in landing.iterdir() if p.is_file()))
-            refresh_s = refresh(landing, warehouse)
+            refresh_s = build_in_process(landing, warehouse)
             if step == "first build":
                 shutil.copy(warehouse, first_build)
             if step == "one notice changed":
-                by_dagster = mirror_through_dagster(python, catalog, f"{data_path}/", warehouse, workdir / "dagster_home")
-                written_tables = {line[2:].split(":")[0]: line.split(": ")[1] for line in by_dagster["written"].splitlines()
-                                  if line.startswith("- ")}
-                mirrored = {"seconds": by_dagster["seconds"], "tables": [
-                    {"table": name, "action": action, "keys": None, "deleted": 0, "inserted": 0}
-                    for name, action in written_tables.items()]}
-                totals = (by_dagster["rows_deleted"], by_dagster["rows_inserted"], by_dagster["tables"])
+                mirrored = mirror_through_dagster(python, catalog, data_path, warehouse, workdir / "dagster_home")
                 how = "Dagster job mirror_to_lake"
             else:
-                _, mirrored = lake(python, "mirror", *base, "--warehouse", str(warehouse), "--data-path", f"{data_path}/")
-                totals = None
+                mirrored = lake(python, "mirror", catalog, warehouse, data_path=data_path)[1]
                 how = "python -m warehouse.lake"
             written = [t for t in mirrored["tables"] if t["action"] != "unchanged"]
-            deleted, inserted, tables = totals or (sum(t["deleted"] for t in written), sum(t["inserted"] for t in written),
-                                                   len(mirrored["tables"]))
-            _, listed = lake(python, "snapshots", *base)
-            snapshot_ids = [s["snapshot_id"] for s in listed["snapshots"]]
-            rounds.add_row(step, f"{refresh_s:.1f} s", how, f"{mirrored['seconds']:.2f} s", f"{len(written)} of {tables}",
-                           f"{deleted} / {inserted}", str(len(snapshot_ids)), str(parquet_files(data_path)))
+            deleted, inserted = sum(t["deleted"] for t in written), sum(t["inserted"] for t in written)
+            snapshot_ids = [s["snapshot_id"] for s in lake(python, "snapshots", catalog)[1]["snapshots"]]
+            rounds.add_row(step, f"{refresh_s:.1f} s", how, f"{mirrored['seconds']:.2f} s",
+                           f"{len(written)} of {len(mirrored['tables'])}", f"{deleted} / {inserted}",
+                           str(len(snapshot_ids)), str(parquet_files(Path(data_path))))
             if step == "first build":
                 first_snapshot = snapshot_ids[-1]
                 if {t["action"] for t in mirrored["tables"]} != {"created"}:
                     problems.append("the first mirror did not create every table")
             elif step == "one notice changed":
-                patched = {t["table"] for t in written if t["action"] == "patched"}
+                patched = {t["table"]: t for t in written if t["action"] == "patched"}
                 if len(snapshot_ids) != previous_snapshots + 1:
                     problems.append(f"{step}: {len(snapshot_ids) - previous_snapshots} new snapshots, not 1")
-                if not {"dim_notice", "raw_notice", "fact_issue"} <= patched or (deleted, inserted) == (0, 0):
-                    problems.append(f"{step}: the notice tables were not patched for the changed notice")
+                # every notice has one row in each of these, under a key its new text changed: the old key's row out,
+                # the new one's in
+                if any(patched.get(name, {}).get("keys") != 2 for name in ("dim_notice", "raw_notice")):
+                    problems.append(f"{step}: dim_notice and raw_notice were not patched for the changed notice's two keys")
                 if any(t["action"] == "created" for t in written):
                     problems.append(f"{step}: a table was created again instead of patched")
             elif written or len(snapshot_ids) != previous_snapshots:
                 problems.append(f"{step}: the mirror wrote {len(written)} table(s) and {len(snapshot_ids) - previous_snapshots} snapshot(s)")
             previous_snapshots = len(snapshot_ids)
-            code, checked = lake(python, "check", *base, "--warehouse", str(warehouse))
+            code, checked = lake(python, "check", catalog, warehouse)
             if code:
                 problems.append(f"{step}: the lake's latest snapshot differs from the published file: {checked['differences']}")
-        code, checked = lake(python, "check", *base, "--warehouse", str(first_build), "--version", str(first_snapshot))
+        code, checked = lake(python, "check", catalog, first_build, version=first_snapshot)
         if code:
             problems.append(f"snapshot {first_snapshot} no longer holds the first build: {checked['differences']}")
         console.print(rounds)
         console.print(f"snapshot {first_snapshot} (the first build) read back with time travel: "
                       f"{'[green]the same rows[/]' if not code else '[red]different[/]'}")
-    if problems:
-        console.print(f"[red]lake demonstration failed[/]: {'; '.join(problems)}")
-        return 1
-    console.print("[green]the lake holds each published build[/], a snapshot per build, only the changed notice's rows "
+    return finish(console, problems, "lake demonstration failed",
+                  "[green]the lake holds each published build[/], a snapshot per build, only the changed notice's rows "
                   "written by the second")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,7 +39,7 @@ def lake_snapshot(context: dg.AssetExecutionContext, lake: LakeTarget) -> dg.Mat
         "rows_inserted": sum(table["inserted"] for table in written),
         "views_created": len(report["views"]),
         "seconds": report["seconds"],
-        "written": dg.MetadataValue.md("\n".join(f"- {t['table']}: {t['action']}" for t in written) or "nothing"),
+        "report": dg.MetadataValue.json(report),  # every table's action and rows, as `python -m warehouse.lake` prints it
     })
 
 

@@ -218,7 +218,7 @@ def lake_from_env() -> LakeTarget:
         catalog=os.environ.get("ZHENGGAI_LAKE_CATALOG") or None,
         data_path=os.environ.get("ZHENGGAI_LAKE_DATA_PATH") or None,
         python=os.environ.get("ZHENGGAI_LAKE_PYTHON", DEFAULT_LAKE_PYTHON),
-        warehouse=os.environ.get("ZHENGGAI_WAREHOUSE", DEFAULT_WAREHOUSE),
+        warehouse=warehouse_from_env().path,
     )
 
 

@@ -155,6 +155,7 @@ def test_the_lake_asset_mirrors_the_published_file_in_the_lake_environment(publi
     result = dg.materialize([lake_snapshot], resources={"lake": target})
     metadata = {key: value.value for key, value in result.asset_materializations_for_node("lake_snapshot")[0].metadata.items()}
     assert metadata["tables_written"] == metadata["tables"] >= 20 and metadata["rows_deleted"] == 0
+    assert {table["table"] for table in metadata["report"]["tables"]} == {c.table for c in compare_warehouses(published, lake)}
     assert all(c.same for c in compare_warehouses(published, lake))
     again = dg.materialize([lake_snapshot], resources={"lake": target})
     assert again.asset_materializations_for_node("lake_snapshot")[0].metadata["tables_written"].value == 0

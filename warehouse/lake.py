@@ -102,34 +102,36 @@ def mirror(con: duckdb.DuckDBPyConnection, source: str, lake: str) -> MirrorRepo
 
 def _mirror_table(con, source: str, lake: str, table: str, columns: list[tuple[str, str]],
                   lake_columns: list[tuple[str, str]] | None) -> TableMirror:
+    """One table made the same in the lake. The row counts reported come with the fingerprints (their first part):
+    nothing is scanned again to count."""
     ours, theirs = _name(source, table), _name(lake, table)
     if lake_columns != columns:
         con.execute(f"CREATE OR REPLACE TABLE {theirs} AS SELECT * FROM {ours}")
-        rows = _count(con, theirs)
+        rows = _count(con, ours)
         return TableMirror(table, "created", rows=rows, inserted=rows)
     if NOTICE_KEY not in {name for name, _ in columns}:
-        if _fingerprint(con, ours, columns) == _fingerprint(con, theirs, columns):
-            return TableMirror(table, "unchanged", rows=_count(con, ours))
-        deleted = _count(con, theirs)
+        (rows, our_hash), (lake_rows, lake_hash) = _fingerprint(con, ours, columns), _fingerprint(con, theirs, columns)
+        if (rows, our_hash) == (lake_rows, lake_hash):
+            return TableMirror(table, "unchanged", rows=rows)
         con.execute(f"DELETE FROM {theirs}")
         con.execute(f"INSERT INTO {theirs} BY NAME SELECT * FROM {ours}")
-        inserted = _count(con, theirs)
-        return TableMirror(table, "replaced", rows=inserted, deleted=deleted, inserted=inserted)
+        return TableMirror(table, "replaced", rows=rows, deleted=lake_rows, inserted=rows)
     key = quoted_identifier(NOTICE_KEY)
+    # per notice key whose rows differ: its rows on each side (the fingerprints' counts; 0 where a side lacks it)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE lake_changed_keys AS SELECT coalesce(o.notice_key, l.notice_key) AS notice_key "
+        "CREATE OR REPLACE TEMP TABLE lake_changed_keys AS SELECT coalesce(o.notice_key, l.notice_key) AS notice_key, "
+        "coalesce(o.fingerprint[1], 0) AS our_rows, coalesce(l.fingerprint[1], 0) AS lake_rows "
         f"FROM ({_fingerprints_by_key(ours, columns)}) AS o FULL JOIN ({_fingerprints_by_key(theirs, columns)}) AS l "
-        f"ON o.notice_key IS NOT DISTINCT FROM l.notice_key "
-        f"WHERE o.fingerprint IS DISTINCT FROM l.fingerprint"
+        "ON o.notice_key IS NOT DISTINCT FROM l.notice_key "
+        "WHERE o.fingerprint IS DISTINCT FROM l.fingerprint"
     )
-    keys = _count(con, "lake_changed_keys")
+    keys, inserted, deleted = con.execute(
+        "SELECT count(*), coalesce(sum(our_rows), 0), coalesce(sum(lake_rows), 0) FROM lake_changed_keys").fetchone()
     if not keys:
         return TableMirror(table, "unchanged", rows=_count(con, ours))
     changed = f"{key} IN (SELECT notice_key FROM lake_changed_keys WHERE notice_key IS NOT NULL) OR " \
               f"({key} IS NULL AND EXISTS (SELECT 1 FROM lake_changed_keys WHERE notice_key IS NULL))"
-    deleted = _count(con, f"(SELECT 1 FROM {theirs} WHERE {changed})")
     con.execute(f"DELETE FROM {theirs} WHERE {changed}")
-    inserted = _count(con, f"(SELECT 1 FROM {ours} WHERE {changed})")
     con.execute(f"INSERT INTO {theirs} BY NAME SELECT * FROM {ours} WHERE {changed}")
     return TableMirror(table, "patched", rows=_count(con, ours), keys=keys, deleted=deleted, inserted=inserted)
 
@@ -296,27 +298,36 @@ def snapshots(catalog: str) -> list[dict]:
         con.close()
 
 
-def mirror_with(python: str, warehouse: Path, catalog: str, data_path: str | None) -> dict:
-    """`python -m warehouse.lake mirror` run by the interpreter `python` (the lake environment's, whose DuckDB has
-    the DuckLake extension): its JSON report (tables, views, seconds). Raises LakeError with its message if it fails."""
+def run_with(python: str, command: str, catalog: str, warehouse: Path | None = None, **options) -> tuple[int, dict]:
+    """`python -m warehouse.lake COMMAND --json` run by the interpreter `python` (the lake environment's, whose DuckDB
+    has the DuckLake extension): its exit code (0, or 1 when `check` found differences) and JSON document. `options`:
+    the command's other options (data_path, version), None left out. Raises LakeError with its message if it fails."""
     # a path is taken from this process's folder (the command runs from the project's), a bare name from PATH
-    # (absolute, not resolved: a virtual environment's interpreter is a symbolic link that must stay one)
+    # (absolute, not resolved: a virtual environment's interpreter is a symbolic link that must stay one); likewise the
+    # paths of a DuckDB file, of a DuckLake whose catalog is a file ('ducklake:meta.ducklake') and of the data; a
+    # catalog with another scheme ('ducklake:postgres:…', 'md:…') is passed as it is
     executable = os.path.abspath(python) if os.sep in python else python
-    # likewise the paths of a DuckDB file, of a DuckLake whose catalog is a file ('ducklake:meta.ducklake') and of the
-    # data; a catalog with another scheme ('ducklake:postgres:…', 'md:…') is passed as it is
-    catalog = _absolute(catalog)
-    data_path = None if data_path is None else _absolute(data_path)
-    command = [executable, "-m", "warehouse.lake", "mirror", "--warehouse", str(warehouse.resolve()), "--catalog", catalog, "--json"]
-    if data_path is not None:
-        command += ["--data-path", data_path]
+    arguments = [executable, "-m", "warehouse.lake", command, "--catalog", _absolute(catalog), "--json"]
+    if warehouse is not None:
+        arguments += ["--warehouse", str(warehouse.resolve())]
+    if options.get("data_path") is not None:
+        options["data_path"] = _absolute(options["data_path"])
+    for name, value in options.items():
+        if value is not None:
+            arguments += [f"--{name.replace('_', '-')}", str(value)]
     try:
-        done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
+        done = subprocess.run(arguments, cwd=PROJECT_ROOT, capture_output=True, text=True)
     except OSError as error:
         raise LakeError(f"cannot run the lake environment's interpreter {python}: {error} (make lake-demo builds it)",
                         retryable=False) from error
-    if done.returncode != 0:
-        raise LakeError(done.stderr.strip() or f"the mirror exited with code {done.returncode}")
-    return json.loads(done.stdout)
+    if done.returncode not in (0, 1) or not done.stdout.strip():
+        raise LakeError(done.stderr.strip() or f"warehouse.lake {command} exited with code {done.returncode}")
+    return done.returncode, json.loads(done.stdout)
+
+
+def mirror_with(python: str, warehouse: Path, catalog: str, data_path: str | None) -> dict:
+    """`run_with(python, "mirror", …)`: the mirror's report (tables, views, seconds)."""
+    return run_with(python, "mirror", catalog, warehouse, data_path=data_path)[1]
 
 
 def _absolute(location: str) -> str:
