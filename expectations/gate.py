@@ -26,6 +26,7 @@ can have changed (see `SuiteSpec.delta_query`); the others validate every row. v
 """
 
 import contextlib
+import dataclasses
 import functools
 import gc
 import json
@@ -36,6 +37,7 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -152,6 +154,7 @@ class SuiteSpec:
     prepare: str | None = None  # SQL run first on the suite's connection (TEMP objects the query reads)
     delta: "DeltaSpec | None" = None  # how the suite is restricted in delta mode (None: every row is validated)
     prepare_slices: "SliceStep | None" = None  # SQL run after `prepare`, once per slice of a table's rows
+    chunk_rows: int | None = None  # validated in chunks of about this many rows, cut by ranges of `key` (see below)
 
     def table_columns(self) -> list[str]:
         """The table's own columns the suite reads, key first."""
@@ -231,9 +234,9 @@ def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
     for table, body in suites.items():
         where = f"{path.name}: suite {table}"
         if not isinstance(body, dict) or set(body) - {"key", "derived", "expectations", "source", "prepare",
-                                                      "prepare_slices", "delta"}:
+                                                      "prepare_slices", "delta", "chunk_rows"}:
             raise GateError(f"{where}: expected a mapping with key, expectations, and optionally derived, source, "
-                            "prepare, prepare_slices and delta")
+                            "prepare, prepare_slices, delta and chunk_rows")
         key, derived, entries = body.get("key"), body.get("derived") or {}, body.get("expectations")
         if not isinstance(key, str) or not isinstance(derived, dict) or not isinstance(entries, list) or not entries:
             raise GateError(f"{where}: needs a `key` column name, a list of `expectations`, and `derived` as a mapping")
@@ -259,8 +262,9 @@ def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
         if slices is not None and prepare is None:
             raise GateError(f"{where}: `prepare_slices` continues a `prepare` step, and the suite has none")
         delta = _delta_spec(body["delta"], expectations, where) if "delta" in body else None
+        chunk_rows = _chunk_rows(body["chunk_rows"], key, expectations, where) if "chunk_rows" in body else None
         specs.append(SuiteSpec(table, key, {str(k): str(v) for k, v in derived.items()}, tuple(expectations), source,
-                               prepare, delta, slices))
+                               prepare, delta, slices, chunk_rows))
     return specs
 
 
@@ -291,6 +295,28 @@ def _delta_spec(body: Any, expectations: list[ExpectationSpec], where: str) -> D
                 "its verdict on the changed rows is not its verdict on the table"
             )
     return DeltaSpec(tuple(recheck), prepare)
+
+
+def _chunk_rows(body: Any, key: str, expectations: list[ExpectationSpec], where: str) -> int:
+    if type(body) is not int or body < 1:
+        raise GateError(f"{where}: `chunk_rows` must be a positive number of rows")
+    for spec in expectations:
+        if not chunkable(spec, key):
+            raise GateError(
+                f"{where}: declares `chunk_rows` but {spec.type} {dict(spec.kwargs)} is not a per-row check, nor a "
+                f"uniqueness check over columns that include the key {key}: its verdict on each chunk of rows is not "
+                "its verdict on the table"
+            )
+    return body
+
+
+def chunkable(spec: ExpectationSpec, key: str) -> bool:
+    """Whether `spec`'s verdict on the table is the verdicts on chunks of its rows cut by ranges of `key` together:
+    a per-row check (without `mostly`, a share of the whole table), or a uniqueness check whose columns include the
+    key (rows with equal values then have equal keys, so they are in the same chunk)."""
+    if spec.kwargs.get("mostly") not in (None, 1, 1.0):
+        return False
+    return spec.type in _PER_ROW or (spec.type in _UNIQUENESS and key in spec.columns())
 
 
 def suite_names() -> list[str]:
@@ -353,6 +379,7 @@ class _Loaded:
     slices: SliceStep | None = None  # run after `prepare` (the suite's prepare_slices; none in delta mode)
     nbytes: int = 0  # size of the frame's rows as Arrow data (what the prefetcher counts)
     table: Any = None  # pyarrow.Table, before it becomes `frame`
+    chunk: tuple[int, int] | None = None  # (n, of): the n-th of the chunks a suite's rows are validated in (None: at once)
 
 
 DEFAULT_MAX_DROP_SHARE = 0.5
@@ -417,10 +444,15 @@ def run_gate(
             context, gx_version = _fresh_context(report_dir, [spec.table for spec in specs])
             suites_json = []
             with _first_unexpected_rows_only(), _gx_fast_paths():
+                validation = None  # of a chunked suite, between its chunks
                 for item in loads:
-                    suites_json.append(_validate(context, item, run_time))
+                    validation = validation or _SuiteValidation(context, item.spec, run_time)
+                    validation.add(item)
                     release_freed_memory()
                     loads.done(item)
+                    if item.chunk is None or item.chunk[0] == item.chunk[1] or item.error is not None:
+                        suites_json.append(validation.outcome())
+                        validation = None
         except GateError:
             raise
         except Exception as exc:  # GX itself failed: a failure, never a pass
@@ -493,6 +525,7 @@ class _StagedReader:
         self.specs = list(specs)
         self._con: duckdb.DuckDBPyConnection | None = None
         self._read_early: dict[str, _Loaded] = {}  # table → rows read after the prepare step it shares, not yet loaded
+        self._rows: dict[str, int] = {}  # table → rows
 
     def __enter__(self) -> "_StagedReader":
         if not self.database.is_file():
@@ -505,6 +538,10 @@ class _StagedReader:
                 raise GateError(f"cannot read the gate's macros {MACROS_FILE}: {exc}") from exc
             self._compared = self.previous or _empty_warehouse(Path(self._scratch.name))
             self._con = self._connect()
+            # (the row count DuckDB keeps with each table, read once: whether a suite is chunked is asked by both threads)
+            self._rows = dict(self._con.execute(
+                "SELECT table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database() "
+                "AND schema_name = 'main'").fetchall())
         except BaseException:
             self._scratch.cleanup()
             raise
@@ -562,13 +599,7 @@ class _StagedReader:
         self._con = None
         keep = False
         try:
-            if item.prepare:  # on its own, so that its working memory is not added to the query's
-                con.execute(item.prepare)
-                if item.slices is not None:
-                    _run_in_slices(con, item.slices)
-                # before this suite's own rows, not after: read after them, the later suites' (small) tables raised
-                # the peak RSS at 10,000 notices by ~140 MB while fact_indicator was validated (allocator retention)
-                self._read_sharing(spec, item, con)
+            self._prepare(spec, item, con)
             table = con.sql(item.query).to_arrow_table()
             unchanged = self.unchanged(spec, table, con)
             keep = not item.prepare and table.num_rows <= REUSE_MAX_ROWS and _memory_in_use(con) <= REUSE_MEMORY_LIMIT
@@ -585,6 +616,67 @@ class _StagedReader:
             return item
         item.table, item.nbytes = table, table.nbytes
         return item
+
+    def _prepare(self, spec: SuiteSpec, item: _Loaded, con: duckdb.DuckDBPyConnection) -> None:
+        """Run the prepare step of `item` (and its slices) on `con`, then read the rows of the later suites sharing it."""
+        if item.prepare:  # on its own, so that its working memory is not added to the query's
+            con.execute(item.prepare)
+            if item.slices is not None:
+                _run_in_slices(con, item.slices)
+            # before this suite's own rows, not after: read after them, the later suites' (small) tables raised
+            # the peak RSS at 10,000 notices by ~140 MB while fact_indicator was validated (allocator retention)
+            self._read_sharing(spec, item, con)
+
+    def chunked(self, spec: SuiteSpec) -> bool:
+        """Whether `spec` is validated in chunks of rows: it declares `chunk_rows`, its table has more rows than that,
+        and every row of it is validated (a restricted suite's rows in delta mode are the changed notices')."""
+        return (spec.chunk_rows is not None and self._rows.get(spec.table, 0) > spec.chunk_rows
+                and not self.restricts(spec) and spec.table not in self._read_early)
+
+    def load_chunks(self, spec: SuiteSpec) -> Iterator[_Loaded]:
+        """The rows of `spec` as `load_arrow` reads them: at once, or, for a chunked suite, one chunk after the other,
+        each read when the previous one has been validated (the next is asked for).
+
+        Chunks are ranges of the key's values (`chunk_starts`, `key_ranges`; rows with NULL keys in the first): every
+        row of the suite's query is in exactly one chunk, the rows with equal keys in the same one, and the chunks in
+        turn hold the rows in the order of the whole frame (sorted by key, NULLs first). The query runs once, its rows
+        written by DuckDB to Parquet files in the gate's scratch folder, a folder per chunk; the connection is closed
+        before the first chunk is validated, so that DuckDB's memory (the prepare step's TEMP tables, and what its
+        allocator keeps: ~1 GB at 20,000 notices) is not held beside the frames. Each chunk is then read from its own
+        files."""
+        if not self.chunked(spec):
+            yield self.load_arrow(spec)
+            return
+        item = self._item(spec)
+        con = self._con or self._connect()
+        self._con = None
+        folder = Path(tempfile.mkdtemp(prefix=f"{spec.table}-", dir=self._scratch.name)) / "chunks"
+        try:
+            self._prepare(spec, item, con)
+            ranges = key_ranges(chunk_starts(con, quoted_identifier(spec.table), quoted_identifier(spec.key), spec.chunk_rows))
+            if len(ranges) == 1:  # (fewer rows than a chunk: read at once)
+                item.table = con.sql(item.query).to_arrow_table()
+                item.nbytes = item.table.nbytes
+            else:
+                cuts = [high for _, high in ranges[:-1]]
+                target = str(folder).replace("'", "''")
+                con.execute(f"SET partitioned_write_flush_threshold = {_CHUNK_WRITE_FLUSH_ROWS}")
+                con.execute(
+                    f"COPY (SELECT *, 1 + len(list_filter(?, lambda cut: cut <= chunk.{quoted_identifier(spec.key)})) "
+                    f"AS {_CHUNK_COLUMN} FROM (\n{item.query}\n) AS chunk) "
+                    f"TO '{target}' (FORMAT parquet, PARTITION_BY ({_CHUNK_COLUMN}))", [cuts])
+        except duckdb.Error as exc:
+            item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            ranges = []
+        finally:
+            con.close()
+        if len(ranges) <= 1:
+            yield item
+            return
+        try:
+            yield from _chunks_written(item, folder, len(ranges))
+        finally:
+            shutil.rmtree(folder.parent, ignore_errors=True)
 
     def unchanged(self, spec: SuiteSpec, table, con: duckdb.DuckDBPyConnection) -> bool:
         """Delta mode: whether `table`, the frame of `spec` (validated whole) read from the staged file, is the frame
@@ -652,6 +744,63 @@ def _run_in_slices(con: duckdb.DuckDBPyConnection, step: SliceStep) -> None:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {SLICE_VIEW} AS SELECT * FROM {table} WHERE rowid >= {start}{before_end}")
         con.execute(step.sql)
     con.execute(f"DROP VIEW IF EXISTS {SLICE_VIEW}")
+
+
+# Keys sampled per chunk to place its cuts: a chunk then holds chunk_rows rows give or take a few per cent
+SAMPLES_PER_CHUNK = 100
+
+
+def chunk_starts(con: duckdb.DuckDBPyConnection, table: str, key: str, rows: int) -> list[Any]:
+    """Values of the column `key` (SQL) that start chunks of about `rows` rows of `table` (SQL) in the key's order,
+    NULLs left out: every SAMPLES_PER_CHUNK-th value of a sample of one row in rows / SAMPLES_PER_CHUNK (by row id).
+
+    A sample because the exact cuts (every `rows`-th value: warehouse.schema.slice_starts) sort every key: at 20,000
+    notices that window over fact_indicator's 3.1 M keys raised the gate's peak memory by ~400 MB, more than chunks
+    saved. The cuts only balance the chunks; which rows each chunk holds is decided by the ranges (`key_ranges`)."""
+    step = max(1, rows // SAMPLES_PER_CHUNK)  # (1: every key, the exact cuts)
+    sample = con.execute(
+        f"SELECT {key} FROM {table} WHERE rowid % {step} = 0 AND {key} IS NOT NULL ORDER BY {key}").fetchall()
+    return [value for (value,) in sample[::max(1, rows // step)]]
+
+
+def key_ranges(starts: Sequence[Any]) -> list[tuple[Any, Any]]:
+    """The ranges [low, high) of key values that chunks are cut by, from the values that start each chunk (in order,
+    NULLs left out): the first range has no low bound and takes the NULL keys too, the last has no high bound, so
+    that every row is in one range whatever its key."""
+    starts = list(dict.fromkeys(starts))[1:]  # (a value repeated at a cut starts one chunk)
+    bounds = [None, *starts, None]
+    return list(zip(bounds, bounds[1:]))
+
+
+# Rows each thread buffers per chunk before writing them (DuckDB's default: 524,288): with the default, writing
+# fact_indicator's rows at 20,000 notices in 4 chunks took the gate's process to 2.03-2.06 GB, with this 1.35-1.48 GB
+# (writing them to one file: 1.41 GB; reading them into Arrow at once: 1.64 GB), in as much time (2.0-2.4 s)
+_CHUNK_WRITE_FLUSH_ROWS = 10_000
+# the chunk number of each row, in the files a chunked suite's rows are written to (not "_…": Arrow skips such folders)
+_CHUNK_COLUMN = "zhenggai_chunk"
+
+
+def _chunks_written(item: _Loaded, folder: Path, count: int) -> Iterator[_Loaded]:
+    """The `count` chunks of `item`'s rows, each read from its folder of Parquet files under `folder` (DuckDB's
+    PARTITION_BY layout; a chunk without rows has none). A chunk that cannot be read ends the chunks (its `error`)."""
+    import pyarrow.dataset as ds
+
+    try:
+        written = ds.dataset(folder, format="parquet", partitioning="hive")
+    except Exception as exc:  # noqa: BLE001 - reported as the suite's load error
+        item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        yield item
+        return
+    for number in range(1, count + 1):
+        chunk = dataclasses.replace(item, chunk=(number, count))
+        try:
+            chunk.table = written.to_table(filter=ds.field(_CHUNK_COLUMN) == number).drop_columns([_CHUNK_COLUMN])
+        except Exception as exc:  # noqa: BLE001 - reported as the suite's load error
+            chunk.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            yield chunk
+            return
+        chunk.nbytes = chunk.table.nbytes
+        yield chunk
 
 
 def _same_rows(a, b) -> bool:
@@ -745,7 +894,7 @@ class _Prefetcher:
 
     def _run(self) -> None:
         for spec in self.specs:
-            alone = _prepares_every_row(spec, self.reader)
+            alone = _prepares_every_row(spec, self.reader) or self.reader.chunked(spec)
             with self._cond:
                 self._cond.wait_for(lambda: self._stop or self._held_frames == 0 or (not alone and self._held <= AHEAD_BYTES))
                 if self._stop:
@@ -775,10 +924,20 @@ class _Prefetcher:
                 self._cond.wait_for(lambda: bool(self._ready))
                 item = self._ready.pop(0)
             if isinstance(item, SuiteSpec):
+                # its rows at once, or chunk after chunk: each chunk is one more frame held until done(), and the
+                # suite's own count holds the loading thread until its last chunk is done
                 counted = self._counted.pop(id(item))
-                item = self.reader.load_arrow(item)
-                self._counted[id(item)] = counted
-            elif not isinstance(item, _Loaded):
+                for chunk in self.reader.load_chunks(item):
+                    with self._cond:
+                        self._held_frames += 1
+                        self._counted[id(chunk)] = 0
+                    yield _to_pandas(chunk)
+                with self._cond:
+                    self._held -= counted
+                    self._held_frames -= 1
+                    self._cond.notify_all()
+                continue
+            if not isinstance(item, _Loaded):
                 raise item
             yield _to_pandas(item)
 
@@ -998,87 +1157,193 @@ def _build_expectation(spec: ExpectationSpec, table: str):
 
 
 def _validate(context, item: _Loaded, run_time: datetime) -> tuple[SuiteResult, dict]:
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
+    """The outcome of a suite validated on one frame (its rows at once)."""
+    validation = _SuiteValidation(context, item.spec, run_time)
+    validation.add(item)
+    return validation.outcome()
 
-    spec = item.spec
-    # in delta mode a restricted suite's counts are of the rows validated: its lines say so
-    label = spec.table if item.scope == SCOPE_ALL else f"{spec.table} ({item.scope})"
-    expectations = [_build_expectation(e, spec.table) for e in spec.expectations]
-    payload: dict[str, Any] = {
-        "table": spec.table,
-        "suite": spec.table,
-        "success": False,
-        "row_count": None if item.frame is None else len(item.frame),
-        "evaluated": 0,
-        "failed": 0,
-        "scope": item.scope,
-        "prepare": item.prepare if item.slices is None else f"{item.prepare};\n{item.slices.describe()}",
-        "query": item.query,
-        "load_error": item.error,
-        "expectations": [],
-    }
-    if item.scope == SCOPE_UNCHANGED:
-        payload["expectations"] = [_expectation_json(e, None, None, None) for e in spec.expectations]
-        payload["success"] = True
-        return SuiteResult(spec.table, True, 0, None, [], item.scope), payload
-    if item.error is not None:
-        line = f"{label}: could not load the table for validation ({item.error})"
-        payload["expectations"] = [_expectation_json(e, None, None, None) for e in spec.expectations]
-        payload["failed"] = len(spec.expectations)
-        return SuiteResult(spec.table, False, 0, None, [Failure(line, "error")], item.scope), payload
 
-    suite = context.suites.add(gx.ExpectationSuite(name=spec.table, expectations=expectations))
-    batch = context.data_sources.get(_DATASOURCE).get_asset(_ASSET).get_batch_definition(spec.table)
-    definition = context.validation_definitions.add(gx.ValidationDefinition(name=spec.table, data=batch, suite=suite))
+class _SuiteValidation:
+    """One suite validated by GX on its rows at once, or on each chunk of them in turn (`add`, in key order), then
+    its outcome (`outcome`) as one result: a chunked suite's counts are summed over its chunks and its examples are
+    the first unexpected rows of the first chunks, which are the whole frame's first (the chunks hold its rows in
+    order). Each chunk is a validation run of its own in the Data Docs ("chunk n of N")."""
+
+    def __init__(self, context, spec: SuiteSpec, run_time: datetime):
+        self.context, self.spec, self.run_time = context, spec, run_time
+        self.first: _Loaded | None = None
+        self.chunks = 0  # frames validated
+        self.rows: int | None = 0
+        self.load_error: str | None = None
+        self.gx_error: str | None = None  # GX raised while validating a frame
+        self.unchanged = False
+        self._definition = None
+        self._suite = None
+        # per expectation, in suite order: [success, problem, result], merged over the chunks; None: not evaluated
+        self._found: list[list | None] | None = None
+
+    @property
+    def label(self) -> str:
+        # in delta mode a restricted suite's counts are of the rows validated: its lines say so
+        scope = self.first.scope if self.first is not None else SCOPE_ALL
+        return self.spec.table if scope == SCOPE_ALL else f"{self.spec.table} ({scope})"
+
+    def add(self, item: _Loaded) -> None:
+        import great_expectations as gx
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        spec = self.spec
+        self.first = self.first or item
+        if item.scope == SCOPE_UNCHANGED:
+            self.unchanged = True
+            return
+        if item.error is not None:
+            self.load_error, self.rows = item.error, None
+            return
+        if self.gx_error is not None:
+            return
+        if self._definition is None:
+            expectations = [_build_expectation(e, spec.table) for e in spec.expectations]
+            self._suite = self.context.suites.add(gx.ExpectationSuite(name=spec.table, expectations=expectations))
+            batch = self.context.data_sources.get(_DATASOURCE).get_asset(_ASSET).get_batch_definition(spec.table)
+            self._definition = self.context.validation_definitions.add(
+                gx.ValidationDefinition(name=spec.table, data=batch, suite=self._suite))
+        run_name = _RUN_NAME if item.chunk is None else f"{_RUN_NAME} chunk {item.chunk[0]} of {item.chunk[1]}"
+        self.chunks += 1
+        self.rows += len(item.frame)
+        try:
+            outcome = self._definition.run(
+                batch_parameters={"dataframe": item.frame},
+                result_format={
+                    "result_format": "SUMMARY",
+                    "partial_unexpected_count": PARTIAL_UNEXPECTED,
+                    "unexpected_index_column_names": [spec.key],
+                    # not in SUMMARY results unless asked for, but GX builds it for every column-map expectation (the
+                    # unexpected rows' index) unless told not to; no measurable gain when every row passes
+                    "return_unexpected_index_query": False,
+                },
+                run_id=RunIdentifier(run_name=run_name, run_time=self.run_time),
+            )
+        except Exception as exc:  # noqa: BLE001 - reported as an error-severity failure of this suite
+            self.gx_error = " ".join(f"{type(exc).__name__}: {exc}".split())
+            return
+        if len(self._suite.expectations) != len(spec.expectations):
+            raise GateError(f"{SUITES_FILE.name}: {spec.table}: duplicated expectations "
+                            f"(GX kept {len(self._suite.expectations)} of {len(spec.expectations)})")
+        by_id = {r.expectation_config.id: r for r in outcome.results}
+        found = []
+        for expectation in self._suite.expectations:
+            validation = by_id.get(expectation.id)
+            if validation is None:
+                found.append(None)
+                continue
+            problem = _exception_message(validation.exception_info)
+            found.append([bool(validation.success), None if problem is None else " ".join(problem.split()),
+                          dict(validation.result or {})])
+        self._found = found if self._found is None else [_merged(a, b) for a, b in zip(self._found, found)]
+
+    def outcome(self) -> tuple[SuiteResult, dict]:
+        spec, item, label = self.spec, self.first, self.label
+        payload: dict[str, Any] = {
+            "table": spec.table,
+            "suite": spec.table,
+            "success": False,
+            "row_count": None if self.load_error is not None or self.unchanged else self.rows,
+            "evaluated": 0,
+            "failed": 0,
+            "scope": item.scope,
+            "prepare": item.prepare if item.slices is None else f"{item.prepare};\n{item.slices.describe()}",
+            "query": item.query if item.chunk is None else (
+                f"{item.query}\n-- validated in {item.chunk[1]} chunks of about {spec.chunk_rows} rows, by ranges of "
+                f"{spec.key}"),
+            "chunks": self.chunks,
+            "load_error": self.load_error,
+            "expectations": [],
+        }
+        if self.unchanged:
+            payload["expectations"] = [_expectation_json(e, None, None, None) for e in spec.expectations]
+            payload["success"], payload["row_count"] = True, None
+            return SuiteResult(spec.table, True, 0, None, [], item.scope), payload
+        if self.load_error is not None:
+            line = f"{label}: could not load the table for validation ({self.load_error})"
+            payload["expectations"] = [_expectation_json(e, None, None, None) for e in spec.expectations]
+            payload["failed"] = len(spec.expectations)
+            return SuiteResult(spec.table, False, 0, None, [Failure(line, "error")], item.scope), payload
+        if self.gx_error is not None:
+            line = f"{label}: Great Expectations could not validate the suite ({self.gx_error})"
+            payload["load_error"] = line
+            payload["expectations"] = [_expectation_json(e, None, None, None) for e in spec.expectations]
+            payload["failed"] = len(spec.expectations)
+            return SuiteResult(spec.table, False, 0, self.rows, [Failure(line, "error")], item.scope), payload
+        failures = []
+        for expectation_spec, found in zip(spec.expectations, self._found):
+            if found is None:
+                line = f"{label}: {expectation_spec.describe()} (not evaluated by Great Expectations)"
+                failures.append(Failure(line, "error"))
+                payload["expectations"].append(_expectation_json(expectation_spec, False, {}, line))
+                continue
+            success, problem, result = found
+            line = None
+            if problem is not None:
+                line = f"{label}: {expectation_spec.describe()} (GX could not evaluate it: {problem})"
+                failures.append(Failure(line, "error"))  # a broken check is never a mere warning
+            elif not success:
+                line = f"{label}: {expectation_spec.describe()} — {_detail(expectation_spec, result, spec.key)}"
+                failures.append(Failure(line, expectation_spec.severity))
+            payload["expectations"].append(_expectation_json(expectation_spec, success and problem is None, result, line, problem))
+        evaluated = sum(found is not None for found in self._found)
+        payload.update(success=not failures, evaluated=evaluated, failed=len(failures))
+        return SuiteResult(spec.table, not failures, evaluated, self.rows, failures, item.scope), payload
+
+
+_RUN_NAME = "zhenggai-gate"
+# the counts of a map expectation's result that add up over chunks of rows; the shares are computed again from them
+_COUNTS = ("element_count", "unexpected_count", "missing_count")
+_LISTS = ("partial_unexpected_list", "partial_unexpected_index_list")
+
+
+def _merged(a: list | None, b: list | None) -> list | None:
+    """One expectation's [success, problem, result] over two consecutive chunks of rows, as GX gives it for both at
+    once (SUMMARY format): counts added, shares recomputed, the first PARTIAL_UNEXPECTED examples kept and their
+    values counted again (GX counts the values among those examples)."""
+    if a is None or b is None:
+        return None
+    (success_a, problem_a, first), (success_b, problem_b, second) = a, b
+    result = dict(first)
+    for key in _COUNTS:
+        if key in first or key in second:
+            result[key] = (first.get(key) or 0) + (second.get(key) or 0)
+    for key in _LISTS:
+        if key in first or key in second:
+            result[key] = (list(first.get(key) or []) + list(second.get(key) or []))[:PARTIAL_UNEXPECTED]
+    if "partial_unexpected_counts" in result and "partial_unexpected_list" in result:
+        result["partial_unexpected_counts"] = _value_counts(result["partial_unexpected_list"])
+    elements, unexpected = result.get("element_count"), result.get("unexpected_count")
+    if elements is not None and unexpected is not None:
+        total = unexpected / elements * 100 if elements else None
+        missing = result.get("missing_count")
+        present = elements - missing if missing is not None else elements
+        share = (unexpected / present * 100 if present else None) if missing is not None else total
+        result["unexpected_percent"] = share
+        if "missing_percent" in result:
+            result["missing_percent"] = missing / elements * 100 if elements else None
+        if "unexpected_percent_total" in result:
+            result["unexpected_percent_total"] = total
+        if "unexpected_percent_nonmissing" in result:
+            result["unexpected_percent_nonmissing"] = share
+    return [success_a and success_b, problem_a or problem_b, result]
+
+
+def _value_counts(values: list) -> list[dict]:
+    """GX's partial_unexpected_counts of a partial_unexpected_list (expectation.py `_format_map_output`): the most
+    frequent values among those examples, by count then value."""
+    if values and isinstance(values[0], dict):  # a multicolumn expectation's rows, counted as tuples
+        values = [tuple(value.values()) for value in values]
     try:
-        outcome = definition.run(
-            batch_parameters={"dataframe": item.frame},
-            result_format={
-                "result_format": "SUMMARY",
-                "partial_unexpected_count": PARTIAL_UNEXPECTED,
-                "unexpected_index_column_names": [spec.key],
-                # not in SUMMARY results unless asked for, but GX builds it for every column-map expectation (the
-                # unexpected rows' index) unless told not to; no measurable gain when every row passes
-                "return_unexpected_index_query": False,
-            },
-            run_id=RunIdentifier(run_name="zhenggai-gate", run_time=run_time),
-        )
-    except Exception as exc:  # noqa: BLE001 - reported as an error-severity failure of this suite
-        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-        line = f"{label}: Great Expectations could not validate the suite ({reason})"
-        payload["load_error"] = line
-        payload["expectations"] = [_expectation_json(e, None, None, None) for e in spec.expectations]
-        payload["failed"] = len(spec.expectations)
-        return SuiteResult(spec.table, False, 0, len(item.frame), [Failure(line, "error")], item.scope), payload
-
-    if len(suite.expectations) != len(spec.expectations):
-        raise GateError(f"{SUITES_FILE.name}: {spec.table}: duplicated expectations (GX kept {len(suite.expectations)} of {len(spec.expectations)})")
-    by_id = {r.expectation_config.id: r for r in outcome.results}
-    failures = []
-    for expectation_spec, expectation in zip(spec.expectations, suite.expectations):
-        validation = by_id.get(expectation.id)
-        if validation is None:
-            line = f"{label}: {expectation_spec.describe()} (not evaluated by Great Expectations)"
-            failures.append(Failure(line, "error"))
-            payload["expectations"].append(_expectation_json(expectation_spec, False, {}, line))
-            continue
-        result = dict(validation.result or {})
-        problem = _exception_message(validation.exception_info)
-        problem = None if problem is None else " ".join(problem.split())
-        line = None
-        if problem is not None:
-            line = f"{label}: {expectation_spec.describe()} (GX could not evaluate it: {problem})"
-            failures.append(Failure(line, "error"))  # a broken check is never a mere warning
-        elif not validation.success:
-            line = f"{label}: {expectation_spec.describe()} — {_detail(expectation_spec, result, spec.key)}"
-            failures.append(Failure(line, expectation_spec.severity))
-        payload["expectations"].append(
-            _expectation_json(expectation_spec, bool(validation.success) and problem is None, result, line, problem)
-        )
-    evaluated = len(outcome.results)
-    payload.update(success=not failures, evaluated=evaluated, failed=len(failures))
-    return SuiteResult(spec.table, not failures, evaluated, len(item.frame), failures, item.scope), payload
+        common = Counter(values).most_common(PARTIAL_UNEXPECTED)
+        return [{"value": value, "count": count} for value, count in sorted(common, key=lambda pair: (-pair[1], pair[0]))]
+    except TypeError:
+        return [{"error": "partial_exception_counts requires a hashable type"}]
 
 
 def _build_docs(context) -> Path:
