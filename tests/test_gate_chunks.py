@@ -162,3 +162,15 @@ def test_chunks_are_refused_where_a_chunk_s_verdict_is_not_the_table_s(tmp_path,
     suites.write_text(f"suites:\n  t:\n    key: k\n{suite}    expectations:\n      - {expectation}\n")
     with pytest.raises(GateError, match="declares `chunk_rows` but"):
         load_suites(suites)
+
+
+def test_the_gate_s_duckdb_memory_is_bounded_when_set(tmp_path, monkeypatch):
+    database = build_warehouse(tmp_path / "staged.duckdb")
+    monkeypatch.setenv(gate_module.GATE_MEMORY_VARIABLE, "64MB")
+    with _StagedReader(database, None, 0.5, None, load_suites()) as reader:
+        ((limit,),) = reader._con.execute("SELECT current_setting('memory_limit')").fetchall()
+        assert limit.replace(" ", "") in ("61.0MiB", "64.0MB", "61MiB")
+    assert run_gate(database, tmp_path / "bounded").passed
+    monkeypatch.setenv(gate_module.GATE_MEMORY_VARIABLE, "1KB")  # not even enough to open the file: no verdict
+    with pytest.raises(GateError, match="cannot open the staged warehouse .*Out of Memory"):
+        run_gate(database, tmp_path / "starved")
