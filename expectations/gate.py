@@ -26,7 +26,6 @@ can have changed (see `SuiteSpec.delta_query`); the others validate every row. v
 """
 
 import contextlib
-import dataclasses
 import functools
 import gc
 import json
@@ -39,7 +38,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -154,7 +153,7 @@ class SuiteSpec:
     prepare: str | None = None  # SQL run first on the suite's connection (TEMP objects the query reads)
     delta: "DeltaSpec | None" = None  # how the suite is restricted in delta mode (None: every row is validated)
     prepare_slices: "SliceStep | None" = None  # SQL run after `prepare`, once per slice of a table's rows
-    chunk_rows: int | None = None  # validated in chunks of about this many rows, cut by ranges of `key` (see below)
+    chunk_rows: int | None = None  # validated in chunks of about this many rows, cut by ranges of `key` (_StagedReader.load_chunks)
 
     def table_columns(self) -> list[str]:
         """The table's own columns the suite reads, key first."""
@@ -262,7 +261,7 @@ def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
         if slices is not None and prepare is None:
             raise GateError(f"{where}: `prepare_slices` continues a `prepare` step, and the suite has none")
         delta = _delta_spec(body["delta"], expectations, where) if "delta" in body else None
-        chunk_rows = _chunk_rows(body["chunk_rows"], key, expectations, where) if "chunk_rows" in body else None
+        chunk_rows = _chunk_rows(body["chunk_rows"], key, derived, expectations, where) if "chunk_rows" in body else None
         specs.append(SuiteSpec(table, key, {str(k): str(v) for k, v in derived.items()}, tuple(expectations), source,
                                prepare, delta, slices, chunk_rows))
     return specs
@@ -289,7 +288,7 @@ def _delta_spec(body: Any, expectations: list[ExpectationSpec], where: str) -> D
     if prepare is not None and not isinstance(prepare, str):
         raise GateError(f"{where}: `delta.prepare` must be SQL text")
     for spec in expectations:
-        if spec.type not in _PER_ROW + _UNIQUENESS or spec.kwargs.get("mostly") not in (None, 1, 1.0):
+        if not _per_row_or_uniqueness(spec):
             raise GateError(
                 f"{where}: declares `delta` but {spec.type} {dict(spec.kwargs)} is not a per-row or uniqueness check: "
                 "its verdict on the changed rows is not its verdict on the table"
@@ -297,26 +296,28 @@ def _delta_spec(body: Any, expectations: list[ExpectationSpec], where: str) -> D
     return DeltaSpec(tuple(recheck), prepare)
 
 
-def _chunk_rows(body: Any, key: str, expectations: list[ExpectationSpec], where: str) -> int:
+def _chunk_rows(body: Any, key: str, derived: Mapping[str, str], expectations: list[ExpectationSpec],
+                where: str) -> int:
     if type(body) is not int or body < 1:
         raise GateError(f"{where}: `chunk_rows` must be a positive number of rows")
+    # The cuts are placed by the table's own rows and key column (load_chunks): a `source` may add columns to them (a
+    # source with other rows would only make the chunks uneven), but the key must be the table's column.
+    if key in derived:
+        raise GateError(f"{where}: `chunk_rows` needs a key that is a column of the table {key!r}, not a derived one")
     for spec in expectations:
-        if not chunkable(spec, key):
+        if not _per_row_or_uniqueness(spec) or (spec.type in _UNIQUENESS and key not in spec.columns()):
             raise GateError(
                 f"{where}: declares `chunk_rows` but {spec.type} {dict(spec.kwargs)} is not a per-row check, nor a "
                 f"uniqueness check over columns that include the key {key}: its verdict on each chunk of rows is not "
-                "its verdict on the table"
+                "its verdict on the table (rows with equal values and different keys may be in different chunks)"
             )
     return body
 
 
-def chunkable(spec: ExpectationSpec, key: str) -> bool:
-    """Whether `spec`'s verdict on the table is the verdicts on chunks of its rows cut by ranges of `key` together:
-    a per-row check (without `mostly`, a share of the whole table), or a uniqueness check whose columns include the
-    key (rows with equal values then have equal keys, so they are in the same chunk)."""
-    if spec.kwargs.get("mostly") not in (None, 1, 1.0):
-        return False
-    return spec.type in _PER_ROW or (spec.type in _UNIQUENESS and key in spec.columns())
+def _per_row_or_uniqueness(spec: ExpectationSpec) -> bool:
+    """Whether `spec` is a per-row check or a uniqueness check, without `mostly` (a share of the whole table): checks
+    whose verdict on a set of rows is decided by those rows (uniqueness: with every row that may repeat their values)."""
+    return spec.type in _PER_ROW + _UNIQUENESS and spec.kwargs.get("mostly") in (None, 1, 1.0)
 
 
 def suite_names() -> list[str]:
@@ -453,6 +454,7 @@ def run_gate(
                 validation = None  # of a chunked suite, between its chunks
                 for item in loads:
                     validation = validation or _SuiteValidation(context, item.spec, run_time)
+                    assert validation.spec is item.spec, "a chunked suite's chunks come one after the other"
                     validation.add(item)
                     release_freed_memory()
                     loads.done(item)
@@ -544,11 +546,14 @@ class _StagedReader:
                 raise GateError(f"cannot read the gate's macros {MACROS_FILE}: {exc}") from exc
             self._compared = self.previous or _empty_warehouse(Path(self._scratch.name))
             self._con = self._connect()
-            # (the row count DuckDB keeps with each table, read once: whether a suite is chunked is asked by both threads)
-            self._rows = dict(self._con.execute(
-                "SELECT table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database() "
-                "AND schema_name = 'main'").fetchall())
+            try:  # (the row count DuckDB keeps with each table, read once: both threads ask whether a suite is chunked)
+                self._rows = dict(self._con.execute(
+                    "SELECT table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database() "
+                    "AND schema_name = 'main'").fetchall())
+            except duckdb.Error as exc:
+                raise GateError(f"cannot list the tables of the staged warehouse {self.database}: {exc}") from exc
         except BaseException:
+            self._release()
             self._scratch.cleanup()
             raise
         return self
@@ -568,7 +573,8 @@ class _StagedReader:
             config = {"memory_limit": limit, "temp_directory": str(Path(self._scratch.name) / "spill")} if limit else {}
             con = duckdb.connect(str(self.database), read_only=True, config=config)
         except duckdb.Error as exc:
-            raise GateError(f"cannot open the staged warehouse {self.database} read-only: {exc}") from exc
+            setting = f" ({GATE_MEMORY_VARIABLE}={limit})" if limit else ""
+            raise GateError(f"cannot open the staged warehouse {self.database} read-only{setting}: {exc}") from exc
         try:
             try:
                 con.execute("ATTACH ? AS previous (READ_ONLY)", [str(self._compared)])
@@ -637,9 +643,10 @@ class _StagedReader:
 
     def chunked(self, spec: SuiteSpec) -> bool:
         """Whether `spec` is validated in chunks of rows: it declares `chunk_rows`, its table has more rows than that,
-        and every row of it is validated (a restricted suite's rows in delta mode are the changed notices')."""
+        and the gate validates every row (not in delta mode, where a suite is restricted to the changed notices'
+        rows or, unless it is `unchanged`, validated in one piece: the four chunked suites all declare `delta`)."""
         return (spec.chunk_rows is not None and self._rows.get(spec.table, 0) > spec.chunk_rows
-                and not self.restricts(spec) and spec.table not in self._read_early)
+                and self.changed_notice_keys is None and spec.table not in self._read_early)
 
     def load_chunks(self, spec: SuiteSpec) -> Iterator[_Loaded]:
         """The rows of `spec` as `load_arrow` reads them: at once, or, for a chunked suite, one chunk after the other,
@@ -647,44 +654,48 @@ class _StagedReader:
 
         Chunks are ranges of the key's values (`chunk_starts`, `key_ranges`; rows with NULL keys in the first): every
         row of the suite's query is in exactly one chunk, the rows with equal keys in the same one, and the chunks in
-        turn hold the rows in the order of the whole frame (sorted by key, NULLs first). The query runs once, its rows
-        written by DuckDB to Parquet files in the gate's scratch folder, a folder per chunk; the connection is closed
-        before the first chunk is validated, so that DuckDB's memory (the prepare step's TEMP tables, and what its
-        allocator keeps: ~1 GB at 20,000 notices) is not held beside the frames. Each chunk is then read from its own
-        files."""
+        turn hold the rows in the key order of the whole frame (rows with equal keys, NULL ones included, may come in
+        another order among themselves than in one piece). The query runs once, its rows written by DuckDB to Parquet
+        files in the gate's scratch folder, a folder per chunk; the connection is closed before the first chunk is
+        validated, so that DuckDB's memory (the prepare step's TEMP tables, and what its allocator keeps: ~1 GB at
+        20,000 notices) is not held beside the frames. Each chunk is then read from its own files, which are deleted
+        once the chunks are done with (or abandoned)."""
         if not self.chunked(spec):
             yield self.load_arrow(spec)
             return
         item = self._item(spec)
         con = self._con or self._connect()
         self._con = None
-        folder = Path(tempfile.mkdtemp(prefix=f"{spec.table}-", dir=self._scratch.name)) / "chunks"
+        folder, ranges = None, []
         try:
+            folder = Path(tempfile.mkdtemp(prefix=f"{spec.table}-", dir=self._scratch.name))
             self._prepare(spec, item, con)
-            ranges = key_ranges(chunk_starts(con, quoted_identifier(spec.table), quoted_identifier(spec.key), spec.chunk_rows))
-            if len(ranges) == 1:  # (fewer rows than a chunk: read at once)
+            ranges = key_ranges(chunk_starts(con, quoted_identifier(spec.table), quoted_identifier(spec.key),
+                                             self._rows[spec.table], spec.chunk_rows))
+            if len(ranges) == 1:  # (the sample put every row in one chunk: read at once)
                 item.table = con.sql(item.query).to_arrow_table()
                 item.nbytes = item.table.nbytes
             else:
                 cuts = [high for _, high in ranges[:-1]]
-                target = str(folder).replace("'", "''")
+                target = str(folder / "chunks").replace("'", "''")
                 con.execute(f"SET partitioned_write_flush_threshold = {_CHUNK_WRITE_FLUSH_ROWS}")
                 con.execute(
                     f"COPY (SELECT *, 1 + len(list_filter(?, lambda cut: cut <= chunk.{quoted_identifier(spec.key)})) "
                     f"AS {_CHUNK_COLUMN} FROM (\n{item.query}\n) AS chunk) "
                     f"TO '{target}' (FORMAT parquet, PARTITION_BY ({_CHUNK_COLUMN}))", [cuts])
-        except duckdb.Error as exc:
+        except (duckdb.Error, OSError) as exc:
             item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             ranges = []
         finally:
             con.close()
-        if len(ranges) <= 1:
-            yield item
-            return
         try:
-            yield from _chunks_written(item, folder, len(ranges))
+            if len(ranges) <= 1:
+                yield item
+            else:
+                yield from _chunks_written(item, folder / "chunks", len(ranges))
         finally:
-            shutil.rmtree(folder.parent, ignore_errors=True)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def unchanged(self, spec: SuiteSpec, table, con: duckdb.DuckDBPyConnection) -> bool:
         """Delta mode: whether `table`, the frame of `spec` (validated whole) read from the staged file, is the frame
@@ -754,21 +765,24 @@ def _run_in_slices(con: duckdb.DuckDBPyConnection, step: SliceStep) -> None:
     con.execute(f"DROP VIEW IF EXISTS {SLICE_VIEW}")
 
 
-# Keys sampled per chunk to place its cuts: a chunk then holds chunk_rows rows give or take a few per cent
+# Keys sampled per chunk to place its cuts (a chunk then holds its share of the rows give or take ~10 %)
 SAMPLES_PER_CHUNK = 100
 
 
-def chunk_starts(con: duckdb.DuckDBPyConnection, table: str, key: str, rows: int) -> list[Any]:
-    """Values of the column `key` (SQL) that start chunks of about `rows` rows of `table` (SQL) in the key's order,
-    NULLs left out: every SAMPLES_PER_CHUNK-th value of a sample of one row in rows / SAMPLES_PER_CHUNK (by row id).
+def chunk_starts(con: duckdb.DuckDBPyConnection, table: str, key: str, rows: int, chunk_rows: int) -> list[Any]:
+    """Values of the column `key` (SQL) that start the chunks of `table` (SQL, `rows` rows) in the key's order, NULLs
+    left out: as many chunks as it takes to hold at most about `chunk_rows` rows each, cut into equal parts of a
+    sample of the keys (one row in `rows` / (chunks × SAMPLES_PER_CHUNK), by row id).
 
-    A sample because the exact cuts (every `rows`-th value: warehouse.schema.slice_starts) sort every key: at 20,000
-    notices that window over fact_indicator's 3.1 M keys raised the gate's peak memory by ~400 MB, more than chunks
-    saved. The cuts only balance the chunks; which rows each chunk holds is decided by the ranges (`key_ranges`)."""
-    step = max(1, rows // SAMPLES_PER_CHUNK)  # (1: every key, the exact cuts)
-    sample = con.execute(
-        f"SELECT {key} FROM {table} WHERE rowid % {step} = 0 AND {key} IS NOT NULL ORDER BY {key}").fetchall()
-    return [value for (value,) in sample[::max(1, rows // step)]]
+    A sample because the exact cuts (every `chunk_rows`-th value: warehouse.schema.slice_starts) sort every key: at
+    20,000 notices that window over fact_indicator's 3.1 M keys raised the gate's peak memory by ~400 MB, more than
+    chunks saved. The cuts only balance the chunks; which rows each chunk holds is decided by the ranges
+    (`key_ranges`)."""
+    chunks = max(1, -(-rows // chunk_rows))
+    step = max(1, rows // (chunks * SAMPLES_PER_CHUNK))  # (1: every key, the exact cuts)
+    sample = [value for (value,) in con.execute(
+        f"SELECT {key} FROM {table} WHERE rowid % {step} = 0 AND {key} IS NOT NULL ORDER BY {key}").fetchall()]
+    return [sample[len(sample) * part // chunks] for part in range(chunks)] if sample else []
 
 
 def key_ranges(starts: Sequence[Any]) -> list[tuple[Any, Any]]:
@@ -800,7 +814,7 @@ def _chunks_written(item: _Loaded, folder: Path, count: int) -> Iterator[_Loaded
         yield item
         return
     for number in range(1, count + 1):
-        chunk = dataclasses.replace(item, chunk=(number, count))
+        chunk = replace(item, chunk=(number, count))
         try:
             chunk.table = written.to_table(filter=ds.field(_CHUNK_COLUMN) == number).drop_columns([_CHUNK_COLUMN])
         except Exception as exc:  # noqa: BLE001 - reported as the suite's load error
@@ -940,6 +954,8 @@ class _Prefetcher:
                         self._held_frames += 1
                         self._counted[id(chunk)] = 0
                     yield _to_pandas(chunk)
+                    if chunk.error is not None:  # (not read, or not converted: the suite's rows end there)
+                        break
                 with self._cond:
                     self._held -= counted
                     self._held_frames -= 1
@@ -1208,7 +1224,8 @@ class _SuiteValidation:
         if item.error is not None:
             self.load_error, self.rows = item.error, None
             return
-        if self.gx_error is not None:
+        self.rows += len(item.frame)
+        if self.gx_error is not None:  # (its rows are counted, not validated: the suite has failed)
             return
         if self._definition is None:
             expectations = [_build_expectation(e, spec.table) for e in spec.expectations]
@@ -1218,7 +1235,6 @@ class _SuiteValidation:
                 gx.ValidationDefinition(name=spec.table, data=batch, suite=self._suite))
         run_name = _RUN_NAME if item.chunk is None else f"{_RUN_NAME} chunk {item.chunk[0]} of {item.chunk[1]}"
         self.chunks += 1
-        self.rows += len(item.frame)
         try:
             outcome = self._definition.run(
                 batch_parameters={"dataframe": item.frame},
@@ -1325,7 +1341,11 @@ def _merged(a: list | None, b: list | None) -> list | None:
         if key in first or key in second:
             result[key] = (list(first.get(key) or []) + list(second.get(key) or []))[:PARTIAL_UNEXPECTED]
     if "partial_unexpected_counts" in result and "partial_unexpected_list" in result:
-        result["partial_unexpected_counts"] = _value_counts(result["partial_unexpected_list"])
+        counts = _value_counts(result["partial_unexpected_list"])
+        if counts is None:
+            del result["partial_unexpected_counts"]
+        else:
+            result["partial_unexpected_counts"] = counts
     elements, unexpected = result.get("element_count"), result.get("unexpected_count")
     if elements is not None and unexpected is not None:
         total = unexpected / elements * 100 if elements else None
@@ -1342,7 +1362,7 @@ def _merged(a: list | None, b: list | None) -> list | None:
     return [success_a and success_b, problem_a or problem_b, result]
 
 
-def _value_counts(values: list) -> list[dict]:
+def _value_counts(values: list) -> list[dict] | None:
     """GX's partial_unexpected_counts of a partial_unexpected_list (expectation.py `_format_map_output`): the most
     frequent values among those examples, by count then value."""
     if values and isinstance(values[0], dict):  # a multicolumn expectation's rows, counted as tuples
@@ -1350,8 +1370,8 @@ def _value_counts(values: list) -> list[dict]:
     try:
         common = Counter(values).most_common(PARTIAL_UNEXPECTED)
         return [{"value": value, "count": count} for value, count in sorted(common, key=lambda pair: (-pair[1], pair[0]))]
-    except TypeError:
-        return [{"error": "partial_exception_counts requires a hashable type"}]
+    except TypeError:  # values GX could not count or order either: it then leaves the counts out
+        return None
 
 
 def _build_docs(context) -> Path:
