@@ -36,7 +36,6 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
@@ -382,6 +381,12 @@ class _Loaded:
     table: Any = None  # pyarrow.Table, before it becomes `frame`
     chunk: tuple[int, int] | None = None  # (n, of): the n-th of the chunks a suite's rows are validated in (None: at once)
 
+    @property
+    def ends_suite(self) -> bool:
+        """Whether no more rows of its suite come after these: not chunked, the last chunk, or a chunk that could not
+        be read (the suite's rows end there)."""
+        return self.chunk is None or self.chunk[0] == self.chunk[1] or self.error is not None
+
 
 DEFAULT_MAX_DROP_SHARE = 0.5
 # DuckDB's memory on each of the gate's connections (its default: 80 % of the machine's), when this variable is set
@@ -458,7 +463,7 @@ def run_gate(
                     validation.add(item)
                     release_freed_memory()
                     loads.done(item)
-                    if item.chunk is None or item.chunk[0] == item.chunk[1] or item.error is not None:
+                    if item.ends_suite:
                         suites_json.append(validation.outcome())
                         validation = None
         except GateError:
@@ -533,7 +538,7 @@ class _StagedReader:
         self.specs = list(specs)
         self._con: duckdb.DuckDBPyConnection | None = None
         self._read_early: dict[str, _Loaded] = {}  # table → rows read after the prepare step it shares, not yet loaded
-        self._rows: dict[str, int] = {}  # table → rows
+        self._rows: dict[str, int] = {}  # table → rows (read when a suite may be chunked)
 
     def __enter__(self) -> "_StagedReader":
         if not self.database.is_file():
@@ -547,9 +552,10 @@ class _StagedReader:
             self._compared = self.previous or _empty_warehouse(Path(self._scratch.name))
             self._con = self._connect()
             try:  # (the row count DuckDB keeps with each table, read once: both threads ask whether a suite is chunked)
-                self._rows = dict(self._con.execute(
-                    "SELECT table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database() "
-                    "AND schema_name = 'main'").fetchall())
+                if self.changed_notice_keys is None and any(spec.chunk_rows for spec in self.specs):
+                    self._rows = dict(self._con.execute(
+                        "SELECT table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database() "
+                        "AND schema_name = 'main'").fetchall())
             except duckdb.Error as exc:
                 raise GateError(f"cannot list the tables of the staged warehouse {self.database}: {exc}") from exc
         except BaseException:
@@ -618,7 +624,7 @@ class _StagedReader:
             unchanged = self.unchanged(spec, table, con)
             keep = not item.prepare and table.num_rows <= REUSE_MAX_ROWS and _memory_in_use(con) <= REUSE_MEMORY_LIMIT
         except duckdb.Error as exc:
-            item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            item.error = _first_line(exc)
             return item
         finally:
             if keep:
@@ -645,8 +651,8 @@ class _StagedReader:
         """Whether `spec` is validated in chunks of rows: it declares `chunk_rows`, its table has more rows than that,
         and the gate validates every row (not in delta mode, where a suite is restricted to the changed notices'
         rows or, unless it is `unchanged`, validated in one piece: the four chunked suites all declare `delta`)."""
-        return (spec.chunk_rows is not None and self._rows.get(spec.table, 0) > spec.chunk_rows
-                and self.changed_notice_keys is None and spec.table not in self._read_early)
+        return (self.changed_notice_keys is None and spec.chunk_rows is not None
+                and self._rows.get(spec.table, 0) > spec.chunk_rows and spec.table not in self._read_early)
 
     def load_chunks(self, spec: SuiteSpec) -> Iterator[_Loaded]:
         """The rows of `spec` as `load_arrow` reads them: at once, or, for a chunked suite, one chunk after the other,
@@ -684,7 +690,7 @@ class _StagedReader:
                     f"AS {_CHUNK_COLUMN} FROM (\n{item.query}\n) AS chunk) "
                     f"TO '{target}' (FORMAT parquet, PARTITION_BY ({_CHUNK_COLUMN}))", [cuts])
         except (duckdb.Error, OSError) as exc:
-            item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            item.error = _first_line(exc)
             ranges = []
         finally:
             con.close()
@@ -745,7 +751,7 @@ class _StagedReader:
             try:
                 table = con.sql(item.query).to_arrow_table()
             except duckdb.Error as exc:
-                item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                item.error = _first_line(exc)
             else:
                 item.table, item.nbytes = table, table.nbytes
             self._read_early[later.table] = item
@@ -810,7 +816,7 @@ def _chunks_written(item: _Loaded, folder: Path, count: int) -> Iterator[_Loaded
     try:
         written = ds.dataset(folder, format="parquet", partitioning="hive")
     except Exception as exc:  # noqa: BLE001 - reported as the suite's load error
-        item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        item.error = _first_line(exc)
         yield item
         return
     for number in range(1, count + 1):
@@ -818,11 +824,16 @@ def _chunks_written(item: _Loaded, folder: Path, count: int) -> Iterator[_Loaded
         try:
             chunk.table = written.to_table(filter=ds.field(_CHUNK_COLUMN) == number).drop_columns([_CHUNK_COLUMN])
         except Exception as exc:  # noqa: BLE001 - reported as the suite's load error
-            chunk.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            chunk.error = _first_line(exc)
             yield chunk
             return
         chunk.nbytes = chunk.table.nbytes
         yield chunk
+
+
+def _first_line(exc: BaseException) -> str:
+    """What a load error is reported as: the exception's type and the first line of its message."""
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
 def _same_rows(a, b) -> bool:
@@ -866,7 +877,7 @@ def _to_pandas(item: _Loaded) -> _Loaded:
             table = table.take(order).cast(_widened(table.schema))
             item.frame = table.to_pandas(self_destruct=True)
         except Exception as exc:  # noqa: BLE001 - a table that cannot be read into a frame is not validated
-            item.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            item.error = _first_line(exc)
     return item
 
 
@@ -954,7 +965,7 @@ class _Prefetcher:
                         self._held_frames += 1
                         self._counted[id(chunk)] = 0
                     yield _to_pandas(chunk)
-                    if chunk.error is not None:  # (not read, or not converted: the suite's rows end there)
+                    if chunk.ends_suite:  # (a chunk not read or not converted ends it early)
                         break
                 with self._cond:
                     self._held -= counted
@@ -1190,17 +1201,16 @@ def _validate(context, item: _Loaded, run_time: datetime) -> tuple[SuiteResult, 
 class _SuiteValidation:
     """One suite validated by GX on its rows at once, or on each chunk of them in turn (`add`, in key order), then
     its outcome (`outcome`) as one result: a chunked suite's counts are summed over its chunks and its examples are
-    the first unexpected rows of the first chunks, which are the whole frame's first (the chunks hold its rows in
-    order). Each chunk is a validation run of its own in the Data Docs ("chunk n of N")."""
+    the first unexpected rows of the first chunks, which are the whole frame's first (the chunks hold its rows in key
+    order; `_merged`). Each chunk is a validation run of its own in the Data Docs ("chunk n of N")."""
 
     def __init__(self, context, spec: SuiteSpec, run_time: datetime):
         self.context, self.spec, self.run_time = context, spec, run_time
         self.first: _Loaded | None = None
         self.chunks = 0  # frames validated
-        self.rows: int | None = 0
+        self.rows = 0  # rows read
         self.load_error: str | None = None
         self.gx_error: str | None = None  # GX raised while validating a frame
-        self.unchanged = False
         self._definition = None
         self._suite = None
         # per expectation, in suite order: [success, problem, result], merged over the chunks; None: not evaluated
@@ -1218,11 +1228,10 @@ class _SuiteValidation:
 
         spec = self.spec
         self.first = self.first or item
-        if item.scope == SCOPE_UNCHANGED:
-            self.unchanged = True
+        if item.scope == SCOPE_UNCHANGED:  # (its only item, without rows)
             return
         if item.error is not None:
-            self.load_error, self.rows = item.error, None
+            self.load_error = item.error
             return
         self.rows += len(item.frame)
         if self.gx_error is not None:  # (its rows are counted, not validated: the suite has failed)
@@ -1238,14 +1247,7 @@ class _SuiteValidation:
         try:
             outcome = self._definition.run(
                 batch_parameters={"dataframe": item.frame},
-                result_format={
-                    "result_format": "SUMMARY",
-                    "partial_unexpected_count": PARTIAL_UNEXPECTED,
-                    "unexpected_index_column_names": [spec.key],
-                    # not in SUMMARY results unless asked for, but GX builds it for every column-map expectation (the
-                    # unexpected rows' index) unless told not to; no measurable gain when every row passes
-                    "return_unexpected_index_query": False,
-                },
+                result_format={**_RESULT_FORMAT, "unexpected_index_column_names": [spec.key]},
                 run_id=RunIdentifier(run_name=run_name, run_time=self.run_time),
             )
         except Exception as exc:  # noqa: BLE001 - reported as an error-severity failure of this suite
@@ -1268,11 +1270,12 @@ class _SuiteValidation:
 
     def outcome(self) -> tuple[SuiteResult, dict]:
         spec, item, label = self.spec, self.first, self.label
+        unchanged = item.scope == SCOPE_UNCHANGED
         payload: dict[str, Any] = {
             "table": spec.table,
             "suite": spec.table,
             "success": False,
-            "row_count": None if self.load_error is not None or self.unchanged else self.rows,
+            "row_count": None if self.load_error is not None or unchanged else self.rows,
             "evaluated": 0,
             "failed": 0,
             "scope": item.scope,
@@ -1284,9 +1287,9 @@ class _SuiteValidation:
             "load_error": self.load_error,
             "expectations": [],
         }
-        if self.unchanged:
+        if unchanged:
             payload["expectations"] = [_expectation_json(e, None, None, None) for e in spec.expectations]
-            payload["success"], payload["row_count"] = True, None
+            payload["success"] = True
             return SuiteResult(spec.table, True, 0, None, [], item.scope), payload
         if self.load_error is not None:
             line = f"{label}: could not load the table for validation ({self.load_error})"
@@ -1321,57 +1324,45 @@ class _SuiteValidation:
 
 
 _RUN_NAME = "zhenggai-gate"
-# the counts of a map expectation's result that add up over chunks of rows; the shares are computed again from them
-_COUNTS = ("element_count", "unexpected_count", "missing_count")
-_LISTS = ("partial_unexpected_list", "partial_unexpected_index_list")
+_RESULT_FORMAT = {
+    "result_format": "SUMMARY",
+    "partial_unexpected_count": PARTIAL_UNEXPECTED,
+    # not in SUMMARY results unless asked for, but GX builds it for every column-map expectation (the unexpected rows'
+    # index) unless told not to; no measurable gain when every row passes
+    "return_unexpected_index_query": False,
+}
 
 
 def _merged(a: list | None, b: list | None) -> list | None:
     """One expectation's [success, problem, result] over two consecutive chunks of rows, as GX gives it for both at
-    once (SUMMARY format): counts added, shares recomputed, the first PARTIAL_UNEXPECTED examples kept and their
-    values counted again (GX counts the values among those examples)."""
+    once: the chunks' counts added and their first examples kept, formatted by GX's own map-result function (which
+    computes the shares and counts the examples' values)."""
+    from great_expectations.expectations.expectation import _format_map_output
+    from great_expectations.expectations.expectation_configuration import parse_result_format
+
     if a is None or b is None:
         return None
     (success_a, problem_a, first), (success_b, problem_b, second) = a, b
-    result = dict(first)
-    for key in _COUNTS:
-        if key in first or key in second:
-            result[key] = (first.get(key) or 0) + (second.get(key) or 0)
-    for key in _LISTS:
-        if key in first or key in second:
-            result[key] = (list(first.get(key) or []) + list(second.get(key) or []))[:PARTIAL_UNEXPECTED]
-    if "partial_unexpected_counts" in result and "partial_unexpected_list" in result:
-        counts = _value_counts(result["partial_unexpected_list"])
-        if counts is None:
-            del result["partial_unexpected_counts"]
-        else:
-            result["partial_unexpected_counts"] = counts
-    elements, unexpected = result.get("element_count"), result.get("unexpected_count")
-    if elements is not None and unexpected is not None:
-        total = unexpected / elements * 100 if elements else None
-        missing = result.get("missing_count")
-        present = elements - missing if missing is not None else elements
-        share = (unexpected / present * 100 if present else None) if missing is not None else total
-        result["unexpected_percent"] = share
-        if "missing_percent" in result:
-            result["missing_percent"] = missing / elements * 100 if elements else None
-        if "unexpected_percent_total" in result:
-            result["unexpected_percent_total"] = total
-        if "unexpected_percent_nonmissing" in result:
-            result["unexpected_percent_nonmissing"] = share
-    return [success_a and success_b, problem_a or problem_b, result]
+    success, problem = success_a and success_b, problem_a or problem_b
+    if problem is not None or "unexpected_count" not in first:  # nothing GX evaluated to add up
+        return [success, problem, dict(first)]
 
+    def added(key: str) -> int:
+        return (first.get(key) or 0) + (second.get(key) or 0)
 
-def _value_counts(values: list) -> list[dict] | None:
-    """GX's partial_unexpected_counts of a partial_unexpected_list (expectation.py `_format_map_output`): the most
-    frequent values among those examples, by count then value."""
-    if values and isinstance(values[0], dict):  # a multicolumn expectation's rows, counted as tuples
-        values = [tuple(value.values()) for value in values]
-    try:
-        common = Counter(values).most_common(PARTIAL_UNEXPECTED)
-        return [{"value": value, "count": count} for value, count in sorted(common, key=lambda pair: (-pair[1], pair[0]))]
-    except TypeError:  # values GX could not count or order either: it then leaves the counts out
-        return None
+    def examples(key: str) -> list | None:
+        if key not in first and key not in second:
+            return None
+        return (list(first.get(key) or []) + list(second.get(key) or []))[:PARTIAL_UNEXPECTED]
+
+    elements = added("element_count")
+    formatted = _format_map_output(
+        parse_result_format(dict(_RESULT_FORMAT)), success, element_count=elements,
+        nonnull_count=elements - added("missing_count") if "missing_count" in first else None,
+        unexpected_count=added("unexpected_count"), unexpected_list=examples("partial_unexpected_list") or [],
+        unexpected_index_list=examples("partial_unexpected_index_list"),
+        unexpected_index_column_names=first.get("unexpected_index_column_names"))
+    return [success, problem, formatted["result"]]
 
 
 def _build_docs(context) -> Path:
