@@ -1,0 +1,99 @@
+"""A suite with `derived_apart` (suites.yaml) computes each derived column by a statement of its own and joins them to
+the table's rows: the same frame as its one query, and the same gate report (expectations/gate.py
+SuiteSpec.query_apart)."""
+
+import dataclasses
+import json
+import shutil
+
+import duckdb
+import pytest
+
+import expectations.gate as gate_module
+from expectations.gate import _StagedReader, load_suites, run_gate
+from tests.test_gate_fast_paths import _refused
+
+
+@pytest.fixture(scope="module")
+def faulty_issues(published, tmp_path_factory):
+    """The seed warehouse with a fault for each of fact_issue's derived columns, a duplicated key and a NULL key."""
+    path = tmp_path_factory.mktemp("apart") / "staged.duckdb"
+    shutil.copy(published, path)
+    with duckdb.connect(str(path)) as con:
+        rows = con.execute("SELECT issue_key, notice_key FROM fact_issue ORDER BY issue_key").fetchall()
+        assert len({notice for _, notice in rows}) > 1
+        key = [k for k, _ in rows]
+        elsewhere = next(k for k, notice in rows if notice != rows[10][1])
+        con.execute("UPDATE fact_issue SET parent_issue_key = ? WHERE issue_key = ?", [elsewhere, key[10]])
+        con.execute("UPDATE fact_issue SET parent_issue_key = 'nowhere' WHERE issue_key = ?", [key[20]])
+        con.execute("UPDATE fact_issue SET measure_count = measure_count + 1 WHERE issue_key = ?", [key[30]])
+        con.execute("UPDATE fact_issue SET char_end = 10000000 WHERE issue_key = ?", [key[40]])
+        con.execute("UPDATE fact_issue SET notice_key = 'no notice' WHERE issue_key = ?", [key[50]])
+        con.execute("UPDATE fact_issue SET topic = 'no topic' WHERE issue_key = ?", [key[60]])
+        con.execute("UPDATE fact_issue SET issue_key = ? WHERE issue_key = ?", [key[70], key[71]])
+        con.execute("UPDATE fact_issue SET issue_key = NULL WHERE issue_key = ?", [key[80]])
+    return path
+
+
+def _suites(apart: bool):
+    return [dataclasses.replace(spec, derived_apart=apart) if spec.table == "fact_issue" else spec for spec in load_suites()]
+
+
+def _rows(table) -> list[tuple]:
+    return sorted((tuple(row.values()) for row in table.to_pylist()), key=repr)
+
+
+def test_fact_issue_s_derived_columns_apart_are_those_of_its_one_query(faulty_issues):
+    declared = next(spec for spec in load_suites() if spec.table == "fact_issue")
+    assert declared.derived_apart and len(declared.derived) > 1
+    together, apart = (dataclasses.replace(declared, derived_apart=flag) for flag in (False, True))
+    with _StagedReader(faulty_issues, None, 0.5, None, load_suites()) as reader:
+        one_query = reader.load_arrow(together)
+        in_steps = reader.load_arrow(apart)
+    assert (one_query.error, in_steps.error) == (None, None) and not one_query.steps
+    assert len(in_steps.steps) == len(declared.derived) and "rowid" in in_steps.query
+    assert in_steps.table.column_names == one_query.table.column_names
+    assert _rows(in_steps.table) == _rows(one_query.table)
+    failing = {name: in_steps.table.num_rows - in_steps.table[name].null_count for name in declared.derived}
+    assert all(failing[name] >= 1 for name in (
+        "orphan_notice_key", "orphan_parent_issue_key", "parent_in_other_notice", "measure_count_mismatch",
+        "beyond_notice_text", "topic_not_in_dim_topic")), failing
+
+
+def test_a_gate_with_derived_columns_apart_reports_what_it_reports_with_one_query(faulty_issues, tmp_path, monkeypatch):
+    monkeypatch.setattr(gate_module, "load_suites", lambda: _suites(False))
+    together = run_gate(faulty_issues, tmp_path / "together")
+    monkeypatch.setattr(gate_module, "load_suites", lambda: _suites(True))
+    apart = run_gate(faulty_issues, tmp_path / "apart")
+
+    assert not together.passed and (apart.errors, apart.warnings) == (together.errors, together.warnings)
+    assert sum("fact_issue" in line for line in together.errors) >= 7
+    reports = [{suite["table"]: suite for suite in json.loads(result.json_path.read_text(encoding="utf-8"))["suites"]}
+               for result in (together, apart)]
+    query_together, query_apart = reports[0]["fact_issue"].pop("query"), reports[1]["fact_issue"].pop("query")
+    assert "CREATE OR REPLACE TEMP TABLE" in query_apart and "TEMP" not in query_together
+    assert reports[1] == reports[0]
+
+
+def test_delta_mode_computes_the_derived_columns_in_one_query_on_the_restricted_rows(faulty_issues):
+    spec = next(spec for spec in load_suites() if spec.table == "fact_issue")
+    with duckdb.connect(str(faulty_issues), read_only=True) as con:
+        (notice,) = con.execute("SELECT min(notice_key) FROM dim_notice").fetchone()
+    with _StagedReader(faulty_issues, faulty_issues, 0.5, [notice], load_suites()) as delta:
+        item = delta.load_arrow(spec)
+    assert item.error is None and not item.steps and "rowid" not in item.query
+
+
+@pytest.mark.parametrize("suite", [
+    "    derived_apart: yes please\n",
+    "    derived_apart: 1\n",
+    "    source: SELECT 1 AS k\n    derived_apart: true\n",
+])
+def test_derived_apart_is_refused_where_it_cannot_join_by_rowid(tmp_path, suite):
+    _refused(tmp_path, suite, "`derived_apart` must be true or false")
+
+
+def test_query_apart_needs_a_table():
+    spec = dataclasses.replace(next(s for s in load_suites() if s.table == "fact_issue"), source="SELECT 1 AS issue_key")
+    with pytest.raises(ValueError, match="rowid"):
+        spec.query_apart()
