@@ -425,9 +425,9 @@ class _Loaded:
 DEFAULT_MAX_DROP_SHARE = 0.5
 # DuckDB's memory on each of the gate's connections (its default: 80 % of the machine's), when this variable is set
 # ("1.5GB"): beyond it, queries spill to the gate's scratch folder, and a query that cannot fails its suite's load. The
-# gate's largest queries grow with the corpus (fact_issue's checks, the quote check's text cutting and fact_indicator's
-# rows: the gate's process peaked at 2.5 GB at 40,000 notices); within 1GB that gate took 58 s instead of 27-31 s and
-# 1.7 GB, within 1.5GB 36 s and 2.2 GB.
+# gate's largest queries grow with the corpus (the quote check's text cutting and writing fact_indicator's rows: the
+# gate's process peaked at 2.5 GB at 40,000 notices, in that load); within 1GB that gate took 58 s instead of 27-31 s
+# and 1.7 GB, within 1.5GB 36 s and 2.2 GB.
 GATE_MEMORY_VARIABLE = "ZHENGGAI_GATE_MEMORY"
 
 
