@@ -140,6 +140,14 @@ def _bounds(low: Any, high: Any) -> str:
     return f"≥ {low}" if low is not None else f"≤ {high}"
 
 
+# The rowid column of a derived column's TEMP table (SuiteSpec.query_apart): no derived column of such a suite may take it.
+DERIVED_ROW_COLUMN = "zhenggai_row_id"
+
+
+def _flattened_sql(sql: str) -> str:
+    return " ".join(sql.split())
+
+
 @dataclass(frozen=True)
 class SuiteSpec:
     """The suite of one table: its expectations and the SQL-derived columns they check."""
@@ -162,31 +170,31 @@ class SuiteSpec:
 
     def query(self) -> str:
         """The SQL whose result the suite validates (its rows are then ordered by `key`, NULLs first)."""
-        items = [f't."{c}"' for c in self.table_columns()]
-        items += [f'({" ".join(expr.split())}) AS "{name}"' for name, expr in self.derived.items()]
-        return "SELECT " + ",\n       ".join(items) + f"\nFROM {self._relation()} AS t"
+        return self._select([f'({_flattened_sql(expr)}) AS "{name}"' for name, expr in self.derived.items()])
+
+    def _select(self, derived: list[str], joins: str = "") -> str:
+        items = [f't."{c}"' for c in self.table_columns()] + derived
+        return "SELECT " + ",\n       ".join(items) + f"\nFROM {self._relation()} AS t" + joins
 
     def query_apart(self) -> tuple[tuple[str, ...], str]:
         """`query()` as steps and a query: each derived column computed over the table's rows by a statement of its
-        own, into a TEMP table of (row_id, value), and the query joining them to the table's rows by rowid.
+        own, into a TEMP table of (DERIVED_ROW_COLUMN, value), and the query joining them to the table's rows by rowid.
 
         The same rows and values as `query()`. DuckDB plans each correlated check of a derived column as a join that
         holds the rows it is computed for; in one query, all of them are held at once, with every column of the
         table (fact_issue at 40,000 notices: ~2.2 GB for its query, ~0.9 GB in steps). Only for a table (a `source`
-        has no rowid)."""
-        if self.source:
-            raise ValueError(f"suite {self.table}: `derived_apart` needs a table's rowid, and the suite has a source")
-        steps, items, joins = [], [f't."{c}"' for c in self.table_columns()], []
+        has no rowid: its steps fail to load, as load_suites says)."""
+        steps, derived, joins = [], [], []
         for index, (name, expr) in enumerate(self.derived.items()):
             temp = quoted_identifier(f"derived_{self.table}_{index}")
-            steps.append(f'CREATE OR REPLACE TEMP TABLE {temp} AS SELECT t.rowid AS row_id, ({" ".join(expr.split())}) '
-                         f'AS "{name}" FROM {self._relation()} AS t')
-            items.append(f'{temp}."{name}"')
-            joins.append(f"JOIN {temp} ON {temp}.row_id = t.rowid")
-        return tuple(steps), "SELECT " + ",\n       ".join(items) + f"\nFROM {self._relation()} AS t\n" + "\n".join(joins)
+            steps.append(f'CREATE OR REPLACE TEMP TABLE {temp} AS SELECT t.rowid AS {DERIVED_ROW_COLUMN}, '
+                         f'({_flattened_sql(expr)}) AS "{name}" FROM {self._relation()} AS t')
+            derived.append(f'{temp}."{name}"')
+            joins.append(f"\nJOIN {temp} ON {temp}.{DERIVED_ROW_COLUMN} = t.rowid")
+        return tuple(steps), self._select(derived, "".join(joins))
 
     def _relation(self) -> str:
-        return f'({" ".join(self.source.split())})' if self.source else f'"{self.table}"'
+        return f'({_flattened_sql(self.source)})' if self.source else f'"{self.table}"'
 
     def delta_query(self) -> str:
         """`query()` restricted to the rows that can fail when only the notices of the TEMP table changed_notice
@@ -210,7 +218,7 @@ class SuiteSpec:
                 conditions.append(
                     f"EXISTS (SELECT 1 FROM {self._relation()} AS c WHERE c.notice_key IN {changed} AND {same})"
                 )
-        conditions += [f'({" ".join(condition.split())})' for condition in self.delta.recheck]
+        conditions += [f'({_flattened_sql(condition)})' for condition in self.delta.recheck]
         return self.query() + "\nWHERE " + "\n   OR ".join(conditions)
 
 
@@ -285,9 +293,23 @@ def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
         if not isinstance(derived_apart, bool) or (derived_apart and source is not None):
             raise GateError(f"{where}: `derived_apart` must be true or false, and true only for a suite without a "
                             "`source` (its steps join by the table's rowid)")
+        if derived_apart:
+            _check_apart(derived, where)
         specs.append(SuiteSpec(table, key, {str(k): str(v) for k, v in derived.items()}, tuple(expectations), source,
                                prepare, delta, slices, chunk_rows, derived_apart))
     return specs
+
+
+def _check_apart(derived: Mapping[str, str], where: str) -> None:
+    """Derived columns computed apart each see the table's row only: none may read another by its name (one SELECT
+    allows it), nor take the name of the steps' rowid column."""
+    for name, expr in derived.items():
+        if name == DERIVED_ROW_COLUMN:
+            raise GateError(f"{where}: with `derived_apart`, no derived column may be named {DERIVED_ROW_COLUMN}")
+        others = [other for other in derived if other != name and re.search(rf"\b{re.escape(other)}\b", expr)]
+        if others:
+            raise GateError(f"{where}: with `derived_apart`, derived column {name} cannot read the derived "
+                            f"column(s) {', '.join(others)}: each is computed by a statement of its own")
 
 
 def _slice_step(body: Any, where: str) -> SliceStep:
@@ -657,7 +679,8 @@ class _StagedReader:
             item.run_steps(con)
             table = con.sql(item.query).to_arrow_table()
             unchanged = self.unchanged(spec, table, con)
-            keep = not item.prepare and not item.steps and table.num_rows <= REUSE_MAX_ROWS and _memory_in_use(con) <= REUSE_MEMORY_LIMIT
+            keep = (not item.prepare and not item.steps and table.num_rows <= REUSE_MAX_ROWS
+                    and _memory_in_use(con) <= REUSE_MEMORY_LIMIT)
         except duckdb.Error as exc:
             item.error = _first_line(exc)
             return item
@@ -772,7 +795,8 @@ class _StagedReader:
 
     def _item(self, spec: SuiteSpec) -> _Loaded:
         restricted, prepare = self.restricts(spec), self.prepare_of(spec)
-        # (restricted, the derived columns are computed on the few rows that can fail: in one query)
+        # (every row validated: full mode, or a suite without `delta`; restricted, the derived columns are computed on
+        # the few rows that can fail, in one query)
         steps, query = spec.query_apart() if spec.derived_apart and not restricted else ((), spec.query())
         return _Loaded(spec, spec.delta_query() if restricted else query,
                        scope=SCOPE_CHANGED if restricted else SCOPE_ALL, prepare=prepare,

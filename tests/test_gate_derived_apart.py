@@ -30,6 +30,7 @@ def faulty_issues(published, tmp_path_factory):
         con.execute("UPDATE fact_issue SET char_end = 10000000 WHERE issue_key = ?", [key[40]])
         con.execute("UPDATE fact_issue SET notice_key = 'no notice' WHERE issue_key = ?", [key[50]])
         con.execute("UPDATE fact_issue SET topic = 'no topic' WHERE issue_key = ?", [key[60]])
+        con.execute("UPDATE fact_issue SET expected_completion = DATE '1900-01-01' WHERE issue_key = ?", [key[65]])
         con.execute("UPDATE fact_issue SET issue_key = ? WHERE issue_key = ?", [key[70], key[71]])
         con.execute("UPDATE fact_issue SET issue_key = NULL WHERE issue_key = ?", [key[80]])
     return path
@@ -57,7 +58,17 @@ def test_fact_issue_s_derived_columns_apart_are_those_of_its_one_query(faulty_is
     failing = {name: in_steps.table.num_rows - in_steps.table[name].null_count for name in declared.derived}
     assert all(failing[name] >= 1 for name in (
         "orphan_notice_key", "orphan_parent_issue_key", "parent_in_other_notice", "measure_count_mismatch",
-        "beyond_notice_text", "topic_not_in_dim_topic")), failing
+        "beyond_notice_text", "topic_not_in_dim_topic", "expected_completion_not_in_dim_date")), failing
+    assert set(failing) == set(declared.derived)
+
+
+def test_derived_columns_apart_in_chunks_are_those_of_the_one_query(faulty_issues):
+    declared = next(spec for spec in load_suites() if spec.table == "fact_issue")
+    with _StagedReader(faulty_issues, None, 0.5, None, load_suites()) as reader:
+        one_query = reader.load_arrow(dataclasses.replace(declared, derived_apart=False))
+        chunks = list(reader.load_chunks(dataclasses.replace(declared, chunk_rows=30)))
+    assert len(chunks) > 2 and all(chunk.error is None and chunk.steps for chunk in chunks)
+    assert sorted((row for chunk in chunks for row in _rows(chunk.table)), key=repr) == _rows(one_query.table)
 
 
 def test_a_gate_with_derived_columns_apart_reports_what_it_reports_with_one_query(faulty_issues, tmp_path, monkeypatch):
@@ -88,12 +99,18 @@ def test_delta_mode_computes_the_derived_columns_in_one_query_on_the_restricted_
     "    derived_apart: yes please\n",
     "    derived_apart: 1\n",
     "    source: SELECT 1 AS k\n    derived_apart: true\n",
+    "    derived_apart: true\n    derived: {zhenggai_row_id: t.k}\n",
+    "    derived_apart: true\n    derived: {first: t.k, second: first || 'x'}\n",
 ])
-def test_derived_apart_is_refused_where_it_cannot_join_by_rowid(tmp_path, suite):
-    _refused(tmp_path, suite, "`derived_apart` must be true or false")
+def test_derived_apart_is_refused_where_its_steps_cannot_compute_the_one_query_s_columns(tmp_path, suite):
+    _refused(tmp_path, suite, "`derived_apart` must be true or false|no derived column may be named|cannot read the derived")
 
 
-def test_query_apart_needs_a_table():
-    spec = dataclasses.replace(next(s for s in load_suites() if s.table == "fact_issue"), source="SELECT 1 AS issue_key")
-    with pytest.raises(ValueError, match="rowid"):
-        spec.query_apart()
+def test_a_step_that_fails_is_the_suite_s_load_error(faulty_issues):
+    declared = next(spec for spec in load_suites() if spec.table == "fact_issue")
+    broken = dataclasses.replace(declared, derived={**declared.derived, "missing": "t.no_such_column"})
+    from_source = dataclasses.replace(declared, source="SELECT * FROM fact_issue")  # no rowid to join by
+    with _StagedReader(faulty_issues, None, 0.5, None, load_suites()) as reader:
+        for spec, message in ((broken, "no_such_column"), (from_source, "rowid")):
+            item = reader.load_arrow(spec)
+            assert item.table is None and message in item.error and reader._con is None
