@@ -141,11 +141,12 @@ def _bounds(low: Any, high: Any) -> str:
 
 
 # The rowid column of a derived column's TEMP table (SuiteSpec.query_apart): no derived column of such a suite may take it.
-DERIVED_ROW_COLUMN = "zhenggai_row_id"
+_DERIVED_ROW_COLUMN = "zhenggai_row_id"
 
 
-def _flattened_sql(sql: str) -> str:
-    return " ".join(sql.split())
+def _collapsed(text: str) -> str:
+    """`text` on one line, each run of whitespace (line breaks included) one space: SQL for the report, GX's messages."""
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ class SuiteSpec:
 
     def query(self) -> str:
         """The SQL whose result the suite validates (its rows are then ordered by `key`, NULLs first)."""
-        return self._select([f'({_flattened_sql(expr)}) AS "{name}"' for name, expr in self.derived.items()])
+        return self._select([f'({_collapsed(expr)}) AS "{name}"' for name, expr in self.derived.items()])
 
     def _select(self, derived: list[str], joins: str = "") -> str:
         items = [f't."{c}"' for c in self.table_columns()] + derived
@@ -178,7 +179,7 @@ class SuiteSpec:
 
     def query_apart(self) -> tuple[tuple[str, ...], str]:
         """`query()` as steps and a query: each derived column computed over the table's rows by a statement of its
-        own, into a TEMP table of (DERIVED_ROW_COLUMN, value), and the query joining them to the table's rows by rowid.
+        own, into a TEMP table of (_DERIVED_ROW_COLUMN, value), and the query joining them to the table's rows by rowid.
 
         The same rows and values as `query()`. DuckDB plans each correlated check of a derived column as a join that
         holds the rows it is computed for; in one query, all of them are held at once, with every column of the
@@ -187,14 +188,14 @@ class SuiteSpec:
         steps, derived, joins = [], [], []
         for index, (name, expr) in enumerate(self.derived.items()):
             temp = quoted_identifier(f"derived_{self.table}_{index}")
-            steps.append(f'CREATE OR REPLACE TEMP TABLE {temp} AS SELECT t.rowid AS {DERIVED_ROW_COLUMN}, '
-                         f'({_flattened_sql(expr)}) AS "{name}" FROM {self._relation()} AS t')
+            steps.append(f'CREATE OR REPLACE TEMP TABLE {temp} AS SELECT t.rowid AS {_DERIVED_ROW_COLUMN}, '
+                         f'({_collapsed(expr)}) AS "{name}" FROM {self._relation()} AS t')
             derived.append(f'{temp}."{name}"')
-            joins.append(f"\nJOIN {temp} ON {temp}.{DERIVED_ROW_COLUMN} = t.rowid")
+            joins.append(f"\nJOIN {temp} ON {temp}.{_DERIVED_ROW_COLUMN} = t.rowid")
         return tuple(steps), self._select(derived, "".join(joins))
 
     def _relation(self) -> str:
-        return f'({_flattened_sql(self.source)})' if self.source else f'"{self.table}"'
+        return f'({_collapsed(self.source)})' if self.source else f'"{self.table}"'
 
     def delta_query(self) -> str:
         """`query()` restricted to the rows that can fail when only the notices of the TEMP table changed_notice
@@ -218,7 +219,7 @@ class SuiteSpec:
                 conditions.append(
                     f"EXISTS (SELECT 1 FROM {self._relation()} AS c WHERE c.notice_key IN {changed} AND {same})"
                 )
-        conditions += [f'({_flattened_sql(condition)})' for condition in self.delta.recheck]
+        conditions += [f'({_collapsed(condition)})' for condition in self.delta.recheck]
         return self.query() + "\nWHERE " + "\n   OR ".join(conditions)
 
 
@@ -293,10 +294,11 @@ def load_suites(path: Path = SUITES_FILE) -> list[SuiteSpec]:
         if not isinstance(derived_apart, bool) or (derived_apart and source is not None):
             raise GateError(f"{where}: `derived_apart` must be true or false, and true only for a suite without a "
                             "`source` (its steps join by the table's rowid)")
+        derived = {str(k): str(v) for k, v in derived.items()}
         if derived_apart:
             _check_apart(derived, where)
-        specs.append(SuiteSpec(table, key, {str(k): str(v) for k, v in derived.items()}, tuple(expectations), source,
-                               prepare, delta, slices, chunk_rows, derived_apart))
+        specs.append(SuiteSpec(table, key, derived, tuple(expectations), source, prepare, delta, slices, chunk_rows,
+                               derived_apart))
     return specs
 
 
@@ -304,8 +306,8 @@ def _check_apart(derived: Mapping[str, str], where: str) -> None:
     """Derived columns computed apart each see the table's row only: none may read another by its name (one SELECT
     allows it), nor take the name of the steps' rowid column."""
     for name, expr in derived.items():
-        if name == DERIVED_ROW_COLUMN:
-            raise GateError(f"{where}: with `derived_apart`, no derived column may be named {DERIVED_ROW_COLUMN}")
+        if name == _DERIVED_ROW_COLUMN:
+            raise GateError(f"{where}: with `derived_apart`, no derived column may be named {_DERIVED_ROW_COLUMN}")
         others = [other for other in derived if other != name and re.search(rf"\b{re.escape(other)}\b", expr)]
         if others:
             raise GateError(f"{where}: with `derived_apart`, derived column {name} cannot read the derived "
@@ -1314,7 +1316,7 @@ class _SuiteValidation:
                 run_id=RunIdentifier(run_name=run_name, run_time=self.run_time),
             )
         except Exception as exc:  # noqa: BLE001 - reported as an error-severity failure of this suite
-            self.gx_error = " ".join(f"{type(exc).__name__}: {exc}".split())
+            self.gx_error = _collapsed(f"{type(exc).__name__}: {exc}")
             return
         if len(self._suite.expectations) != len(spec.expectations):
             raise GateError(f"{SUITES_FILE.name}: {spec.table}: duplicated expectations "
@@ -1327,7 +1329,7 @@ class _SuiteValidation:
                 found.append(None)
                 continue
             problem = _exception_message(validation.exception_info)
-            found.append([bool(validation.success), None if problem is None else " ".join(problem.split()),
+            found.append([bool(validation.success), None if problem is None else _collapsed(problem),
                           dict(validation.result or {})])
         self._found = found if self._found is None else [_merged(a, b) for a, b in zip(self._found, found)]
 

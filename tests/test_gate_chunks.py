@@ -100,6 +100,11 @@ def faulty(published, tmp_path_factory):
     return path
 
 
+def suites_by_table(result) -> dict[str, dict]:
+    """The suites of a gate's validation.json, by table."""
+    return {suite["table"]: suite for suite in json.loads(result.json_path.read_text(encoding="utf-8"))["suites"]}
+
+
 def _chunked_suites(rows: int):
     return [dataclasses.replace(spec, chunk_rows=rows) if spec.chunk_rows else spec for spec in load_suites()]
 
@@ -117,8 +122,7 @@ def test_a_gate_validating_its_tables_in_chunks_reports_what_it_reports_at_once(
     assert any("fact_indicator: indicator_key values are unique" in line for line in whole.errors)
     assert any("'roughly'" in line for line in whole.errors)
     assert chunked.suites == whole.suites
-    reports = [json.loads(result.json_path.read_text(encoding="utf-8")) for result in (whole, chunked)]
-    suites = [{suite["table"]: suite for suite in report["suites"]} for report in reports]
+    suites = [suites_by_table(result) for result in (whole, chunked)]
     chunked_tables = {spec.table for spec in load_suites() if spec.chunk_rows}
     assert "fact_indicator" in chunked_tables
     for table in suites[0]:
