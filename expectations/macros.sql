@@ -19,10 +19,12 @@ CREATE OR REPLACE TEMP MACRO period_end(d, precision) AS
 -- The date as text for failure messages ('NULL' when missing).
 CREATE OR REPLACE TEMP MACRO date_text(d) AS coalesce(CAST(d AS VARCHAR), 'NULL');
 
--- The text of each notice at the spans (notice_key, char_start, char_end) of a table that quotes it
+-- The text of each notice at the spans (notice_key, char_start, char_end, quote) of a table that quotes it
 -- (fact_indicator, fact_claim), the texts (notice_key, text) being those of the table `texts`: one row per
--- distinct span of a notice in `texts`, `text` being what substr(texts.text, char_start + 1, char_end - char_start)
--- returns. The gate passes a slice of raw_notice's rows at a time (suites.yaml prepare_slices), and in delta mode the
+-- distinct span and quote of a notice in `texts`, `text` being what substr(texts.text, char_start + 1,
+-- char_end - char_start) returns. The quote is carried along so that the caller can keep only the spans whose
+-- text differs from their quote (suites.yaml: the gate then holds the failures, not a copy of every quote).
+-- The gate passes a slice of raw_notice's rows at a time (suites.yaml prepare_slices), and in delta mode the
 -- changed notices' texts; spans of notices not in `texts` have no row (they are left out before the spans are
 -- grouped by notice, so that a slice groups its own notices' spans only).
 -- substr() counts characters from the start of the UTF-8 text, so asking it directly costs O(char_start) per
@@ -40,17 +42,17 @@ WITH line AS (  -- where each line starts (offsets only)
                 FROM query_table(texts)))
 ), located AS (  -- the spans of each notice, each with the line it starts in
     SELECT s.notice_key,
-           list(struct_pack(char_start := s.char_start, char_end := s.char_end,
+           list(struct_pack(char_start := s.char_start, char_end := s.char_end, quote := s.quote,
                             line_no := l.line_no, line_start := l.line_start,
                             within_line := coalesce(s.char_start <= s.char_end
                                                     AND s.char_end <= l.line_start + l.line_length, false))) AS parts
-    FROM (SELECT DISTINCT notice_key, char_start, char_end FROM query_table(spans)
+    FROM (SELECT DISTINCT notice_key, char_start, char_end, quote FROM query_table(spans)
           WHERE notice_key IN (SELECT notice_key FROM query_table(texts))) AS s
     ASOF LEFT JOIN line AS l ON l.notice_key = s.notice_key AND l.line_start <= s.char_start
     GROUP BY s.notice_key
 ), cut AS (  -- one row per notice: its lines, and the text of each span
     SELECT notice_key,
-           list_transform(parts, lambda p: struct_pack(char_start := p.char_start, char_end := p.char_end,
+           list_transform(parts, lambda p: struct_pack(char_start := p.char_start, char_end := p.char_end, quote := p.quote,
                text := CASE WHEN p.within_line
                             THEN substr(lines[p.line_no + 1], p.char_start - p.line_start + 1, p.char_end - p.char_start)
                             ELSE substr(text, p.char_start + 1, p.char_end - p.char_start) END)) AS spans_text
@@ -59,5 +61,5 @@ WITH line AS (  -- where each line starts (offsets only)
     FROM (SELECT r.notice_key, r.text, string_split(r.text, chr(10)) AS lines, x.parts
           FROM query_table(texts) AS r JOIN (SELECT * FROM located WHERE len(parts) > 0) AS x ON x.notice_key = r.notice_key)
 )
-SELECT notice_key, span.char_start, span.char_end, span.text
+SELECT notice_key, span.char_start, span.char_end, span.quote, span.text
 FROM (SELECT notice_key, unnest(spans_text) AS span FROM cut);

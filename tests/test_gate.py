@@ -321,8 +321,23 @@ def test_quote_on_a_later_line_and_across_lines_is_checked(tmp_path):
     assert f'[{start - 1}, {start + 3}) of the notice text is "。3万余"' in line
 
 
+def test_rows_quoting_one_span_are_checked_each_against_its_own_quote(tmp_path):
+    # the gate keeps only the spans whose text differs from a quote (suites.yaml, misquoted_span): a claim and an
+    # indicator at the same offsets, one quoting the text and one not, are told apart by their quotes
+    result = gate(
+        tmp_path,
+        f"UPDATE fact_indicator SET char_start = 0, char_end = 11, quote = '共计1个问题已完成整改' WHERE indicator_key = '{A}-x26'",
+        f"UPDATE fact_claim SET quote = '共计2个问题已完成整改' WHERE claim_key = '{A}-c0'",
+    )
+    assert result.passed
+    (line,) = result.warnings
+    assert line.startswith("fact_claim: quote is the notice text at [char_start, char_end)")
+    assert '[0, 11) of the notice text is "共计1个问题已完成整改"' in line
+
+
 def test_notice_text_from_is_substr_of_the_whole_text(tmp_path):
-    """notice_text_from gives what substr(text, char_start + 1, char_end - char_start) gives, for any span."""
+    """notice_text_from gives what substr(text, char_start + 1, char_end - char_start) gives, for any span, once per
+    span and quote (the quote carried along)."""
     import random
 
     rng = random.Random(6)
@@ -333,22 +348,23 @@ def test_notice_text_from_is_substr_of_the_whole_text(tmp_path):
     con = duckdb.connect(str(tmp_path / "spans.duckdb"))
     try:
         con.execute("CREATE TABLE raw_notice (notice_key VARCHAR, text VARCHAR)")
-        con.execute("CREATE TABLE quoting (notice_key VARCHAR, char_start BIGINT, char_end BIGINT)")
+        con.execute("CREATE TABLE quoting (notice_key VARCHAR, char_start BIGINT, char_end BIGINT, quote VARCHAR)")
         con.executemany("INSERT INTO raw_notice VALUES (?, ?)", [[f"n{i}", t] for i, t in enumerate(texts)])
-        spans = [[f"n{i}", a, b] for i, t in enumerate(texts)
-                 for a in range(-2, len(t) + 3) for b in (a - 1, a, a + 1, a + 3, a + 9, len(t), len(t) + 2)]
-        spans += [["missing", 0, 1]]
-        con.executemany("INSERT INTO quoting VALUES (?, ?, ?)", spans)
+        spans = [[f"n{i}", a, b, q] for i, t in enumerate(texts)
+                 for a in range(-2, len(t) + 3) for b in (a - 1, a, a + 1, a + 3, a + 9, len(t), len(t) + 2)
+                 for q in ((None, t[a:b]) if a % 3 == 0 else ("x",))]  # two quotes of one span: a row for each
+        spans += [["missing", 0, 1, "x"], *spans[:5]]  # a span twice with the same quote: one row
+        con.executemany("INSERT INTO quoting VALUES (?, ?, ?, ?)", spans)
         con.execute((Path(__file__).resolve().parent.parent / "expectations" / "macros.sql").read_text(encoding="utf-8"))
-        got = con.execute("SELECT notice_key, char_start, char_end, text FROM notice_text_from('quoting', 'raw_notice')").fetchall()
-        expected = con.execute("""SELECT DISTINCT q.notice_key, q.char_start, q.char_end,
+        got = con.execute("SELECT notice_key, char_start, char_end, quote, text FROM notice_text_from('quoting', 'raw_notice')").fetchall()
+        expected = con.execute("""SELECT DISTINCT q.notice_key, q.char_start, q.char_end, q.quote,
                                          substr(r.text, q.char_start + 1, q.char_end - q.char_start)
                                   FROM quoting q JOIN raw_notice r USING (notice_key)""").fetchall()
     finally:
         con.close()
     assert len(got) == len(set(got)) == len(expected)
-    assert sorted(got) == sorted(expected)
-    assert sum(a >= 0 and b >= a and t[a:b] != text for (k, a, b, text), t in
+    assert sorted(got, key=repr) == sorted(expected, key=repr)
+    assert sum(a >= 0 and b >= a and t[a:b] != text for (k, a, b, _, text), t in
                ((row, texts[int(row[0][1:])]) for row in got)) == 0  # and Python agrees wherever it is defined
 
 

@@ -142,6 +142,19 @@ def test_a_bad_value_or_a_key_collision_in_a_changed_notice_fails(seed, tmp_path
     assert measures.row_count == own + 1  # the unchanged row it collides with is loaded too
 
 
+def test_a_quote_not_at_its_offsets_in_a_changed_notice_is_reported(seed, tmp_path):
+    # the delta prepare step cuts the changed notices' texts and keeps the spans whose text is not their quote
+    previous, (changed, *_), _ = seed
+    staged = patch(previous, tmp_path / "staged.duckdb", [changed], [],
+                   f"UPDATE fact_indicator SET quote = quote || '。' WHERE indicator_key = "
+                   f"(SELECT min(indicator_key) FROM fact_indicator WHERE notice_key = '{changed}')")
+    result = delta(staged, previous, tmp_path / "validation", [changed])
+    assert result.passed  # a warning
+    (line,) = [line for line in result.warnings if "quote is the notice text" in line]
+    assert line.startswith("fact_indicator (changed notices): quote is the notice text at [char_start, char_end)")
+    assert "1 of " in line
+
+
 def test_a_bad_value_in_an_unchanged_row_is_left_to_the_full_gate(seed, tmp_path):
     """The assumption of delta mode: rows of unchanged notices passed when they were published, and are not loaded."""
     previous, (changed, _, other, *_), _ = seed
