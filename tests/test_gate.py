@@ -406,8 +406,8 @@ def test_an_empty_warehouse_passes(tmp_path):
     result = run_gate(database, tmp_path / "validation")
     assert result.passed and result.errors == [] and result.warnings == []
     sourced = {spec.table for spec in load_suites() if spec.source}
-    # the two quoting tables are read joined with their notice text; the two aggregates have rows of their own
-    assert sourced == {"refresh_volume", "indicator_profile", "fact_indicator", "fact_claim"}
+    # the two aggregates have rows of their own (the quoting tables look up their misquoted spans: a derived column)
+    assert sourced == {"refresh_volume", "indicator_profile"}
     aggregates = {"refresh_volume", "indicator_profile"}
     assert all(s.row_count == 0 and s.evaluated > 0 for s in result.suites if s.table not in aggregates)
 
@@ -415,7 +415,7 @@ def test_an_empty_warehouse_passes(tmp_path):
 def test_a_prepare_step_runs_first_on_the_suite_connection_and_must_be_sql_text(tmp_path):
     prepared = {spec.table: spec for spec in load_suites() if spec.prepare}
     assert set(prepared) == {"fact_indicator", "fact_claim"}  # the quote checks' notice text (notice_text_from)
-    assert all("text_at_offsets" in spec.query() for spec in prepared.values())
+    assert all("misquoted_span" in spec.query() for spec in prepared.values())
     suites = tmp_path / "suites.yaml"
     suites.write_text("suites:\n  t:\n    key: k\n    prepare: [1]\n"
                       "    expectations:\n      - {type: expect_column_values_to_not_be_null, kwargs: {column: k}, severity: error}\n")
