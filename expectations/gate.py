@@ -5,8 +5,8 @@ loads the table's frame (its checked columns plus the SQL-derived columns of exp
 carry the cross-table checks), closes the connection, and validates the frame with that table's
 ExpectationSuite through a ValidationDefinition of a file Data Context rooted in `report_dir` (one context
 per run). A background thread reads the next frames from DuckDB while GX validates the previous ones, within
-a small memory allowance (`AHEAD_BYTES`); a suite with a `prepare` step over every row (the largest working
-memory) is loaded alone; suites with the same `prepare` step (and `prepare_slices`) share one run of it. It then
+a small memory allowance (`AHEAD_BYTES`); a suite with a `prepare` step over every row (one of the largest working
+memories) is loaded alone; suites with the same `prepare` step (and `prepare_slices`) share one run of it. It then
 builds the GX Data Docs there and writes `report_dir/validation.json`, a plain-JSON summary of every expectation
 (or, given `on_verdict`, writes the summary, hands the verdict over, then builds the docs).
 expectations/gate_process.py runs the same gate in a process started early, so that importing GX overlaps the rest
@@ -312,7 +312,8 @@ def _check_apart(derived: Mapping[str, str], where: str) -> None:
     for name, expr in derived.items():
         if name == _DERIVED_ROW_COLUMN:
             raise GateError(f"{where}: with `derived_apart`, no derived column may be named {_DERIVED_ROW_COLUMN}")
-        others = [other for other in derived if other != name and re.search(rf"\b{re.escape(other)}\b", expr)]
+        # (DuckDB's names are case-insensitive)
+        others = [other for other in derived if other != name and re.search(rf"\b{re.escape(other)}\b", expr, re.IGNORECASE)]
         if others:
             raise GateError(f"{where}: with `derived_apart`, derived column {name} cannot read the derived "
                             f"column(s) {', '.join(others)}: each is computed by a statement of its own")
@@ -453,9 +454,9 @@ class _Loaded:
 DEFAULT_MAX_DROP_SHARE = 0.5
 # DuckDB's memory on each of the gate's connections (its default: 80 % of the machine's), when this variable is set
 # ("1.5GB"): beyond it, queries spill to the gate's scratch folder, and a query that cannot fails its suite's load. The
-# gate's largest queries grow with the corpus (the quote check's text cutting and writing fact_indicator's rows: the
-# gate's process peaked at 2.5 GB at 40,000 notices, in that load); within 1GB that gate took 58 s instead of 27-31 s
-# and 1.7 GB, within 1.5GB 36 s and 2.2 GB.
+# gate's largest queries grow with the corpus (before the 2026-11-29 changes of docs/scale-out.md, the quote check's text
+# cutting and writing fact_indicator's rows: the gate's process peaked at 2.5 GB at 40,000 notices, in that load; within
+# 1GB that gate took 58 s instead of 27-31 s and 1.7 GB, within 1.5GB 36 s and 2.2 GB; it now peaks at 1.57 GB there).
 GATE_MEMORY_VARIABLE = "ZHENGGAI_GATE_MEMORY"
 
 
@@ -951,8 +952,8 @@ def _to_pandas(item: _Loaded) -> _Loaded:
 
 
 # The prefetcher starts loading the next suite's frame while the frames already loaded (waiting or being validated)
-# hold at most AHEAD_BYTES of Arrow data. A suite with a `prepare` step (the quote checks: DuckDB's largest working
-# memory, ~1.3 GB at 10,000 notices) is loaded by the validating thread itself when no other frame is held; its
+# hold at most AHEAD_BYTES of Arrow data. A suite with a `prepare` step (the quote checks: cutting the notice texts,
+# one of DuckDB's largest working memories) is loaded by the validating thread itself when no other frame is held; its
 # `delta.prepare`, over the changed notices' rows, is loaded ahead like any other suite (_prepares_every_row).
 # Over every row too, since the gate runs in a process of its own (orchestration/resources.py GateRunner): at 10,000
 # notices the full gate alone took 7.0-7.6 s with each frame loaded when reached, 6.5-6.9 s read ahead (3 interleaved
@@ -1055,7 +1056,7 @@ class _Prefetcher:
 
 
 def _prepares_every_row(spec: SuiteSpec, reader: "_StagedReader") -> bool:
-    """Whether loading `spec` runs its `prepare` step over every row (DuckDB's largest working memory: loaded alone,
+    """Whether loading `spec` runs its `prepare` step over every row (one of DuckDB's largest working memories: loaded alone,
     by the validating thread). A `delta.prepare` reads the changed notices' rows only: loaded ahead like the others
     (at 10,000 notices, one changed, the validating thread waited ~0.8 s for the delta loads of fact_indicator and
     fact_claim, their queries scanning the whole table)."""

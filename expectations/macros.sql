@@ -63,3 +63,9 @@ WITH line AS (  -- where each line starts (offsets only)
 )
 SELECT notice_key, span.char_start, span.char_end, span.quote, span.text
 FROM (SELECT notice_key, unnest(spans_text) AS span FROM cut);
+
+-- The spans of `spans` (as notice_text_from takes them) whose notice text is not their quote: what the gate keeps for
+-- the quote checks (suites.yaml, misquoted_span). A span without text (its offsets or its notice's text missing) is
+-- not kept: the quote check reports none there, as it did when it read every span's text.
+CREATE OR REPLACE TEMP MACRO misquoted_spans(spans, texts) AS TABLE
+SELECT * FROM notice_text_from(spans, texts) WHERE text IS NOT NULL AND text IS DISTINCT FROM quote;

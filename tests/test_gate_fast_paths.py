@@ -188,8 +188,9 @@ def test_a_slice_step_needs_a_prepare_step(tmp_path):
     _refused(tmp_path, "    prepare_slices: {rows_of: t, rows: 5, sql: SELECT 1}\n", "continues a `prepare` step")
 
 
-def test_a_quoting_table_without_its_spans_fails_alone(tmp_path):
-    result = gate(tmp_path, "ALTER TABLE fact_claim DROP COLUMN char_end")
+@pytest.mark.parametrize("column", ["char_end", "quote"])
+def test_a_quoting_table_without_its_spans_fails_alone(tmp_path, column):
+    result = gate(tmp_path, f"ALTER TABLE fact_claim DROP COLUMN {column}")
     assert not result.passed
     (line,) = result.errors
     assert line.startswith("fact_claim: could not load the table for validation"), line
