@@ -802,11 +802,13 @@ class _StagedReader:
 
     def _item(self, spec: SuiteSpec) -> _Loaded:
         restricted, prepare = self.restricts(spec), self.prepare_of(spec)
-        # (every row validated: full mode, or a suite without `delta`; restricted, the derived columns are computed on
-        # the few rows that can fail, in one query)
-        steps, query = spec.query_apart() if spec.derived_apart and not restricted else ((), spec.query())
-        return _Loaded(spec, spec.delta_query() if restricted else query,
-                       scope=SCOPE_CHANGED if restricted else SCOPE_ALL, prepare=prepare,
+        if restricted:  # the derived columns computed on the few rows that can fail, in one query
+            steps, query = (), spec.delta_query()
+        elif spec.derived_apart:
+            steps, query = spec.query_apart()
+        else:
+            steps, query = (), spec.query()
+        return _Loaded(spec, query, scope=SCOPE_CHANGED if restricted else SCOPE_ALL, prepare=prepare,
                        slices=spec.prepare_slices if prepare == spec.prepare else None, steps=steps)
 
     def _read_sharing(self, spec: SuiteSpec, prepared: _Loaded, con: duckdb.DuckDBPyConnection) -> None:

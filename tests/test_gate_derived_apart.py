@@ -44,17 +44,23 @@ def _rows(table) -> list[tuple]:
     return sorted((tuple(row.values()) for row in table.to_pylist()), key=repr)
 
 
-def test_fact_issue_s_derived_columns_apart_are_those_of_its_one_query(faulty_issues):
-    declared = next(spec for spec in load_suites() if spec.table == "fact_issue")
+def _apart_and_together(warehouse, table: str):
+    """The declared suite of `table` and its frames read from `warehouse` in one query and apart, checked equal."""
+    declared = next(spec for spec in load_suites() if spec.table == table)
     assert declared.derived_apart and len(declared.derived) > 1
     together, apart = (dataclasses.replace(declared, derived_apart=flag) for flag in (False, True))
-    with _StagedReader(faulty_issues, None, 0.5, None, load_suites()) as reader:
+    with _StagedReader(warehouse, None, 0.5, None, load_suites()) as reader:
         one_query = reader.load_arrow(together)
         in_steps = reader.load_arrow(apart)
     assert (one_query.error, in_steps.error) == (None, None) and not one_query.steps
     assert len(in_steps.steps) == len(declared.derived) and "rowid" in in_steps.query
     assert in_steps.table.column_names == one_query.table.column_names
     assert _rows(in_steps.table) == _rows(one_query.table)
+    return declared, in_steps
+
+
+def test_fact_issue_s_derived_columns_apart_are_those_of_its_one_query(faulty_issues):
+    declared, in_steps = _apart_and_together(faulty_issues, "fact_issue")
     failing = {name: in_steps.table.num_rows - in_steps.table[name].null_count for name in declared.derived}
     assert all(failing[name] >= 1 for name in (
         "orphan_notice_key", "orphan_parent_issue_key", "parent_in_other_notice", "measure_count_mismatch",
@@ -134,36 +140,30 @@ def faulty_facts(published, tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("table, faults", [
+# the derived columns of each table that faulty_facts gives one failing row
+FACT_FAULTS = pytest.mark.parametrize("table, faults", [
     ("fact_measure", ("orphan_issue_key", "orphan_notice_key")),
     ("fact_indicator", ("quote_not_at_offsets", "orphan_measure_key", "non_finite_value", "orphan_metric")),
 ])
+
+
+@FACT_FAULTS
 def test_each_table_s_derived_columns_apart_are_those_of_its_one_query(faulty_facts, table, faults):
-    declared = next(spec for spec in load_suites() if spec.table == table)
-    assert declared.derived_apart and set(faults) <= set(declared.derived)
-    together, apart = (dataclasses.replace(declared, derived_apart=flag) for flag in (False, True))
-    with _StagedReader(faulty_facts, None, 0.5, None, load_suites()) as reader:
-        one_query = reader.load_arrow(together)
-        in_steps = reader.load_arrow(apart)
-    assert (one_query.error, in_steps.error) == (None, None) and len(in_steps.steps) == len(declared.derived)
-    assert in_steps.table.column_names == one_query.table.column_names
-    assert _rows(in_steps.table) == _rows(one_query.table)
+    declared, in_steps = _apart_and_together(faulty_facts, table)
+    assert set(faults) <= set(declared.derived)
     assert all(in_steps.table.num_rows - in_steps.table[name].null_count == 1 for name in faults)
 
 
-@pytest.mark.parametrize("table, faults", [
-    ("fact_measure", ("orphan_issue_key", "orphan_notice_key")),
-    ("fact_indicator", ("quote_not_at_offsets", "orphan_measure_key", "non_finite_value", "orphan_metric")),
-])
+@FACT_FAULTS
 def test_the_steps_keep_only_the_rows_whose_derived_value_is_not_null(faulty_facts, monkeypatch, table, faults):
     # a step's TEMP table holds the failures, not a row per row of the table: what makes the join cheap (the quote
     # check's step reads misquoted_span, which the suite's prepare step writes: the steps run on the reader's connection)
     spec = next(spec for spec in load_suites() if spec.table == table)
     held: dict = {}
+    run_steps = gate_module._Loaded.run_steps
 
     def counting(item, con):
-        for step in item.steps:
-            con.execute(step)
+        run_steps(item, con)
         for index, name in enumerate(spec.derived):
             (held[name],) = con.execute(f'SELECT count(*), count("{name}") FROM "derived_{table}_{index}"').fetchall()
 
