@@ -13,6 +13,7 @@ It is the same gate (`expectations.gate.run_gate`, same suites, same validation.
 runs changes. A process that dies or cannot be started is a GateError, never a pass.
 """
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -34,6 +35,7 @@ def _serve(connection, warm_up: bool) -> None:
         from expectations import gate
 
         gate.import_great_expectations()  # the import this process exists to do early
+        _imports_out_of_the_collectors_reach()
     except BaseException as exc:  # noqa: BLE001 - reported to the parent when it asks for the gate
         failure: BaseException | None = exc
     else:
@@ -80,6 +82,15 @@ _GATE_SWITCH_INTERVAL_S = 0.0002
 
 def _short_thread_switches() -> None:
     sys.setswitchinterval(_GATE_SWITCH_INTERVAL_S)
+
+
+def _imports_out_of_the_collectors_reach() -> None:
+    """GX's import makes ~260,000 objects that live as long as this process: frozen (gc.freeze), they are no longer
+    walked by each collection of the older generations. Measured: the collections of the warm-up that follows the
+    import took 0.011-0.012 s instead of 0.195-0.198 s (the warm-up 1.21-1.25 s instead of 1.41-1.44 s), those of a
+    full gate of 10,000 notices 0.025 s instead of 0.19 s. Only in this process, which runs nothing else (a refresh's
+    own process freezes what it imports itself: orchestration/cli.py _freeze_imports)."""
+    gc.freeze()
 
 
 def _gx_without_its_sql_extra() -> None:
