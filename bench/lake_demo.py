@@ -28,7 +28,7 @@ from rich.table import Table
 
 from bench.demo_cli import finish, land, run_demo
 from bench.generate import ROOT
-from bench.run import change_one_notice
+from bench.run import change_one_notice, notices_to_change
 from bench.scale_out_demo import build_in_process
 from warehouse.lake import LakeError, run_with
 
@@ -112,7 +112,7 @@ def demonstrate(source: Path, workdir: Path, python: str, generated: int | None)
         previous_snapshots = 0
         for step in ("first build", "one notice changed", "nothing new"):
             if step == "one notice changed":
-                change_one_notice(sorted(p for p in landing.iterdir() if p.is_file()))
+                change_one_notice(notices_to_change(sorted(p for p in landing.iterdir() if p.is_file()), runs=1)[0])
             refresh_s = build_in_process(landing, warehouse)
             if step == "first build":
                 shutil.copy(warehouse, first_build)

@@ -39,7 +39,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bench.generate import ROOT, generate
-from bench.run import change_one_notice
+from bench.run import change_one_notice, notices_to_change
 from expectations.gate import JSON_NAME
 from orchestration import parse_fanout
 from orchestration.resources import EXECUTOR_SETTING, MULTIPROCESS, WarehouseTarget
@@ -161,7 +161,7 @@ def demonstrate(source: Path, workdir: Path, step_batches: int | None = None, ge
     problems = []
     for round_ in ("first build", "one notice changed"):
         if round_ == "one notice changed":
-            change_one_notice(sorted(p for p in landing.iterdir() if p.is_file()))
+            change_one_notice(notices_to_change(sorted(p for p in landing.iterdir() if p.is_file()), runs=1)[0])
         per_step_s = build_step_per_process(landing, per_step, dagster_home, step_batches)
         in_process_s = build_in_process(landing, in_process)
         problems += [f"{round_}: {problem}" for problem in report(round_, dagster_home, in_process, per_step,

@@ -1,11 +1,20 @@
-"""The benchmark's measurements: memory of the whole process tree, and both ways of fetching query results."""
+"""The benchmark's measurements: memory of the whole process tree, both ways of fetching query results, and the
+notices its incremental refreshes change."""
 
 import sys
 import textwrap
 
 import duckdb
 
-from bench.run import FETCHES, host_reference_ms, percentile, run_measured
+from bench.run import (
+    FETCHES,
+    change_one_notice,
+    host_reference_ms,
+    notices_to_change,
+    percentile,
+    run_measured,
+    runs_summary,
+)
 
 # A parent holding ~150 MB that starts a child holding ~150 MB while it still holds its own.
 PARENT_AND_CHILD = textwrap.dedent(
@@ -53,3 +62,31 @@ def test_percentile_takes_the_nearest_rank():
 def test_the_host_reference_grows_with_its_work():
     small, large = host_reference_ms(20_000), host_reference_ms(200_000)
     assert 0 < small < large
+
+
+def test_each_incremental_refresh_changes_a_notice_of_its_own(tmp_path):
+    paths = [tmp_path / f"notice_{number:03d}.txt" for number in range(100)]
+    for path in paths:
+        path.write_text("整改进展情况。\n", encoding="utf-8")
+
+    targets = notices_to_change(paths, 6)
+    for target in targets:
+        change_one_notice(target)
+
+    assert len(set(targets)) == 6
+    assert [paths.index(target) for target in targets] == [14, 28, 42, 57, 71, 85]  # spread over the corpus
+    changed = [path for path in paths if path.read_text(encoding="utf-8") != "整改进展情况。\n"]
+    assert changed == targets  # one more sentence in each target, none elsewhere
+    assert all(path.read_text(encoding="utf-8").count("\n") == 2 for path in changed)
+    assert notices_to_change(paths, 1) == [paths[50]]  # one run: the middle notice
+
+
+def test_a_small_corpus_still_gets_distinct_notices():
+    paths = [f"notice_{number}" for number in range(3)]
+    assert sorted(notices_to_change(paths, 3)) == paths
+
+
+def test_the_runs_are_summed_up_by_their_median_fastest_and_slowest():
+    assert runs_summary("incremental_refresh_s", [6.2, 4.9, 5.3]) == {
+        "incremental_refresh_s": 5.3, "incremental_refresh_min_s": 4.9, "incremental_refresh_max_s": 6.2,
+    }
