@@ -9,7 +9,7 @@ For each N, in one run:
 - refresh with nothing new: the same corpus again (the published build's digests match: no parse, no gate);
 - incremental refresh: one notice changed, the same warehouse refreshed again (parse cache warm), INCREMENTAL_RUNS
   times with a different notice each time: the median, beside the fastest and the slowest (one run on this shared VM
-  is one sample of its noise, and the first after a full build pays for the file that build just wrote);
+  is one sample of its noise);
 - the same in a running `zhenggai watch` (orchestration/watch.py): INCREMENTAL_RUNS notice changes under a watcher
   that has done its first refresh, each after it idled WATCH_IDLE_S; the refreshes as the watcher times them, and the
   time from each change to its line (its looks at the folder, every WATCH_INTERVAL_S, included), as medians;
