@@ -64,6 +64,18 @@ WITH line AS (  -- where each line starts (offsets only)
 SELECT notice_key, span.char_start, span.char_end, span.quote, span.text
 FROM (SELECT notice_key, unnest(spans_text) AS span FROM cut);
 
+-- The SQL that reads the spans (notice_key, char_start, char_end, quote) of the tables that quote the notice text: a
+-- UNION ALL over fact_indicator and fact_claim, each only if it has the four columns (a table without them is left
+-- out, so that its own suite fails to load, not the other's). Text, for query(), which takes no subquery: the quote
+-- checks' prepare steps set it into a variable and read it through a view (suites.yaml, quoted_span).
+CREATE OR REPLACE TEMP MACRO quoting_tables_sql() AS (
+    SELECT string_agg(format('SELECT notice_key, char_start, char_end, quote FROM "{}"', table_name), ' UNION ALL ')
+    FROM (SELECT table_name FROM duckdb_columns()
+          WHERE database_name = current_database() AND schema_name = 'main'
+            AND table_name IN ('fact_indicator', 'fact_claim')
+            AND column_name IN ('notice_key', 'char_start', 'char_end', 'quote')
+          GROUP BY table_name HAVING count(*) = 4));
+
 -- The spans of `spans` (as notice_text_from takes them) whose notice text is not their quote: what the gate keeps for
 -- the quote checks (suites.yaml, misquoted_span). A span without text (its offsets or its notice's text missing) is
 -- not kept: the quote check reports none there, as it did when it read every span's text.

@@ -155,6 +155,27 @@ def test_a_quote_not_at_its_offsets_in_a_changed_notice_is_reported(seed, tmp_pa
     assert "1 of " in line
 
 
+def test_the_quoting_tables_share_one_delta_prepare_step(seed, tmp_path):
+    # both quote checks read one cut of the changed notices' texts (suites.yaml quoted_text_delta): fact_claim's rows
+    # are read on the connection where fact_indicator's step ran, and each table's misquote is reported as its own
+    specs = {spec.table: spec for spec in load_suites()}
+    assert specs["fact_indicator"].delta.prepare == specs["fact_claim"].delta.prepare
+    previous, (changed, *_), _ = seed
+    key = f"(SELECT min({{0}}_key) FROM fact_{{0}} WHERE notice_key = '{changed}')"
+    staged = patch(previous, tmp_path / "staged.duckdb", [changed], [],
+                   f"UPDATE fact_indicator SET quote = quote || '。' WHERE indicator_key = {key.format('indicator')}",
+                   f"UPDATE fact_claim SET quote = quote || '。' WHERE claim_key = {key.format('claim')}")
+    with gate_module._StagedReader(staged, previous, 0.5, [changed], load_suites()) as reader:
+        indicators = reader.load_arrow(specs["fact_indicator"])
+        assert "fact_claim" in reader._read_early  # read after the shared step, not cut again
+        claims = reader.load_arrow(specs["fact_claim"])
+    for loaded in (indicators, claims):
+        assert loaded.error is None and loaded.table["quote_not_at_offsets"].null_count == loaded.table.num_rows - 1
+    result = delta(staged, previous, tmp_path / "validation", [changed])
+    quoted = sorted(line.split(":")[0] for line in result.warnings if "quote is the notice text" in line)
+    assert quoted == ["fact_claim (changed notices)", "fact_indicator (changed notices)"]
+
+
 def test_a_bad_value_in_an_unchanged_row_is_left_to_the_full_gate(seed, tmp_path):
     """The assumption of delta mode: rows of unchanged notices passed when they were published, and are not loaded."""
     previous, (changed, _, other, *_), _ = seed
