@@ -1,16 +1,20 @@
 """The benchmark's measurements: memory of the whole process tree, both ways of fetching query results, and the
 notices its incremental refreshes change."""
 
+import subprocess
 import sys
 import textwrap
 
 import duckdb
+import pytest
 
 from bench.run import (
     FETCHES,
+    LinesOf,
     change_one_notice,
     host_reference_ms,
     notices_to_change,
+    one_notice_refreshes,
     percentile,
     run_measured,
     runs_summary,
@@ -90,3 +94,38 @@ def test_the_runs_are_summed_up_by_their_median_fastest_and_slowest():
     assert runs_summary("incremental_refresh_s", [6.2, 4.9, 5.3]) == {
         "incremental_refresh_s": 5.3, "incremental_refresh_min_s": 4.9, "incremental_refresh_max_s": 6.2,
     }
+
+
+def test_waiting_for_a_line_of_a_silent_child_times_out():
+    child = "import sys, time; print('first', flush=True); time.sleep(30)"
+    process = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
+    try:
+        lines = LinesOf(process.stdout)
+        assert lines.next(10) == "first\n"
+        with pytest.raises(TimeoutError):
+            lines.next(0.3)
+    finally:
+        process.kill()
+        process.wait()
+    assert lines.next(10) == ""  # the killed child's stream ended
+
+
+def _watched(state, parsed, seconds=1.0):
+    return {"state": state, "parsed": parsed, "seconds": seconds}
+
+
+def test_the_watchers_refreshes_after_its_first_are_timed():
+    # the second change also parses the small batches of the parse cache again
+    records = [_watched("unchanged", None, 0.2), _watched("published", 1, 2.9), _watched("published", 5, 3.1)]
+    assert one_notice_refreshes(records) == [2.9, 3.1]
+
+
+@pytest.mark.parametrize("records", [
+    [_watched("published", 10_000), _watched("published", 1)],  # its first refresh built the warehouse
+    [_watched("unchanged", None), _watched("published", 0)],  # the change was not parsed
+    [_watched("unchanged", None), _watched("blocked", 1)],
+    [_watched("unchanged", None), _watched("unchanged", None)],
+])
+def test_a_watcher_that_did_not_refresh_one_notice_stops_the_bench(records):
+    with pytest.raises(SystemExit):
+        one_notice_refreshes(records)
