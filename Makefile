@@ -55,7 +55,7 @@ scale-out-demo: compiled
 	$(BIN)/python -m bench.scale_out_demo --generated 300 --parse-step-batches 1
 
 # The other environments, .venv-<name> from requirements-<name>.lock (uv from the project's environment):
-# lake: DuckDB 1.5.5 with the DuckLake and PostgreSQL extensions, for `python -m warehouse.lake` (the project's
+# lake: DuckDB 1.5.5 with the DuckLake, PostgreSQL and httpfs extensions, for `python -m warehouse.lake` (the project's
 # DuckDB 2.0.1 has no DuckLake extension that installs offline); spark: PySpark, which needs Java 17 or newer.
 LAKE_VENV := .venv-lake
 SPARK_VENV := .venv-spark
@@ -65,7 +65,8 @@ SPARK_VENV := .venv-spark
 	touch $@
 
 # The published warehouse mirrored into a DuckLake (catalog in a throwaway PostgreSQL server, Parquet files in a
-# folder), a snapshot per build (docs/scale-out.md): needs PostgreSQL's server programs (Debian: postgresql).
+# bucket of an S3-compatible server on loopback), a snapshot per build (docs/scale-out.md): needs PostgreSQL's server
+# programs (Debian: postgresql).
 lake-demo: compiled $(LAKE_VENV)/.installed
 	$(BIN)/python -m bench.lake_demo --python $(LAKE_VENV)/bin/python
 

@@ -1,9 +1,12 @@
-"""`make lake-demo`: the published warehouse as a DuckLake (catalog in PostgreSQL, tables as Parquet files), on this
-machine (docs/scale-out.md, "The warehouse as DuckLake").
+"""`make lake-demo`: the published warehouse as a DuckLake (catalog in PostgreSQL, tables as Parquet files on object
+storage), on this machine (docs/scale-out.md, "The warehouse as DuckLake").
 
-1. starts a throwaway PostgreSQL server (its own folder, a Unix socket, no TCP port) for the lake's catalog;
+1. starts a throwaway PostgreSQL server (its own folder, a Unix socket, no TCP port) for the lake's catalog, and an
+   S3-compatible object store on loopback for its Parquet files (moto's server, in memory: this machine reaches no
+   real one), configured for every process by the AWS_* variables as AWS S3, MinIO or R2 would be;
 2. `zhenggai refresh` of the notices, then `python -m warehouse.lake mirror` in the lake environment (DuckDB 1.5.5
-   with the DuckLake and PostgreSQL extensions from PyPI: requirements-lake.lock): snapshot 1, every table and view;
+   with the DuckLake, PostgreSQL and httpfs extensions from PyPI: requirements-lake.lock): snapshot 1, every table
+   and view;
 3. one notice changed, `zhenggai refresh` again (the patched path), mirrored this time by Dagster: the job
    `mirror_to_lake` of the one Definitions (`dagster job execute`, the lake configured by ZHENGGAI_LAKE_*): one more
    snapshot, in which only the rows of the changed notice (and the tables without notice_key that differ) are written;
@@ -11,15 +14,20 @@ machine (docs/scale-out.md, "The warehouse as DuckLake").
    snapshot of step 2 still holds the first build (what a reader of the lake saw until the commit: time travel);
    a mirror with nothing new adds no snapshot.
 
-Exit 0 when every check holds. Needs PostgreSQL's server programs (initdb, pg_ctl: Debian's `postgresql`).
+Exit 0 when every check holds; the table's Parquet files are those the object store lists under the lake's data path.
+Needs PostgreSQL's server programs (initdb, pg_ctl: Debian's `postgresql`).
 """
 
 import contextlib
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +42,7 @@ from warehouse.lake import LakeError, run_with
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 DATABASE = "zhenggai_lake"
+BUCKET = "zhenggai-lake"
 
 
 def server_program(name: str) -> str:
@@ -73,7 +82,7 @@ def postgres_server(folder: Path) -> Iterator[str]:
         run(server_program("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
 
 
-def lake(python: str, command: str, catalog: str, warehouse: Path | None = None, **options) -> tuple[int, dict]:
+def lake(python: str, command: str, catalog: str | None, warehouse: Path | None = None, **options) -> tuple[int, dict]:
     """`python -m warehouse.lake` in the lake environment (warehouse.lake.run_with); a failure ends the demo."""
     try:
         return run_with(python, command, catalog, warehouse, **options)
@@ -97,18 +106,64 @@ def mirror_through_dagster(python: str, catalog: str, data_path: str, warehouse:
     return event.asset_materialization.metadata["report"].value
 
 
-def parquet_files(folder: Path) -> int:
-    return sum(1 for _ in folder.rglob("*.parquet"))
+@contextlib.contextmanager
+def object_store(python: str, folder: Path) -> Iterator[str]:
+    """An S3-compatible object store on loopback with the bucket BUCKET: moto's server (in memory), run by the lake
+    environment's `python`. Yields the lake's data path in the bucket, with the AWS_* variables that
+    warehouse.lake.object_storage_secret reads set for the processes this one starts. Stopped, and the variables
+    restored, on exit."""
+    with socket.socket() as probe:  # a free port, as the server takes no port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    endpoint = f"http://127.0.0.1:{port}"
+    with open(folder / "object-store.log", "w", encoding="utf-8") as log:
+        server = subprocess.Popen([python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                  stdout=log, stderr=subprocess.STDOUT)
+        try:
+            create_bucket(endpoint, BUCKET, server)
+            settings = {"AWS_ACCESS_KEY_ID": "zhenggai-demo", "AWS_SECRET_ACCESS_KEY": "zhenggai-demo",
+                        "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": endpoint, "AWS_SESSION_TOKEN": None}
+            saved = {name: os.environ.get(name) for name in settings}
+            _set_environment(settings)
+            try:
+                yield f"s3://{BUCKET}/warehouse/"
+            finally:
+                _set_environment(saved)
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+def create_bucket(endpoint: str, bucket: str, server: subprocess.Popen, wait_s: float = 60.0) -> None:
+    """PUT the bucket once the server answers (it takes a few seconds to start)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{bucket}", method="PUT"), timeout=5).close()
+            return
+        except (urllib.error.URLError, ConnectionError) as error:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the object store at {endpoint} did not start: {error}") from error
+            time.sleep(0.2)
+
+
+def _set_environment(settings: dict[str, str | None]) -> None:
+    for name, value in settings.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def demonstrate(source: Path, workdir: Path, python: str, generated: int | None) -> int:
-    landing, warehouse, data_path = workdir / "landing", workdir / "published" / "zhenggai.duckdb", f"{workdir / 'lake-data'}/"
+    landing, warehouse = workdir / "landing", workdir / "published" / "zhenggai.duckdb"
     land(source, generated, landing)
     first_build = workdir / "first-build.duckdb"
     problems: list[str] = []
-    rounds = Table("step", "refresh", "mirrored by", "mirror", "tables written", "rows deleted / inserted", "snapshots", "Parquet files")
-    with postgres_server(workdir / "postgres") as catalog:
-        console.print(f"lake catalog: {catalog}\nlake data: {data_path}")
+    rounds = Table("step", "refresh", "mirrored by", "mirror", "tables written", "rows deleted / inserted", "snapshots",
+                   "Parquet files in the bucket")
+    with postgres_server(workdir / "postgres") as catalog, object_store(python, workdir) as data_path:
+        console.print(f"lake catalog: {catalog}\nlake data: {data_path} at {os.environ['AWS_ENDPOINT_URL_S3']}")
         previous_snapshots = 0
         for step in ("first build", "one notice changed", "nothing new"):
             if step == "one notice changed":
@@ -125,9 +180,12 @@ def demonstrate(source: Path, workdir: Path, python: str, generated: int | None)
             written = [t for t in mirrored["tables"] if t["action"] != "unchanged"]
             deleted, inserted = sum(t["deleted"] for t in written), sum(t["inserted"] for t in written)
             snapshot_ids = [s["snapshot_id"] for s in lake(python, "snapshots", catalog)[1]["snapshots"]]
+            files = lake(python, "files", None, data_path=data_path)[1]["files"]
             rounds.add_row(step, f"{refresh_s:.1f} s", how, f"{mirrored['seconds']:.2f} s",
                            f"{len(written)} of {len(mirrored['tables'])}", f"{deleted} / {inserted}",
-                           str(len(snapshot_ids)), str(parquet_files(Path(data_path))))
+                           str(len(snapshot_ids)), str(len(files)))
+            if not files or not all(file.startswith(data_path) for file in files):
+                problems.append(f"{step}: the object store holds no Parquet file under {data_path}")
             if step == "first build":
                 first_snapshot = snapshot_ids[-1]
                 if {t["action"] for t in mirrored["tables"]} != {"created"}:

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from warehouse.compare import compare_warehouses
-from warehouse.lake import mirror
+from warehouse.lake import data_files, mirror, object_storage_secret
 
 
 def _run_mirror(source, lake):
@@ -236,3 +236,29 @@ def test_a_view_that_becomes_a_table_of_the_same_name_is_mirrored(small):
     assert _actions(report)["fact_total"] == "created" and report.views == []
     assert all(c.same for c in compare_warehouses(source, lake))
     assert _rows(lake, "SELECT count(*) FROM duckdb_views() WHERE NOT internal") == [(0,)]
+
+
+def test_object_storage_is_configured_by_the_variables_aws_tools_read():
+    assert object_storage_secret({}) is None  # public buckets only
+    assert object_storage_secret({"AWS_ACCESS_KEY_ID": "key"}) is None  # a key without its secret is no credential
+    aws = object_storage_secret({"AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "s'cret", "AWS_DEFAULT_REGION": "eu-west-1"})
+    assert aws == ("CREATE OR REPLACE SECRET zhenggai_object_storage "
+                   "(TYPE 's3', KEY_ID 'AKIA1', SECRET 's''cret', REGION 'eu-west-1')")
+    local = object_storage_secret({"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "us-east-1",
+                                   "AWS_DEFAULT_REGION": "eu-west-1", "AWS_SESSION_TOKEN": "t",
+                                   "AWS_ENDPOINT_URL": "https://r2.example.com", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000"})
+    assert local == ("CREATE OR REPLACE SECRET zhenggai_object_storage (TYPE 's3', KEY_ID 'k', SECRET 's', "
+                     "SESSION_TOKEN 't', REGION 'us-east-1', ENDPOINT '127.0.0.1:9000', USE_SSL false, URL_STYLE 'path')")
+    with pytest.raises(ValueError, match="not an http"):
+        object_storage_secret({"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_ENDPOINT_URL": "ftp://host"})
+
+
+def test_the_lakes_data_files_are_listed_as_its_store_lists_them(tmp_path):
+    for folder in ("main/fact_issue", "main/dim_notice"):
+        (tmp_path / folder).mkdir(parents=True)
+        duckdb.sql("SELECT 1 AS x").write_parquet(str(tmp_path / folder / "ducklake-1.parquet"))
+    (tmp_path / "main" / "notes.txt").write_text("not a table's file")
+
+    assert data_files(f"{tmp_path}/") == [f"{tmp_path}/main/dim_notice/ducklake-1.parquet",
+                                          f"{tmp_path}/main/fact_issue/ducklake-1.parquet"]
+    assert data_files(str(tmp_path / "empty")) == []

@@ -32,8 +32,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 
@@ -42,9 +44,10 @@ from warehouse.schema import quoted_identifier, sql_literal
 
 NOTICE_KEY = "notice_key"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where `python -m warehouse.lake` finds this package
-# The extensions a DuckLake on PostgreSQL needs, and the PyPI package that carries each one's binary
-# (duckdb-extension-<name>, by santosh-d3vpl3x: the binaries signed by DuckDB, for one DuckDB version)
+# The extensions a DuckLake on PostgreSQL with its files on object storage needs, and the PyPI package that carries
+# each one's binary (duckdb-extension-<name>, by santosh-d3vpl3x: the binaries signed by DuckDB, for one DuckDB version)
 LAKE_EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "postgres_scanner": "duckdb_extension_postgres_scanner"}
+OBJECT_STORAGE_EXTENSIONS = {"httpfs": "duckdb_extension_httpfs"}
 
 
 @dataclass(frozen=True)
@@ -202,10 +205,28 @@ def _count(con, relation: str) -> int:
 DUCKLAKE_PREFIX = "ducklake:"
 
 
-def load_lake_extensions(con: duckdb.DuckDBPyConnection) -> None:
-    """Load DuckLake and the PostgreSQL scanner: from their PyPI packages when installed (for this DuckDB
-    version), else from DuckDB's extension repository (which needs the network)."""
-    for extension, package in LAKE_EXTENSIONS.items():
+def load_lake_extensions(con: duckdb.DuckDBPyConnection, data_path: str | None = None) -> None:
+    """Load DuckLake and the PostgreSQL scanner, and object storage (`use_object_storage`) when the lake may use it:
+    its data path is a URL, or credentials for a store are configured (reading a lake, whose data path its catalog
+    holds). Otherwise httpfs is not loaded, so a lake in a folder needs neither its package nor the network."""
+    _load_extensions(con, LAKE_EXTENSIONS)
+    if "://" in (data_path or "") or object_storage_secret(os.environ) is not None:
+        use_object_storage(con)
+
+
+def use_object_storage(con: duckdb.DuckDBPyConnection, environ: Mapping[str, str] = os.environ) -> None:
+    """Let `con` read and write `s3://` paths: the httpfs extension loaded, and the credentials and endpoint of
+    `object_storage_secret(environ)` when it gives any."""
+    _load_extensions(con, OBJECT_STORAGE_EXTENSIONS)
+    secret = object_storage_secret(environ)
+    if secret is not None:
+        con.execute(secret)
+
+
+def _load_extensions(con: duckdb.DuckDBPyConnection, extensions: Mapping[str, str]) -> None:
+    """Each extension from its PyPI package when installed (for this DuckDB version), else from DuckDB's extension
+    repository (which needs the network)."""
+    for extension, package in extensions.items():
         spec = importlib.util.find_spec(package)
         binary = None if spec is None or spec.origin is None else \
             Path(spec.origin).parent / "extensions" / f"v{duckdb.__version__}" / f"{extension}.duckdb_extension"
@@ -216,6 +237,45 @@ def load_lake_extensions(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"LOAD {extension}")
 
 
+def object_storage_secret(environ: Mapping[str, str]) -> str | None:
+    """The DuckDB secret (CREATE SECRET) through which httpfs reaches an S3-compatible store, from the variables AWS's
+    own tools read, so that one environment configures DuckDB, boto3 and the aws command alike: AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN for temporary credentials), AWS_REGION or AWS_DEFAULT_REGION, and,
+    for a store other than AWS S3 (MinIO, Cloudflare R2, Ceph, a server on loopback), AWS_ENDPOINT_URL_S3 or
+    AWS_ENDPOINT_URL: its host and port, TLS as its scheme says, and path-style URLs (bucket in the path, which every
+    such store serves). None without a key: DuckDB then reaches public buckets only."""
+    key, secret = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
+    if not key or not secret:
+        return None
+    options = {"TYPE": "s3", "KEY_ID": key, "SECRET": secret}
+    if environ.get("AWS_SESSION_TOKEN"):
+        options["SESSION_TOKEN"] = environ["AWS_SESSION_TOKEN"]
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    if region:
+        options["REGION"] = region
+    endpoint = environ.get("AWS_ENDPOINT_URL_S3") or environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        url = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ValueError(f"the object store's endpoint {endpoint!r} is not an http(s) URL")
+        options |= {"ENDPOINT": url.netloc, "USE_SSL": url.scheme == "https", "URL_STYLE": "path"}
+    settings = ", ".join(f"{name} {str(value).lower() if isinstance(value, bool) else sql_literal(value)}"
+                         for name, value in options.items())
+    return f"CREATE OR REPLACE SECRET zhenggai_object_storage ({settings})"
+
+
+def data_files(data_path: str) -> list[str]:
+    """The Parquet files under the lake's data path (a folder or `s3://bucket/prefix/`), as its store lists them."""
+    con = duckdb.connect()
+    try:
+        if "://" in data_path:
+            use_object_storage(con)
+        pattern = data_path.rstrip("/") + "/**/*.parquet"
+        return [row[0] for row in con.execute("SELECT file FROM glob(?) ORDER BY file", [pattern]).fetchall()]
+    finally:
+        con.close()
+
+
 def attach_lake(con: duckdb.DuckDBPyConnection, catalog: str, data_path: str | None, alias: str = "lake",
                 version: int | None = None) -> None:
     """ATTACH `catalog` as `alias`: a DuckLake ('ducklake:postgres:dbname=zhenggai host=…', its extensions loaded
@@ -223,7 +283,7 @@ def attach_lake(con: duckdb.DuckDBPyConnection, catalog: str, data_path: str | N
     created, remembered by it after); `version`: a DuckLake read-only, as of that snapshot."""
     options = []
     if catalog.startswith(DUCKLAKE_PREFIX):
-        load_lake_extensions(con)
+        load_lake_extensions(con, data_path)
         if data_path is not None:
             options.append(f"DATA_PATH {sql_literal(data_path)}")
         if version is not None:
@@ -298,7 +358,7 @@ def snapshots(catalog: str) -> list[dict]:
         con.close()
 
 
-def run_with(python: str, command: str, catalog: str, warehouse: Path | None = None, **options) -> tuple[int, dict]:
+def run_with(python: str, command: str, catalog: str | None, warehouse: Path | None = None, **options) -> tuple[int, dict]:
     """`python -m warehouse.lake COMMAND --json` run by the interpreter `python` (the lake environment's, whose DuckDB
     has the DuckLake extension): its exit code (0, or 1 when `check` found differences) and JSON document. `options`:
     the command's other options (data_path, version), None left out. Raises LakeError with its message if it fails."""
@@ -307,7 +367,9 @@ def run_with(python: str, command: str, catalog: str, warehouse: Path | None = N
     # paths of a DuckDB file, of a DuckLake whose catalog is a file ('ducklake:meta.ducklake') and of the data; a
     # catalog with another scheme ('ducklake:postgres:…', 'md:…') is passed as it is
     executable = os.path.abspath(python) if os.sep in python else python
-    arguments = [executable, "-m", "warehouse.lake", command, "--catalog", _absolute(catalog), "--json"]
+    arguments = [executable, "-m", "warehouse.lake", command, "--json"]
+    if catalog is not None:
+        arguments += ["--catalog", _absolute(catalog)]
     if warehouse is not None:
         arguments += ["--warehouse", str(warehouse.resolve())]
     if options.get("data_path") is not None:
@@ -352,17 +414,23 @@ class LakeError(RuntimeError):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m warehouse.lake", description=(
         "The published warehouse in a DuckLake catalog: mirror it (one snapshot), check a snapshot against a file, "
-        "list the snapshots."))
-    parser.add_argument("command", choices=["mirror", "check", "snapshots"])
-    parser.add_argument("--catalog", required=True, help="the lake: a DuckLake, e.g. 'ducklake:postgres:dbname=zhenggai "
+        "list the snapshots, list the Parquet files under the data path."))
+    parser.add_argument("command", choices=["mirror", "check", "snapshots", "files"])
+    parser.add_argument("--catalog", help="the lake: a DuckLake, e.g. 'ducklake:postgres:dbname=zhenggai "
                         "host=/run/postgresql', or a DuckDB file")
     parser.add_argument("--warehouse", type=Path, help="the published DuckDB file (mirror, check)")
-    parser.add_argument("--data-path", help="mirror: where the lake's Parquet files are written (object storage or a folder)")
+    parser.add_argument("--data-path", help="mirror: where the lake's Parquet files are written (object storage or a "
+                        "folder); files: where to list them. Object storage is reached with the AWS_* variables "
+                        "(warehouse.lake.object_storage_secret)")
     parser.add_argument("--version", type=int, help="check: the snapshot to compare with (default: the latest)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     options = parser.parse_args(argv)
-    if options.command != "snapshots" and options.warehouse is None:
+    if options.command != "files" and options.catalog is None:
+        parser.error(f"{options.command} needs --catalog")
+    if options.command in ("mirror", "check") and options.warehouse is None:
         parser.error(f"{options.command} needs --warehouse")
+    if options.command == "files" and options.data_path is None:
+        parser.error("files needs --data-path")
     try:
         if options.command == "mirror":
             result = mirror_to_lake(options.warehouse, options.catalog, options.data_path)
@@ -379,11 +447,15 @@ def main(argv: list[str] | None = None) -> int:
             document = {"same": not found, "differences": found}
             lines = [f"{name}: {why}" for name, why in found.items()] or ["the lake holds the warehouse's rows and views"]
             code = 1 if found else 0
+        elif options.command == "files":
+            document = {"files": data_files(options.data_path)}
+            lines = document["files"] + [f"{len(document['files'])} Parquet file(s) under {options.data_path}"]
+            code = 0
         else:
             document = {"snapshots": snapshots(options.catalog)}
             lines = [f"{s['snapshot_id']:>4} {s['snapshot_time']} {s['changes']}" for s in document["snapshots"]]
             code = 0
-    except (duckdb.Error, OSError) as error:
+    except (duckdb.Error, OSError, ValueError) as error:
         print(f"{options.command} failed (the lake is unchanged): {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     print(json.dumps(document, ensure_ascii=False) if options.json else "\n".join(lines))
