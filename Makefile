@@ -14,7 +14,7 @@ INTERPRETER := $(VENV)/.interpreter
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ui bench scale-out-demo lake-demo spark-demo lock clean env compiled
+.PHONY: run test ui bench scale-out-demo docker-demo lake-demo spark-demo lock clean env compiled
 
 env: $(STAMP)
 
@@ -53,6 +53,12 @@ bench: compiled
 # (docs/scale-out.md, "Beyond one machine"): 300 generated notices, two batches, a parse step for each.
 scale-out-demo: compiled
 	$(BIN)/python -m bench.scale_out_demo --generated 300 --parse-step-batches 1
+
+# The same with a Docker container per step (Dagster's Docker executor, the image of the Dockerfile): needs a Docker
+# engine (Debian: docker.io, dockerd running) and, where no image registry is reachable, debootstrap for its Debian
+# base (bench/docker_demo.py).
+docker-demo: compiled
+	$(BIN)/python -m bench.docker_demo --generated 300 --parse-step-batches 1
 
 # The other environments, .venv-<name> from requirements-<name>.lock (uv from the project's environment):
 # lake: DuckDB 1.5.5 with the DuckLake, PostgreSQL and httpfs extensions, for `python -m warehouse.lake` (the project's

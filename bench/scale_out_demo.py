@@ -1,8 +1,8 @@
 """`make scale-out-demo`: the asset graph with a process per step, as Dagster's k8s and Docker executors run it.
 
 docs/scale-out.md moves the same `refresh` job to `k8s_job_executor` / `docker_executor`: each step in a pod or
-container of its own, its outputs handed to the next steps through an IO manager on shared storage. Neither runs on
-this machine (no Docker engine, no cluster), so this runs the step that matters in between: the job of the one
+container of its own, its outputs handed to the next steps through an IO manager on shared storage. This runs the
+step that matters in between (bench/docker_demo.py runs it with the Docker executor): the job of the one
 Definitions, by `dagster job execute`, with ZHENGGAI_EXECUTOR=multiprocess (Dagster's multiprocess executor: a
 process per step, outputs pickled by Dagster's default IO manager under DAGSTER_HOME and read back by the steps
 that use them). It then builds the same notices with `zhenggai refresh` (one process, outputs in memory) and
@@ -42,7 +42,7 @@ from bench.generate import ROOT, generate
 from bench.run import change_one_notice, notices_to_change
 from expectations.gate import JSON_NAME
 from orchestration import parse_fanout
-from orchestration.resources import EXECUTOR_SETTING, MULTIPROCESS, WarehouseTarget
+from orchestration.resources import DOCKER, DOCKER_IMAGE_SETTING, EXECUTOR_SETTING, MULTIPROCESS, WarehouseTarget
 from warehouse.compare import compare_warehouses
 
 console = Console(width=120)
@@ -74,41 +74,50 @@ def build_in_process(source: Path, warehouse: Path) -> float:
     return time.perf_counter() - started
 
 
-def build_step_per_process(source: Path, warehouse: Path, dagster_home: Path, step_batches: int | None = None) -> float:
-    """`dagster job execute` of the refresh job with a process per step (and `step_batches` batches per parse step);
-    its wall time."""
+def build_step_per_process(source: Path, warehouse: Path, dagster_home: Path, step_batches: int | None = None,
+                           executor: str = MULTIPROCESS, image: str | None = None) -> float:
+    """`dagster job execute` of the refresh job with a process per step (and `step_batches` batches per parse step),
+    by `executor` (`multiprocess`, or `docker`: a container of `image` per step); its wall time."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").touch()  # Dagster's defaults, said without its warning
-    settings = environment(**{EXECUTOR_SETTING: MULTIPROCESS, "DAGSTER_HOME": str(dagster_home),
+    settings = environment(**{EXECUTOR_SETTING: executor, "DAGSTER_HOME": str(dagster_home),
                               "ZHENGGAI_SOURCE": str(source), "ZHENGGAI_WAREHOUSE": str(warehouse)},
-                           **({parse_fanout.STEP_BATCHES_SETTING: str(step_batches)} if step_batches is not None else {}))
+                           **({parse_fanout.STEP_BATCHES_SETTING: str(step_batches)} if step_batches is not None else {}),
+                           **({DOCKER_IMAGE_SETTING: image} if image is not None else {}))
     command = [str(Path(sys.executable).with_name("dagster")), "job", "execute",
                "-m", "orchestration.definitions", "-j", "refresh"]
     started = time.perf_counter()
     done = subprocess.run(command, env=settings, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         console.print(done.stdout[-4000:], done.stderr[-4000:], markup=False)
-        raise SystemExit(f"the refresh job with a process per step failed (exit code {done.returncode})")
+        raise SystemExit(f"the refresh job with {EXECUTOR_SETTING}={executor} failed (exit code {done.returncode})")
     return time.perf_counter() - started
 
 
-def step_processes(dagster_home: Path) -> tuple[str, dict[str, int], dict[str, tuple[float, float]]]:
-    """(status of the last run in `dagster_home`, the process id each of its steps ran in, when each started and
-    ended)."""
+CONTAINER_ID = "Docker container id"  # dagster-docker's metadata on the event of a step's container starting
+
+
+def step_processes(dagster_home: Path) -> tuple[str, dict[str, str], dict[str, tuple[float, float]]]:
+    """(status of the last run in `dagster_home`, where each of its steps ran: `pid N`, or `container ID` under the
+    Docker executor (whose steps are each process 1 of its container), when each started and ended)."""
     from dagster import DagsterInstance
 
     with DagsterInstance.from_config(str(dagster_home)) as instance:
         run = instance.get_runs(limit=1)[0]
-        pids: dict[str, int] = {}
+        where: dict[str, str] = {}
         times: dict[str, list[float]] = {}
         for record in instance.all_logs(run.run_id):
             event = record.dagster_event
+            if event is not None and event.event_type_value == "STEP_WORKER_STARTING":
+                container = event.engine_event_data.metadata.get(CONTAINER_ID)
+                if container is not None:
+                    where[record.step_key] = f"container {container.value[:12]}"
             if event is None or event.event_type_value not in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE"):
                 continue
             if event.event_type_value == "STEP_START":
-                pids[record.step_key] = event.pid
+                where.setdefault(record.step_key, f"pid {event.pid}")
             times.setdefault(record.step_key, []).append(record.timestamp)
-        return run.status.value, pids, {step: (min(ts), max(ts)) for step, ts in times.items()}
+        return run.status.value, where, {step: (min(ts), max(ts)) for step, ts in times.items()}
 
 
 def most_at_once(spans: list[tuple[float, float]]) -> int:
@@ -135,15 +144,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--parse-step-batches", type=int, default=None)
     options = parser.parse_args(argv)
+    return run_in_workdir(options, demonstrate)
+
+
+def run_in_workdir(options: argparse.Namespace, demonstrate, **more) -> int:
+    """`demonstrate(source, workdir, step_batches, generated, **more)` in the --workdir, else in a temporary folder."""
     if options.workdir is not None:
-        return demonstrate(options.source, options.workdir, options.parse_step_batches, options.generated)
+        return demonstrate(options.source, options.workdir.resolve(), options.parse_step_batches, options.generated, **more)
     with tempfile.TemporaryDirectory(prefix="zhenggai-scale-out-") as workdir:
-        return demonstrate(options.source, Path(workdir), options.parse_step_batches, options.generated)
+        return demonstrate(options.source, Path(workdir).resolve(), options.parse_step_batches, options.generated, **more)
 
 
-def demonstrate(source: Path, workdir: Path, step_batches: int | None = None, generated: int | None = None) -> int:
+def demonstrate(source: Path, workdir: Path, step_batches: int | None = None, generated: int | None = None,
+                executor: str = MULTIPROCESS, image: str | None = None) -> int:
     """A first build, then a refresh after one notice changed (the patched path), both ways; 0 when they agree.
-    `generated`: that many notices of the bench's generator instead of `source`."""
+    `generated`: that many notices of the bench's generator instead of `source`; `executor` and `image`: the run with
+    a step per process (build_step_per_process)."""
     for leftover in ("landing", "in_process", "step_per_process", "dagster_home"):
         shutil.rmtree(workdir / leftover, ignore_errors=True)
     landing = workdir / "landing"
@@ -162,31 +178,31 @@ def demonstrate(source: Path, workdir: Path, step_batches: int | None = None, ge
     for round_ in ("first build", "one notice changed"):
         if round_ == "one notice changed":
             change_one_notice(notices_to_change(sorted(p for p in landing.iterdir() if p.is_file()), runs=1)[0])
-        per_step_s = build_step_per_process(landing, per_step, dagster_home, step_batches)
+        per_step_s = build_step_per_process(landing, per_step, dagster_home, step_batches, executor, image)
         in_process_s = build_in_process(landing, in_process)
         problems += [f"{round_}: {problem}" for problem in report(round_, dagster_home, in_process, per_step,
-                                                                     per_step_s, in_process_s)]
+                                                                     per_step_s, in_process_s, executor)]
     if problems:
         console.print(f"[red]scale-out demonstration failed[/]: {'; '.join(problems)}")
         return 1
-    console.print("[green]same warehouse[/] after a first build and after a patched refresh, with a process per step "
-                  "and with one process")
+    console.print(f"[green]same warehouse[/] after a first build and after a patched refresh, with a "
+                  f"{'container' if executor == DOCKER else 'process'} per step and with one process")
     return 0
 
 
 def report(round_: str, dagster_home: Path, in_process: Path, per_step: Path, per_step_s: float,
-           in_process_s: float) -> list[str]:
+           in_process_s: float, executor: str = MULTIPROCESS) -> list[str]:
     """Print one round's steps and tables; return what went wrong."""
-    status, pids, spans = step_processes(dagster_home)
+    status, where, spans = step_processes(dagster_home)
     modes = gate_mode(per_step), gate_mode(in_process)
-    console.print(f"[bold]{round_}[/]: refresh job with {EXECUTOR_SETTING}={MULTIPROCESS}: run {status} in "
+    console.print(f"[bold]{round_}[/]: refresh job with {EXECUTOR_SETTING}={executor}: run {status} in "
                   f"{per_step_s:.1f} s, gate {modes[0]} (zhenggai refresh, one process: {in_process_s:.1f} s, gate "
                   f"{modes[1]})")
     steps = Table()
     steps.add_column("step")
-    steps.add_column("process id", justify="right")
-    for step, pid in pids.items():
-        steps.add_row(escape(step), str(pid))  # a mapped step's key ends in [its mapping key], not markup
+    steps.add_column("ran in", justify="right")
+    for step, place in where.items():
+        steps.add_row(escape(step), place)  # a mapped step's key ends in [its mapping key], not markup
     console.print(steps)
     chunks = [span for step, span in spans.items() if step.startswith(PARSE_CHUNK_STEP)]
     console.print(f"parse: {len(chunks)} step(s) of {PARSE_CHUNK_STEP}, at most {most_at_once(chunks)} at once")
@@ -207,11 +223,13 @@ def report(round_: str, dagster_home: Path, in_process: Path, per_step: Path, pe
     problems = []
     if status != "SUCCESS":
         problems.append(f"the run ended {status}")
-    missing = [step for step in HANDED_ON if step not in pids]
+    missing = [step for step in HANDED_ON if step not in where]
     if missing:
         problems.append(f"steps that did not run: {', '.join(missing)}")
-    if len(set(pids.values())) != len(pids):
+    if len(set(where.values())) != len(where):
         problems.append("some steps shared a process")
+    if executor == DOCKER and not all(place.startswith("container ") for place in where.values()):
+        problems.append("some steps did not run in a container")
     if modes[0] != modes[1]:
         problems.append(f"the gate ran in {modes[0]} mode with a process per step, {modes[1]} in one process")
     differing = [c.table for c in comparisons if not c.same]

@@ -8,7 +8,7 @@ from orchestration.checks import warehouse_gate
 from orchestration.fetch_assets import LANDING_GROUP, build_landing_assets, sources_from_env
 from orchestration.lake_assets import LAKE_GROUP, lake_after_publish, lake_snapshot, mirror_to_lake
 from orchestration.resources import (
-    IN_PROCESS, MULTIPROCESS, LakeTarget, NoticeSource, executor_from_env, executor_setting, gate_from_env,
+    EXECUTORS, IN_PROCESS, LakeTarget, NoticeSource, executor_from_env, executor_setting, gate_from_env,
     lake_from_env, source_from_env, warehouse_from_env,
 )
 
@@ -55,9 +55,9 @@ def build_definitions(sources: SourcesConfig | None = None, executor: str | None
     it is a step per chunk of batches (orchestration/parse_fanout.py), so that an executor with a pod per step
     spreads it over machines. The asset, its inputs and what it hands on are the same."""
     executor = executor or executor_setting()
-    if executor not in (IN_PROCESS, MULTIPROCESS):
-        raise ValueError(f"executor must be {IN_PROCESS} or {MULTIPROCESS}, not {executor!r}")
-    if executor == MULTIPROCESS:
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    if executor != IN_PROCESS:
         parse_fanout.parse_step_batches()  # a bad ZHENGGAI_PARSE_STEP_BATCHES fails here, not in the middle of a run
     parse = assets.parsed_notices if executor == IN_PROCESS else parse_fanout.parsed_notices
     others = [asset for asset in dg.load_assets_from_modules([assets]) if not asset.keys & parse.keys]

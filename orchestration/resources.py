@@ -7,7 +7,7 @@ definitions on the same folders.
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -161,14 +161,18 @@ def gate_from_env(executor: str | None = None, docs_in_background: bool = False)
 
 
 EXECUTOR_SETTING = "ZHENGGAI_EXECUTOR"
-IN_PROCESS, MULTIPROCESS = "in_process", "multiprocess"
+IN_PROCESS, MULTIPROCESS, DOCKER = "in_process", "multiprocess", "docker"
+EXECUTORS = (IN_PROCESS, MULTIPROCESS, DOCKER)
+# ZHENGGAI_EXECUTOR=docker: the image every step runs in (the repository's Dockerfile), and more folders the containers
+# share with this host, beside those derived from the settings (docker_executor_config)
+DOCKER_IMAGE_SETTING, DOCKER_MOUNTS_SETTING = "ZHENGGAI_DOCKER_IMAGE", "ZHENGGAI_DOCKER_MOUNTS"
 
 
 def executor_setting() -> str:
-    """ZHENGGAI_EXECUTOR: `in_process` (unset: the default) or `multiprocess`."""
+    """ZHENGGAI_EXECUTOR: `in_process` (unset: the default), `multiprocess` or `docker`."""
     setting = os.environ.get(EXECUTOR_SETTING, "").strip().lower() or IN_PROCESS
-    if setting not in (IN_PROCESS, MULTIPROCESS):
-        raise ValueError(f"{EXECUTOR_SETTING} must be {IN_PROCESS} or {MULTIPROCESS}, not {setting!r}")
+    if setting not in EXECUTORS:
+        raise ValueError(f"{EXECUTOR_SETTING} must be one of {', '.join(EXECUTORS)}, not {setting!r}")
     return setting
 
 
@@ -184,11 +188,45 @@ def executor_from_env(setting: str | None = None) -> dg.ExecutorDefinition:
     run side by side (orchestration/parse_fanout.py; the lock is exclusive and does not wait). It is how the asset
     graph runs on Dagster's k8s or Docker executors (a pod or container per step, outputs on object storage), on
     one machine: `make scale-out-demo` (docs/scale-out.md).
-    It is meant for one run at a time: two runs (the schedule and the sensor of `make ui`) could then interleave
-    their steps and stage over each other's staging file beside the warehouse, which the run-long lock of the
-    default rules out (a run whose file was staged over refuses to publish: warehouse.store.publish); a cluster
-    keeps refresh runs apart with a run-queue limit instead."""
-    return dg.multiprocess_executor if (setting or executor_setting()) == MULTIPROCESS else dg.in_process_executor
+    `docker`: the same with each step in a container of its own (dagster-docker's `docker_executor`, configured by
+    `docker_executor_config`): `make docker-demo`.
+    The two with a step per process are meant for one run at a time: two runs (the schedule and the sensor of
+    `make ui`) could then interleave their steps and stage over each other's staging file beside the warehouse,
+    which the run-long lock of the default rules out (a run whose file was staged over refuses to publish:
+    warehouse.store.publish); a cluster keeps refresh runs apart with a run-queue limit instead."""
+    setting = setting or executor_setting()
+    if setting == DOCKER:
+        from dagster_docker import docker_executor
+
+        return docker_executor.configured(docker_executor_config(os.environ), name=DOCKER)
+    return dg.multiprocess_executor if setting == MULTIPROCESS else dg.in_process_executor
+
+
+def docker_executor_config(environ: Mapping[str, str]) -> dict:
+    """dagster-docker's executor configuration for ZHENGGAI_EXECUTOR=docker: the image ZHENGGAI_DOCKER_IMAGE (built from
+    the repository's Dockerfile), this process's ZHENGGAI_ settings and DAGSTER_HOME passed to every container (the
+    steps configure their resources from them, as here), and the folders the steps share mounted at the same path in
+    every container: the landing folder (ZHENGGAI_SOURCE), the warehouse's folder (ZHENGGAI_WAREHOUSE's: the file, the
+    parse cache, the staging file, the reports, the refresh lock), DAGSTER_HOME (the run's events and the outputs the
+    IO manager hands from step to step) and those of ZHENGGAI_DOCKER_MOUNTS (separated by os.pathsep: a sources.yaml's
+    folders, say). On several machines these are the volumes every step's container mounts, or object storage."""
+    image = environ.get(DOCKER_IMAGE_SETTING, "").strip()
+    if not image:
+        raise ValueError(f"{EXECUTOR_SETTING}=docker needs {DOCKER_IMAGE_SETTING}: the image of the repository's Dockerfile")
+    home = environ.get("DAGSTER_HOME")
+    if not home:
+        raise ValueError(f"{EXECUTOR_SETTING}=docker needs DAGSTER_HOME: the containers report to the run's instance")
+    folders = [environ.get("ZHENGGAI_SOURCE", DEFAULT_SOURCE),
+               str(Path(environ.get("ZHENGGAI_WAREHOUSE", DEFAULT_WAREHOUSE)).parent), home,
+               *environ.get(DOCKER_MOUNTS_SETTING, "").split(os.pathsep)]
+    folders = [folder.strip() for folder in folders if folder.strip()]
+    relative = [folder for folder in folders if not os.path.isabs(folder)]
+    if relative:
+        raise ValueError(f"{EXECUTOR_SETTING}=docker needs absolute paths (ZHENGGAI_SOURCE, ZHENGGAI_WAREHOUSE, DAGSTER_HOME, "
+                         f"{DOCKER_MOUNTS_SETTING}): the containers see the folders at the same paths, not {relative}")
+    mounts = {folder: {"bind": folder, "mode": "rw"} for folder in folders}
+    passed = sorted(name for name in environ if name.startswith("ZHENGGAI_") or name == "DAGSTER_HOME")
+    return {"image": image, "env_vars": passed, "container_kwargs": {"volumes": mounts}}
 
 
 def source_from_env() -> NoticeSource:

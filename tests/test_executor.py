@@ -1,5 +1,5 @@
-"""ZHENGGAI_EXECUTOR: the definitions run a step per process when asked (the local stand-in for Dagster's k8s and
-Docker executors, bench/scale_out_demo.py). `zhenggai refresh` runs in its own process whatever it says, with its
+"""ZHENGGAI_EXECUTOR: the definitions run a step per process (bench/scale_out_demo.py) or per Docker container
+(bench/docker_demo.py) when asked. `zhenggai refresh` runs in its own process whatever it says, with its
 gate's early process: tests/test_early_gate.py."""
 
 import dagster as dg
@@ -7,7 +7,9 @@ import pytest
 
 from orchestration.definitions import build_definitions
 from orchestration.early_gate import PROCESS_SETTING
-from orchestration.resources import EXECUTOR_SETTING, executor_from_env, executor_setting, gate_from_env
+from orchestration.resources import (
+    EXECUTOR_SETTING, docker_executor_config, executor_from_env, executor_setting, gate_from_env,
+)
 
 
 @pytest.mark.parametrize("value, executor", [
@@ -24,7 +26,7 @@ def test_the_executor_comes_from_the_environment(monkeypatch, value, executor):
 
 def test_an_unknown_executor_is_an_error(monkeypatch):
     monkeypatch.setenv(EXECUTOR_SETTING, "k8s")
-    with pytest.raises(ValueError, match="ZHENGGAI_EXECUTOR must be in_process or multiprocess, not 'k8s'"):
+    with pytest.raises(ValueError, match="ZHENGGAI_EXECUTOR must be one of in_process, multiprocess, docker, not 'k8s'"):
         executor_setting()
 
 
@@ -49,3 +51,42 @@ def test_the_early_gate_is_off_with_a_process_per_step_unless_forced(monkeypatch
         monkeypatch.setenv(PROCESS_SETTING, forced)
     assert gate_from_env().early is early
     assert gate_from_env("in_process").early is (None if forced is None else forced == "1")  # the command line's
+
+
+DOCKER_SETTINGS = {
+    "ZHENGGAI_EXECUTOR": "docker", "ZHENGGAI_DOCKER_IMAGE": "zhenggai:demo", "DAGSTER_HOME": "/srv/dagster",
+    "ZHENGGAI_SOURCE": "/srv/landing", "ZHENGGAI_WAREHOUSE": "/srv/published/zhenggai.duckdb",
+    "ZHENGGAI_DOCKER_MOUNTS": "/srv/more:/srv/landing", "HOME": "/root", "PATH": "/usr/bin",
+}
+
+
+def test_each_docker_step_gets_the_image_the_settings_and_the_shared_folders_at_their_paths():
+    config = docker_executor_config(DOCKER_SETTINGS)
+    assert config["image"] == "zhenggai:demo"
+    # the steps configure their resources from the same settings; nothing else of this process's environment
+    assert config["env_vars"] == ["DAGSTER_HOME", "ZHENGGAI_DOCKER_IMAGE", "ZHENGGAI_DOCKER_MOUNTS", "ZHENGGAI_EXECUTOR",
+                                  "ZHENGGAI_SOURCE", "ZHENGGAI_WAREHOUSE"]
+    volumes = config["container_kwargs"]["volumes"]
+    assert list(volumes) == ["/srv/landing", "/srv/published", "/srv/dagster", "/srv/more"]  # each folder once
+    assert all(mount == {"bind": folder, "mode": "rw"} for folder, mount in volumes.items())
+
+
+@pytest.mark.parametrize("missing, message", [
+    ("ZHENGGAI_DOCKER_IMAGE", "needs ZHENGGAI_DOCKER_IMAGE"),
+    ("DAGSTER_HOME", "needs DAGSTER_HOME"),
+    ("ZHENGGAI_SOURCE", "needs absolute paths"),  # the default, seeds/, is relative to this process's folder
+])
+def test_the_docker_executor_refuses_what_its_containers_could_not_use(missing, message):
+    with pytest.raises(ValueError, match=message):
+        docker_executor_config({name: value for name, value in DOCKER_SETTINGS.items() if name != missing})
+
+
+def test_the_docker_setting_gives_dagster_dockers_executor_and_the_parse_fanned_out(monkeypatch):
+    for name, value in DOCKER_SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    executor = executor_from_env()
+    assert executor.name == "docker"
+    assert executor.executor_creation_fn is not None
+    job = build_definitions().resolve_job_def("refresh")
+    assert job.executor_def.name == "docker"
+    assert any(node.name == "parsed_notices" and hasattr(node.definition, "node_defs") for node in job.graph.nodes)

@@ -93,7 +93,7 @@ def test_the_command_line_parses_in_one_step_whatever_the_executor_setting(monke
 
 
 def test_bad_settings_fail_when_the_definitions_load(monkeypatch):
-    with pytest.raises(ValueError, match="executor must be in_process or multiprocess, not 'k8s'"):
+    with pytest.raises(ValueError, match="executor must be one of in_process, multiprocess, docker, not 'k8s'"):
         build_definitions(executor="k8s")
     monkeypatch.setenv(parse_fanout.STEP_BATCHES_SETTING, "0")
     with pytest.raises(ValueError, match="ZHENGGAI_PARSE_STEP_BATCHES must be a positive integer, not '0'"):

@@ -1,0 +1,111 @@
+"""`make docker-demo`: the refresh job with each step in a Docker container of its own (Dagster's Docker executor,
+ZHENGGAI_EXECUTOR=docker), against `zhenggai refresh` (docs/scale-out.md, "Beyond one machine").
+
+1. needs a Docker engine this user can reach (`docker info`; Debian: `apt-get install docker.io`, then `dockerd`);
+2. the image of the repository's Dockerfile, built on BASE: `python:3.11-slim-bookworm` where a registry is
+   reachable (--base), else (the default, `debian`) a Debian bookworm made here with debootstrap from Debian's
+   package archive, with python3.11, uv and this machine's certificate store, imported as `zhenggai-base:bookworm`
+   (kept: made once per machine); built with the host's network, for PyPI;
+3. bench/scale_out_demo.py's demonstration with the Docker executor: a first build and a refresh after one changed
+   notice, each step in a container that mounts the landing folder, the warehouse's folder and DAGSTER_HOME at their
+   paths here, compared table by table with `zhenggai refresh`'s warehouse; it fails unless every step ran in a
+   container of its own. The steps' stopped containers are removed after each run.
+
+    python -m bench.docker_demo [--source DIR | --generated N] [--workdir DIR] [--parse-step-batches N]
+        [--base IMAGE] [--image TAG]
+"""
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import scale_out_demo
+from bench.generate import ROOT
+from orchestration.resources import DOCKER
+
+DEBIAN_BASE = "zhenggai-base:bookworm"
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+# Certificates the image's uv trusts: this machine's store, so that a TLS-inspecting proxy's CA is trusted in it too
+CERTIFICATES = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def docker(*arguments: str, **options) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *arguments], check=True, **options)
+
+
+def engine_reachable() -> str | None:
+    """None when a Docker engine answers, else why not."""
+    if shutil.which("docker") is None:
+        return "no docker command (Debian: apt-get install docker.io)"
+    done = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
+    return None if done.returncode == 0 else f"no Docker engine answers: {done.stderr.strip()[:300]}"
+
+
+def image_exists(image: str) -> bool:
+    return subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0
+
+
+def debian_base(image: str = DEBIAN_BASE) -> str:
+    """A Debian bookworm image with python3.11, uv and this machine's certificates, made with debootstrap (as root)
+    from Debian's package archive when `image` does not exist yet: the base where no image registry is reachable."""
+    if image_exists(image):
+        return image
+    if shutil.which("debootstrap") is None:
+        raise SystemExit("debootstrap not found (Debian: apt-get install debootstrap), or give --base an image")
+    uv = Path(sys.executable).with_name("uv")
+    with tempfile.TemporaryDirectory(prefix="zhenggai-rootfs-") as folder:
+        rootfs = Path(folder) / "rootfs"
+        print(f"making {image} with debootstrap …", flush=True)
+        subprocess.run(["debootstrap", "--variant=minbase", "--include=python3.11,ca-certificates", "bookworm",
+                        str(rootfs), DEBIAN_MIRROR], check=True, stdout=subprocess.DEVNULL)
+        shutil.copy(uv, rootfs / "usr" / "local" / "bin" / "uv")
+        if CERTIFICATES.is_file():
+            shutil.copy(CERTIFICATES, rootfs / CERTIFICATES.relative_to("/"))
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        docker("import", "-", image, stdin=tar.stdout, stdout=subprocess.DEVNULL)
+        if tar.wait() != 0:
+            raise SystemExit(f"packing {rootfs} failed")
+    return image
+
+
+def build_image(tag: str, base: str) -> None:
+    """The repository's Dockerfile built on `base` as `tag` (Docker's layer cache keeps a rebuild short)."""
+    print(f"building {tag} on {base} …", flush=True)
+    docker("build", "--quiet", "--network", "host", "--build-arg", f"BASE={base}", "-t", tag, str(ROOT),
+           stdout=subprocess.DEVNULL)
+
+
+def remove_step_containers(image: str) -> None:
+    """The stopped containers of `image`: the steps' (the Docker executor leaves them, for their logs)."""
+    found = subprocess.run(["docker", "ps", "-aq", "--filter", f"ancestor={image}", "--filter", "status=exited"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    if found:
+        docker("rm", *found, stdout=subprocess.DEVNULL)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    notices = parser.add_mutually_exclusive_group()
+    notices.add_argument("--source", type=Path, default=ROOT / "seeds")
+    notices.add_argument("--generated", type=int, default=None)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--parse-step-batches", type=int, default=None)
+    parser.add_argument("--base", default="debian", help="the image to build on: `debian` (made here with debootstrap, "
+                        "the default) or an image with python3.11, e.g. python:3.11-slim-bookworm")
+    parser.add_argument("--image", default="zhenggai:demo", help="the tag of the image built")
+    options = parser.parse_args(argv)
+    unreachable = engine_reachable()
+    if unreachable:
+        raise SystemExit(f"the Docker demonstration needs a Docker engine: {unreachable}")
+    build_image(options.image, debian_base() if options.base == "debian" else options.base)
+    try:
+        return scale_out_demo.run_in_workdir(options, scale_out_demo.demonstrate, executor=DOCKER, image=options.image)
+    finally:
+        remove_step_containers(options.image)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
