@@ -15,7 +15,6 @@ ZHENGGAI_EXECUTOR=docker), against `zhenggai refresh` (docs/scale-out.md, "Beyon
         [--base IMAGE] [--image TAG]
 """
 
-import argparse
 import shutil
 import subprocess
 import sys
@@ -87,12 +86,7 @@ def remove_step_containers(image: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    notices = parser.add_mutually_exclusive_group()
-    notices.add_argument("--source", type=Path, default=ROOT / "seeds")
-    notices.add_argument("--generated", type=int, default=None)
-    parser.add_argument("--workdir", type=Path, default=None)
-    parser.add_argument("--parse-step-batches", type=int, default=None)
+    parser = scale_out_demo.argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--base", default="debian", help="the image to build on: `debian` (made here with debootstrap, "
                         "the default) or an image with python3.11, e.g. python:3.11-slim-bookworm")
     parser.add_argument("--image", default="zhenggai:demo", help="the tag of the image built")

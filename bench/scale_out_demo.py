@@ -136,15 +136,19 @@ def gate_mode(warehouse: Path) -> str:
     return json.loads(report.read_text(encoding="utf-8"))["mode"]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def argument_parser(description: str) -> argparse.ArgumentParser:
+    """The demonstration's command line (this module's docstring), shared with bench/docker_demo.py."""
+    parser = argparse.ArgumentParser(description=description)
     notices = parser.add_mutually_exclusive_group()
     notices.add_argument("--source", type=Path, default=ROOT / "seeds")
     notices.add_argument("--generated", type=int, default=None)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--parse-step-batches", type=int, default=None)
-    options = parser.parse_args(argv)
-    return run_in_workdir(options, demonstrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_in_workdir(argument_parser(__doc__.splitlines()[0]).parse_args(argv), demonstrate)
 
 
 def run_in_workdir(options: argparse.Namespace, demonstrate, **more) -> int:
