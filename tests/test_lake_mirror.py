@@ -12,12 +12,12 @@ from warehouse.compare import compare_warehouses
 from warehouse.lake import data_files, mirror, object_storage_secret
 
 
-def _run_mirror(source, lake):
+def _run_mirror(source, lake, refingerprint=False):
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{source}' AS published (READ_ONLY)")
         con.execute(f"ATTACH '{lake}' AS lake")
-        return mirror(con, "published", "lake")
+        return mirror(con, "published", "lake", refingerprint=refingerprint)
     finally:
         con.close()
 
@@ -81,6 +81,58 @@ def test_only_the_rows_of_changed_notice_keys_are_rewritten(small):
     assert all(c.same for c in compare_warehouses(source, lake))
     # the rows of notice a were not rewritten: they keep their row ids
     assert _rows(lake, "SELECT rowid, * FROM fact WHERE notice_key = 'a' ORDER BY rowid") == kept
+
+
+def _stored(lake):
+    return _rows(lake, "SELECT table_name, whole, notice_key, row_count FROM zhenggai_mirror.fingerprint "
+                       "ORDER BY ALL")
+
+
+def test_the_mirror_keeps_the_fingerprints_of_what_it_wrote_in_the_lake(small):
+    source, lake = small
+    _run_mirror(source, lake)
+    # the whole of each table (its marker), and each notice key of the keyed one: as many rows as the table holds
+    assert _stored(lake) == [("dim", True, None, 2), ("fact", False, "a", 2), ("fact", False, "b", 2),
+                             ("fact", False, "c", 1), ("fact", False, None, 1), ("fact", True, None, 6)]
+    _sql(source, "DELETE FROM fact WHERE notice_key = 'c'", "INSERT INTO fact VALUES ('d', 9)",
+         "UPDATE dim SET label = 'deux' WHERE code = 'y'")
+    _run_mirror(source, lake)
+    assert _stored(lake) == [("dim", True, None, 2), ("fact", False, "a", 2), ("fact", False, "b", 2),
+                             ("fact", False, "d", 1), ("fact", False, None, 1), ("fact", True, None, 6)]
+    # the lake's main schema, what `check` and readers see, is the warehouse's alone
+    assert all(c.same for c in compare_warehouses(source, lake))
+    _sql(source, "DROP TABLE dim")
+    assert _actions(_run_mirror(source, lake))["dim"] == "dropped"
+    assert {table for table, *_ in _stored(lake)} == {"fact"}  # none left of the dropped table
+
+
+def test_the_lake_is_compared_through_its_stored_fingerprints_not_its_rows(small):
+    source, lake = small
+    _run_mirror(source, lake)
+    _sql(lake, "UPDATE fact SET figure = 40 WHERE notice_key = 'c'")  # written into the lake by something else
+    assert _actions(_run_mirror(source, lake))["fact"] == "unchanged"  # unseen: the lake's rows were not read
+    fact = next(t for t in _run_mirror(source, lake, refingerprint=True).tables if t.table == "fact")
+    assert (fact.action, fact.keys) == ("patched", 1)  # read again, repaired
+    assert all(c.same for c in compare_warehouses(source, lake))
+
+
+def test_a_lake_without_stored_fingerprints_is_compared_by_its_rows_once(small):
+    source, lake = small
+    _run_mirror(source, lake)
+    _sql(lake, "DROP SCHEMA zhenggai_mirror CASCADE")  # a lake mirrored before they were stored
+    _sql(source, "INSERT INTO fact VALUES ('d', 9)")
+    fact = next(t for t in _run_mirror(source, lake).tables if t.table == "fact")
+    assert (fact.action, fact.keys, fact.inserted) == ("patched", 1, 1)
+    assert ("fact", False, "d", 1) in _stored(lake)
+    assert _actions(_run_mirror(source, lake)) == {"dim": "unchanged", "fact": "unchanged"}
+
+
+def test_an_empty_table_stays_unchanged(small):
+    source, lake = small
+    _sql(source, "CREATE TABLE quarantine (code VARCHAR)", "CREATE TABLE keyed_empty (notice_key VARCHAR, x INTEGER)")
+    _run_mirror(source, lake)
+    actions = _actions(_run_mirror(source, lake))
+    assert (actions["quarantine"], actions["keyed_empty"]) == ("unchanged", "unchanged")
 
 
 def test_a_changed_row_without_a_notice_key_is_rewritten(small):

@@ -7,13 +7,20 @@ commit, and the previous builds stay readable (`AT (VERSION => n)`), as `os.repl
 Only what differs is written, so a night that changes a few notices adds a few small Parquet files, not a copy:
 
 - a table with a notice_key column: the keys whose rows differ (each key's rows compared as a multiset, by a
-  fingerprint: `_fingerprint`) have their rows deleted from the lake and inserted from the warehouse; the rows of
+  fingerprint: `_fingerprints`) have their rows deleted from the lake and inserted from the warehouse; the rows of
   every other key are the same in both, so the lake table ends up with the warehouse's rows;
 - any other table (dimensions, reference tables, build records): replaced whole when its rows differ;
 - a table whose columns differ (a new code version changed the schema), or that the lake lacks: created anew;
   a table the warehouse no longer has: dropped;
 - views: those whose definition differs created again from the warehouse's own SQL (they name tables unqualified,
   and resolve in the lake the same way), those it no longer has dropped.
+
+The lake's side of each comparison is read from the fingerprints the mirror stored in the lake when it wrote the
+table (STORED_FINGERPRINTS, a schema of its own beside main, written in the same transaction), not from the lake's
+rows: on object storage, fingerprinting the lake's tables meant downloading the whole lake every night. A table
+without stored fingerprints (a lake mirrored before they existed) is fingerprinted from its rows, once. The stored
+fingerprints are only as true as the lake is the mirror's alone: a write into the lake's main schema by anything else
+goes unseen until `check` (which compares rows) finds it, and a mirror with `refingerprint=True` reads the rows again.
 
 The same SQL runs against any attached DuckDB catalog: the tests mirror into a DuckDB file with the project's
 DuckDB; `python -m warehouse.lake` mirrors into DuckLake (or a DuckDB file), which needs the DuckDB of the lake environment
@@ -74,22 +81,30 @@ class MirrorReport:
         return [table for table in self.tables if table.action != "unchanged"]
 
 
-def mirror(con: duckdb.DuckDBPyConnection, source: str, lake: str) -> MirrorReport:
+def mirror(con: duckdb.DuckDBPyConnection, source: str, lake: str, refingerprint: bool = False) -> MirrorReport:
     """Make the main schema of the attached catalog `lake` hold the tables and views of the attached catalog
-    `source` (the published warehouse, attached read-only), in one transaction (rolled back on any error)."""
+    `source` (the published warehouse, attached read-only), in one transaction (rolled back on any error).
+    `refingerprint`: compare with the lake's rows rather than with the fingerprints stored at the last mirror."""
     started = time.perf_counter()
     source_tables, lake_tables = table_columns(con, source), table_columns(con, lake)
     default_catalog = con.execute("SELECT current_database()").fetchone()[0]
     con.execute("BEGIN TRANSACTION")
     try:
+        stored = _stored_fingerprints(con, lake)
+        if refingerprint:
+            con.execute(f"DELETE FROM {stored}")
+        for changes in ("lake_fingerprints_out", "lake_fingerprints_in"):  # written to `stored` once, at the end
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {changes} AS SELECT * FROM {stored} LIMIT 0")
         # first, since a table of the source may take the name of one of them
         for view in sorted(_views(con, lake).keys() - _views(con, source).keys()):
             con.execute(f"DROP VIEW {_name(lake, view)}")
-        tables = [_mirror_table(con, source, lake, table, columns, lake_tables.get(table))
+        tables = [_mirror_table(con, source, lake, stored, table, columns, lake_tables.get(table))
                   for table, columns in sorted(source_tables.items())]
         for table in sorted(lake_tables.keys() - source_tables.keys()):
             con.execute(f"DROP TABLE {_name(lake, table)}")
+            con.execute(f"INSERT INTO lake_fingerprints_out SELECT * FROM {stored} WHERE table_name = ?", [table])
             tables.append(TableMirror(table, "dropped"))
+        _write_fingerprints(con, stored)
         views = _copy_views(con, source, lake)
         con.execute("COMMIT")
     except BaseException:
@@ -103,40 +118,97 @@ def mirror(con: duckdb.DuckDBPyConnection, source: str, lake: str) -> MirrorRepo
     return MirrorReport(tables, views, round(time.perf_counter() - started, 3))
 
 
-def _mirror_table(con, source: str, lake: str, table: str, columns: list[tuple[str, str]],
+def _mirror_table(con, source: str, lake: str, stored: str, table: str, columns: list[tuple[str, str]],
                   lake_columns: list[tuple[str, str]] | None) -> TableMirror:
-    """One table made the same in the lake. The row counts reported come with the fingerprints (their first part):
-    nothing is scanned again to count."""
+    """One table made the same in the lake, its fingerprints in `stored` made the warehouse's. The row counts reported
+    come with the fingerprints (their first part): nothing is scanned again to count."""
     ours, theirs = _name(source, table), _name(lake, table)
+    keyed = NOTICE_KEY in {name for name, _ in columns}
+    # the warehouse's fingerprints: per notice key, or (notice_key NULL, whole) for a table without the column
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lake_our_fingerprints AS {_fingerprints(ours, columns, keyed)}")
     if lake_columns != columns:
         con.execute(f"CREATE OR REPLACE TABLE {theirs} AS SELECT * FROM {ours}")
-        rows = _count(con, ours)
+        rows = _store_fingerprints(con, stored, table, keyed, changed_only=False)
         return TableMirror(table, "created", rows=rows, inserted=rows)
-    if NOTICE_KEY not in {name for name, _ in columns}:
-        (rows, our_hash), (lake_rows, lake_hash) = _fingerprint(con, ours, columns), _fingerprint(con, theirs, columns)
-        if (rows, our_hash) == (lake_rows, lake_hash):
-            return TableMirror(table, "unchanged", rows=rows)
-        con.execute(f"DELETE FROM {theirs}")
-        con.execute(f"INSERT INTO {theirs} BY NAME SELECT * FROM {ours}")
-        return TableMirror(table, "replaced", rows=rows, deleted=lake_rows, inserted=rows)
-    key = quoted_identifier(NOTICE_KEY)
-    # per notice key whose rows differ: its rows on each side (the fingerprints' counts; 0 where a side lacks it)
+    known = con.execute(f"SELECT count(*) FROM {stored} WHERE table_name = ? AND whole", [table]).fetchone()[0]
+    theirs_fingerprints = (
+        f"SELECT notice_key, row_count, row_hash FROM {stored} WHERE table_name = {sql_literal(table)} AND whole = {str(not keyed).lower()}"
+        if known else _fingerprints(theirs, columns, keyed))
+    # per fingerprint that differs (a notice key's, or the whole table's): its rows on each side (0 where a side lacks it)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE lake_changed_keys AS SELECT coalesce(o.notice_key, l.notice_key) AS notice_key, "
-        "coalesce(o.fingerprint[1], 0) AS our_rows, coalesce(l.fingerprint[1], 0) AS lake_rows "
-        f"FROM ({_fingerprints_by_key(ours, columns)}) AS o FULL JOIN ({_fingerprints_by_key(theirs, columns)}) AS l "
+        "coalesce(o.row_count, 0) AS our_rows, coalesce(l.row_count, 0) AS lake_rows "
+        f"FROM lake_our_fingerprints AS o FULL JOIN ({theirs_fingerprints}) AS l "
         "ON o.notice_key IS NOT DISTINCT FROM l.notice_key "
-        "WHERE o.fingerprint IS DISTINCT FROM l.fingerprint"
+        "WHERE o.row_count IS DISTINCT FROM l.row_count OR o.row_hash IS DISTINCT FROM l.row_hash"
     )
     keys, inserted, deleted = con.execute(
         "SELECT count(*), coalesce(sum(our_rows), 0), coalesce(sum(lake_rows), 0) FROM lake_changed_keys").fetchone()
+    rows = con.execute("SELECT coalesce(sum(row_count), 0) FROM lake_our_fingerprints").fetchone()[0]
     if not keys:
-        return TableMirror(table, "unchanged", rows=_count(con, ours))
+        if not known:
+            _store_fingerprints(con, stored, table, keyed, changed_only=False)
+        return TableMirror(table, "unchanged", rows=rows)
+    if not keyed:
+        con.execute(f"DELETE FROM {theirs}")
+        con.execute(f"INSERT INTO {theirs} BY NAME SELECT * FROM {ours}")
+        _store_fingerprints(con, stored, table, keyed, changed_only=False)
+        return TableMirror(table, "replaced", rows=rows, deleted=deleted, inserted=inserted)
+    key = quoted_identifier(NOTICE_KEY)
     changed = f"{key} IN (SELECT notice_key FROM lake_changed_keys WHERE notice_key IS NOT NULL) OR " \
               f"({key} IS NULL AND EXISTS (SELECT 1 FROM lake_changed_keys WHERE notice_key IS NULL))"
     con.execute(f"DELETE FROM {theirs} WHERE {changed}")
     con.execute(f"INSERT INTO {theirs} BY NAME SELECT * FROM {ours} WHERE {changed}")
-    return TableMirror(table, "patched", rows=_count(con, ours), keys=keys, deleted=deleted, inserted=inserted)
+    _store_fingerprints(con, stored, table, keyed, changed_only=bool(known))
+    return TableMirror(table, "patched", rows=rows, keys=keys, deleted=deleted, inserted=inserted)
+
+
+# Where the mirror keeps, in the lake, the fingerprints of what it wrote: per table, one row for the whole table
+# (whole: its marker, and its only fingerprint when it has no notice_key) and, for a table with notice_key, one per key
+STORED_FINGERPRINTS = ("zhenggai_mirror", "fingerprint")
+
+
+def _stored_fingerprints(con, lake: str) -> str:
+    """The lake's table of stored fingerprints, made when missing (in the mirror's transaction)."""
+    schema, table = (quoted_identifier(name) for name in STORED_FINGERPRINTS)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quoted_identifier(lake)}.{schema}")
+    relation = f"{quoted_identifier(lake)}.{schema}.{table}"
+    # the hash sum as text: DuckLake stores its tables as Parquet, which has no 128-bit integer
+    con.execute(f"CREATE TABLE IF NOT EXISTS {relation} (table_name VARCHAR, whole BOOLEAN, notice_key VARCHAR, "
+                "row_count BIGINT, row_hash VARCHAR)")
+    return relation
+
+
+def _store_fingerprints(con, stored: str, table: str, keyed: bool, changed_only: bool) -> int:
+    """Have `_write_fingerprints` make `stored` hold lake_our_fingerprints for `table`: all of them, or (`changed_only`)
+    those of the keys of lake_changed_keys, and the whole table's marker. Returns the table's rows."""
+    name = sql_literal(table)
+    if changed_only:
+        con.execute(f"INSERT INTO lake_fingerprints_out SELECT * FROM {stored} WHERE table_name = {name} AND (whole OR "
+                    "notice_key IN (SELECT notice_key FROM lake_changed_keys) OR (notice_key IS NULL AND EXISTS "
+                    "(SELECT 1 FROM lake_changed_keys WHERE notice_key IS NULL)))")
+        mine = "SELECT o.* FROM lake_our_fingerprints AS o JOIN lake_changed_keys AS c " \
+               "ON o.notice_key IS NOT DISTINCT FROM c.notice_key"
+    else:
+        con.execute(f"INSERT INTO lake_fingerprints_out SELECT * FROM {stored} WHERE table_name = {name}")
+        mine = "SELECT * FROM lake_our_fingerprints"
+    if keyed:
+        con.execute(f"INSERT INTO lake_fingerprints_in SELECT {name}, false, notice_key, row_count, row_hash FROM ({mine})")
+    # the whole table's: its marker, and its fingerprint (summed, what every key's fingerprint sums to); an empty
+    # table's hash stays NULL, as its fingerprint has it
+    con.execute(f"INSERT INTO lake_fingerprints_in SELECT {name}, true, NULL, coalesce(sum(row_count), 0), "
+                "CAST(sum(CAST(row_hash AS HUGEINT)) AS VARCHAR) FROM lake_our_fingerprints")
+    return con.execute("SELECT coalesce(sum(row_count), 0) FROM lake_our_fingerprints").fetchone()[0]
+
+
+def _write_fingerprints(con, stored: str) -> None:
+    """The fingerprints that changed, out of `stored` and into it, by one DELETE and one INSERT for the whole mirror:
+    on DuckLake each write of a table adds files, and a night that changes a few notices changes the fingerprints of
+    most tables."""
+    if con.execute("SELECT count(*) FROM lake_fingerprints_out").fetchone()[0]:
+        con.execute(f"DELETE FROM {stored} AS s WHERE EXISTS (SELECT 1 FROM lake_fingerprints_out AS o WHERE "
+                    "o.table_name = s.table_name AND o.whole = s.whole AND o.notice_key IS NOT DISTINCT FROM s.notice_key)")
+    con.execute(f"INSERT INTO {stored} SELECT * FROM lake_fingerprints_in")
 
 
 # A multiset of rows summed up as (row count, sum of the rows' 64-bit hashes): equal multisets give equal
@@ -158,14 +230,13 @@ def _row_hash(columns: list[tuple[str, str]]) -> str:
     return f"hash({', '.join([_ROW, *nested])})"
 
 
-def _fingerprint(con, relation: str, columns: list[tuple[str, str]]) -> tuple:
-    return con.execute(f"SELECT count(*), sum({_row_hash(columns)}::HUGEINT) FROM {relation} AS {_ROW}").fetchone()
-
-
-def _fingerprints_by_key(relation: str, columns: list[tuple[str, str]]) -> str:
-    key = quoted_identifier(NOTICE_KEY)
-    return (f"SELECT {_ROW}.{key} AS notice_key, (count(*), sum({_row_hash(columns)}::HUGEINT)) AS fingerprint "
-            f"FROM {relation} AS {_ROW} GROUP BY {_ROW}.{key}")
+def _fingerprints(relation: str, columns: list[tuple[str, str]], keyed: bool) -> str:
+    """SELECT of (notice_key, row_count, row_hash): per notice key when `keyed`, else one row (notice_key NULL) for
+    the whole relation; row_hash as the decimal text of the sum, as it is stored."""
+    key = f"{_ROW}.{quoted_identifier(NOTICE_KEY)}" if keyed else "NULL::VARCHAR"
+    return (f"SELECT {key} AS notice_key, count(*) AS row_count, "
+            f"CAST(sum({_row_hash(columns)}::HUGEINT) AS VARCHAR) AS row_hash "
+            f"FROM {relation} AS {_ROW}" + (f" GROUP BY {key}" if keyed else ""))
 
 
 def _copy_views(con, source: str, lake: str) -> list[str]:
@@ -192,10 +263,6 @@ def _views(con, database: str) -> dict[str, str]:
 
 def _name(database: str, table: str) -> str:
     return f"{quoted_identifier(database)}.main.{quoted_identifier(table)}"
-
-
-def _count(con, relation: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -326,12 +393,12 @@ def _lake_connection(warehouse: Path, catalog: str, data_path: str | None = None
     return con
 
 
-def mirror_to_lake(warehouse: Path, catalog: str, data_path: str | None) -> MirrorReport:
+def mirror_to_lake(warehouse: Path, catalog: str, data_path: str | None, refingerprint: bool = False) -> MirrorReport:
     """`mirror` the published file `warehouse` into the lake `catalog` (`attach_lake`): on a DuckLake, a new snapshot
     when anything differs."""
     con = _lake_connection(warehouse, catalog, data_path)
     try:
-        return mirror(con, "published", "lake")
+        return mirror(con, "published", "lake", refingerprint)
     finally:
         con.close()
 
@@ -422,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-path", help="mirror: where the lake's Parquet files are written (object storage or a "
                         "folder); files: where to list them. Object storage is reached with the AWS_* variables "
                         "(warehouse.lake.object_storage_secret)")
+    parser.add_argument("--refingerprint", action="store_true", help="mirror: compare with the lake's rows, not with "
+                        "the fingerprints stored by the last mirror (after something else wrote into the lake)")
     parser.add_argument("--version", type=int, help="check: the snapshot to compare with (default: the latest)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     options = parser.parse_args(argv)
@@ -433,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("files needs --data-path")
     try:
         if options.command == "mirror":
-            result = mirror_to_lake(options.warehouse, options.catalog, options.data_path)
+            result = mirror_to_lake(options.warehouse, options.catalog, options.data_path, options.refingerprint)
             document = {"tables": [asdict(table) for table in result.tables], "views": result.views,
                         "seconds": result.seconds}
             lines = [f"{t.table:24} {t.action:9} {t.rows} rows" + (
