@@ -29,6 +29,8 @@ DEBIAN_BASE = "zhenggai-base:bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 # Certificates the image's uv trusts: this machine's store, so that a TLS-inspecting proxy's CA is trusted in it too
 CERTIFICATES = Path("/etc/ssl/certs/ca-certificates.crt")
+# A run of the demo's job takes ~30 s here; one that hangs (a container that never ends) is stopped after this
+RUN_TIMEOUT_S = 900
 
 
 def docker(*arguments: str, **options) -> subprocess.CompletedProcess:
@@ -64,7 +66,8 @@ def debian_base(image: str = DEBIAN_BASE) -> str:
         if CERTIFICATES.is_file():
             shutil.copy(CERTIFICATES, rootfs / CERTIFICATES.relative_to("/"))
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-        docker("import", "-", image, stdin=tar.stdout, stdout=subprocess.DEVNULL)
+        with tar.stdout:
+            docker("import", "-", image, stdin=tar.stdout, stdout=subprocess.DEVNULL)
         if tar.wait() != 0:
             raise SystemExit(f"packing {rootfs} failed")
     return image
@@ -78,11 +81,14 @@ def build_image(tag: str, base: str) -> None:
 
 
 def remove_step_containers(image: str) -> None:
-    """The stopped containers of `image`: the steps' (the Docker executor leaves them, for their logs)."""
-    found = subprocess.run(["docker", "ps", "-aq", "--filter", f"ancestor={image}", "--filter", "status=exited"],
-                           capture_output=True, text=True, check=True).stdout.split()
-    if found:
-        docker("rm", *found, stdout=subprocess.DEVNULL)
+    """Every container of `image`, stopped or not: the steps' (the Docker executor leaves them, for their logs, and
+    an interrupted run leaves some running). Called on the way out, so it reports a failure rather than raising."""
+    found = subprocess.run(["docker", "ps", "-aq", "--filter", f"ancestor={image}"], capture_output=True, text=True)
+    ids = found.stdout.split()
+    removed = subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, text=True) if ids else found
+    if found.returncode or removed.returncode:
+        print(f"the steps' containers of {image} were not all removed: {(found.stderr + removed.stderr).strip()}",
+              file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"the Docker demonstration needs a Docker engine: {unreachable}")
     build_image(options.image, debian_base() if options.base == "debian" else options.base)
     try:
-        return scale_out_demo.run_in_workdir(options, scale_out_demo.demonstrate, executor=DOCKER, image=options.image)
+        return scale_out_demo.run_in_workdir(options, scale_out_demo.demonstrate, executor=DOCKER, image=options.image,
+                                             timeout_s=RUN_TIMEOUT_S)
     finally:
         remove_step_containers(options.image)
 

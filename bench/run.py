@@ -294,8 +294,8 @@ def watch_measured(source: Path, warehouse: Path, targets: list[Path]) -> Watche
     return Watched(one_notice_refreshes(records), waits, peak[0])
 
 
-# The longest the bench waits for the watcher's next line (its first one may be a full build when the published file
-# is not the current corpus's) before it kills the watcher and stops
+# The longest the bench waits for the watcher's next line before it kills the watcher and stops: far more than a
+# refresh of one notice takes, or a full build of 10,000 (which would also stop the bench: one_notice_refreshes)
 WATCH_LINE_TIMEOUT_S = 900.0
 
 

@@ -75,9 +75,10 @@ def build_in_process(source: Path, warehouse: Path) -> float:
 
 
 def build_step_per_process(source: Path, warehouse: Path, dagster_home: Path, step_batches: int | None = None,
-                           executor: str = MULTIPROCESS, image: str | None = None) -> float:
+                           executor: str = MULTIPROCESS, image: str | None = None, timeout_s: float | None = None) -> float:
     """`dagster job execute` of the refresh job with a process per step (and `step_batches` batches per parse step),
-    by `executor` (`multiprocess`, or `docker`: a container of `image` per step); its wall time."""
+    by `executor` (`multiprocess`, or `docker`: a container of `image` per step), stopped after `timeout_s`; its wall
+    time."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").touch()  # Dagster's defaults, said without its warning
     settings = environment(**{EXECUTOR_SETTING: executor, "DAGSTER_HOME": str(dagster_home),
@@ -87,7 +88,10 @@ def build_step_per_process(source: Path, warehouse: Path, dagster_home: Path, st
     command = [str(Path(sys.executable).with_name("dagster")), "job", "execute",
                "-m", "orchestration.definitions", "-j", "refresh"]
     started = time.perf_counter()
-    done = subprocess.run(command, env=settings, cwd=ROOT, capture_output=True, text=True)
+    try:
+        done = subprocess.run(command, env=settings, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired as timeout:
+        raise SystemExit(f"the refresh job with {EXECUTOR_SETTING}={executor} took more than {timeout_s} s") from timeout
     if done.returncode != 0:
         console.print(done.stdout[-4000:], done.stderr[-4000:], markup=False)
         raise SystemExit(f"the refresh job with {EXECUTOR_SETTING}={executor} failed (exit code {done.returncode})")
@@ -160,10 +164,10 @@ def run_in_workdir(options: argparse.Namespace, demonstrate, **more) -> int:
 
 
 def demonstrate(source: Path, workdir: Path, step_batches: int | None = None, generated: int | None = None,
-                executor: str = MULTIPROCESS, image: str | None = None) -> int:
+                executor: str = MULTIPROCESS, image: str | None = None, timeout_s: float | None = None) -> int:
     """A first build, then a refresh after one notice changed (the patched path), both ways; 0 when they agree.
-    `generated`: that many notices of the bench's generator instead of `source`; `executor` and `image`: the run with
-    a step per process (build_step_per_process)."""
+    `generated`: that many notices of the bench's generator instead of `source`; `executor`, `image`, `timeout_s`:
+    the run with a step per process (build_step_per_process)."""
     for leftover in ("landing", "in_process", "step_per_process", "dagster_home"):
         shutil.rmtree(workdir / leftover, ignore_errors=True)
     landing = workdir / "landing"
@@ -182,7 +186,7 @@ def demonstrate(source: Path, workdir: Path, step_batches: int | None = None, ge
     for round_ in ("first build", "one notice changed"):
         if round_ == "one notice changed":
             change_one_notice(notices_to_change(sorted(p for p in landing.iterdir() if p.is_file()), runs=1)[0])
-        per_step_s = build_step_per_process(landing, per_step, dagster_home, step_batches, executor, image)
+        per_step_s = build_step_per_process(landing, per_step, dagster_home, step_batches, executor, image, timeout_s)
         in_process_s = build_in_process(landing, in_process)
         problems += [f"{round_}: {problem}" for problem in report(round_, dagster_home, in_process, per_step,
                                                                      per_step_s, in_process_s, executor)]

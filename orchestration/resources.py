@@ -21,6 +21,7 @@ from landing.file_bytes import list_folder
 from landing.file_index import index_path
 from orchestration import early_gate
 from orchestration.defaults import DEFAULT_LAKE_PYTHON, DEFAULT_SOURCE, DEFAULT_WAREHOUSE
+from warehouse.lake import OBJECT_STORAGE_VARIABLES
 from warehouse.store import refresh_lock
 
 NOTICE_SUFFIXES = (".txt", ".html", ".htm")
@@ -198,7 +199,9 @@ def executor_from_env(setting: str | None = None) -> dg.ExecutorDefinition:
     if setting == DOCKER:
         from dagster_docker import docker_executor
 
-        return docker_executor.configured(docker_executor_config(os.environ), name=DOCKER)
+        # configured when a run starts, not when the definitions load: `zhenggai refresh` and every step's container
+        # load them too, and need no image or mounts
+        return docker_executor.configured(lambda _: docker_executor_config(os.environ), name=DOCKER, config_schema={})
     return dg.multiprocess_executor if setting == MULTIPROCESS else dg.in_process_executor
 
 
@@ -219,13 +222,15 @@ def docker_executor_config(environ: Mapping[str, str]) -> dict:
     folders = [environ.get("ZHENGGAI_SOURCE", DEFAULT_SOURCE),
                str(Path(environ.get("ZHENGGAI_WAREHOUSE", DEFAULT_WAREHOUSE)).parent), home,
                *environ.get(DOCKER_MOUNTS_SETTING, "").split(os.pathsep)]
-    folders = [folder.strip() for folder in folders if folder.strip()]
+    folders = list(dict.fromkeys(os.path.normpath(folder.strip()) for folder in folders if folder.strip()))
     relative = [folder for folder in folders if not os.path.isabs(folder)]
     if relative:
         raise ValueError(f"{EXECUTOR_SETTING}=docker needs absolute paths (ZHENGGAI_SOURCE, ZHENGGAI_WAREHOUSE, DAGSTER_HOME, "
                          f"{DOCKER_MOUNTS_SETTING}): the containers see the folders at the same paths, not {relative}")
     mounts = {folder: {"bind": folder, "mode": "rw"} for folder in folders}
-    passed = sorted(name for name in environ if name.startswith("ZHENGGAI_") or name == "DAGSTER_HOME")
+    # and those of the lake's object storage (warehouse.lake.object_storage_secret)
+    passed = sorted(name for name in environ
+                    if name.startswith("ZHENGGAI_") or name == "DAGSTER_HOME" or name in OBJECT_STORAGE_VARIABLES)
     return {"image": image, "env_vars": passed, "container_kwargs": {"volumes": mounts}}
 
 

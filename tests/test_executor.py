@@ -2,6 +2,8 @@
 (bench/docker_demo.py) when asked. `zhenggai refresh` runs in its own process whatever it says, with its
 gate's early process: tests/test_early_gate.py."""
 
+import os
+
 import dagster as dg
 import pytest
 
@@ -10,6 +12,7 @@ from orchestration.early_gate import PROCESS_SETTING
 from orchestration.resources import (
     EXECUTOR_SETTING, docker_executor_config, executor_from_env, executor_setting, gate_from_env,
 )
+from warehouse.lake import OBJECT_STORAGE_VARIABLES
 
 
 @pytest.mark.parametrize("value, executor", [
@@ -56,7 +59,8 @@ def test_the_early_gate_is_off_with_a_process_per_step_unless_forced(monkeypatch
 DOCKER_SETTINGS = {
     "ZHENGGAI_EXECUTOR": "docker", "ZHENGGAI_DOCKER_IMAGE": "zhenggai:demo", "DAGSTER_HOME": "/srv/dagster",
     "ZHENGGAI_SOURCE": "/srv/landing", "ZHENGGAI_WAREHOUSE": "/srv/published/zhenggai.duckdb",
-    "ZHENGGAI_DOCKER_MOUNTS": "/srv/more:/srv/landing", "HOME": "/root", "PATH": "/usr/bin",
+    "ZHENGGAI_DOCKER_MOUNTS": "/srv/more/:/srv/landing", "AWS_REGION": "eu-west-1", "AWS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt",
+    "HOME": "/root",
 }
 
 
@@ -64,10 +68,11 @@ def test_each_docker_step_gets_the_image_the_settings_and_the_shared_folders_at_
     config = docker_executor_config(DOCKER_SETTINGS)
     assert config["image"] == "zhenggai:demo"
     # the steps configure their resources from the same settings; nothing else of this process's environment
-    assert config["env_vars"] == ["DAGSTER_HOME", "ZHENGGAI_DOCKER_IMAGE", "ZHENGGAI_DOCKER_MOUNTS", "ZHENGGAI_EXECUTOR",
-                                  "ZHENGGAI_SOURCE", "ZHENGGAI_WAREHOUSE"]
+    assert config["env_vars"] == ["AWS_REGION", "DAGSTER_HOME", "ZHENGGAI_DOCKER_IMAGE", "ZHENGGAI_DOCKER_MOUNTS",
+                                  "ZHENGGAI_EXECUTOR", "ZHENGGAI_SOURCE", "ZHENGGAI_WAREHOUSE"]  # not HOME, nor a host's file
     volumes = config["container_kwargs"]["volumes"]
-    assert list(volumes) == ["/srv/landing", "/srv/published", "/srv/dagster", "/srv/more"]  # each folder once
+    # each folder once, however written (Docker refuses a mount point twice)
+    assert list(volumes) == ["/srv/landing", "/srv/published", "/srv/dagster", "/srv/more"]
     assert all(mount == {"bind": folder, "mode": "rw"} for folder, mount in volumes.items())
 
 
@@ -81,12 +86,23 @@ def test_the_docker_executor_refuses_what_its_containers_could_not_use(missing, 
         docker_executor_config({name: value for name, value in DOCKER_SETTINGS.items() if name != missing})
 
 
-def test_the_docker_setting_gives_dagster_dockers_executor_and_the_parse_fanned_out(monkeypatch):
+def test_the_docker_setting_gives_dagster_dockers_executor_configured_when_a_run_starts(monkeypatch):
+    for name in os.environ:  # only the settings below reach the containers
+        if name.startswith("ZHENGGAI_") or name in OBJECT_STORAGE_VARIABLES:
+            monkeypatch.delenv(name)
     for name, value in DOCKER_SETTINGS.items():
         monkeypatch.setenv(name, value)
     executor = executor_from_env()
     assert executor.name == "docker"
-    assert executor.executor_creation_fn is not None
+    resolved = executor.config_schema.resolve_config({})
+    assert resolved.success and resolved.value["config"] == {**docker_executor_config(DOCKER_SETTINGS),
+                                                            "retries": {"enabled": {}}}
     job = build_definitions().resolve_job_def("refresh")
     assert job.executor_def.name == "docker"
     assert any(node.name == "parsed_notices" and hasattr(node.definition, "node_defs") for node in job.graph.nodes)
+    # without an image the definitions still load (zhenggai refresh, a step's container); a docker run would not start
+    monkeypatch.delenv("ZHENGGAI_DOCKER_IMAGE")
+    executor = build_definitions().resolve_job_def("refresh").executor_def
+    with pytest.raises(dg.DagsterConfigMappingFunctionError) as raised:
+        executor.config_schema.resolve_config({})
+    assert "needs ZHENGGAI_DOCKER_IMAGE" in str(raised.value.__cause__)

@@ -301,8 +301,11 @@ def test_object_storage_is_configured_by_the_variables_aws_tools_read():
                                    "AWS_ENDPOINT_URL": "https://r2.example.com", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000"})
     assert local == ("CREATE OR REPLACE SECRET zhenggai_object_storage (TYPE 's3', KEY_ID 'k', SECRET 's', "
                      "SESSION_TOKEN 't', REGION 'us-east-1', ENDPOINT '127.0.0.1:9000', USE_SSL false, URL_STYLE 'path')")
-    with pytest.raises(ValueError, match="not an http"):
-        object_storage_secret({"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_ENDPOINT_URL": "ftp://host"})
+    for endpoint in ("ftp://host", "http://host:9000/bucket", "http://user:password@host"):
+        with pytest.raises(ValueError, match="not an http"):
+            object_storage_secret({"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_ENDPOINT_URL": endpoint})
+    bare = object_storage_secret({"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_ENDPOINT_URL": "minio.lan/"})
+    assert bare.endswith("ENDPOINT 'minio.lan', USE_SSL true, URL_STYLE 'path')")
 
 
 def test_the_lakes_data_files_are_listed_as_its_store_lists_them(tmp_path):

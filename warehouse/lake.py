@@ -304,9 +304,14 @@ def _load_extensions(con: duckdb.DuckDBPyConnection, extensions: Mapping[str, st
             con.execute(f"LOAD {extension}")
 
 
+# The variables object_storage_secret reads
+OBJECT_STORAGE_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+                            "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+
+
 def object_storage_secret(environ: Mapping[str, str]) -> str | None:
     """The DuckDB secret (CREATE SECRET) through which httpfs reaches an S3-compatible store, from the variables AWS's
-    own tools read, so that one environment configures DuckDB, boto3 and the aws command alike: AWS_ACCESS_KEY_ID and
+    own tools read (these alone: a profile, ~/.aws and an instance's role are not read): AWS_ACCESS_KEY_ID and
     AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN for temporary credentials), AWS_REGION or AWS_DEFAULT_REGION, and,
     for a store other than AWS S3 (MinIO, Cloudflare R2, Ceph, a server on loopback), AWS_ENDPOINT_URL_S3 or
     AWS_ENDPOINT_URL: its host and port, TLS as its scheme says, and path-style URLs (bucket in the path, which every
@@ -323,9 +328,10 @@ def object_storage_secret(environ: Mapping[str, str]) -> str | None:
     endpoint = environ.get("AWS_ENDPOINT_URL_S3") or environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         url = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
-        if url.scheme not in ("http", "https") or not url.netloc:
-            raise ValueError(f"the object store's endpoint {endpoint!r} is not an http(s) URL")
-        options |= {"ENDPOINT": url.netloc, "USE_SSL": url.scheme == "https", "URL_STYLE": "path"}
+        if url.scheme not in ("http", "https") or not url.hostname or url.path.strip("/") or url.username:
+            raise ValueError(f"the object store's endpoint {endpoint!r} is not an http(s) URL of a host (and port)")
+        host = f"{url.hostname}:{url.port}" if url.port else url.hostname
+        options |= {"ENDPOINT": host, "USE_SSL": url.scheme == "https", "URL_STYLE": "path"}
     settings = ", ".join(f"{name} {str(value).lower() if isinstance(value, bool) else sql_literal(value)}"
                          for name, value in options.items())
     return f"CREATE OR REPLACE SECRET zhenggai_object_storage ({settings})"
