@@ -93,16 +93,19 @@ def mirror(con: duckdb.DuckDBPyConnection, source: str, lake: str, refingerprint
         stored = _stored_fingerprints(con, lake)
         if refingerprint:
             con.execute(f"DELETE FROM {stored}")
-        for changes in ("lake_fingerprints_out", "lake_fingerprints_in"):  # written to `stored` once, at the end
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {changes} AS SELECT * FROM {stored} LIMIT 0")
+        # read once: on object storage each read of the lake's table is a download; written back once, at the end
+        con.execute(f"CREATE OR REPLACE TEMP TABLE lake_stored_fingerprints AS SELECT * FROM {stored}")
+        known = {row[0] for row in con.execute("SELECT table_name FROM lake_stored_fingerprints WHERE whole").fetchall()}
+        for changes in ("lake_fingerprints_out", "lake_fingerprints_in"):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {changes} AS FROM lake_stored_fingerprints LIMIT 0")
         # first, since a table of the source may take the name of one of them
         for view in sorted(_views(con, lake).keys() - _views(con, source).keys()):
             con.execute(f"DROP VIEW {_name(lake, view)}")
-        tables = [_mirror_table(con, source, lake, stored, table, columns, lake_tables.get(table))
+        tables = [_mirror_table(con, source, lake, table, columns, lake_tables.get(table), table in known)
                   for table, columns in sorted(source_tables.items())]
         for table in sorted(lake_tables.keys() - source_tables.keys()):
             con.execute(f"DROP TABLE {_name(lake, table)}")
-            con.execute(f"INSERT INTO lake_fingerprints_out SELECT * FROM {stored} WHERE table_name = ?", [table])
+            con.execute("INSERT INTO lake_fingerprints_out FROM lake_stored_fingerprints WHERE table_name = ?", [table])
             tables.append(TableMirror(table, "dropped"))
         _write_fingerprints(con, stored)
         views = _copy_views(con, source, lake)
@@ -118,21 +121,23 @@ def mirror(con: duckdb.DuckDBPyConnection, source: str, lake: str, refingerprint
     return MirrorReport(tables, views, round(time.perf_counter() - started, 3))
 
 
-def _mirror_table(con, source: str, lake: str, stored: str, table: str, columns: list[tuple[str, str]],
-                  lake_columns: list[tuple[str, str]] | None) -> TableMirror:
-    """One table made the same in the lake, its fingerprints in `stored` made the warehouse's. The row counts reported
+def _mirror_table(con, source: str, lake: str, table: str, columns: list[tuple[str, str]],
+                  lake_columns: list[tuple[str, str]] | None, known: bool) -> TableMirror:
+    """One table made the same in the lake, its stored fingerprints made the warehouse's (`_store_fingerprints`).
+    `known`: the lake has stored fingerprints of the table (else its rows are fingerprinted). The row counts reported
     come with the fingerprints (their first part): nothing is scanned again to count."""
     ours, theirs = _name(source, table), _name(lake, table)
     keyed = NOTICE_KEY in {name for name, _ in columns}
     # the warehouse's fingerprints: per notice key, or (notice_key NULL, whole) for a table without the column
     con.execute(f"CREATE OR REPLACE TEMP TABLE lake_our_fingerprints AS {_fingerprints(ours, columns, keyed)}")
+    rows = con.execute("SELECT coalesce(sum(row_count), 0) FROM lake_our_fingerprints").fetchone()[0]
     if lake_columns != columns:
         con.execute(f"CREATE OR REPLACE TABLE {theirs} AS SELECT * FROM {ours}")
-        rows = _store_fingerprints(con, stored, table, keyed, changed_only=False)
+        _store_fingerprints(con, table, keyed, changed_only=False)
         return TableMirror(table, "created", rows=rows, inserted=rows)
-    known = con.execute(f"SELECT count(*) FROM {stored} WHERE table_name = ? AND whole", [table]).fetchone()[0]
     theirs_fingerprints = (
-        f"SELECT notice_key, row_count, row_hash FROM {stored} WHERE table_name = {sql_literal(table)} AND whole = {str(not keyed).lower()}"
+        "SELECT notice_key, row_count, row_hash FROM lake_stored_fingerprints "
+        f"WHERE table_name = {sql_literal(table)} AND whole = {str(not keyed).lower()}"
         if known else _fingerprints(theirs, columns, keyed))
     # per fingerprint that differs (a notice key's, or the whole table's): its rows on each side (0 where a side lacks it)
     con.execute(
@@ -144,22 +149,21 @@ def _mirror_table(con, source: str, lake: str, stored: str, table: str, columns:
     )
     keys, inserted, deleted = con.execute(
         "SELECT count(*), coalesce(sum(our_rows), 0), coalesce(sum(lake_rows), 0) FROM lake_changed_keys").fetchone()
-    rows = con.execute("SELECT coalesce(sum(row_count), 0) FROM lake_our_fingerprints").fetchone()[0]
     if not keys:
         if not known:
-            _store_fingerprints(con, stored, table, keyed, changed_only=False)
+            _store_fingerprints(con, table, keyed, changed_only=False)
         return TableMirror(table, "unchanged", rows=rows)
     if not keyed:
         con.execute(f"DELETE FROM {theirs}")
         con.execute(f"INSERT INTO {theirs} BY NAME SELECT * FROM {ours}")
-        _store_fingerprints(con, stored, table, keyed, changed_only=False)
+        _store_fingerprints(con, table, keyed, changed_only=False)
         return TableMirror(table, "replaced", rows=rows, deleted=deleted, inserted=inserted)
     key = quoted_identifier(NOTICE_KEY)
     changed = f"{key} IN (SELECT notice_key FROM lake_changed_keys WHERE notice_key IS NOT NULL) OR " \
               f"({key} IS NULL AND EXISTS (SELECT 1 FROM lake_changed_keys WHERE notice_key IS NULL))"
     con.execute(f"DELETE FROM {theirs} WHERE {changed}")
     con.execute(f"INSERT INTO {theirs} BY NAME SELECT * FROM {ours} WHERE {changed}")
-    _store_fingerprints(con, stored, table, keyed, changed_only=bool(known))
+    _store_fingerprints(con, table, keyed, changed_only=known)
     return TableMirror(table, "patched", rows=rows, keys=keys, deleted=deleted, inserted=inserted)
 
 
@@ -179,18 +183,18 @@ def _stored_fingerprints(con, lake: str) -> str:
     return relation
 
 
-def _store_fingerprints(con, stored: str, table: str, keyed: bool, changed_only: bool) -> int:
-    """Have `_write_fingerprints` make `stored` hold lake_our_fingerprints for `table`: all of them, or (`changed_only`)
-    those of the keys of lake_changed_keys, and the whole table's marker. Returns the table's rows."""
+def _store_fingerprints(con, table: str, keyed: bool, changed_only: bool) -> None:
+    """Have `_write_fingerprints` make the stored fingerprints of `table` lake_our_fingerprints: all of them, or
+    (`changed_only`) those of the keys of lake_changed_keys, and the whole table's marker."""
     name = sql_literal(table)
     if changed_only:
-        con.execute(f"INSERT INTO lake_fingerprints_out SELECT * FROM {stored} WHERE table_name = {name} AND (whole OR "
-                    "notice_key IN (SELECT notice_key FROM lake_changed_keys) OR (notice_key IS NULL AND EXISTS "
-                    "(SELECT 1 FROM lake_changed_keys WHERE notice_key IS NULL)))")
+        con.execute(f"INSERT INTO lake_fingerprints_out FROM lake_stored_fingerprints WHERE table_name = {name} AND "
+                    "(whole OR notice_key IN (SELECT notice_key FROM lake_changed_keys) OR (notice_key IS NULL AND "
+                    "EXISTS (SELECT 1 FROM lake_changed_keys WHERE notice_key IS NULL)))")
         mine = "SELECT o.* FROM lake_our_fingerprints AS o JOIN lake_changed_keys AS c " \
                "ON o.notice_key IS NOT DISTINCT FROM c.notice_key"
     else:
-        con.execute(f"INSERT INTO lake_fingerprints_out SELECT * FROM {stored} WHERE table_name = {name}")
+        con.execute(f"INSERT INTO lake_fingerprints_out FROM lake_stored_fingerprints WHERE table_name = {name}")
         mine = "SELECT * FROM lake_our_fingerprints"
     if keyed:
         con.execute(f"INSERT INTO lake_fingerprints_in SELECT {name}, false, notice_key, row_count, row_hash FROM ({mine})")
@@ -198,7 +202,6 @@ def _store_fingerprints(con, stored: str, table: str, keyed: bool, changed_only:
     # table's hash stays NULL, as its fingerprint has it
     con.execute(f"INSERT INTO lake_fingerprints_in SELECT {name}, true, NULL, coalesce(sum(row_count), 0), "
                 "CAST(sum(CAST(row_hash AS HUGEINT)) AS VARCHAR) FROM lake_our_fingerprints")
-    return con.execute("SELECT coalesce(sum(row_count), 0) FROM lake_our_fingerprints").fetchone()[0]
 
 
 def _write_fingerprints(con, stored: str) -> None:
@@ -277,8 +280,13 @@ def load_lake_extensions(con: duckdb.DuckDBPyConnection, data_path: str | None =
     its data path is a URL, or credentials for a store are configured (reading a lake, whose data path its catalog
     holds). Otherwise httpfs is not loaded, so a lake in a folder needs neither its package nor the network."""
     _load_extensions(con, LAKE_EXTENSIONS)
-    if "://" in (data_path or "") or object_storage_secret(os.environ) is not None:
+    if _is_url(data_path) or object_storage_secret(os.environ) is not None:
         use_object_storage(con)
+
+
+def _is_url(location: str | None) -> bool:
+    """A location on object storage (s3://…, gs://…), not a folder."""
+    return "://" in (location or "")
 
 
 def use_object_storage(con: duckdb.DuckDBPyConnection, environ: Mapping[str, str] = os.environ) -> None:
@@ -341,7 +349,7 @@ def data_files(data_path: str) -> list[str]:
     """The Parquet files under the lake's data path (a folder or `s3://bucket/prefix/`), as its store lists them."""
     con = duckdb.connect()
     try:
-        if "://" in data_path:
+        if _is_url(data_path):
             use_object_storage(con)
         pattern = data_path.rstrip("/") + "/**/*.parquet"
         return [row[0] for row in con.execute("SELECT file FROM glob(?) ORDER BY file", [pattern]).fetchall()]
