@@ -102,8 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"the Docker demonstration needs a Docker engine: {unreachable}")
     build_image(options.image, debian_base() if options.base == "debian" else options.base)
     try:
-        return scale_out_demo.run_in_workdir(options, scale_out_demo.demonstrate, executor=DOCKER, image=options.image,
-                                             timeout_s=RUN_TIMEOUT_S)
+        return scale_out_demo.run_in_workdir(options, executor=DOCKER, image=options.image, timeout_s=RUN_TIMEOUT_S)
     finally:
         remove_step_containers(options.image)
 

@@ -30,13 +30,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 from rich.console import Console
 from rich.table import Table
 
 from bench.demo_cli import finish, land, run_demo
 from bench.generate import ROOT
-from bench.run import change_one_notice, notices_to_change
+from bench.run import change_a_notice_in
 from bench.scale_out_demo import build_in_process
 from warehouse.lake import LakeError, run_with
 
@@ -122,13 +123,10 @@ def object_store(python: str, folder: Path) -> Iterator[str]:
         try:
             create_bucket(endpoint, BUCKET, server)
             settings = {"AWS_ACCESS_KEY_ID": "zhenggai-demo", "AWS_SECRET_ACCESS_KEY": "zhenggai-demo",
-                        "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": endpoint, "AWS_SESSION_TOKEN": None}
-            saved = {name: os.environ.get(name) for name in settings}
-            _set_environment(settings)
-            try:
+                        "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": endpoint}
+            with mock.patch.dict(os.environ, settings):  # the whole environment as it was, on exit
+                os.environ.pop("AWS_SESSION_TOKEN", None)
                 yield f"s3://{BUCKET}/warehouse/"
-            finally:
-                _set_environment(saved)
         finally:
             server.terminate()
             try:
@@ -153,14 +151,6 @@ def create_bucket(endpoint: str, bucket: str, server: subprocess.Popen, wait_s: 
             time.sleep(0.2)
 
 
-def _set_environment(settings: dict[str, str | None]) -> None:
-    for name, value in settings.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
 def demonstrate(source: Path, workdir: Path, python: str, generated: int | None) -> int:
     landing, warehouse = workdir / "landing", workdir / "published" / "zhenggai.duckdb"
     land(source, generated, landing)
@@ -173,7 +163,7 @@ def demonstrate(source: Path, workdir: Path, python: str, generated: int | None)
         previous_snapshots = 0
         for step in ("first build", "one notice changed", "nothing new"):
             if step == "one notice changed":
-                change_one_notice(notices_to_change(sorted(p for p in landing.iterdir() if p.is_file()), runs=1)[0])
+                change_a_notice_in(landing)
             refresh_s = build_in_process(landing, warehouse)
             if step == "first build":
                 shutil.copy(warehouse, first_build)

@@ -241,6 +241,13 @@ def change_one_notice(target: Path) -> None:
     target.write_text(target.read_text(encoding="utf-8") + "截至目前,上述问题已全部完成整改。\n", encoding="utf-8")
 
 
+def change_a_notice_in(folder: Path) -> Path:
+    """`change_one_notice` of the middle notice of `folder` (the demos' one change); the notice changed."""
+    target = notices_to_change(sorted(path for path in folder.iterdir() if path.is_file()), runs=1)[0]
+    change_one_notice(target)
+    return target
+
+
 # `zhenggai watch` looks at the folder this often; between the change and its refresh it sees the change twice (the
 # second look says it has settled)
 WATCH_INTERVAL_S = 0.25

@@ -39,7 +39,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bench.generate import ROOT, generate
-from bench.run import change_one_notice, notices_to_change
+from bench.run import change_a_notice_in
 from expectations.gate import JSON_NAME
 from orchestration import parse_fanout
 from orchestration.resources import DOCKER, DOCKER_IMAGE_SETTING, EXECUTOR_SETTING, MULTIPROCESS, WarehouseTarget
@@ -152,10 +152,10 @@ def argument_parser(description: str) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_in_workdir(argument_parser(__doc__.splitlines()[0]).parse_args(argv), demonstrate)
+    return run_in_workdir(argument_parser(__doc__.splitlines()[0]).parse_args(argv))
 
 
-def run_in_workdir(options: argparse.Namespace, demonstrate, **more) -> int:
+def run_in_workdir(options: argparse.Namespace, **more) -> int:
     """`demonstrate(source, workdir, step_batches, generated, **more)` in the --workdir, else in a temporary folder."""
     if options.workdir is not None:
         return demonstrate(options.source, options.workdir.resolve(), options.parse_step_batches, options.generated, **more)
@@ -185,7 +185,7 @@ def demonstrate(source: Path, workdir: Path, step_batches: int | None = None, ge
     problems = []
     for round_ in ("first build", "one notice changed"):
         if round_ == "one notice changed":
-            change_one_notice(notices_to_change(sorted(p for p in landing.iterdir() if p.is_file()), runs=1)[0])
+            change_a_notice_in(landing)
         per_step_s = build_step_per_process(landing, per_step, dagster_home, step_batches, executor, image, timeout_s)
         in_process_s = build_in_process(landing, in_process)
         problems += [f"{round_}: {problem}" for problem in report(round_, dagster_home, in_process, per_step,

@@ -11,6 +11,7 @@ import pytest
 from bench.run import (
     FETCHES,
     LinesOf,
+    change_a_notice_in,
     change_one_notice,
     host_reference_ms,
     notices_to_change,
@@ -83,6 +84,16 @@ def test_each_incremental_refresh_changes_a_notice_of_its_own(tmp_path):
     assert changed == targets  # one more sentence in each target, none elsewhere
     assert all(path.read_text(encoding="utf-8").count("\n") == 2 for path in changed)
     assert notices_to_change(paths, 1) == [paths[50]]  # one run: the middle notice
+
+
+def test_a_demo_changes_the_middle_notice_of_its_folder(tmp_path):
+    for number in range(5):
+        (tmp_path / f"notice_{number}.txt").write_text("整改进展情况。\n", encoding="utf-8")
+    (tmp_path / "sub").mkdir()  # not a notice
+
+    assert change_a_notice_in(tmp_path) == tmp_path / "notice_2.txt"
+    assert [path.name for path in sorted(tmp_path.glob("*.txt"))
+            if path.read_text(encoding="utf-8") != "整改进展情况。\n"] == ["notice_2.txt"]
 
 
 def test_a_small_corpus_still_gets_distinct_notices():
