@@ -8,10 +8,11 @@ that matter.
 
 from bisect import bisect_left
 
+import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms import indicators
+from transforms import indicators, periods
 from transforms.indicators import (
     _PAIRED_MARKS,
     _SYMMETRIC_MARKS,
@@ -22,7 +23,7 @@ from transforms.indicators import (
     metric_rules,
     name_regions,
 )
-from transforms.periods import PeriodFinder, period_before
+from transforms.periods import PeriodFinder, period_before, scan_periods
 
 
 # ------------------------------------------------------------------------------------------ reference definitions
@@ -121,6 +122,37 @@ def test_period_finder_is_period_before_on_the_seeds(seed_texts):
         finder = PeriodFinder(text)
         for start in range(0, len(text) + 1, 3):
             assert finder.before(start) == period_before(text, start), start
+
+
+def _finders_of_scanned(texts: list[str]) -> list[PeriodFinder]:
+    """PeriodFinders fed the matches that Polars' engine found in all texts at once, as extract_indicators does."""
+    scanned = scan_periods(pl.Series(texts, dtype=pl.String), texts)
+    return [PeriodFinder(text, periods, relatives) for text, (periods, relatives) in zip(texts, scanned)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_period_texts, min_size=1, max_size=4))
+def test_period_finder_of_scanned_matches_is_period_before_on_generated_text(texts):
+    for text, finder in zip(texts, _finders_of_scanned(texts)):
+        for start in range(len(text) + 1):
+            assert finder.before(start) == period_before(text, start), (text, start)
+
+
+def test_period_finder_of_scanned_matches_is_period_before_on_the_seeds(seed_texts):
+    texts = list(seed_texts.values())
+    for text, finder in zip(texts, _finders_of_scanned(texts)):
+        for start in range(0, len(text) + 1, 3):
+            assert finder.before(start) == period_before(text, start), start
+
+
+def test_scan_periods_finds_what_pythons_engine_finds_on_the_seeds(seed_texts):
+    """The Rust engine's reading of the period patterns (_PERIOD_RELAXED: no look-around) loses no match."""
+    texts = list(seed_texts.values())
+    for text, (found, relatives) in zip(texts, scan_periods(pl.Series(texts, dtype=pl.String), texts)):
+        spans = [(m.start(), m.end()) for m in found]
+        assert spans == [(m.start(), m.end()) for m in periods._PERIOD_NON_EMPTY.finditer(text)]
+        assert [m.span() for m in relatives] == [m.span() for m in periods._RELATIVE.finditer(text)]
+        assert spans, "the seeds state periods"
 
 
 def test_period_finder_when_a_period_straddles_the_offset():

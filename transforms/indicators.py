@@ -81,7 +81,7 @@ from typing import Any
 import polars as pl
 
 from transforms.chinese_numerals import cn2an
-from transforms.periods import Period, PeriodFinder
+from transforms.periods import Period, PeriodFinder, scan_periods
 
 _UNITS_CSV = Path(__file__).with_name("units.csv")
 _METRICS_CSV = Path(__file__).with_name("metrics.csv")
@@ -586,13 +586,16 @@ class _Span:
     """The text of one span with what every candidate in it needs, computed once per span: the name regions,
     the clause breaks and the periods of its sentences."""
 
-    __slots__ = ("text", "regions", "_reversed", "_periods")
+    __slots__ = ("text", "regions", "_reversed", "_periods", "_period_matches")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, period_matches: tuple[list[re.Match[str]], list[re.Match[str]]] | None = None) -> None:
+        """`period_matches`: the text's matches of the period patterns, as `scan_periods` finds them (else found
+        when a figure first asks)."""
         self.text = text
         self.regions = _Regions(name_regions(text))
         self._reversed: str | None = None
         self._periods: PeriodFinder | None = None
+        self._period_matches = period_matches
 
     def clause(self, start: int, end: int) -> tuple[int, int]:
         """(start, end) of the clause around text[start:end]: after the last break before `start`, up to the
@@ -610,7 +613,7 @@ class _Span:
 
     def period_before(self, start: int) -> Period | None:
         if self._periods is None:
-            self._periods = PeriodFinder(self.text)
+            self._periods = PeriodFinder(self.text, *(self._period_matches or (None, None)))
         return self._periods.before(start)
 
 
@@ -858,12 +861,14 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
         for pattern, reader in _readers()
     ]
 
+    period_matches = scan_periods(spans.get_column("text"), texts)
+
     rows: list[tuple[Any, ...]] = []
     keys = spans.select("content_sha256", "node_ordinal", "measure_ordinal", "char_start").iter_rows(named=True)
     for index, (span, text) in enumerate(zip(keys, texts)):
         if not any(index in found for found, _, _ in scans):
             continue
-        context = _Span(text)
+        context = _Span(text, period_matches[index])
         accepted: list[Mention] = []
         for found, reader, prefixed in scans:
             taken = [(m.start, m.end) for m in accepted]
@@ -896,5 +901,7 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
                 mention = dataclasses.replace(mention, direction=previous.direction)
             previous = mention
             rows.append(_row(span, text, mention))
-    # Read as rows by Polars: transposing them to columns in Python first took as long as building the frame.
-    return pl.DataFrame(rows, schema=INDICATORS_SCHEMA, orient="row")
+    # Built column by column: Polars reads a typed column of Python values in one pass, while a frame of rows
+    # is read value by value (60 notices: ~1.6 % fewer instructions for the whole parse, counted by callgrind).
+    columns = zip(*rows) if rows else [()] * len(INDICATORS_SCHEMA)
+    return pl.DataFrame([pl.Series(name, values, dtype=dtype) for (name, dtype), values in zip(INDICATORS_SCHEMA.items(), columns)])

@@ -23,9 +23,13 @@ from __future__ import annotations
 
 import calendar
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date
+
+import polars as pl
+
+from transforms.text import matches_in_column
 
 # One period phrase. Groups: upto (截至), y (year), m1/m2 (month or month range), d (day), and a second
 # date after 至 (y2, m3, d2) for day ranges; tail: 以来, 底/末, 上半年…, 上旬…
@@ -132,48 +136,57 @@ def period_before(text: str, start: int) -> Period | None:
 
 
 class PeriodFinder:
-    """`period_before(text, start)` for many offsets of one text, each sentence scanned once.
+    """`period_before(text, start)` for many offsets of one text, the text scanned once.
 
     `period_before` scans the sentence up to `start` with both period patterns for every figure, which is
-    quadratic in the figures of a long sentence. Here each sentence is scanned once to its end and the
-    matches are kept; for an offset the matches ending at or before it are the ones the bounded scan finds
-    (the patterns have no look-around, so a match that ends before `start` does not depend on the text after
-    it). When a match straddles `start`, the bounded scan would find a shorter one there: that offset is
+    quadratic in the figures of a long sentence. Here the matches of both patterns in the whole text are found
+    once (`periods`, `relatives`: as `scan_periods` finds them, by default by Python's engine): a match never
+    spans a sentence break, so those in the sentence of `start` that end at or before it are the ones the bounded
+    scan finds (the patterns have no look-around, so a match that ends before `start` does not depend on the text
+    after it). When a match straddles `start`, the bounded scan would find a shorter one there: that offset is
     answered by `period_before` itself. The results are those of `period_before`, offset for offset.
     """
 
-    __slots__ = ("text", "_reversed", "_sentences")
+    __slots__ = ("text", "_reversed", "_matches", "_starts", "_ends", "_periods", "_relatives", "_relative_starts")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, periods: list[re.Match[str]] | None = None,
+                 relatives: list[re.Match[str]] | None = None) -> None:
         self.text = text
         # The sentence around an offset is searched from the offset outwards (the last break before it is the
         # first one in the reversed text after its offset) rather than listing every break of the text.
         self._reversed = text[::-1]
-        self._sentences: dict[int, tuple[list[int], list[int], list[Period | None], list[tuple[int, int, str]]]] = {}
+        self._matches = list(_PERIOD_NON_EMPTY.finditer(text)) if periods is None else periods
+        self._starts = [m.start() for m in self._matches]
+        self._ends = [m.end() for m in self._matches]
+        self._periods: dict[int, Period | None] = {}  # by match index, read when an offset first asks
+        if relatives is None:
+            relatives = list(_RELATIVE_AT_FIRST_CHARACTER.finditer(text))
+        self._relatives = [(m.start(), m.end(), m.group(0)) for m in relatives]
+        self._relative_starts = [start for start, _, _ in self._relatives]
 
     def before(self, start: int) -> Period | None:
         text = self.text
         found = _SENTENCE_BREAK.search(self._reversed, len(text) - start)  # the last break before `start`
         sentence_start = len(text) - found.start() if found else 0
-        scanned = self._sentences.get(sentence_start)
-        if scanned is None:
-            found = _SENTENCE_BREAK.search(text, start)  # the first break at or after `start`
-            sentence_end = found.start() if found else len(text)
-            scanned = self._sentences[sentence_start] = self._scan(sentence_start, sentence_end)
-        starts, ends, periods, relatives = scanned
+        starts, ends = self._starts, self._ends
         # Matches are in order and do not overlap: those before `count` end at or before `start`.
         count = bisect_right(ends, start)
         if count < len(starts) and starts[count] < start:
-            return period_before(self.text, start)  # a period match straddles `start`
+            return period_before(text, start)  # a period match straddles `start`
         best: tuple[int, Period] | None = None
         for at in range(count - 1, -1, -1):
-            if periods[at] is not None:
-                best = (ends[at], periods[at])
+            if starts[at] < sentence_start:
+                break  # in an earlier sentence
+            period = self._period(at, sentence_start)
+            if period is not None:
+                best = (ends[at], period)
                 break
-        for rel_start, rel_end, phrase in relatives:
+        relatives = self._relatives
+        for index in range(bisect_left(self._relative_starts, sentence_start), len(relatives)):
+            rel_start, rel_end, phrase = relatives[index]
             if rel_end > start:
                 if rel_start < start:
-                    return period_before(self.text, start)  # a relative phrase straddles `start`
+                    return period_before(text, start)  # a relative phrase straddles `start`
                 break
             if best is not None and rel_start < best[0]:
                 continue
@@ -182,17 +195,20 @@ class PeriodFinder:
             best = (rel_end, Period(phrase, None, None))
         return best[1] if best else None
 
-    def _scan(self, sentence_start: int, sentence_end: int):
-        text = self.text
-        starts, ends, periods = [], [], []
-        for m in _PERIOD_NON_EMPTY.finditer(text, sentence_start, sentence_end):
-            if m.end() == m.start():
-                continue  # an empty match: skipped by period_before, and never straddles an offset
-            starts.append(m.start())
-            ends.append(m.end())
-            periods.append(_period_of(text, m, sentence_start))
-        relatives = [(m.start(), m.end(), m.group(0)) for m in _RELATIVE_AT_FIRST_CHARACTER.finditer(text, sentence_start, sentence_end)]
-        return starts, ends, periods, relatives
+    def _period(self, index: int, sentence_start: int) -> Period | None:
+        """The period of the match `index`, which lies in the sentence starting at `sentence_start`."""
+        if index not in self._periods:
+            self._periods[index] = _period_of(self.text, self._matches[index], sentence_start)
+        return self._periods[index]
+
+
+def scan_periods(texts: pl.Series, as_strings: list[str]) -> list[tuple[list[re.Match[str]], list[re.Match[str]]]]:
+    """For each text, the matches of the period and relative patterns that `PeriodFinder` takes, found by the Rust
+    engine behind Polars in one pass over all texts (`transforms.text.matches_in_column`) instead of Python's engine
+    trying every position of every sentence; `as_strings`: the same texts as Python strings."""
+    periods = matches_in_column(_PERIOD_NON_EMPTY, texts, _PERIOD_RELAXED, as_strings)
+    relatives = matches_in_column(_RELATIVE, texts, _RELATIVE.pattern, as_strings)
+    return list(zip(periods, relatives))
 
 
 # Every part of _PERIOD is optional, so it matches (empty) at every position; a match is non-empty exactly
@@ -202,11 +218,18 @@ class PeriodFinder:
 # tail) are asserted before that: Python's engine skips other positions with one set test instead of trying
 # every alternative of the parts there (measured: the sentence scans take a third of the time).
 _PERIOD_FIRST_CHARACTERS = "截0-9以上下前第一二三四中底末初"
+_UNNAMED_PARTS = [re.sub(r"\(\?P<\w+>", "(?:", part) for part in _PERIOD_PARTS]  # each optional as a whole: "(…)?"
 _PERIOD_NON_EMPTY = re.compile(
     f"(?=[{_PERIOD_FIRST_CHARACTERS}])(?="
-    + "|".join(re.sub(r"\(\?P<\w+>", "(?:", part.removesuffix("?")) for part in _PERIOD_PARTS)
+    + "|".join(part.removesuffix("?") for part in _UNNAMED_PARTS)
     + ")"
     + _PERIOD.pattern
+)
+# _PERIOD_NON_EMPTY as the Rust engine reads it (it has no look-around): one part required, the parts after it
+# optional, the alternatives in the order of the parts (the first part that matches is the one Python's greedy
+# reading takes). Its non-empty matches are Python's (tests/test_fast_paths.py).
+_PERIOD_RELAXED = "|".join(
+    part.removesuffix("?") + "".join(_UNNAMED_PARTS[index + 1 :]) for index, part in enumerate(_UNNAMED_PARTS)
 )
 # Where a relative phrase can start (the first characters of the alternatives of _RELATIVE).
 _RELATIVE_AT_FIRST_CHARACTER = re.compile(f"(?=[截目当今去全上下前第一二三四年近巡整]){_RELATIVE.pattern}")

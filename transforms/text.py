@@ -323,13 +323,17 @@ def matches_where(pattern: re.Pattern[str], texts: list[str], relaxed: str) -> l
     return [_matches_in_stretches(pattern, text, found or []) for text, found in zip(texts, stretches)]
 
 
-def matches_in_column(pattern: re.Pattern[str], texts: pl.Series, relaxed: str) -> list[list[re.Match[str]]]:
+def matches_in_column(
+    pattern: re.Pattern[str], texts: pl.Series, relaxed: str, as_strings: list[str] | None = None
+) -> list[list[re.Match[str]]]:
     """`matches_where` over a column of texts, where only the texts `relaxed` matches in are copied out of
-    Polars: copying every notice text into Python (and back) costs more than searching them."""
+    Polars: copying every notice text into Python (and back) costs more than searching them. `as_strings`: the
+    column as Python strings, when the caller has them (nothing is copied then)."""
     stretches = texts.str.extract_all(relaxed).to_list()
     found_in = [index for index, found in enumerate(stretches) if found]
     matches: list[list[re.Match[str]]] = [[] for _ in stretches]
-    for index, text in zip(found_in, texts.gather(found_in).to_list()):
+    found_texts = texts.gather(found_in).to_list() if as_strings is None else [as_strings[index] for index in found_in]
+    for index, text in zip(found_in, found_texts):
         matches[index] = _matches_in_stretches(pattern, text, stretches[index])
     return matches
 
