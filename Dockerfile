@@ -1,7 +1,7 @@
 # The image the asset graph's steps run in under Dagster's Docker executor (ZHENGGAI_EXECUTOR=docker,
-# ZHENGGAI_DOCKER_IMAGE; docs/scale-out.md): Python 3.11, the locked dependencies of requirements.lock, and this
-# repository's packages. The landing folder, the warehouse's folder and DAGSTER_HOME are not in it: the executor mounts
-# them (orchestration/resources.py docker_executor_config).
+# ZHENGGAI_DOCKER_IMAGE; docs/scale-out.md): Python 3.11, the locked dependencies of requirements.lock, the lake's
+# environment, and this repository's packages. The landing folder, the warehouse's folder and DAGSTER_HOME are not in
+# it: the executor mounts them (orchestration/resources.py docker_executor_config).
 #
 # BASE: a Debian-like image with python3.11, and uv or pip: python:3.11-slim-bookworm from a registry
 # (`docker build -t zhenggai .`), or the Debian image bench/docker_demo.py makes where no registry is reachable
@@ -17,6 +17,12 @@ COPY requirements.lock ./
 RUN uv venv --quiet --python python3.11 /opt/zhenggai/.venv \
  && uv pip sync --quiet --compile-bytecode --python /opt/zhenggai/.venv/bin/python requirements.lock
 ENV PATH=/opt/zhenggai/.venv/bin:$PATH
+# The lake environment (requirements-lake.lock: DuckDB 1.5.5 with the DuckLake, PostgreSQL and httpfs extensions from
+# PyPI) at the path the lake's resource defaults to from the working directory (.venv-lake/bin/python): the
+# mirror_to_lake job's step runs `python -m warehouse.lake` with it, in its container as on a host.
+COPY requirements-lake.lock ./
+RUN uv venv --quiet --python python3.11 /opt/zhenggai/.venv-lake \
+ && uv pip sync --quiet --compile-bytecode --python /opt/zhenggai/.venv-lake/bin/python requirements-lake.lock
 COPY pyproject.toml README.md ./
 COPY orchestration orchestration
 COPY transforms transforms

@@ -9,7 +9,11 @@ ZHENGGAI_EXECUTOR=docker), against `zhenggai refresh` (docs/scale-out.md, "Beyon
 3. bench/scale_out_demo.py's demonstration with the Docker executor: a first build and a refresh after one changed
    notice, each step in a container that mounts the landing folder, the warehouse's folder and DAGSTER_HOME at their
    paths here, compared table by table with `zhenggai refresh`'s warehouse; it fails unless every step ran in a
-   container of its own. The steps' stopped containers are removed after each run.
+   container of its own;
+4. the `mirror_to_lake` job with the Docker executor: that warehouse mirrored into a DuckLake in the work folder (its
+   catalog a file, its Parquet files in a folder, both mounted) by a step in a container, with the image's own lake
+   environment (requirements-lake.lock), then checked row for row in a container of its own.
+The steps' stopped containers are removed at the end.
 
     python -m bench.docker_demo [--source DIR | --generated N] [--workdir DIR] [--parse-step-batches N]
         [--base IMAGE] [--image TAG]
@@ -23,7 +27,7 @@ from pathlib import Path
 
 from bench import scale_out_demo
 from bench.generate import ROOT
-from orchestration.resources import DOCKER
+from orchestration.resources import DOCKER, EXECUTOR_SETTING
 
 DEBIAN_BASE = "zhenggai-base:bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
@@ -91,6 +95,43 @@ def remove_step_containers(image: str) -> None:
               file=sys.stderr)
 
 
+def mirror_in_a_container(workdir: Path, image: str) -> list[str]:
+    """The `mirror_to_lake` job with a container per step: the warehouse that the demonstration in `workdir` built with
+    a container per step mirrored into a DuckLake in `workdir` (its catalog a file, its Parquet files in a folder:
+    mounted by the executor, warehouse.lake.lake_folders) by the image's own lake environment, then checked row for
+    row by that environment in a container of its own. What went wrong, if anything."""
+    lake = workdir / "lake"
+    shutil.rmtree(lake, ignore_errors=True)
+    (lake / "data").mkdir(parents=True)
+    warehouse = scale_out_demo.per_step_warehouse(workdir)
+    catalog, data_path = f"ducklake:{lake / 'catalog.ducklake'}", f"{lake / 'data'}/"
+    dagster_home = workdir / "dagster_home_lake"
+    shutil.rmtree(dagster_home, ignore_errors=True)
+    seconds = scale_out_demo.execute_job("mirror_to_lake", dagster_home, DOCKER, image, RUN_TIMEOUT_S,
+                                         ZHENGGAI_SOURCE=str(workdir / "landing"), ZHENGGAI_WAREHOUSE=str(warehouse),
+                                         ZHENGGAI_LAKE_CATALOG=catalog,
+                                         ZHENGGAI_LAKE_DATA_PATH=data_path)
+    status, where, _ = scale_out_demo.step_processes(dagster_home)
+    files = sorted(str(path.relative_to(lake)) for path in (lake / "data").rglob("*.parquet"))
+    print(f"mirror_to_lake job with {EXECUTOR_SETTING}=docker: run {status} in {seconds:.1f} s, steps: "
+          f"{', '.join(f'{step} in {place}' for step, place in where.items())}; {len(files)} Parquet files in {lake}")
+    problems = []
+    if status != "SUCCESS":
+        problems.append(f"the mirror_to_lake run ended {status}")
+    if not where or not all(place.startswith("container ") for place in where.values()):
+        problems.append("the lake's step did not run in a container")
+    if not files:
+        problems.append("the lake has no Parquet files")
+    # the image's lake environment reads the lake back and compares it with the published file
+    check = subprocess.run(["docker", "run", "--rm", "-v", f"{lake}:{lake}", "-v", f"{warehouse.parent}:{warehouse.parent}",
+                            image, "/opt/zhenggai/.venv-lake/bin/python", "-m", "warehouse.lake", "check",
+                            "--catalog", catalog, "--warehouse", str(warehouse)], capture_output=True, text=True)
+    print(f"check in a container: {(check.stdout or check.stderr).strip()[-2000:]}")
+    if check.returncode != 0:
+        problems.append(f"the lake differs from the warehouse (check exit code {check.returncode})")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = scale_out_demo.argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--base", default="debian", help="the image to build on: `debian` (made here with debootstrap, "
@@ -101,10 +142,20 @@ def main(argv: list[str] | None = None) -> int:
     if unreachable:
         raise SystemExit(f"the Docker demonstration needs a Docker engine: {unreachable}")
     build_image(options.image, debian_base() if options.base == "debian" else options.base)
-    try:
-        return scale_out_demo.run_in_workdir(options, executor=DOCKER, image=options.image, timeout_s=RUN_TIMEOUT_S)
-    finally:
-        remove_step_containers(options.image)
+    with tempfile.TemporaryDirectory(prefix="zhenggai-docker-") as temporary:
+        options.workdir = (options.workdir or Path(temporary)).resolve()
+        try:
+            code = scale_out_demo.run_in_workdir(options, executor=DOCKER, image=options.image, timeout_s=RUN_TIMEOUT_S)
+            if code != 0:
+                return code
+            problems = mirror_in_a_container(options.workdir, options.image)
+        finally:
+            remove_step_containers(options.image)
+    if problems:
+        print(f"the lake's mirror in a container failed: {'; '.join(problems)}", file=sys.stderr)
+        return 1
+    print("the published warehouse mirrored into a DuckLake by a step in a container, and found equal to it")
+    return 0
 
 
 if __name__ == "__main__":

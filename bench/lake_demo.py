@@ -36,9 +36,9 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.demo_cli import finish, land, run_demo
-from bench.generate import ROOT
 from bench.run import change_a_notice_in
-from bench.scale_out_demo import build_in_process
+from bench.scale_out_demo import build_in_process, execute_job
+from orchestration.resources import IN_PROCESS
 from warehouse.lake import LakeError, run_with
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -93,13 +93,8 @@ def lake(python: str, command: str, catalog: str | None, warehouse: Path | None 
 
 def mirror_through_dagster(python: str, catalog: str, data_path: str, warehouse: Path, dagster_home: Path) -> dict:
     """The `mirror_to_lake` job run by Dagster's command line; the mirror's report, which its materialization keeps."""
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    settings = {"ZHENGGAI_LAKE_CATALOG": catalog, "ZHENGGAI_LAKE_DATA_PATH": data_path, "ZHENGGAI_LAKE_PYTHON": python,
-                "ZHENGGAI_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(dagster_home)}
-    done = subprocess.run([sys.executable, "-m", "dagster", "job", "execute", "-m", "orchestration.definitions",
-                           "-j", "mirror_to_lake"], cwd=ROOT, env=os.environ | settings, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"the mirror_to_lake job failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    execute_job("mirror_to_lake", dagster_home, IN_PROCESS, ZHENGGAI_LAKE_CATALOG=catalog,
+                ZHENGGAI_LAKE_DATA_PATH=data_path, ZHENGGAI_LAKE_PYTHON=python, ZHENGGAI_WAREHOUSE=str(warehouse))
     from dagster import AssetKey, DagsterInstance
 
     with DagsterInstance.from_config(str(dagster_home)) as instance:

@@ -21,7 +21,7 @@ from landing.file_bytes import list_folder
 from landing.file_index import index_path
 from orchestration import early_gate
 from orchestration.defaults import DEFAULT_LAKE_PYTHON, DEFAULT_SOURCE, DEFAULT_WAREHOUSE
-from warehouse.lake import OBJECT_STORAGE_VARIABLES
+from warehouse.lake import OBJECT_STORAGE_VARIABLES, lake_folders
 from warehouse.store import refresh_lock
 
 NOTICE_SUFFIXES = (".txt", ".html", ".htm")
@@ -167,6 +167,7 @@ EXECUTORS = (IN_PROCESS, MULTIPROCESS, DOCKER)
 # ZHENGGAI_EXECUTOR=docker: the image every step runs in (the repository's Dockerfile), and more folders the containers
 # share with this host, beside those derived from the settings (docker_executor_config)
 DOCKER_IMAGE_SETTING, DOCKER_MOUNTS_SETTING = "ZHENGGAI_DOCKER_IMAGE", "ZHENGGAI_DOCKER_MOUNTS"
+LAKE_PYTHON_SETTING = "ZHENGGAI_LAKE_PYTHON"  # the lake environment's interpreter (LakeTarget.python)
 
 
 def executor_setting() -> str:
@@ -211,8 +212,11 @@ def docker_executor_config(environ: Mapping[str, str]) -> dict:
     steps configure their resources from them, as here), and the folders the steps share mounted at the same path in
     every container: the landing folder (ZHENGGAI_SOURCE), the warehouse's folder (ZHENGGAI_WAREHOUSE's: the file, the
     parse cache, the staging file, the reports, the refresh lock), DAGSTER_HOME (the run's events and the outputs the
-    IO manager hands from step to step) and those of ZHENGGAI_DOCKER_MOUNTS (separated by os.pathsep: a sources.yaml's
-    folders, say). On several machines these are the volumes every step's container mounts, or object storage."""
+    IO manager hands from step to step), the lake's catalog file and data folder when they are on this machine
+    (ZHENGGAI_LAKE_CATALOG, ZHENGGAI_LAKE_DATA_PATH: warehouse.lake.lake_folders) and those of ZHENGGAI_DOCKER_MOUNTS
+    (separated by os.pathsep: a sources.yaml's folders, say). On several machines these are the volumes every step's
+    container mounts, or object storage. ZHENGGAI_LAKE_PYTHON is not passed: it names this machine's lake environment,
+    and the image has its own at the path the lake's resource defaults to."""
     image = environ.get(DOCKER_IMAGE_SETTING, "").strip()
     if not image:
         raise ValueError(f"{EXECUTOR_SETTING}=docker needs {DOCKER_IMAGE_SETTING}: the image of the repository's Dockerfile")
@@ -221,16 +225,19 @@ def docker_executor_config(environ: Mapping[str, str]) -> dict:
         raise ValueError(f"{EXECUTOR_SETTING}=docker needs DAGSTER_HOME: the containers report to the run's instance")
     folders = [environ.get("ZHENGGAI_SOURCE", DEFAULT_SOURCE),
                str(Path(environ.get("ZHENGGAI_WAREHOUSE", DEFAULT_WAREHOUSE)).parent), home,
+               *lake_folders(environ.get("ZHENGGAI_LAKE_CATALOG"), environ.get("ZHENGGAI_LAKE_DATA_PATH")),
                *environ.get(DOCKER_MOUNTS_SETTING, "").split(os.pathsep)]
     folders = list(dict.fromkeys(os.path.normpath(folder.strip()) for folder in folders if folder.strip()))
     relative = [folder for folder in folders if not os.path.isabs(folder)]
     if relative:
         raise ValueError(f"{EXECUTOR_SETTING}=docker needs absolute paths (ZHENGGAI_SOURCE, ZHENGGAI_WAREHOUSE, DAGSTER_HOME, "
-                         f"{DOCKER_MOUNTS_SETTING}): the containers see the folders at the same paths, not {relative}")
+                         f"the lake's ZHENGGAI_LAKE_CATALOG and ZHENGGAI_LAKE_DATA_PATH, {DOCKER_MOUNTS_SETTING}): the "
+                         f"containers see the folders at the same paths, not {relative}")
     mounts = {folder: {"bind": folder, "mode": "rw"} for folder in folders}
     # and those of the lake's object storage (warehouse.lake.object_storage_secret)
     passed = sorted(name for name in environ
-                    if name.startswith("ZHENGGAI_") or name == "DAGSTER_HOME" or name in OBJECT_STORAGE_VARIABLES)
+                    if (name.startswith("ZHENGGAI_") and name != LAKE_PYTHON_SETTING) or name == "DAGSTER_HOME"
+                    or name in OBJECT_STORAGE_VARIABLES)
     return {"image": image, "env_vars": passed, "container_kwargs": {"volumes": mounts}}
 
 
@@ -260,7 +267,7 @@ def lake_from_env() -> LakeTarget:
     return LakeTarget(
         catalog=os.environ.get("ZHENGGAI_LAKE_CATALOG") or None,
         data_path=os.environ.get("ZHENGGAI_LAKE_DATA_PATH") or None,
-        python=os.environ.get("ZHENGGAI_LAKE_PYTHON", DEFAULT_LAKE_PYTHON),
+        python=os.environ.get(LAKE_PYTHON_SETTING, DEFAULT_LAKE_PYTHON),
         warehouse=warehouse_from_env().path,
     )
 

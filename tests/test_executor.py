@@ -76,6 +76,30 @@ def test_each_docker_step_gets_the_image_the_settings_and_the_shared_folders_at_
     assert all(mount == {"bind": folder, "mode": "rw"} for folder, mount in volumes.items())
 
 
+def test_each_docker_step_mounts_a_lake_on_this_machine_and_uses_the_images_lake_environment():
+    config = docker_executor_config(DOCKER_SETTINGS | {
+        "ZHENGGAI_LAKE_CATALOG": "ducklake:/srv/lake/catalog.ducklake", "ZHENGGAI_LAKE_DATA_PATH": "/srv/lake/data/",
+        "ZHENGGAI_LAKE_PYTHON": "/home/me/zhenggai/.venv-lake/bin/python",
+    })
+    assert list(config["container_kwargs"]["volumes"]) == [
+        "/srv/landing", "/srv/published", "/srv/dagster", "/srv/lake", "/srv/lake/data", "/srv/more"]
+    # this machine's interpreter is not the container's: the image has its own where the lake's resource looks
+    assert "ZHENGGAI_LAKE_PYTHON" not in config["env_vars"]
+    assert {"ZHENGGAI_LAKE_CATALOG", "ZHENGGAI_LAKE_DATA_PATH"} <= set(config["env_vars"])
+
+
+def test_a_lake_on_a_server_or_in_a_bucket_needs_no_mount():
+    config = docker_executor_config(DOCKER_SETTINGS | {
+        "ZHENGGAI_LAKE_CATALOG": "ducklake:postgres:dbname=zhenggai host=db", "ZHENGGAI_LAKE_DATA_PATH": "s3://lake/data/",
+    })
+    assert list(config["container_kwargs"]["volumes"]) == ["/srv/landing", "/srv/published", "/srv/dagster", "/srv/more"]
+
+
+def test_a_lake_given_by_a_relative_path_is_refused_for_containers():
+    with pytest.raises(ValueError, match="ZHENGGAI_LAKE_CATALOG"):
+        docker_executor_config(DOCKER_SETTINGS | {"ZHENGGAI_LAKE_CATALOG": "lake/catalog.duckdb"})
+
+
 @pytest.mark.parametrize("missing, message", [
     ("ZHENGGAI_DOCKER_IMAGE", "needs ZHENGGAI_DOCKER_IMAGE"),
     ("DAGSTER_HOME", "needs DAGSTER_HOME"),

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from warehouse.compare import compare_warehouses
-from warehouse.lake import data_files, mirror, object_storage_secret
+from warehouse.lake import data_files, lake_folders, mirror, object_storage_secret
 
 
 def _run_mirror(source, lake, refingerprint=False):
@@ -317,3 +317,15 @@ def test_the_lakes_data_files_are_listed_as_its_store_lists_them(tmp_path):
     assert data_files(f"{tmp_path}/") == [f"{tmp_path}/main/dim_notice/ducklake-1.parquet",
                                           f"{tmp_path}/main/fact_issue/ducklake-1.parquet"]
     assert data_files(str(tmp_path / "empty")) == []
+
+
+@pytest.mark.parametrize("catalog, data_path, folders", [
+    ("ducklake:/srv/lake/meta.ducklake", "/srv/lake/files/", ["/srv/lake", "/srv/lake/files"]),
+    ("/srv/lake.duckdb", None, ["/srv"]),  # a DuckDB file: its folder (DuckDB writes its WAL beside it)
+    ("ducklake:meta.ducklake", "files", [".", "files"]),  # as written: relative stays relative
+    ("ducklake:postgres:dbname=zhenggai host=db", "s3://bucket/lake/", []),  # a server and a bucket: nothing here
+    ("md:zhenggai", None, []),
+    (None, None, []),
+])
+def test_the_folders_a_lake_lives_in_on_this_machine(catalog, data_path, folders):
+    assert lake_folders(catalog, data_path) == folders

@@ -483,6 +483,20 @@ def _absolute(location: str) -> str:
     return prefix + os.path.abspath(rest) + (os.sep if rest.endswith(os.sep) else "")  # (a folder keeps its slash)
 
 
+def lake_folders(catalog: str | None, data_path: str | None) -> list[str]:
+    """The folders of this machine a lake lives in, as written: the folder of a catalog that is a file (a DuckDB file,
+    or 'ducklake:' and a path) and a data path that is a folder; none for a catalog on a server ('ducklake:postgres:…',
+    'md:…') or data on object storage (what a container running the mirror must mount)."""
+    folders = []
+    if catalog:
+        rest = catalog.removeprefix(DUCKLAKE_PREFIX)
+        if ":" not in rest.split(os.sep)[0]:
+            folders.append(os.path.dirname(os.path.normpath(rest)) or os.curdir)
+    if data_path and not _is_url(data_path) and ":" not in data_path.split(os.sep)[0]:
+        folders.append(os.path.normpath(data_path))
+    return folders
+
+
 class LakeError(RuntimeError):
     """The mirror into the lake failed; the lake is as it was (its transaction was rolled back). `retryable`: whether
     trying again may help (an unreachable lake, a conflicting commit: yes; no interpreter to run it: no)."""
