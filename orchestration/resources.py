@@ -202,8 +202,17 @@ def executor_from_env(setting: str | None = None) -> dg.ExecutorDefinition:
 
         # configured when a run starts, not when the definitions load: `zhenggai refresh` and every step's container
         # load them too, and need no image or mounts
-        return docker_executor.configured(lambda _: docker_executor_config(os.environ), name=DOCKER, config_schema={})
+        return docker_executor.configured(_docker_config_at_run_start, name=DOCKER, config_schema={})
     return dg.multiprocess_executor if setting == MULTIPROCESS else dg.in_process_executor
+
+
+def _docker_config_at_run_start(_config: object) -> dict:
+    """docker_executor_config of this process's environment, the folders it mounts created first (as this process's
+    user): Docker creates a missing one as root, where a step running as another user could not write."""
+    config = docker_executor_config(os.environ)
+    for folder in config["container_kwargs"]["volumes"]:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    return config
 
 
 def docker_executor_config(environ: Mapping[str, str]) -> dict:
@@ -216,7 +225,8 @@ def docker_executor_config(environ: Mapping[str, str]) -> dict:
     (ZHENGGAI_LAKE_CATALOG, ZHENGGAI_LAKE_DATA_PATH: warehouse.lake.lake_folders) and those of ZHENGGAI_DOCKER_MOUNTS
     (separated by os.pathsep: a sources.yaml's folders, say). On several machines these are the volumes every step's
     container mounts, or object storage. ZHENGGAI_LAKE_PYTHON is not passed: it names this machine's lake environment,
-    and the image has its own at the path the lake's resource defaults to."""
+    and the image has its own at the path the lake's resource defaults to. The containers run as this process's user
+    and group (ids): the files they write on the mounts are that user's."""
     image = environ.get(DOCKER_IMAGE_SETTING, "").strip()
     if not image:
         raise ValueError(f"{EXECUTOR_SETTING}=docker needs {DOCKER_IMAGE_SETTING}: the image of the repository's Dockerfile")
@@ -238,7 +248,9 @@ def docker_executor_config(environ: Mapping[str, str]) -> dict:
     passed = sorted(name for name in environ
                     if (name.startswith("ZHENGGAI_") and name != LAKE_PYTHON_SETTING) or name == "DAGSTER_HOME"
                     or name in OBJECT_STORAGE_VARIABLES)
-    return {"image": image, "env_vars": passed, "container_kwargs": {"volumes": mounts}}
+    # as this process's user, so that what the steps write on the mounts is that user's, as with the other executors
+    user = f"{os.getuid()}:{os.getgid()}"
+    return {"image": image, "env_vars": passed, "container_kwargs": {"volumes": mounts, "user": user}}
 
 
 def source_from_env() -> NoticeSource:

@@ -74,6 +74,8 @@ def test_each_docker_step_gets_the_image_the_settings_and_the_shared_folders_at_
     # each folder once, however written (Docker refuses a mount point twice)
     assert list(volumes) == ["/srv/landing", "/srv/published", "/srv/dagster", "/srv/more"]
     assert all(mount == {"bind": folder, "mode": "rw"} for folder, mount in volumes.items())
+    # as the user who runs the job: the files written on the mounts are theirs, not the image's root's
+    assert config["container_kwargs"]["user"] == f"{os.getuid()}:{os.getgid()}"
 
 
 def test_each_docker_step_mounts_a_lake_on_this_machine_and_uses_the_images_lake_environment():
@@ -110,17 +112,21 @@ def test_the_docker_executor_refuses_what_its_containers_could_not_use(missing, 
         docker_executor_config({name: value for name, value in DOCKER_SETTINGS.items() if name != missing})
 
 
-def test_the_docker_setting_gives_dagster_dockers_executor_configured_when_a_run_starts(monkeypatch):
+def test_the_docker_setting_gives_dagster_dockers_executor_configured_when_a_run_starts(monkeypatch, tmp_path):
     for name in os.environ:  # only the settings below reach the containers
         if name.startswith("ZHENGGAI_") or name in OBJECT_STORAGE_VARIABLES:
             monkeypatch.delenv(name)
-    for name, value in DOCKER_SETTINGS.items():
+    # the folders under a temporary one: a run's start creates those missing
+    settings = {name: value.replace("/srv", str(tmp_path)) for name, value in DOCKER_SETTINGS.items()}
+    for name, value in settings.items():
         monkeypatch.setenv(name, value)
     executor = executor_from_env()
     assert executor.name == "docker"
     resolved = executor.config_schema.resolve_config({})
-    assert resolved.success and resolved.value["config"] == {**docker_executor_config(DOCKER_SETTINGS),
+    assert resolved.success and resolved.value["config"] == {**docker_executor_config(settings),
                                                             "retries": {"enabled": {}}}
+    # created here, as this user, before any container mounts them (Docker would create them as root)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dagster", "landing", "more", "published"]
     job = build_definitions().resolve_job_def("refresh")
     assert job.executor_def.name == "docker"
     assert any(node.name == "parsed_notices" and hasattr(node.definition, "node_defs") for node in job.graph.nodes)
