@@ -18,8 +18,8 @@ RUN uv venv --quiet --python python3.11 /opt/zhenggai/.venv \
  && uv pip sync --quiet --compile-bytecode --python /opt/zhenggai/.venv/bin/python requirements.lock
 ENV PATH=/opt/zhenggai/.venv/bin:$PATH
 # The lake environment (requirements-lake.lock: DuckDB 1.5.5 with the DuckLake, PostgreSQL and httpfs extensions from
-# PyPI) at the path the lake's resource defaults to from the working directory (.venv-lake/bin/python): the
-# mirror_to_lake job's step runs `python -m warehouse.lake` with it, in its container as on a host.
+# PyPI) at the path the lake's resource defaults to (.venv-lake/bin/python, from the project's folder, which the mirror
+# runs in: warehouse.lake.run_with): the mirror_to_lake job's step runs `python -m warehouse.lake` with it.
 COPY requirements-lake.lock ./
 RUN uv venv --quiet --python python3.11 /opt/zhenggai/.venv-lake \
  && uv pip sync --quiet --compile-bytecode --python /opt/zhenggai/.venv-lake/bin/python requirements-lake.lock

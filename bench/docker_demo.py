@@ -19,6 +19,7 @@ The steps' stopped containers are removed at the end.
         [--base IMAGE] [--image TAG]
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -123,8 +124,8 @@ def mirror_in_a_container(workdir: Path, image: str) -> list[str]:
     if not files:
         problems.append("the lake has no Parquet files")
     # the image's lake environment reads the lake back and compares it with the published file
-    check = subprocess.run(["docker", "run", "--rm", "-v", f"{lake}:{lake}", "-v", f"{warehouse.parent}:{warehouse.parent}",
-                            image, "/opt/zhenggai/.venv-lake/bin/python", "-m", "warehouse.lake", "check",
+    check = subprocess.run(["docker", "run", "--rm", "--user", f"{os.getuid()}:{os.getgid()}", "-v", f"{lake}:{lake}",
+                            "-v", f"{warehouse.parent}:{warehouse.parent}", image, "/opt/zhenggai/.venv-lake/bin/python", "-m", "warehouse.lake", "check",
                             "--catalog", catalog, "--warehouse", str(warehouse)], capture_output=True, text=True)
     print(f"check in a container: {(check.stdout or check.stderr).strip()[-2000:]}")
     if check.returncode != 0:

@@ -167,6 +167,8 @@ EXECUTORS = (IN_PROCESS, MULTIPROCESS, DOCKER)
 # ZHENGGAI_EXECUTOR=docker: the image every step runs in (the repository's Dockerfile), and more folders the containers
 # share with this host, beside those derived from the settings (docker_executor_config)
 DOCKER_IMAGE_SETTING, DOCKER_MOUNTS_SETTING = "ZHENGGAI_DOCKER_IMAGE", "ZHENGGAI_DOCKER_MOUNTS"
+# the user the steps' containers run as: `uid:gid`, or IMAGE_USER (docker_executor_config)
+DOCKER_USER_SETTING, IMAGE_USER = "ZHENGGAI_DOCKER_USER", "image"
 LAKE_PYTHON_SETTING = "ZHENGGAI_LAKE_PYTHON"  # the lake environment's interpreter (LakeTarget.python)
 
 
@@ -200,19 +202,32 @@ def executor_from_env(setting: str | None = None) -> dg.ExecutorDefinition:
     if setting == DOCKER:
         from dagster_docker import docker_executor
 
-        # configured when a run starts, not when the definitions load: `zhenggai refresh` and every step's container
-        # load them too, and need no image or mounts
-        return docker_executor.configured(_docker_config_at_run_start, name=DOCKER, config_schema={})
+        # configured when a run's config is resolved, not when the definitions load: `zhenggai refresh` and every
+        # step's container load them too, and need no image or mounts
+        configured = docker_executor.configured(lambda _: docker_executor_config(os.environ), name=DOCKER,
+                                                config_schema={})
+        create_executor = configured.executor_creation_fn
+
+        def create_in_written_folders(init_context):
+            """The run's executor, once the folders the steps write to exist (only when a run starts, not whenever its
+            config is checked): Docker creates a missing one as root, where a step running as another user could not
+            write (its first step could not take the refresh lock)."""
+            for folder in written_folders(os.environ):
+                Path(folder).mkdir(parents=True, exist_ok=True)
+            return create_executor(init_context)
+
+        return dg.ExecutorDefinition(name=DOCKER, config_schema=configured.config_schema,
+                                     requirements=configured.get_requirements, description=configured.description,
+                                     executor_creation_fn=create_in_written_folders)
     return dg.multiprocess_executor if setting == MULTIPROCESS else dg.in_process_executor
 
 
-def _docker_config_at_run_start(_config: object) -> dict:
-    """docker_executor_config of this process's environment, the folders it mounts created first (as this process's
-    user): Docker creates a missing one as root, where a step running as another user could not write."""
-    config = docker_executor_config(os.environ)
-    for folder in config["container_kwargs"]["volumes"]:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-    return config
+def written_folders(environ: Mapping[str, str]) -> list[str]:
+    """The folders the steps of a run write to, as the settings of `environ` name them: the warehouse's, DAGSTER_HOME and
+    the lake's on this machine (not the landing folder nor ZHENGGAI_DOCKER_MOUNTS: inputs, which may be files)."""
+    return [str(Path(environ.get("ZHENGGAI_WAREHOUSE", DEFAULT_WAREHOUSE)).parent),
+            *([environ["DAGSTER_HOME"]] if environ.get("DAGSTER_HOME") else []),
+            *lake_folders(environ.get("ZHENGGAI_LAKE_CATALOG"), environ.get("ZHENGGAI_LAKE_DATA_PATH"))]
 
 
 def docker_executor_config(environ: Mapping[str, str]) -> dict:
@@ -225,8 +240,11 @@ def docker_executor_config(environ: Mapping[str, str]) -> dict:
     (ZHENGGAI_LAKE_CATALOG, ZHENGGAI_LAKE_DATA_PATH: warehouse.lake.lake_folders) and those of ZHENGGAI_DOCKER_MOUNTS
     (separated by os.pathsep: a sources.yaml's folders, say). On several machines these are the volumes every step's
     container mounts, or object storage. ZHENGGAI_LAKE_PYTHON is not passed: it names this machine's lake environment,
-    and the image has its own at the path the lake's resource defaults to. The containers run as this process's user
-    and group (ids): the files they write on the mounts are that user's."""
+    and the image has its own at the path the lake's resource defaults to.
+
+    The containers run as ZHENGGAI_DOCKER_USER (`uid:gid`, or `image` for the image's own user, root), by default as
+    this process's user and group, so that the files they write on the mounts are that user's. Where Docker maps the
+    container's users (rootless Docker, userns-remap), the image's root already is this user: set it to `image`."""
     image = environ.get(DOCKER_IMAGE_SETTING, "").strip()
     if not image:
         raise ValueError(f"{EXECUTOR_SETTING}=docker needs {DOCKER_IMAGE_SETTING}: the image of the repository's Dockerfile")
@@ -248,9 +266,9 @@ def docker_executor_config(environ: Mapping[str, str]) -> dict:
     passed = sorted(name for name in environ
                     if (name.startswith("ZHENGGAI_") and name != LAKE_PYTHON_SETTING) or name == "DAGSTER_HOME"
                     or name in OBJECT_STORAGE_VARIABLES)
-    # as this process's user, so that what the steps write on the mounts is that user's, as with the other executors
-    user = f"{os.getuid()}:{os.getgid()}"
-    return {"image": image, "env_vars": passed, "container_kwargs": {"volumes": mounts, "user": user}}
+    user = environ.get(DOCKER_USER_SETTING, "").strip() or f"{os.getuid()}:{os.getgid()}"
+    return {"image": image, "env_vars": passed,
+            "container_kwargs": {"volumes": mounts, **({} if user == IMAGE_USER else {"user": user})}}
 
 
 def source_from_env() -> NoticeSource:

@@ -6,11 +6,13 @@ import os
 
 import dagster as dg
 import pytest
+from dagster._core.definitions.job_base import InMemoryJob
+from dagster._core.executor.init import InitExecutorContext
 
 from orchestration.definitions import build_definitions
 from orchestration.early_gate import PROCESS_SETTING
 from orchestration.resources import (
-    EXECUTOR_SETTING, docker_executor_config, executor_from_env, executor_setting, gate_from_env,
+    EXECUTOR_SETTING, docker_executor_config, executor_from_env, executor_setting, gate_from_env, written_folders,
 )
 from warehouse.lake import OBJECT_STORAGE_VARIABLES
 
@@ -78,6 +80,18 @@ def test_each_docker_step_gets_the_image_the_settings_and_the_shared_folders_at_
     assert config["container_kwargs"]["user"] == f"{os.getuid()}:{os.getgid()}"
 
 
+@pytest.mark.parametrize("setting, user", [("1001:1001", "1001:1001"), ("image", None)])
+def test_the_docker_steps_user_can_be_set_or_left_to_the_image(setting, user):
+    """`image` for rootless Docker or userns-remap, where the image's root is the invoking user already."""
+    config = docker_executor_config(DOCKER_SETTINGS | {"ZHENGGAI_DOCKER_USER": setting})
+    assert config["container_kwargs"].get("user") == user
+
+
+def test_the_folders_the_steps_write_to():
+    assert written_folders(DOCKER_SETTINGS | {"ZHENGGAI_LAKE_CATALOG": "ducklake:/srv/lake/meta.ducklake"}) == [
+        "/srv/published", "/srv/dagster", "/srv/lake"]  # not the landing folder nor the extra mounts: inputs
+
+
 def test_each_docker_step_mounts_a_lake_on_this_machine_and_uses_the_images_lake_environment():
     config = docker_executor_config(DOCKER_SETTINGS | {
         "ZHENGGAI_LAKE_CATALOG": "ducklake:/srv/lake/catalog.ducklake", "ZHENGGAI_LAKE_DATA_PATH": "/srv/lake/data/",
@@ -112,6 +126,7 @@ def test_the_docker_executor_refuses_what_its_containers_could_not_use(missing, 
         docker_executor_config({name: value for name, value in DOCKER_SETTINGS.items() if name != missing})
 
 
+@pytest.mark.filterwarnings("ignore::dagster.BetaWarning")  # dagster-docker's executor is marked beta
 def test_the_docker_setting_gives_dagster_dockers_executor_configured_when_a_run_starts(monkeypatch, tmp_path):
     for name in os.environ:  # only the settings below reach the containers
         if name.startswith("ZHENGGAI_") or name in OBJECT_STORAGE_VARIABLES:
@@ -125,8 +140,14 @@ def test_the_docker_setting_gives_dagster_dockers_executor_configured_when_a_run
     resolved = executor.config_schema.resolve_config({})
     assert resolved.success and resolved.value["config"] == {**docker_executor_config(settings),
                                                             "retries": {"enabled": {}}}
-    # created here, as this user, before any container mounts them (Docker would create them as root)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dagster", "landing", "more", "published"]
+    assert not any(tmp_path.iterdir())  # checking a run's config creates nothing
+    # a run's start creates the folders its steps write to, as this user, before a container mounts them (Docker
+    # would create them as root); then dagster-docker's executor
+    created = executor.executor_creation_fn(InitExecutorContext(
+        job=InMemoryJob(build_definitions().resolve_job_def("refresh")), executor_def=executor,
+        executor_config=resolved.value["config"], instance=dg.DagsterInstance.ephemeral()))
+    assert type(created).__name__ == "StepDelegatingExecutor"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dagster", "published"]
     job = build_definitions().resolve_job_def("refresh")
     assert job.executor_def.name == "docker"
     assert any(node.name == "parsed_notices" and hasattr(node.definition, "node_defs") for node in job.graph.nodes)

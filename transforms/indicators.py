@@ -588,9 +588,8 @@ class _Span:
 
     __slots__ = ("text", "regions", "_reversed", "_periods", "_period_matches")
 
-    def __init__(self, text: str, period_matches: tuple[list[re.Match[str]], list[re.Match[str]]] | None = None) -> None:
-        """`period_matches`: the text's matches of the period patterns, as `scan_periods` finds them (else found
-        when a figure first asks)."""
+    def __init__(self, text: str, period_matches: tuple[list[re.Match[str]], list[re.Match[str]]]) -> None:
+        """`period_matches`: the text's matches of the period patterns, as `scan_periods` finds them."""
         self.text = text
         self.regions = _Regions(name_regions(text))
         self._reversed: str | None = None
@@ -613,7 +612,7 @@ class _Span:
 
     def period_before(self, start: int) -> Period | None:
         if self._periods is None:
-            self._periods = PeriodFinder(self.text, *(self._period_matches or (None, None)))
+            self._periods = PeriodFinder(self.text, *self._period_matches)
         return self._periods.before(start)
 
 

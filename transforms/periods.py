@@ -140,28 +140,28 @@ class PeriodFinder:
 
     `period_before` scans the sentence up to `start` with both period patterns for every figure, which is
     quadratic in the figures of a long sentence. Here the matches of both patterns in the whole text are found
-    once (`periods`, `relatives`: as `scan_periods` finds them, by default by Python's engine): a match never
-    spans a sentence break, so those in the sentence of `start` that end at or before it are the ones the bounded
+    once (`period_matches`, `relative_matches`: as `scan_periods` finds them, by default by Python's engine): a match
+    never spans a sentence break (no pattern matches one of its characters), so those in the sentence of `start` that end at or before it are the ones the bounded
     scan finds (the patterns have no look-around, so a match that ends before `start` does not depend on the text
     after it). When a match straddles `start`, the bounded scan would find a shorter one there: that offset is
     answered by `period_before` itself. The results are those of `period_before`, offset for offset.
     """
 
-    __slots__ = ("text", "_reversed", "_matches", "_starts", "_ends", "_periods", "_relatives", "_relative_starts")
+    __slots__ = ("text", "_reversed", "_matches", "_starts", "_ends", "_period_by_match", "_relatives", "_relative_starts")
 
-    def __init__(self, text: str, periods: list[re.Match[str]] | None = None,
-                 relatives: list[re.Match[str]] | None = None) -> None:
+    def __init__(self, text: str, period_matches: list[re.Match[str]] | None = None,
+                 relative_matches: list[re.Match[str]] | None = None) -> None:
         self.text = text
         # The sentence around an offset is searched from the offset outwards (the last break before it is the
         # first one in the reversed text after its offset) rather than listing every break of the text.
         self._reversed = text[::-1]
-        self._matches = list(_PERIOD_NON_EMPTY.finditer(text)) if periods is None else periods
+        self._matches = list(_PERIOD_NON_EMPTY.finditer(text)) if period_matches is None else period_matches
         self._starts = [m.start() for m in self._matches]
         self._ends = [m.end() for m in self._matches]
-        self._periods: dict[int, Period | None] = {}  # by match index, read when an offset first asks
-        if relatives is None:
-            relatives = list(_RELATIVE_AT_FIRST_CHARACTER.finditer(text))
-        self._relatives = [(m.start(), m.end(), m.group(0)) for m in relatives]
+        self._period_by_match: dict[int, Period | None] = {}  # by match index, read when an offset first asks
+        if relative_matches is None:
+            relative_matches = list(_RELATIVE_AT_FIRST_CHARACTER.finditer(text))
+        self._relatives = [(m.start(), m.end(), m.group(0)) for m in relative_matches]
         self._relative_starts = [start for start, _, _ in self._relatives]
 
     def before(self, start: int) -> Period | None:
@@ -197,15 +197,15 @@ class PeriodFinder:
 
     def _period(self, index: int, sentence_start: int) -> Period | None:
         """The period of the match `index`, which lies in the sentence starting at `sentence_start`."""
-        if index not in self._periods:
-            self._periods[index] = _period_of(self.text, self._matches[index], sentence_start)
-        return self._periods[index]
+        if index not in self._period_by_match:
+            self._period_by_match[index] = _period_of(self.text, self._matches[index], sentence_start)
+        return self._period_by_match[index]
 
 
-def scan_periods(texts: pl.Series, as_strings: list[str]) -> list[tuple[list[re.Match[str]], list[re.Match[str]]]]:
+def scan_periods(texts: pl.Series, as_strings: list[str] | None = None) -> list[tuple[list[re.Match[str]], list[re.Match[str]]]]:
     """For each text, the matches of the period and relative patterns that `PeriodFinder` takes, found by the Rust
     engine behind Polars in one pass over all texts (`transforms.text.matches_in_column`) instead of Python's engine
-    trying every position of every sentence; `as_strings`: the same texts as Python strings."""
+    trying every position of every sentence; `as_strings`: the same texts as Python strings, when the caller has them."""
     periods = matches_in_column(_PERIOD_NON_EMPTY, texts, _PERIOD_RELAXED, as_strings)
     relatives = matches_in_column(_RELATIVE, texts, _RELATIVE.pattern, as_strings)
     return list(zip(periods, relatives))
@@ -216,7 +216,9 @@ def scan_periods(texts: pl.Series, as_strings: list[str]) -> list[tuple[list[re.
 # the other positions in the regex engine instead of yielding an empty match to Python at each of them.
 # The characters a non-empty match can start with (截至, a year or month digit, the first character of a
 # tail) are asserted before that: Python's engine skips other positions with one set test instead of trying
-# every alternative of the parts there (measured: the sentence scans take a third of the time).
+# every alternative of the parts there (measured when it scanned sentences: a third of the time). It now tries only
+# the stretches the Rust engine found (scan_periods), where the non-empty assertion is what keeps it from matching
+# the empty string.
 _PERIOD_FIRST_CHARACTERS = "截0-9以上下前第一二三四中底末初"
 _UNNAMED_PARTS = [re.sub(r"\(\?P<\w+>", "(?:", part) for part in _PERIOD_PARTS]  # each optional as a whole: "(…)?"
 _PERIOD_NON_EMPTY = re.compile(
@@ -227,7 +229,8 @@ _PERIOD_NON_EMPTY = re.compile(
 )
 # _PERIOD_NON_EMPTY as the Rust engine reads it (it has no look-around): one part required, the parts after it
 # optional, the alternatives in the order of the parts (the first part that matches is the one Python's greedy
-# reading takes). Its non-empty matches are Python's (tests/test_fast_paths.py).
+# reading takes). Its non-empty matches are Python's (tests/test_fast_paths.py). Neither pattern may match a sentence
+# break (PeriodFinder reads a sentence's matches from those of the whole text).
 _PERIOD_RELAXED = "|".join(
     part.removesuffix("?") + "".join(_UNNAMED_PARTS[index + 1 :]) for index, part in enumerate(_UNNAMED_PARTS)
 )

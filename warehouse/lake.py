@@ -476,24 +476,31 @@ def mirror_with(python: str, warehouse: Path, catalog: str, data_path: str | Non
 def _absolute(location: str) -> str:
     """`location` with its file path made absolute: a path, or 'ducklake:' and a path; as it is when it has a scheme
     ('ducklake:postgres:…', 's3://…', 'md:…')."""
-    prefix = DUCKLAKE_PREFIX if location.startswith(DUCKLAKE_PREFIX) else ""
-    rest = location[len(prefix):]
-    if ":" in rest.split(os.sep)[0]:
+    path = _local_path(location)
+    if path is None:
         return location
-    return prefix + os.path.abspath(rest) + (os.sep if rest.endswith(os.sep) else "")  # (a folder keeps its slash)
+    prefix = location[: len(location) - len(path)]
+    return prefix + os.path.abspath(path) + (os.sep if path.endswith(os.sep) else "")  # (a folder keeps its slash)
+
+
+def _local_path(location: str) -> str | None:
+    """The file path in `location` (a path, or 'ducklake:' and a path), None when it has a scheme ('ducklake:postgres:…',
+    's3://…', 'md:…')."""
+    path = location.removeprefix(DUCKLAKE_PREFIX)
+    return None if ":" in path.split(os.sep)[0] else path
 
 
 def lake_folders(catalog: str | None, data_path: str | None) -> list[str]:
     """The folders of this machine a lake lives in, as written: the folder of a catalog that is a file (a DuckDB file,
-    or 'ducklake:' and a path) and a data path that is a folder; none for a catalog on a server ('ducklake:postgres:…',
-    'md:…') or data on object storage (what a container running the mirror must mount)."""
+    or 'ducklake:' and a path) and a data path that is a folder; none for a catalog with a scheme ('ducklake:postgres:…',
+    'ducklake:sqlite:…', 'md:…') or data on object storage (what a container running the mirror must mount)."""
     folders = []
-    if catalog:
-        rest = catalog.removeprefix(DUCKLAKE_PREFIX)
-        if ":" not in rest.split(os.sep)[0]:
-            folders.append(os.path.dirname(os.path.normpath(rest)) or os.curdir)
-    if data_path and not _is_url(data_path) and ":" not in data_path.split(os.sep)[0]:
-        folders.append(os.path.normpath(data_path))
+    catalog_file = _local_path(catalog) if catalog else None
+    if catalog_file is not None:
+        folders.append(os.path.dirname(os.path.normpath(catalog_file)) or os.curdir)
+    data_folder = _local_path(data_path) if data_path and not data_path.startswith(DUCKLAKE_PREFIX) else None
+    if data_folder is not None:
+        folders.append(os.path.normpath(data_folder))
     return folders
 
 
