@@ -119,7 +119,7 @@ def mirror_in_a_container(workdir: Path, image: str) -> list[str]:
     problems = []
     if status != "SUCCESS":
         problems.append(f"the mirror_to_lake run ended {status}")
-    if not where or not all(place.startswith("container ") for place in where.values()):
+    if not scale_out_demo.in_containers(where):
         problems.append("the lake's step did not run in a container")
     if not files:
         problems.append("the lake has no Parquet files")

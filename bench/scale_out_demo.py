@@ -131,6 +131,11 @@ def step_processes(dagster_home: Path) -> tuple[str, dict[str, str], dict[str, t
         return run.status.value, where, {step: (min(ts), max(ts)) for step, ts in times.items()}
 
 
+def in_containers(where: dict[str, str]) -> bool:
+    """Whether every step of `where` (step_processes) ran in a container."""
+    return bool(where) and all(place.startswith("container ") for place in where.values())
+
+
 def most_at_once(spans: list[tuple[float, float]]) -> int:
     """The largest number of (start, end) spans that overlap at one time."""
     edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])  # an end before a start
@@ -248,7 +253,7 @@ def report(round_: str, dagster_home: Path, in_process: Path, per_step: Path, pe
         problems.append(f"steps that did not run: {', '.join(missing)}")
     if len(set(where.values())) != len(where):
         problems.append("some steps shared a process")
-    if executor == DOCKER and not all(place.startswith("container ") for place in where.values()):
+    if executor == DOCKER and not in_containers(where):
         problems.append("some steps did not run in a container")
     if modes[0] != modes[1]:
         problems.append(f"the gate ran in {modes[0]} mode with a process per step, {modes[1]} in one process")

@@ -251,9 +251,7 @@ def docker_executor_config(environ: Mapping[str, str]) -> dict:
     home = environ.get("DAGSTER_HOME")
     if not home:
         raise ValueError(f"{EXECUTOR_SETTING}=docker needs DAGSTER_HOME: the containers report to the run's instance")
-    folders = [environ.get("ZHENGGAI_SOURCE", DEFAULT_SOURCE),
-               str(Path(environ.get("ZHENGGAI_WAREHOUSE", DEFAULT_WAREHOUSE)).parent), home,
-               *lake_folders(environ.get("ZHENGGAI_LAKE_CATALOG"), environ.get("ZHENGGAI_LAKE_DATA_PATH")),
+    folders = [environ.get("ZHENGGAI_SOURCE", DEFAULT_SOURCE), *written_folders(environ),
                *environ.get(DOCKER_MOUNTS_SETTING, "").split(os.pathsep)]
     folders = list(dict.fromkeys(os.path.normpath(folder.strip()) for folder in folders if folder.strip()))
     relative = [folder for folder in folders if not os.path.isabs(folder)]

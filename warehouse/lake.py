@@ -158,9 +158,7 @@ def _mirror_table(con, source: str, lake: str, table: str, columns: list[tuple[s
         con.execute(f"INSERT INTO {theirs} BY NAME SELECT * FROM {ours}")
         _store_fingerprints(con, table, keyed, changed_only=False)
         return TableMirror(table, "replaced", rows=rows, deleted=deleted, inserted=inserted)
-    key = quoted_identifier(NOTICE_KEY)
-    changed = f"{key} IN (SELECT notice_key FROM lake_changed_keys WHERE notice_key IS NOT NULL) OR " \
-              f"({key} IS NULL AND EXISTS (SELECT 1 FROM lake_changed_keys WHERE notice_key IS NULL))"
+    changed = _in_changed_keys(quoted_identifier(NOTICE_KEY))
     con.execute(f"DELETE FROM {theirs} WHERE {changed}")
     con.execute(f"INSERT INTO {theirs} BY NAME SELECT * FROM {ours} WHERE {changed}")
     _store_fingerprints(con, table, keyed, changed_only=known)
@@ -189,10 +187,8 @@ def _store_fingerprints(con, table: str, keyed: bool, changed_only: bool) -> Non
     name = sql_literal(table)
     if changed_only:
         con.execute(f"INSERT INTO lake_fingerprints_out FROM lake_stored_fingerprints WHERE table_name = {name} AND "
-                    "(whole OR notice_key IN (SELECT notice_key FROM lake_changed_keys) OR (notice_key IS NULL AND "
-                    "EXISTS (SELECT 1 FROM lake_changed_keys WHERE notice_key IS NULL)))")
-        mine = "SELECT o.* FROM lake_our_fingerprints AS o JOIN lake_changed_keys AS c " \
-               "ON o.notice_key IS NOT DISTINCT FROM c.notice_key"
+                    f"(whole OR {_in_changed_keys('notice_key')})")
+        mine = f"SELECT * FROM lake_our_fingerprints WHERE {_in_changed_keys('notice_key')}"
     else:
         con.execute(f"INSERT INTO lake_fingerprints_out FROM lake_stored_fingerprints WHERE table_name = {name}")
         mine = "SELECT * FROM lake_our_fingerprints"
@@ -202,6 +198,12 @@ def _store_fingerprints(con, table: str, keyed: bool, changed_only: bool) -> Non
     # table's hash stays NULL, as its fingerprint has it
     con.execute(f"INSERT INTO lake_fingerprints_in SELECT {name}, true, NULL, coalesce(sum(row_count), 0), "
                 "CAST(sum(CAST(row_hash AS HUGEINT)) AS VARCHAR) FROM lake_our_fingerprints")
+
+
+def _in_changed_keys(column: str) -> str:
+    """SQL: `column` is one of lake_changed_keys' notice keys, NULL included (IN alone never holds for NULL)."""
+    return (f"({column} IN (SELECT notice_key FROM lake_changed_keys WHERE notice_key IS NOT NULL) OR "
+            f"({column} IS NULL AND EXISTS (SELECT 1 FROM lake_changed_keys WHERE notice_key IS NULL)))")
 
 
 def _write_fingerprints(con, stored: str) -> None:
@@ -498,7 +500,7 @@ def lake_folders(catalog: str | None, data_path: str | None) -> list[str]:
     catalog_file = _local_path(catalog) if catalog else None
     if catalog_file is not None:
         folders.append(os.path.dirname(os.path.normpath(catalog_file)) or os.curdir)
-    data_folder = _local_path(data_path) if data_path and not data_path.startswith(DUCKLAKE_PREFIX) else None
+    data_folder = _local_path(data_path) if data_path else None
     if data_folder is not None:
         folders.append(os.path.normpath(data_folder))
     return folders
