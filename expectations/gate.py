@@ -657,7 +657,8 @@ class _StagedReader:
             if self.changed_notice_keys is not None:
                 con.execute(f"CREATE TEMP TABLE {CHANGED_NOTICE} (notice_key VARCHAR PRIMARY KEY)")
                 if self.changed_notice_keys:  # (none: only the `recheck` rows of the restricted suites)
-                    con.executemany(f"INSERT INTO {CHANGED_NOTICE} VALUES (?)", [[k] for k in self.changed_notice_keys])
+                    # one statement (executemany runs one per key: 0.17 s for the 1,000 keys of a large patch)
+                    con.execute(f"INSERT INTO {CHANGED_NOTICE} SELECT unnest(?::VARCHAR[])", [list(self.changed_notice_keys)])
         except BaseException:
             con.close()
             raise
