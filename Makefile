@@ -14,7 +14,7 @@ INTERPRETER := $(VENV)/.interpreter
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ui bench scale-out-demo docker-demo lake-demo spark-demo lock clean env compiled
+.PHONY: run test ui bench bench-compare scale-out-demo docker-demo lake-demo spark-demo lock clean env compiled
 
 env: $(STAMP)
 
@@ -48,6 +48,10 @@ ui: compiled
 
 bench: compiled
 	BENCH_SIZES="$(BENCH_SIZES)" $(BIN)/python -m bench.run
+
+# Two runs of bench/out/results.csv side by side (default: the last two; BENCH_RUNS="63b3598 -1" names them).
+bench-compare: compiled
+	$(BIN)/python -m bench.compare $(BENCH_RUNS)
 
 # The refresh job with a process per step (Dagster's multiprocess executor), compared with `zhenggai refresh`
 # (docs/scale-out.md, "Beyond one machine"): 300 generated notices, two batches, a parse step for each.

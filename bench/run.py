@@ -450,7 +450,8 @@ TARGETS = {  # metric: (limit, what the issue asks), checked at N = 10,000 only
 }
 
 
-def _number(value: float) -> str:
+def figure_text(value: float) -> str:
+    """A figure as the tables print it: three decimals under 10, one above, ratios far below 1 in exponent form."""
     if value and abs(value) < 0.01:
         return f"{value:.2e}"  # parse/grep ratios are far below 1
     return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
@@ -467,7 +468,7 @@ def print_table(results: dict[int, dict[str, float]]) -> None:
         cells = []
         for metrics in results.values():
             value = metrics.get(name)
-            cells.append("" if value is None else _number(value))
+            cells.append("" if value is None else figure_text(value))
         table.add_row(name, *cells, TARGETS.get(name, (None, ""))[1])
     console.print(table)
 
