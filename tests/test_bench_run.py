@@ -140,3 +140,16 @@ def test_the_watchers_refreshes_after_its_first_are_timed():
 def test_a_watcher_that_did_not_refresh_one_notice_stops_the_bench(records):
     with pytest.raises(SystemExit):
         one_notice_refreshes(records)
+
+
+def test_the_table_says_whether_each_target_is_met_at_ten_thousand_notices():
+    from bench.run import TARGET_SIZE, target_verdict
+
+    results = {100: {"full_refresh_s": 5.0, "query_p95_ms": 400.0},
+               TARGET_SIZE: {"full_refresh_s": 71.0, "incremental_share_of_full": 0.05, "query_p95_ms": 18.5}}
+    assert target_verdict("full_refresh_s", results) == "≤ 60 s: not met"
+    assert target_verdict("incremental_share_of_full", results) == "≤ 5 %: met"  # the limit itself meets it
+    assert target_verdict("query_p95_ms", results) == "≤ 100 ms: met"  # N = 100's figure is not the target's
+    assert target_verdict("full_peak_mb", results) == "≤ 2 GB"  # not measured at that size
+    assert target_verdict("parse_mb_s", results) == ""  # no target
+    assert target_verdict("full_refresh_s", {100: {"full_refresh_s": 5.0}}) == "≤ 60 s"
