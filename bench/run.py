@@ -452,9 +452,10 @@ TARGETS = {  # metric: (limit, what the issue asks), checked at TARGET_SIZE only
 
 
 def figure_text(value: float) -> str:
-    """A figure as the tables print it: three decimals under 10, one above, ratios far below 1 in exponent form."""
+    """A figure as the tables print it: three decimals under 10, one from 10 on, values below 0.01 in exponent form
+    (the parse/grep ratio, seconds per notice)."""
     if value and abs(value) < 0.01:
-        return f"{value:.2e}"  # parse/grep ratios are far below 1
+        return f"{value:.2e}"
     return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
 
 

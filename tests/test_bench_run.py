@@ -142,8 +142,8 @@ def test_a_watcher_that_did_not_refresh_one_notice_stops_the_bench(records):
         one_notice_refreshes(records)
 
 
-def test_the_table_says_whether_each_target_is_met_at_ten_thousand_notices():
-    from bench.run import TARGET_SIZE, target_verdict
+def test_the_table_says_whether_each_target_is_met_at_ten_thousand_notices(capsys):
+    from bench.run import TARGET_SIZE, print_table, target_verdict
 
     results = {100: {"full_refresh_s": 5.0, "query_p95_ms": 400.0},
                TARGET_SIZE: {"full_refresh_s": 71.0, "incremental_share_of_full": 0.05, "query_p95_ms": 18.5}}
@@ -153,3 +153,6 @@ def test_the_table_says_whether_each_target_is_met_at_ten_thousand_notices():
     assert target_verdict("full_peak_mb", results) == "≤ 2 GB"  # not measured at that size
     assert target_verdict("parse_mb_s", results) == ""  # no target
     assert target_verdict("full_refresh_s", {100: {"full_refresh_s": 5.0}}) == "≤ 60 s"
+    print_table(results)
+    printed = capsys.readouterr().out
+    assert "target (N = 10,000)" in printed and "≤ 60 s: not met" in printed and "≤ 100 ms: met" in printed

@@ -356,7 +356,7 @@ def test_notice_text_from_is_substr_of_the_whole_text(tmp_path):
                  for a in range(-2, len(t) + 3) for b in (a - 1, a, a + 1, a + 3, a + 9, len(t), len(t) + 2)
                  for q in ((None, t[a:b]) if a % 3 == 0 else ("x",))]  # two quotes of one span: a row for each
         spans += [("missing", 0, 1, "x"), *spans[:5]]  # a span twice with the same quote: one row
-        # (one insert of a frame: executemany inserts its ~30,000 rows one statement each, ~20 s)
+        # (one insert of a frame: executemany inserted its ~18,000 rows one statement each, ~20 s)
         span_rows = pl.DataFrame(spans, schema={"notice_key": pl.String, "char_start": pl.Int64, "char_end": pl.Int64,
                                                 "quote": pl.String}, orient="row")
         con.execute("INSERT INTO quoting SELECT * FROM span_rows")

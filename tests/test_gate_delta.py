@@ -122,6 +122,18 @@ def test_delta_on_a_valid_patch_passes_and_loads_only_the_changed_rows(seed, tmp
     assert f" of {count} rows" in warning and f" of {rows['fact_claim']} rows" in full_warning
 
 
+def test_delta_validates_the_rows_of_every_changed_notice(seed, tmp_path):
+    previous, (first, second, *_), _ = seed
+    staged = patch(previous, tmp_path / "staged.duckdb", [first, second])
+    result = delta(staged, previous, tmp_path / "validation", [second, first])
+    assert result.passed and result.errors == []
+    by_table = {s.table: s for s in result.suites}
+    for table in ("fact_issue", "fact_measure", "raw_notice", "dim_notice", "fact_indicator"):
+        both = one(staged, f"SELECT count(*) FROM {table} WHERE notice_key IN (?, ?)", [first, second])
+        alone = one(staged, f"SELECT count(*) FROM {table} WHERE notice_key = ?", [second])
+        assert by_table[table].scope == SCOPE_CHANGED and by_table[table].row_count == both > alone, table
+
+
 def test_a_bad_value_or_a_key_collision_in_a_changed_notice_fails(seed, tmp_path):
     previous, (changed, _, other, *_), _ = seed
     taken = one(previous, "SELECT min(measure_key) FROM fact_measure WHERE notice_key = ?", [other])
