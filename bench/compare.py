@@ -63,7 +63,9 @@ def read_runs(path: Path) -> dict[Run, Figures]:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             try:
                 run, n, metric, value = Run(row["commit"], row["date"]), row["n"], row["metric"], float(row["value"])
-            except (KeyError, TypeError, ValueError) as exc:  # (a line cut short by an interrupted bench)
+                if n != FIT and not n.isdigit():
+                    raise ValueError(f"N is {n!r}, neither a number of notices nor {FIT!r}")
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:  # (a line cut short by an interrupted bench)
                 raise BadResults(f"{path}, line {line}: not a row of commit, date, n, metric, value ({exc})") from exc
             runs.setdefault(run, {}).setdefault(n, {})[metric] = value
     return runs

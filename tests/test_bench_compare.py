@@ -140,5 +140,7 @@ def test_the_command_says_what_is_missing(tmp_path, capsys):
     with pytest.raises(BadResults, match=f"line {len(RUNS) + 2}: not a row"):  # (after the header and every run's row)
         read_runs(cut_short)
     assert main(["--results", str(cut_short)]) == 2 and f"line {len(RUNS) + 2}" in capsys.readouterr().out
+    with pytest.raises(BadResults, match="line 2: .*N is 'ten'"):
+        read_runs(write_results(tmp_path / "n.csv", [("c1", FAST, "ten", "m", "1.0")]))
     with pytest.raises(SystemExit):
         main(["--results", str(results), "-1"])  # one run: two are compared
