@@ -140,27 +140,24 @@ class PeriodFinder:
 
     `period_before` scans the sentence up to `start` with both period patterns for every figure, which is
     quadratic in the figures of a long sentence. Here the matches of both patterns in the whole text are found
-    once (`period_matches`, `relative_matches`: as `scan_periods` finds them, by default by Python's engine): a match
-    never spans a sentence break (no pattern matches one of its characters), so those in the sentence of `start` that end at or before it are the ones the bounded
-    scan finds (the patterns have no look-around, so a match that ends before `start` does not depend on the text
+    once (`period_matches`, `relative_matches`: as `scan_periods` finds them for a column of texts): a match never
+    spans a sentence break (no pattern matches one of its characters), so those in the sentence of `start` that end
+    at or before it are the ones the bounded scan finds (the patterns have no look-around, so a match that ends before `start` does not depend on the text
     after it). When a match straddles `start`, the bounded scan would find a shorter one there: that offset is
     answered by `period_before` itself. The results are those of `period_before`, offset for offset.
     """
 
     __slots__ = ("text", "_reversed", "_matches", "_starts", "_ends", "_period_by_match", "_relatives", "_relative_starts")
 
-    def __init__(self, text: str, period_matches: list[re.Match[str]] | None = None,
-                 relative_matches: list[re.Match[str]] | None = None) -> None:
+    def __init__(self, text: str, period_matches: list[re.Match[str]], relative_matches: list[re.Match[str]]) -> None:
         self.text = text
         # The sentence around an offset is searched from the offset outwards (the last break before it is the
         # first one in the reversed text after its offset) rather than listing every break of the text.
         self._reversed = text[::-1]
-        self._matches = list(_PERIOD_NON_EMPTY.finditer(text)) if period_matches is None else period_matches
+        self._matches = period_matches
         self._starts = [m.start() for m in self._matches]
         self._ends = [m.end() for m in self._matches]
         self._period_by_match: dict[int, Period | None] = {}  # by match index, read when an offset first asks
-        if relative_matches is None:
-            relative_matches = list(_RELATIVE_AT_FIRST_CHARACTER.finditer(text))
         self._relatives = [(m.start(), m.end(), m.group(0)) for m in relative_matches]
         self._relative_starts = [start for start, _, _ in self._relatives]
 
@@ -234,8 +231,6 @@ _PERIOD_NON_EMPTY = re.compile(
 _PERIOD_RELAXED = "|".join(
     part.removesuffix("?") + "".join(_UNNAMED_PARTS[index + 1 :]) for index, part in enumerate(_UNNAMED_PARTS)
 )
-# Where a relative phrase can start (the first characters of the alternatives of _RELATIVE).
-_RELATIVE_AT_FIRST_CHARACTER = re.compile(f"(?=[截目当今去全上下前第一二三四年近巡整]){_RELATIVE.pattern}")
 _YEAR_ONLY = re.compile(r"(?:19|20)[0-9]{2}年(?:度)?")
 
 

@@ -319,8 +319,7 @@ def matches_where(pattern: re.Pattern[str], texts: list[str], relaxed: str) -> l
     trying `pattern` at every position of those matches, in order and from the end of its last match on,
     finds exactly its leftmost matches.
     """
-    stretches = pl.Series(texts, dtype=pl.String).str.extract_all(relaxed).to_list()
-    return [_matches_in_stretches(pattern, text, found or []) for text, found in zip(texts, stretches)]
+    return matches_in_column(pattern, pl.Series(texts, dtype=pl.String), relaxed, texts)
 
 
 def matches_in_column(
@@ -328,7 +327,7 @@ def matches_in_column(
 ) -> list[list[re.Match[str]]]:
     """`matches_where` over a column of texts, where only the texts `relaxed` matches in are copied out of
     Polars: copying every notice text into Python (and back) costs more than searching them. `as_strings`: the
-    column as Python strings, when the caller has them (nothing is copied then)."""
+    column as Python strings, when the caller has them (nothing is copied then; `matches_where` passes them)."""
     stretches = texts.str.extract_all(relaxed).to_list()
     found_in = [index for index, found in enumerate(stretches) if found]
     matches: list[list[re.Match[str]]] = [[] for _ in stretches]
