@@ -26,12 +26,10 @@ from typing import NamedTuple
 from rich.console import Console
 from rich.table import Table
 
-from bench.run import RESULTS, figure_text
+from bench.run import FIT, REFERENCE_END, REFERENCE_START, RESULTS, figure_text
 
 # Two host references further apart than this share (of the smaller): the wall times beside them do not compare.
 REFERENCE_TOLERANCE = 0.10
-REFERENCE_START, REFERENCE_END = "host_reference_ms_start", "host_reference_ms_end"
-FIT = "fit"  # the pseudo-size of the linear fit's figures
 
 console = Console(width=120)
 
@@ -159,7 +157,7 @@ def _only_in_one(before: Figures, after: Figures) -> list[str]:
     """Lines naming the sizes one run measured and the other did not."""
     lines = []
     for name, figures, other in (("before", before, after), ("after", after, before)):
-        sizes = [n for n in figures if n not in other and n != FIT]
+        sizes = [n for n in _sizes(figures) if n not in other]
         if sizes:
             lines.append(f"N = {', '.join(sizes)} measured only by the run {name}")
     return lines

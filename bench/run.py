@@ -76,6 +76,11 @@ def sizes_from_env() -> list[int]:
 REFERENCE_RUNS = 5
 
 
+# The metrics of the host reference timed before a size's full refresh and after its queries (bench/compare.py reads them)
+REFERENCE_START, REFERENCE_END = "host_reference_ms_start", "host_reference_ms_end"
+FIT = "fit"  # the N of the linear fit's figures in the results file
+
+
 def host_reference_ms(loops: int = 200_000) -> float:
     """The best of REFERENCE_RUNS timings of a fixed loop of integer and string work (~30 ms): how fast this
     machine runs plain Python now, whatever the code under test."""
@@ -352,7 +357,7 @@ def bench_size(count: int) -> dict[str, float]:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     warehouse = workdir / "zhenggai.duckdb"
-    metrics: dict[str, float] = {"corpus_mb": corpus_bytes / 1e6, "host_reference_ms_start": host_reference_ms()}
+    metrics: dict[str, float] = {"corpus_mb": corpus_bytes / 1e6, REFERENCE_START: host_reference_ms()}
 
     console.print("  full refresh …")
     full = run_measured(refresh_command(source, warehouse))
@@ -409,7 +414,7 @@ def bench_size(count: int) -> dict[str, float]:
         metrics[f"{prefix}_max_p95_ms"] = max(percentile(runs, 0.95) for runs in timings.values())
         for name, runs in timings.items():
             metrics[f"{prefix}_p95_ms:{name}"] = percentile(runs, 0.95)
-    metrics["host_reference_ms_end"] = host_reference_ms()
+    metrics[REFERENCE_END] = host_reference_ms()
     return metrics
 
 
@@ -500,8 +505,8 @@ def main() -> None:
         slope, intercept = linear_fit([(n, m["full_refresh_s"]) for n, m in results.items()])
         append_results(
             [
-                {"commit": commit, "date": date, "n": "fit", "metric": "full_refresh_s_per_notice", "value": f"{slope:.6g}"},
-                {"commit": commit, "date": date, "n": "fit", "metric": "full_refresh_fixed_s", "value": f"{intercept:.6g}"},
+                {"commit": commit, "date": date, "n": FIT, "metric": "full_refresh_s_per_notice", "value": f"{slope:.6g}"},
+                {"commit": commit, "date": date, "n": FIT, "metric": "full_refresh_fixed_s", "value": f"{intercept:.6g}"},
             ]
         )
         console.print(f"linear fit of full refresh over N: {slope:.4f} s per notice + {intercept:.1f} s fixed")
