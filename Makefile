@@ -14,7 +14,7 @@ INTERPRETER := $(VENV)/.interpreter
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ui bench bench-compare scale-out-demo docker-demo lake-demo spark-demo lock clean env compiled
+.PHONY: run test ui bench bench-compare scale-out-demo docker-demo lake-demo spark-demo lock clean env compiled figure-reader
 
 env: $(STAMP)
 
@@ -34,8 +34,27 @@ $(STAMP): requirements.lock pyproject.toml Makefile
 # bytecode, so each process (the refresh, its parse worker, its gate's process) compiled ~10,000 lines from source
 # at start-up. compileall only compiles files changed since their bytecode, and Python checks the bytecode against
 # its source at import, so an edited file is never run from stale bytecode.
-compiled: $(STAMP)
+compiled: $(STAMP) figure-reader
 	$(BIN)/python -m compileall -q orchestration transforms warehouse expectations landing bench
+
+# The figure reader compiled (transforms/figure_reader, Rust with PyO3): about half the parse's CPU in Python. Built
+# offline where cargo and Debian's Rust crates are (apt-get install librust-pyo3-dev librust-regex-dev: the crates'
+# sources in $(CRATES)); elsewhere the parse uses the Python reader, which gives the same rows (tests/test_figure_reader.py).
+CRATES := /usr/share/cargo/registry
+READER := transforms/_figure_reader.so
+READER_SOURCES := transforms/figure_reader/Cargo.toml transforms/figure_reader/Cargo.lock $(wildcard transforms/figure_reader/src/*.rs)
+figure-reader: $(STAMP)
+	@if command -v cargo >/dev/null && ls -d $(CRATES)/pyo3-0.17* $(CRATES)/regex-1.* >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(READER); \
+	else \
+		rm -f $(READER); \
+		echo "figure reader not compiled (no cargo, or no Rust crates in $(CRATES)): the parse uses the Python reader"; \
+	fi
+
+$(READER): $(READER_SOURCES) $(STAMP)
+	cd transforms/figure_reader && PYO3_PYTHON=$(abspath $(BIN))/python cargo build --release --offline --quiet \
+		--config 'source.crates-io.replace-with="debian"' --config 'source.debian.directory="$(CRATES)"'
+	cp transforms/figure_reader/target/release/lib_figure_reader.so $(READER)
 
 run: compiled
 	$(BIN)/zhenggai refresh
@@ -92,4 +111,4 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile requirements-spark.in -o requirements-spark.lock --python-version 3.11
 
 clean:
-	rm -rf $(VENV) $(LAKE_VENV) $(SPARK_VENV) warehouse/*.duckdb warehouse/validation .pytest_cache
+	rm -rf $(VENV) $(LAKE_VENV) $(SPARK_VENV) warehouse/*.duckdb warehouse/validation .pytest_cache transforms/figure_reader/target $(READER)

@@ -69,7 +69,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import os
 import re
+import threading
 from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import Decimal
@@ -81,6 +83,7 @@ from typing import Any
 import polars as pl
 
 from transforms.chinese_numerals import cn2an
+from transforms import periods
 from transforms.periods import Period, PeriodFinder, scan_periods
 
 _UNITS_CSV = Path(__file__).with_name("units.csv")
@@ -322,9 +325,11 @@ _ORDINAL_LIST_BEFORE = re.compile(rf"第(?:[0-9]+|[{_CJK_DIGITS}{_CJK_POWERS}]+)
 # The last character before a number that any of the rejections above (or 第) needs; a line break too, as `$`
 # also matches before a final one. A number after any other character is not rejected by them.
 _MAY_REJECT_AFTER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789./@_#:-~—–至到、第\n")
-_CLAUSE_BREAK = re.compile(r"[,;。!?:\n、]")
+_CLAUSE_BREAKS = ",;。!?:\n、"
+_CLAUSE_BREAK = re.compile(f"[{re.escape(_CLAUSE_BREAKS)}]")
 # Characters that may not follow a bare "N万" or a ratio: a longer number, a word in Latin letters.
-_GLUED_AFTER = re.compile(r"^[A-Za-z0-9/.%]")
+_GLUED_AFTER_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/.%"
+_GLUED_AFTER = re.compile(f"^[{re.escape(_GLUED_AFTER_CHARACTERS)}]")
 # What follows a month/day written as a fraction (6/30前, 9/1起).
 _DATE_FOLLOWERS = tuple("前后起至止日号")
 
@@ -849,8 +854,171 @@ def _row(span: dict[str, Any], text: str, mention: Mention) -> tuple[Any, ...]:
     )
 
 
+# --------------------------------------------------------------------------------------------------
+# The compiled reader
+
+# ZHENGGAI_FIGURE_READER=python makes the parse use the Python reader where the compiled one is built.
+FIGURE_READER_ENV = "ZHENGGAI_FIGURE_READER"
+
+
+def _without_final_newline_quirk(pattern: re.Pattern[str]) -> str:
+    """A Python pattern ending in `$` written for Rust's engine, where `$` is only the end of the text: Python's
+    also matches before a final line break."""
+    assert pattern.pattern.endswith("$"), pattern.pattern
+    return pattern.pattern[:-1] + r"\n?$"
+
+
+def _unit_row(unit: Unit) -> tuple[str, str, str, str]:
+    return unit.unit, unit.base_unit, format(unit.factor, "f"), unit.dimension
+
+
+def _figure_reader_config() -> dict[str, Any]:
+    """The rules of this module and of `transforms.periods` as the compiled reader
+    (transforms/figure_reader/src/lib.rs) takes them."""
+    written = {name: _unit_row(unit) for name, unit in units().items()}
+    for mult in multipliers():
+        for name in units():
+            resolved = resolve_unit(mult + name)
+            if resolved is not None:
+                written[mult + name] = _unit_row(resolved)
+    rules = metric_rules()
+    return {
+        "candidate_pattern": candidate_pattern(),
+        "percent_words_pattern": PERCENT_WORDS_PATTERN,
+        "fraction_pattern": FRACTION_PATTERN,
+        "bare_multiple_pattern": bare_multiple_pattern(),
+        "glued_before": _without_final_newline_quirk(_GLUED_BEFORE),
+        "range_before": _without_final_newline_quirk(_RANGE_BEFORE),
+        "ordinal_list_before": _without_final_newline_quirk(_ORDINAL_LIST_BEFORE),
+        "arabic_only_units": [name for name, unit in units().items() if unit.arabic_only],
+        "units": written,
+        "bare_units": {mult: _unit_row(_bare_multiple_unit(mult)) for mult in multipliers()},
+        "fraction_unit": _unit_row(special_unit("fraction")),
+        "percent_unit": _unit_row(units()["%"]),
+        "number_dimension": special_unit("number").dimension,
+        "fraction_dimension": special_unit("fraction").dimension,
+        "percent_dimension": units()["%"].dimension,
+        "prefix_qualifiers": _PREFIX_QUALIFIERS,
+        "inner_qualifiers": _INNER_QUALIFIERS,
+        "suffix_qualifiers": _SUFFIX_QUALIFIERS,
+        "direction_words": _DIRECTION_WORDS,
+        "rate_only_direction_words": sorted(_RATE_ONLY_DIRECTION_WORDS),
+        "rate_dimensions": sorted(_RATE_DIMENSIONS),
+        "word_before_yue": _WORD_BEFORE_YUE,
+        "name_followers": list(_CJK_NAME_FOLLOWERS),
+        "unit_veto": _UNIT_VETO,
+        "may_reject_after": "".join(sorted(_MAY_REJECT_AFTER)),
+        "clause_breaks": _CLAUSE_BREAKS,
+        "glued_after": _GLUED_AFTER_CHARACTERS,
+        "date_followers": "".join(_DATE_FOLLOWERS),
+        "paired_marks": _PAIRED_MARKS,
+        "symmetric_marks": _SYMMETRIC_MARKS,
+        "metric_rules": [(rule.keyword, rule.dimension, rule.priority) for rule in rules],
+        "rule_metrics": [rule.metric for rule in rules],
+        "rule_descriptions": [rule.describe() for rule in rules],
+        **periods.compiled_reader_config(),
+    }
+
+
+def _chinese_value(text: str, counting: bool) -> str | None:
+    """`parse_number` for the compiled reader: the value as a decimal string."""
+    value = parse_number(text, counting=counting)
+    return None if value is None else str(value)
+
+
+def _compiled_reader_class() -> Any:
+    """The compiled reader's class (`transforms/_figure_reader.so`, built by `make`), or None where it is not
+    built or ZHENGGAI_FIGURE_READER=python asks for the Python one."""
+    if os.environ.get(FIGURE_READER_ENV, "").strip().lower() == "python":
+        return None
+    try:
+        from transforms._figure_reader import FigureReader  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return FigureReader
+
+
+_READER_LOCK = threading.Lock()
+
+
+def _compiled_reader() -> Any:
+    reader_class = _compiled_reader_class()
+    return None if reader_class is None else _reader_of(reader_class)
+
+
+@cache
+def _reader_of(reader_class: Any) -> Any:
+    return reader_class(_figure_reader_config(), _chinese_value)
+
+
+def figure_reader() -> str:
+    """Which reader the parse uses: 'compiled' or 'python' (part of the parser version)."""
+    return "python" if _compiled_reader_class() is None else "compiled"
+
+
+@cache
+def _bare_multiple_unit(mult: str) -> Unit:
+    number_unit = special_unit("number")
+    return Unit(mult, number_unit.base_unit, multipliers()[mult] * number_unit.factor, number_unit.dimension)
+
+
+_KIND_UNITS = {1: lambda _: units()["%"], 2: lambda _: special_unit("fraction"), 3: _bare_multiple_unit}
+
+
+def _read_compiled(spans: pl.DataFrame) -> pl.DataFrame:
+    """`extract_indicators` by the compiled reader. The values it leaves to Python (a fraction's quotient, a
+    product longer than Decimal's 28 digits) are computed here as the Python reader computes them."""
+    with _READER_LOCK:  # one reader per process, which Rust borrows mutably while it reads (its numerals' cache)
+        found = _compiled_reader().read(spans.get_column("text").to_list())
+    values, value_base, value_high = found["value"], found["value_base"], found["value_high"]
+    for at in (at for at, base in enumerate(value_base) if base is None):
+        kind, written = found["kind"][at], found["written_unit"][at]
+        unit = resolve_unit(written) if kind == 0 else _KIND_UNITS[kind](written)
+        value = Decimal(found["value_text"][at])
+        if found["denominator"][at] is not None:
+            value = value / Decimal(found["denominator"][at])
+        high = found["high_text"][at]
+        values[at] = float(value)
+        value_base[at] = float(value * unit.factor)
+        value_high[at] = float(Decimal(high)) if high is not None else float(value)
+    keys = spans.select("content_sha256", "node_ordinal", "measure_ordinal", "char_start")[pl.Series(found["span"], dtype=pl.UInt32)]
+    start = pl.Series(found["start"], dtype=pl.Int64)
+    end = pl.Series(found["end"], dtype=pl.Int64)
+    columns = {
+        "value": values, "unit": found["unit"], "value_base": value_base, "base_unit": found["base_unit"],
+        "qualifier": found["qualifier"], "direction": found["direction"], "metric": found["metric"],
+        "quote": found["quote"], "value_low": values, "value_high": value_high, "dimension": found["dimension"],
+        "metric_rule": found["metric_rule"], "period": found["period"],
+    }
+    frame = keys.select("content_sha256", "node_ordinal", "measure_ordinal").with_columns(
+        **{name: pl.Series(values, dtype=INDICATORS_SCHEMA[name]) for name, values in columns.items()},
+        char_start=keys.get_column("char_start").cast(pl.Int64) + start,
+        char_end=keys.get_column("char_start").cast(pl.Int64) + end,
+        period_start=pl.Series(found["period_start"], dtype=pl.Int32).cast(pl.Date),
+        period_end=pl.Series(found["period_end"], dtype=pl.Int32).cast(pl.Date),
+    )
+    return frame.select(INDICATORS_SCHEMA.keys()).cast(INDICATORS_SCHEMA)
+
+
+def _frame(rows: list[tuple[Any, ...]]) -> pl.DataFrame:
+    # Built column by column: Polars reads a typed column of Python values in one pass, while a frame of rows
+    # is read value by value (60 notices: ~1.6 % fewer instructions for the whole parse, counted by callgrind).
+    columns = zip(*rows) if rows else [()] * len(INDICATORS_SCHEMA)
+    return pl.DataFrame([pl.Series(name, values, dtype=dtype) for (name, dtype), values in zip(INDICATORS_SCHEMA.items(), columns)])
+
+
 def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
-    """One row per indicator found in the spans; see the module docstring for the rules."""
+    """One row per indicator found in the spans; see the module docstring for the rules. The compiled reader
+    reads them where it is built (`figure_reader()`), else the Python reader (`read_indicators`): the same rows."""
+    if spans.is_empty():
+        return pl.DataFrame(schema=INDICATORS_SCHEMA)
+    if _compiled_reader() is not None:
+        return _read_compiled(spans)
+    return read_indicators(spans)
+
+
+def read_indicators(spans: pl.DataFrame) -> pl.DataFrame:
+    """`extract_indicators` by the Python reader: the reference the compiled reader is tested against."""
     if spans.is_empty():
         return pl.DataFrame(schema=INDICATORS_SCHEMA)
     texts = spans.get_column("text").to_list()  # once: the scans and the loop below read the same strings
@@ -900,7 +1068,4 @@ def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
                 mention = dataclasses.replace(mention, direction=previous.direction)
             previous = mention
             rows.append(_row(span, text, mention))
-    # Built column by column: Polars reads a typed column of Python values in one pass, while a frame of rows
-    # is read value by value (60 notices: ~1.6 % fewer instructions for the whole parse, counted by callgrind).
-    columns = zip(*rows) if rows else [()] * len(INDICATORS_SCHEMA)
-    return pl.DataFrame([pl.Series(name, values, dtype=dtype) for (name, dtype), values in zip(INDICATORS_SCHEMA.items(), columns)])
+    return _frame(rows)

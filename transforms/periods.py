@@ -250,3 +250,17 @@ def _period_of(text: str, m: re.Match[str], sentence_start: int) -> Period | Non
         return None
     first, last = _dates(m)
     return Period(m.group(0), first, last)
+
+
+def compiled_reader_config() -> dict[str, object]:
+    """The patterns and word lists of this module as the compiled figure reader takes them
+    (transforms/figure_reader/src/periods.rs, which follows `PeriodFinder` and `period_before`)."""
+    return {
+        "period_pattern": _PERIOD.pattern,
+        "period_relaxed_pattern": _PERIOD_RELAXED,
+        "relative_pattern": _RELATIVE.pattern,
+        "year_only_pattern": _YEAR_ONLY.pattern,
+        "sentence_breaks": _SENTENCE_BREAK.pattern.removeprefix("[").removesuffix("]").replace("\\n", "\n"),
+        "comparison_before": list(_COMPARISON_BEFORE),
+        "quarters": _QUARTERS,
+    }

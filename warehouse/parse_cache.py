@@ -27,6 +27,7 @@ import polars as pl
 
 import transforms
 from transforms import pipeline
+from transforms.indicators import figure_reader
 from transforms.ingest import LOADED_SCHEMA, QUARANTINE_SCHEMA, expand_rejections, plan_staging
 from transforms.pipeline import stage_star_notices, star_notices
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, notice_key
@@ -34,7 +35,7 @@ from landing.file_bytes import with_bytes
 from warehouse.build import PARSER_LIBRARIES, files_digest
 from warehouse.store import StarRows
 
-_PARSER_FILES = ("*.py", "*.csv", "*.yaml")
+_PARSER_FILES = ("*.py", "*.csv", "*.yaml", "figure_reader/Cargo.*", "figure_reader/src/*.rs")
 # The table whose rows say which notices a batch folder holds (one row per notice, with its staged text).
 _NOTICES = "raw_notice"
 STAR_TABLES = (*NOTICE_TABLES, *SHARED_DIMENSIONS)
@@ -42,9 +43,12 @@ STAR_TABLES = (*NOTICE_TABLES, *SHARED_DIMENSIONS)
 
 @cache
 def parser_version() -> str:
-    """16 hex digits over every code and reference file of the transforms package and the versions of the
-    libraries the parser relies on (OpenCC, cn2an, the cpca division table, Polars, ...)."""
-    return files_digest((transforms,), _PARSER_FILES, PARSER_LIBRARIES)
+    """16 hex digits over every code and reference file of the transforms package (the compiled figure reader's
+    sources too), the versions of the libraries the parser relies on (OpenCC, cn2an, the cpca division table,
+    Polars, ...) and the figure reader that runs: the compiled and the Python one give the same rows, but a batch
+    of the parse cache says which one read it."""
+    files = files_digest((transforms,), _PARSER_FILES, PARSER_LIBRARIES)
+    return hashlib.sha256(f"{files}\0{figure_reader()}".encode()).hexdigest()[:16]
 
 
 def cache_dir(warehouse: Path) -> Path:
