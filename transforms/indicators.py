@@ -63,6 +63,14 @@ Direction: `increase` / `decrease` when a change word immediately governs the fi
 
 Period: the period phrase stated before the figure in its sentence, with dates when its year is written
 (`transforms.periods`).
+
+Two readers apply these rules. The Python one below (`read_indicators`) is the reference, where every rule is
+written. The compiled one (`transforms/figure_reader`, Rust) reads the same patterns, tables and word lists
+from this module and from `transforms.periods` when it is made (`_figure_reader_config`). It reads the Chinese
+numerals through `parse_number` and takes about half the Python reader's CPU. `extract_indicators` uses it where
+`make` has built it, unless ZHENGGAI_FIGURE_READER=python is set. tests/test_figure_reader.py compares the two
+frame for frame, so a rule changed here in its data (a unit, a keyword, a word list) needs no change in Rust; a
+rule changed in its logic does (the tests fail until both say the same).
 """
 
 from __future__ import annotations
@@ -883,10 +891,7 @@ def _figure_reader_config() -> dict[str, Any]:
                 written[mult + name] = _unit_row(resolved)
     rules = metric_rules()
     return {
-        "candidate_pattern": candidate_pattern(),
-        "percent_words_pattern": PERCENT_WORDS_PATTERN,
-        "fraction_pattern": FRACTION_PATTERN,
-        "bare_multiple_pattern": bare_multiple_pattern(),
+        "patterns": [pattern for pattern, _ in _readers()],  # the compiled reader's kinds, in this order
         "glued_before": _without_final_newline_quirk(_GLUED_BEFORE),
         "range_before": _without_final_newline_quirk(_RANGE_BEFORE),
         "ordinal_list_before": _without_final_newline_quirk(_ORDINAL_LIST_BEFORE),
@@ -895,9 +900,6 @@ def _figure_reader_config() -> dict[str, Any]:
         "bare_units": {mult: _unit_row(_bare_multiple_unit(mult)) for mult in multipliers()},
         "fraction_unit": _unit_row(special_unit("fraction")),
         "percent_unit": _unit_row(units()["%"]),
-        "number_dimension": special_unit("number").dimension,
-        "fraction_dimension": special_unit("fraction").dimension,
-        "percent_dimension": units()["%"].dimension,
         "prefix_qualifiers": _PREFIX_QUALIFIERS,
         "inner_qualifiers": _INNER_QUALIFIERS,
         "suffix_qualifiers": _SUFFIX_QUALIFIERS,
@@ -962,7 +964,8 @@ def _bare_multiple_unit(mult: str) -> Unit:
     return Unit(mult, number_unit.base_unit, multipliers()[mult] * number_unit.factor, number_unit.dimension)
 
 
-_KIND_UNITS = {1: lambda _: units()["%"], 2: lambda _: special_unit("fraction"), 3: _bare_multiple_unit}
+# The unit of a figure by the compiled reader's kind (the order of `_readers`) and its written unit.
+_UNIT_OF_KIND: tuple[Any, ...] = (resolve_unit, lambda _: units()["%"], lambda _: special_unit("fraction"), _bare_multiple_unit)
 
 
 def _read_compiled(spans: pl.DataFrame) -> pl.DataFrame:
@@ -972,8 +975,7 @@ def _read_compiled(spans: pl.DataFrame) -> pl.DataFrame:
         found = _compiled_reader().read(spans.get_column("text").to_list())
     values, value_base, value_high = found["value"], found["value_base"], found["value_high"]
     for at in (at for at, base in enumerate(value_base) if base is None):
-        kind, written = found["kind"][at], found["written_unit"][at]
-        unit = resolve_unit(written) if kind == 0 else _KIND_UNITS[kind](written)
+        unit = _UNIT_OF_KIND[found["kind"][at]](found["written_unit"][at])
         value = Decimal(found["value_text"][at])
         if found["denominator"][at] is not None:
             value = value / Decimal(found["denominator"][at])

@@ -79,6 +79,7 @@ impl CharSet {
     }
 }
 
+// The readers, in the order of `indicators._readers` (the patterns' priority), which is also the `kind` column.
 const CANDIDATE: u8 = 0;
 const PERCENT_WORDS: u8 = 1;
 const FRACTION: u8 = 2;
@@ -187,9 +188,6 @@ struct FigureReader {
     range_before: Regex,
     ordinal_list_before: Regex,
     arabic_only: HashSet<String>,
-    number_dimension: String,
-    fraction_dimension: String,
-    percent_dimension: String,
     prefix_qualifiers: HashMap<String, String>,
     inner_qualifiers: HashMap<String, String>,
     suffix_qualifiers: HashMap<String, String>,
@@ -632,11 +630,11 @@ impl FigureReader {
             Some(value) => value,
             None => return Ok(None),
         };
-        let dimension = self.number_dimension.clone();
+        let mult = group(caps, "mult").to_string();
+        let dimension = self.bare_units[&mult].dimension.clone();
         let inners = [group(caps, "inner1"), group(caps, "inner2")];
         let (start, qualifier) =
             self.qualifier(text, start, number_start, prefix, &dimension, inners, group(caps, "suffix"));
-        let mult = group(caps, "mult").to_string();
         Ok(Some(self.found(text, start, end, BARE_MULTIPLE, mult, dimension, value, None, None, qualifier)))
     }
 
@@ -661,7 +659,7 @@ impl FigureReader {
         {
             return None; // 6/30前: a month and a day
         }
-        let dimension = self.fraction_dimension.clone();
+        let dimension = self.fraction_unit.dimension.clone();
         Some(self.found(
             text,
             start,
@@ -693,7 +691,7 @@ impl FigureReader {
             Some(value) => value,
             None => return Ok(None),
         };
-        let dimension = self.percent_dimension.clone();
+        let dimension = self.percent_unit.dimension.clone();
         Ok(Some(self.found(text, start, end, PERCENT_WORDS, "%".to_string(), dimension, value, None, None, None)))
     }
 
@@ -862,6 +860,15 @@ impl FigureReader {
     /// the exact value of a Chinese numeral as a decimal string, or None when it is not a count.
     #[new]
     fn new(py: Python<'_>, config: &PyDict, chinese_value: PyObject) -> PyResult<Self> {
+        // The patterns in priority order, each read by its reader (the kinds, in the order of `indicators._readers`).
+        let written: Vec<String> = item(config, "patterns")?;
+        if written.len() != 4 {
+            return Err(PyValueError::new_err("figure reader config: four patterns expected"));
+        }
+        let mut patterns = Vec::new();
+        for (kind, pattern) in [CANDIDATE, PERCENT_WORDS, FRACTION, BARE_MULTIPLE].into_iter().zip(&written) {
+            patterns.push((kind, Arc::new(regex(pattern)?)));
+        }
         let pair_marks: HashMap<String, String> = item(config, "paired_marks")?;
         let mut openers = HashMap::default();
         let mut closers = HashMap::default();
@@ -883,20 +890,12 @@ impl FigureReader {
         let rules: Vec<(String, String, i64)> = item(config, "metric_rules")?;
         let arabic_only: Vec<String> = item(config, "arabic_only_units")?;
         Ok(FigureReader {
-            patterns: vec![
-                (CANDIDATE, Arc::new(regex(&item::<String>(config, "candidate_pattern")?)?)),
-                (PERCENT_WORDS, Arc::new(regex(&item::<String>(config, "percent_words_pattern")?)?)),
-                (FRACTION, Arc::new(regex(&item::<String>(config, "fraction_pattern")?)?)),
-                (BARE_MULTIPLE, Arc::new(regex(&item::<String>(config, "bare_multiple_pattern")?)?)),
-            ],
+            patterns,
             glued_before: regex(&item::<String>(config, "glued_before")?)?,
             range_before: regex(&item::<String>(config, "range_before")?)?,
             ordinal_list_before: regex(&item::<String>(config, "ordinal_list_before")?)?,
             arabic_only: arabic_only.into_iter().collect(),
             marks,
-            number_dimension: item(config, "number_dimension")?,
-            fraction_dimension: item(config, "fraction_dimension")?,
-            percent_dimension: item(config, "percent_dimension")?,
             prefix_qualifiers: item(config, "prefix_qualifiers")?,
             inner_qualifiers: item(config, "inner_qualifiers")?,
             suffix_qualifiers: item(config, "suffix_qualifiers")?,
