@@ -94,6 +94,15 @@ def test_pythons_end_of_text_before_a_final_line_break_is_kept():
 
 
 @compiled
+def test_a_bare_multiple_with_its_prefix_qualifier_reads_alike():
+    """The compiled reader searches a bare "N万" without its optional prefix (regex 1.7 scans that 7x faster) and
+    then looks back for the longest prefix, which must not overlap the figure before."""
+    texts = ["老人约16.72万,大约500万以上,超过3亿,近2万余", "12约3万、3万约5万、签约7万、超约8亿、大约约9万"]
+    found = assert_read_alike(spans_of(texts))
+    assert {"约16.72万", "大约500万以上", "超过3亿"} <= set(found.get_column("quote"))
+
+
+@compiled
 def test_an_empty_batch_and_spans_without_figures():
     assert_frame_equal(indicators._read_compiled(spans_of(["没有数字。", ""])), pl.DataFrame(schema=INDICATORS_SCHEMA))
 
@@ -103,7 +112,7 @@ _PIECES = [
     # numbers, Arabic and Chinese, with what surrounds them
     "1", "2", "3", "12", "30", "2021", "2,345", "1 234", "0.5", "83.3", "19/25", "6/30", "/", ".", "-", "~", "—", "至",
     "到", "一", "二", "两", "三", "十", "十三", "百", "千", "〇", "零", "百分之", "第", "、", "余", "多", "以上", "左右",
-    "约", "近", "超过", "超", "逾", "不", "消", "签", "a", "Z", "PM", ":", "@", "#", "_", "%",
+    "约", "大约", "大", "近", "超过", "过", "超", "逾", "不", "消", "签", "a", "Z", "PM", ":", "@", "#", "_", "%",
     # marks, breaks, periods, change words, metric keywords
     "“", "”", "《", "》", "\"", "'", "「", "」", "\n", ",", ";", "。", "!", "?", "年", "月", "日", "截至", "以来",
     "上半年", "一季度", "今年以来", "全年", "较", "同期", "增长", "下降了", "提升", "同比", "处分", "追缴", "资金",

@@ -366,10 +366,14 @@ def candidate_pattern() -> str:
 @cache
 def bare_multiple_pattern() -> str:
     """An Arabic figure scaled by 万/亿 with no unit after it: "老人数16.72万", "500万以上投资项目"."""
+    return rf"(?P<prefix>{_alternation(_PREFIX_QUALIFIERS)})?" + _bare_multiple_after_prefix()
+
+
+@cache
+def _bare_multiple_after_prefix() -> str:
     inner = _alternation(_INNER_QUALIFIERS)
     big = [m for m, factor in multipliers().items() if factor >= 10000]
     return (
-        rf"(?P<prefix>{_alternation(_PREFIX_QUALIFIERS)})?"
         rf"(?P<number>{_ARABIC})"
         rf"(?P<inner1>{inner})?"
         rf"(?P<mult>{_alternation(big)})"
@@ -891,7 +895,13 @@ def _figure_reader_config() -> dict[str, Any]:
                 written[mult + name] = _unit_row(resolved)
     rules = metric_rules()
     return {
-        "patterns": [pattern for pattern, _ in _readers()],  # the compiled reader's kinds, in this order
+        # The compiled reader's kinds, in this order: (pattern, what it searches, the prefixes it then looks back for).
+        # The bare multiple is searched without its optional prefix, which Rust's regex 1.7 scans 7x slower.
+        "patterns": [
+            (pattern, _bare_multiple_after_prefix(), sorted(_PREFIX_QUALIFIERS, key=len, reverse=True))
+            if pattern == bare_multiple_pattern() else (pattern, pattern, [])
+            for pattern, _ in _readers()
+        ],
         "glued_before": _without_final_newline_quirk(_GLUED_BEFORE),
         "range_before": _without_final_newline_quirk(_RANGE_BEFORE),
         "ordinal_list_before": _without_final_newline_quirk(_ORDINAL_LIST_BEFORE),

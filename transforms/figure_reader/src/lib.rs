@@ -11,7 +11,7 @@
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use regex::{Captures, Regex};
+use regex::Regex;
 use std::cmp::Ordering;
 use std::collections::{HashMap as StdHashMap, HashSet as StdHashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -183,7 +183,8 @@ impl Regions {
 
 #[pyclass]
 struct FigureReader {
-    patterns: Vec<(u8, Arc<Regex>)>, // in priority order: a later pattern never takes digits an earlier one has read
+    patterns: Vec<Arc<Pattern>>, // in priority order: a later pattern never takes digits an earlier one has read
+    groups_seen: Vec<HashMap<String, Arc<[Option<(usize, usize)>]>>>, // by pattern, by match text
     glued_before: Regex,
     range_before: Regex,
     ordinal_list_before: Regex,
@@ -290,9 +291,35 @@ fn starts_with_at(text: &[char], at: usize, word: &[char]) -> bool {
     text.len() >= at + word.len() && &text[at..at + word.len()] == word
 }
 
-fn group<'t>(caps: &Captures<'t>, name: &str) -> &'t str {
-    caps.name(name).map_or("", |m| m.as_str())
+/// The groups of one match by name: their offsets in the match's text, found once per distinct match text.
+struct Groups<'t> {
+    text: &'t str,
+    spans: Arc<[Option<(usize, usize)>]>,
+    names: Arc<[(String, usize)]>,
 }
+
+fn group<'t>(groups: &Groups<'t>, name: &str) -> &'t str {
+    match groups.names.iter().find(|(known, _)| known == name) {
+        Some(&(_, index)) => groups.spans[index].map_or("", |(start, end)| &groups.text[start..end]),
+        None => "",
+    }
+}
+
+/// One of the candidate patterns, in priority order.
+struct Pattern {
+    kind: u8,
+    /// The pattern: its groups.
+    full: Regex,
+    /// What is searched: the pattern, or the pattern less an optional prefix group that starts it (`prefixes`), which
+    /// regex 1.7 scans several times slower (it defeats the search for the digits the rest starts with).
+    scan: Regex,
+    /// The prefix group's alternatives in the pattern's order (longest first), when `scan` lacks them.
+    prefixes: Vec<String>,
+    names: Arc<[(String, usize)]>,
+}
+
+/// At most this many distinct match texts keep their groups (a batch has ~20,000 of ~120,000 matches).
+const GROUPS_KEPT: usize = 200_000;
 
 impl FigureReader {
     fn name_regions(&self, text: &[char], source: &str) -> Regions {
@@ -546,7 +573,7 @@ impl FigureReader {
         regions: &Regions,
         start: usize,
         end: usize,
-        caps: &Captures<'_>,
+        caps: &Groups<'_>,
     ) -> PyResult<Option<Found>> {
         let prefix = group(caps, "prefix");
         let number = group(caps, "number");
@@ -619,7 +646,7 @@ impl FigureReader {
         regions: &Regions,
         start: usize,
         end: usize,
-        caps: &Captures<'_>,
+        caps: &Groups<'_>,
     ) -> PyResult<Option<Found>> {
         let prefix = group(caps, "prefix");
         let number_start = start + count(prefix);
@@ -638,7 +665,7 @@ impl FigureReader {
         Ok(Some(self.found(text, start, end, BARE_MULTIPLE, mult, dimension, value, None, None, qualifier)))
     }
 
-    fn read_fraction(&mut self, text: &[char], regions: &Regions, start: usize, caps: &Captures<'_>) -> Option<Found> {
+    fn read_fraction(&mut self, text: &[char], regions: &Regions, start: usize, caps: &Groups<'_>) -> Option<Found> {
         let numerator = group(caps, "numerator");
         let denominator = group(caps, "denominator");
         let end = start + count(numerator) + 1 + count(denominator);
@@ -680,7 +707,7 @@ impl FigureReader {
         text: &[char],
         regions: &Regions,
         start: usize,
-        caps: &Captures<'_>,
+        caps: &Groups<'_>,
     ) -> PyResult<Option<Found>> {
         let number = group(caps, "number");
         let end = start + 3 + count(number); // 百分之
@@ -701,21 +728,45 @@ impl FigureReader {
         let mut accepted: Vec<Found> = Vec::new();
         let mut regions: Option<Regions> = None;
         for at in 0..self.patterns.len() {
-            let (kind, pattern) = (self.patterns[at].0, Arc::clone(&self.patterns[at].1));
+            let pattern = Arc::clone(&self.patterns[at]);
+            let kind = pattern.kind;
             let prefixed = kind == CANDIDATE || kind == BARE_MULTIPLE;
             let taken: Vec<(usize, usize)> = accepted.iter().map(|m| (m.start, m.end)).collect();
             let mut offsets = CharOffsets::new(text);
-            for whole in pattern.find_iter(text) {
+            let mut previous_end = 0; // bytes: where the last match ended
+            for found in pattern.scan.find_iter(text) {
+                // A match of `scan` starts where the pattern's number does: the pattern's match starts at the longest
+                // of its prefixes that ends there (leftmost-first takes it), unless that prefix would overlap the last
+                // match.
+                let mut match_start = found.start();
+                if let Some(prefix) = pattern.prefixes.iter().find(|p| text[previous_end..match_start].ends_with(p.as_str())) {
+                    match_start -= prefix.len();
+                }
+                previous_end = found.end();
+                let matched = &text[match_start..found.end()];
                 // The groups are read from the match alone, as Polars' `extract_groups` reads them for the Python
                 // reader: the match is the engine's preferred match at its place, so it is again the preferred
                 // match of its own text, with the same groups (and the engine's work is bounded by the match,
-                // not by the text before it).
-                let caps = match pattern.captures(whole.as_str()) {
-                    Some(caps) => caps,
-                    None => continue,
+                // not by the text before it). Most match texts recur ("3个", "2人"): their groups are read once.
+                let spans = match self.groups_seen[at].get(matched) {
+                    Some(spans) => Arc::clone(spans),
+                    None => {
+                        let caps = match pattern.full.captures(matched) {
+                            Some(caps) => caps,
+                            None => continue,
+                        };
+                        let spans: Arc<[Option<(usize, usize)>]> =
+                            caps.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect();
+                        if self.groups_seen[at].len() >= GROUPS_KEPT {
+                            self.groups_seen[at].clear();
+                        }
+                        self.groups_seen[at].insert(matched.to_string(), Arc::clone(&spans));
+                        spans
+                    }
                 };
-                let local = offsets.at(whole.start());
-                let end = offsets.at(whole.end());
+                let caps = Groups { text: matched, spans, names: Arc::clone(&pattern.names) };
+                let local = offsets.at(match_start);
+                let end = offsets.at(found.end());
                 if !taken.is_empty() {
                     let core_start = local + if prefixed { count(group(&caps, "prefix")) } else { 0 };
                     if taken.iter().any(|&(start, stop)| core_start < stop && start < end) {
@@ -861,13 +912,25 @@ impl FigureReader {
     #[new]
     fn new(py: Python<'_>, config: &PyDict, chinese_value: PyObject) -> PyResult<Self> {
         // The patterns in priority order, each read by its reader (the kinds, in the order of `indicators._readers`).
-        let written: Vec<String> = item(config, "patterns")?;
+        let written: Vec<(String, String, Vec<String>)> = item(config, "patterns")?;
         if written.len() != 4 {
             return Err(PyValueError::new_err("figure reader config: four patterns expected"));
         }
         let mut patterns = Vec::new();
-        for (kind, pattern) in [CANDIDATE, PERCENT_WORDS, FRACTION, BARE_MULTIPLE].into_iter().zip(&written) {
-            patterns.push((kind, Arc::new(regex(pattern)?)));
+        for (kind, (full, scan, prefixes)) in [CANDIDATE, PERCENT_WORDS, FRACTION, BARE_MULTIPLE].into_iter().zip(&written) {
+            let full = regex(full)?;
+            let names: Arc<[(String, usize)]> = full
+                .capture_names()
+                .enumerate()
+                .filter_map(|(index, name)| name.map(|name| (name.to_string(), index)))
+                .collect();
+            patterns.push(Arc::new(Pattern {
+                kind,
+                full,
+                scan: regex(scan)?,
+                prefixes: prefixes.clone(),
+                names,
+            }));
         }
         let pair_marks: HashMap<String, String> = item(config, "paired_marks")?;
         let mut openers = HashMap::default();
@@ -890,6 +953,7 @@ impl FigureReader {
         let rules: Vec<(String, String, i64)> = item(config, "metric_rules")?;
         let arabic_only: Vec<String> = item(config, "arabic_only_units")?;
         Ok(FigureReader {
+            groups_seen: vec![HashMap::default(); patterns.len()],
             patterns,
             glued_before: regex(&item::<String>(config, "glued_before")?)?,
             range_before: regex(&item::<String>(config, "range_before")?)?,
