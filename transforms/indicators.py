@@ -88,6 +88,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from transforms.chinese_numerals import cn2an
@@ -979,35 +980,41 @@ _UNIT_OF_KIND: tuple[Any, ...] = (resolve_unit, lambda _: units()["%"], lambda _
 
 
 def _read_compiled(spans: pl.DataFrame) -> pl.DataFrame:
-    """`extract_indicators` by the compiled reader. The values it leaves to Python (a fraction's quotient, a
-    product longer than Decimal's 28 digits) are computed here as the Python reader computes them."""
+    """`extract_indicators` by the compiled reader. It hands back numbers as arrays and strings as codes into the
+    batch's distinct strings (a Python object per value cost more than reading the figures); the values it leaves
+    to Python (a fraction's quotient, a product longer than Decimal's 28 digits) are computed here as the Python
+    reader computes them."""
+    texts = spans.get_column("text")
     with _READER_LOCK:  # one reader per process, which Rust borrows mutably while it reads (its numerals' cache)
-        found = _compiled_reader().read(spans.get_column("text").to_list())
-    values, value_base, value_high = found["value"], found["value_base"], found["value_high"]
-    for at in (at for at, base in enumerate(value_base) if base is None):
-        unit = _UNIT_OF_KIND[found["kind"][at]](found["written_unit"][at])
-        value = Decimal(found["value_text"][at])
-        if found["denominator"][at] is not None:
-            value = value / Decimal(found["denominator"][at])
-        high = found["high_text"][at]
-        values[at] = float(value)
-        value_base[at] = float(value * unit.factor)
-        value_high[at] = float(Decimal(high)) if high is not None else float(value)
-    keys = spans.select("content_sha256", "node_ordinal", "measure_ordinal", "char_start")[pl.Series(found["span"], dtype=pl.UInt32)]
-    start = pl.Series(found["start"], dtype=pl.Int64)
-    end = pl.Series(found["end"], dtype=pl.Int64)
-    columns = {
-        "value": values, "unit": found["unit"], "value_base": value_base, "base_unit": found["base_unit"],
-        "qualifier": found["qualifier"], "direction": found["direction"], "metric": found["metric"],
-        "quote": found["quote"], "value_low": values, "value_high": value_high, "dimension": found["dimension"],
-        "metric_rule": found["metric_rule"], "period": found["period"],
+        found = _compiled_reader().read(texts.to_list())
+
+    def array(name: str, dtype: Any) -> np.ndarray:
+        return np.frombuffer(found[name], dtype=dtype)
+
+    values, value_base, value_high = (array(name, np.float64).copy() for name in ("value", "value_base", "value_high"))
+    for row, kind, written, value_text, denominator, high in found["by_python"]:
+        unit = _UNIT_OF_KIND[kind](written)
+        value = Decimal(value_text) if denominator is None else Decimal(value_text) / Decimal(denominator)
+        values[row], value_base[row] = float(value), float(value * unit.factor)
+        value_high[row] = float(Decimal(high)) if high is not None else float(value)
+    span, start, end = (pl.Series(array(name, np.uint32)) for name in ("span", "start", "end"))
+    strings = pl.Series(found["strings"], dtype=pl.String)
+    keys = spans.select("content_sha256", "node_ordinal", "measure_ordinal", "char_start")[span]
+    offset = keys.get_column("char_start").cast(pl.Int64)
+    length = (end.cast(pl.Int64) - start.cast(pl.Int64))
+    dates = {
+        name: pl.Series(array(name, np.int32)).replace(found["no_date"], None).cast(pl.Date)
+        for name in ("period_start", "period_end")
     }
     frame = keys.select("content_sha256", "node_ordinal", "measure_ordinal").with_columns(
-        **{name: pl.Series(values, dtype=INDICATORS_SCHEMA[name]) for name, values in columns.items()},
-        char_start=keys.get_column("char_start").cast(pl.Int64) + start,
-        char_end=keys.get_column("char_start").cast(pl.Int64) + end,
-        period_start=pl.Series(found["period_start"], dtype=pl.Int32).cast(pl.Date),
-        period_end=pl.Series(found["period_end"], dtype=pl.Int32).cast(pl.Date),
+        **{name: strings.gather(pl.Series(array(name, np.uint32)))
+           for name in ("unit", "base_unit", "qualifier", "direction", "metric", "dimension", "metric_rule", "period")},
+        value=pl.Series(values), value_low=pl.Series(values), value_base=pl.Series(value_base),
+        value_high=pl.Series(value_high),
+        quote=texts.gather(span).str.slice(start, length),
+        char_start=offset + start.cast(pl.Int64),
+        char_end=offset + end.cast(pl.Int64),
+        **dates,
     )
     return frame.select(INDICATORS_SCHEMA.keys()).cast(INDICATORS_SCHEMA)
 

@@ -10,7 +10,7 @@
 
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBytes, PyDict};
 use regex::Regex;
 use std::cmp::Ordering;
 use std::collections::{HashMap as StdHashMap, HashSet as StdHashSet};
@@ -723,7 +723,7 @@ impl FigureReader {
     }
 
     /// Every figure of one span, in text order (`extract_indicators`' loop over one span).
-    fn read_span(&mut self, py: Python<'_>, text: &str) -> PyResult<(Vec<char>, Vec<Found>)> {
+    fn read_span(&mut self, py: Python<'_>, text: &str) -> PyResult<Vec<Found>> {
         let chars: Vec<char> = text.chars().collect();
         let mut accepted: Vec<Found> = Vec::new();
         let mut regions: Option<Regions> = None;
@@ -815,35 +815,69 @@ impl FigureReader {
                 mention.period = finder.before(&self.periods, &chars, mention.start);
             }
         }
-        Ok((chars, accepted))
+        Ok(accepted)
     }
 }
 
-/// The reader's output, column by column (`read`).
+/// The strings of a batch's output, each written once: columns hold their codes (0 stands for None).
+struct Strings {
+    codes: HashMap<String, u32>,
+    values: Vec<Option<String>>,
+}
+
+impl Default for Strings {
+    fn default() -> Self {
+        Strings { codes: HashMap::default(), values: vec![None] }
+    }
+}
+
+impl Strings {
+    fn code(&mut self, value: Option<&str>) -> u32 {
+        let value = match value {
+            None => return 0,
+            Some(value) => value,
+        };
+        if let Some(&code) = self.codes.get(value) {
+            return code;
+        }
+        let code = self.values.len() as u32;
+        self.values.push(Some(value.to_string()));
+        self.codes.insert(value.to_string(), code);
+        code
+    }
+}
+
+/// A figure whose value Python computes (`read`'s `by_python`): row, kind, written unit, value as written,
+/// denominator, upper end as written.
+type ByPython = (u32, u8, String, String, Option<String>, Option<String>);
+
+/// The reader's output, column by column (`read`): numbers as arrays, strings as codes into `strings`.
 #[derive(Default)]
 struct Columns {
     span: Vec<u32>,
     start: Vec<u32>,
     end: Vec<u32>,
-    quote: Vec<String>,
-    kind: Vec<u8>,
-    written_unit: Vec<String>,
-    value_text: Vec<String>,
-    denominator: Vec<Option<String>>,
-    high_text: Vec<Option<String>>,
-    unit: Vec<String>,
-    base_unit: Vec<String>,
-    dimension: Vec<String>,
-    value: Vec<Option<f64>>,
-    value_base: Vec<Option<f64>>,
-    value_high: Vec<Option<f64>>,
-    qualifier: Vec<Option<String>>,
-    direction: Vec<Option<String>>,
-    metric: Vec<String>,
-    metric_rule: Vec<Option<String>>,
-    period: Vec<Option<String>>,
-    period_start: Vec<Option<i32>>,
-    period_end: Vec<Option<i32>>,
+    value: Vec<f64>,
+    value_base: Vec<f64>,
+    value_high: Vec<f64>,
+    period_start: Vec<i32>, // NO_DATE for none
+    period_end: Vec<i32>,
+    unit: Vec<u32>,
+    base_unit: Vec<u32>,
+    dimension: Vec<u32>,
+    qualifier: Vec<u32>,
+    direction: Vec<u32>,
+    metric: Vec<u32>,
+    metric_rule: Vec<u32>,
+    period: Vec<u32>,
+    strings: Strings,
+    by_python: Vec<ByPython>,
+}
+
+const NO_DATE: i32 = i32::MIN;
+
+fn bytes_of<T: Copy, const N: usize>(values: &[T], to_bytes: fn(T) -> [u8; N]) -> Vec<u8> {
+    values.iter().flat_map(|&value| to_bytes(value)).collect()
 }
 
 impl FigureReader {
@@ -856,7 +890,7 @@ impl FigureReader {
         }
     }
 
-    fn push(&self, columns: &mut Columns, span: usize, chars: &[char], found: Found) {
+    fn push(&self, columns: &mut Columns, span: usize, found: Found) {
         let unit = self.unit_row(found.kind, &found.unit);
         // A fraction's value is a quotient Python rounds to 28 digits: left to Python, as are products too long
         // to be exact there.
@@ -866,42 +900,36 @@ impl FigureReader {
             Some(high) => high.parse::<f64>().ok(),
             None => value,
         };
+        match (value, value_base, value_high) {
+            (Some(value), Some(value_base), Some(value_high)) => {
+                columns.value.push(value);
+                columns.value_base.push(value_base);
+                columns.value_high.push(value_high);
+            }
+            _ => {
+                let row = columns.span.len() as u32;
+                columns.by_python.push((row, found.kind, found.unit.clone(), found.value.clone(), found.denominator.clone(), found.value_high.clone()));
+                columns.value.push(0.0);
+                columns.value_base.push(0.0);
+                columns.value_high.push(0.0);
+            }
+        }
         columns.span.push(span as u32);
         columns.start.push(found.start as u32);
         columns.end.push(found.end as u32);
-        columns.quote.push(chars[found.start..found.end].iter().collect());
-        columns.kind.push(found.kind);
-        columns.unit.push(unit.unit.clone());
-        columns.base_unit.push(unit.base_unit.clone());
-        columns.dimension.push(unit.dimension.clone());
-        columns.written_unit.push(found.unit);
-        columns.value_text.push(found.value);
-        columns.denominator.push(found.denominator);
-        columns.high_text.push(found.value_high);
-        columns.value.push(value);
-        columns.value_base.push(value_base);
-        columns.value_high.push(value_high);
-        columns.qualifier.push(found.qualifier);
-        columns.direction.push(found.direction);
-        if found.rule >= 0 {
-            columns.metric.push(self.rule_metrics[found.rule as usize].clone());
-            columns.metric_rule.push(Some(self.rule_descriptions[found.rule as usize].clone()));
-        } else {
-            columns.metric.push("other".to_string());
-            columns.metric_rule.push(None);
-        }
-        match found.period {
-            Some(period) => {
-                columns.period.push(Some(period.phrase));
-                columns.period_start.push(period.start);
-                columns.period_end.push(period.end);
-            }
-            None => {
-                columns.period.push(None);
-                columns.period_start.push(None);
-                columns.period_end.push(None);
-            }
-        }
+        let strings = &mut columns.strings;
+        columns.unit.push(strings.code(Some(&unit.unit)));
+        columns.base_unit.push(strings.code(Some(&unit.base_unit)));
+        columns.dimension.push(strings.code(Some(&unit.dimension)));
+        columns.qualifier.push(strings.code(found.qualifier.as_deref()));
+        columns.direction.push(strings.code(found.direction.as_deref()));
+        let rule = usize::try_from(found.rule).ok();
+        columns.metric.push(strings.code(Some(rule.map_or("other", |rule| self.rule_metrics[rule].as_str()))));
+        columns.metric_rule.push(strings.code(rule.map(|rule| self.rule_descriptions[rule].as_str())));
+        let period = found.period.as_ref();
+        columns.period.push(strings.code(period.map(|period| period.phrase.as_str())));
+        columns.period_start.push(period.and_then(|period| period.start).unwrap_or(NO_DATE));
+        columns.period_end.push(period.and_then(|period| period.end).unwrap_or(NO_DATE));
     }
 }
 
@@ -1009,34 +1037,36 @@ impl FigureReader {
     fn read(&mut self, py: Python<'_>, texts: Vec<&str>) -> PyResult<PyObject> {
         let mut columns = Columns::default();
         for (index, text) in texts.iter().enumerate() {
-            let (chars, found) = self.read_span(py, text)?;
-            for mention in found {
-                self.push(&mut columns, index, &chars, mention);
+            for mention in self.read_span(py, text)? {
+                self.push(&mut columns, index, mention);
             }
         }
         let out = PyDict::new(py);
-        out.set_item("span", columns.span)?;
-        out.set_item("start", columns.start)?;
-        out.set_item("end", columns.end)?;
-        out.set_item("quote", columns.quote)?;
-        out.set_item("kind", columns.kind)?;
-        out.set_item("written_unit", columns.written_unit)?;
-        out.set_item("value_text", columns.value_text)?;
-        out.set_item("denominator", columns.denominator)?;
-        out.set_item("high_text", columns.high_text)?;
-        out.set_item("unit", columns.unit)?;
-        out.set_item("base_unit", columns.base_unit)?;
-        out.set_item("dimension", columns.dimension)?;
-        out.set_item("value", columns.value)?;
-        out.set_item("value_base", columns.value_base)?;
-        out.set_item("value_high", columns.value_high)?;
-        out.set_item("qualifier", columns.qualifier)?;
-        out.set_item("direction", columns.direction)?;
-        out.set_item("metric", columns.metric)?;
-        out.set_item("metric_rule", columns.metric_rule)?;
-        out.set_item("period", columns.period)?;
-        out.set_item("period_start", columns.period_start)?;
-        out.set_item("period_end", columns.period_end)?;
+        for (name, values) in [("span", &columns.span), ("start", &columns.start), ("end", &columns.end)] {
+            out.set_item(name, PyBytes::new(py, &bytes_of(values, u32::to_ne_bytes)))?;
+        }
+        for (name, values) in [("value", &columns.value), ("value_base", &columns.value_base), ("value_high", &columns.value_high)] {
+            out.set_item(name, PyBytes::new(py, &bytes_of(values, f64::to_ne_bytes)))?;
+        }
+        for (name, values) in [("period_start", &columns.period_start), ("period_end", &columns.period_end)] {
+            out.set_item(name, PyBytes::new(py, &bytes_of(values, i32::to_ne_bytes)))?;
+        }
+        let coded = [
+            ("unit", &columns.unit),
+            ("base_unit", &columns.base_unit),
+            ("dimension", &columns.dimension),
+            ("qualifier", &columns.qualifier),
+            ("direction", &columns.direction),
+            ("metric", &columns.metric),
+            ("metric_rule", &columns.metric_rule),
+            ("period", &columns.period),
+        ];
+        for (name, values) in coded {
+            out.set_item(name, PyBytes::new(py, &bytes_of(values, u32::to_ne_bytes)))?;
+        }
+        out.set_item("strings", columns.strings.values)?;
+        out.set_item("by_python", columns.by_python)?;
+        out.set_item("no_date", NO_DATE)?;
         Ok(out.into())
     }
 }
