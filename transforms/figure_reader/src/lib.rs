@@ -1,12 +1,13 @@
 //! The figure reader of `transforms/indicators.py`, compiled: for a batch of span texts, every figure the
-//! Python reader accepts, with its offsets, unit, value as written, qualifier, direction and metric rule.
+//! Python reader accepts, with its offsets, unit, value, qualifier, direction, metric rule and period
+//! (`periods.rs`, after `transforms/periods.py`).
 //!
-//! The rules are the Python module's, read from it: the patterns, the reference tables (units, metrics) and
-//! the word lists are handed to `FigureReader` when it is made (`indicators._figure_reader_config`), and a
-//! Chinese numeral is read by the Python `parse_number` (called back once per distinct numeral). What stays in
-//! Python is what each kept figure needs after that: its period (`transforms.periods`), its exact `Decimal`
-//! value and the row. Offsets are Python's: characters, not bytes. The Python reader stays the reference:
-//! tests compare the two frame for frame.
+//! The rules are the Python modules', read from them: the patterns, the reference tables (units, metrics) and
+//! the word lists are handed to `FigureReader` when it is made (`indicators._figure_reader_config`). What stays in
+//! Python: a Chinese numeral's value (`parse_number`, called back once per distinct numeral) and the values Python
+//! rounds (a fraction's quotient, a product of more than 28 digits), which `indicators._read_compiled` computes.
+//! Offsets are Python's: characters, not bytes. The Python reader stays the reference: tests compare the two
+//! frame for frame.
 
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::prelude::*;
@@ -298,6 +299,13 @@ struct Groups<'t> {
     names: Arc<[(String, usize)]>,
 }
 
+/// A match of a candidate pattern in a span: where it starts and ends (characters) and its groups.
+struct Located<'t> {
+    start: usize,
+    end: usize,
+    groups: Groups<'t>,
+}
+
 fn group<'t>(groups: &Groups<'t>, name: &str) -> &'t str {
     match groups.names.iter().find(|(known, _)| known == name) {
         Some(&(_, index)) => groups.spans[index].map_or("", |(start, end)| &groups.text[start..end]),
@@ -566,26 +574,19 @@ impl FigureReader {
         (number, mult)
     }
 
-    fn read_candidate(
-        &mut self,
-        py: Python<'_>,
-        text: &[char],
-        regions: &Regions,
-        start: usize,
-        end: usize,
-        caps: &Groups<'_>,
-    ) -> PyResult<Option<Found>> {
-        let prefix = group(caps, "prefix");
-        let number = group(caps, "number");
-        let high = group(caps, "high");
-        let unit_written = group(caps, "unit");
-        let suffix = group(caps, "suffix");
+    fn read_candidate(&mut self, py: Python<'_>, text: &[char], regions: &Regions, at: &Located<'_>) -> PyResult<Option<Found>> {
+        let (start, end, groups) = (at.start, at.end, &at.groups);
+        let prefix = group(groups, "prefix");
+        let number = group(groups, "number");
+        let high = group(groups, "high");
+        let unit_written = group(groups, "unit");
+        let suffix = group(groups, "suffix");
         let number_start = start + count(prefix);
         let unit_end = end - count(suffix);
         if number.is_empty() || unit_written.is_empty() {
             return Ok(None);
         }
-        let mult_written = group(caps, "mult");
+        let mult_written = group(groups, "mult");
         if unit_written == "年" && high.is_empty() && mult_written.is_empty() && is_year(number) {
             return Ok(None);
         }
@@ -634,60 +635,54 @@ impl FigureReader {
         if unit_written == "年" && mult.is_empty() && is_year(number) {
             return Ok(None);
         }
-        let inners = [group(caps, "inner1"), group(caps, "inner2")];
+        let inners = [group(groups, "inner1"), group(groups, "inner2")];
         let (start, qualifier) = self.qualifier(text, start, number_start, prefix, &dimension, inners, suffix);
         Ok(Some(self.found(text, start, end, CANDIDATE, written, dimension, value, value_high, None, qualifier)))
     }
 
-    fn read_bare_multiple(
-        &mut self,
-        py: Python<'_>,
-        text: &[char],
-        regions: &Regions,
-        start: usize,
-        end: usize,
-        caps: &Groups<'_>,
-    ) -> PyResult<Option<Found>> {
-        let prefix = group(caps, "prefix");
+    fn read_bare_multiple(&mut self, py: Python<'_>, text: &[char], regions: &Regions, at: &Located<'_>) -> PyResult<Option<Found>> {
+        let (start, end, groups) = (at.start, at.end, &at.groups);
+        let prefix = group(groups, "prefix");
         let number_start = start + count(prefix);
         if self.rejected_before(text, number_start, regions) || self.glued_after(text, end) {
             return Ok(None);
         }
-        let value = match self.parse_number(py, group(caps, "number"), false)? {
+        let value = match self.parse_number(py, group(groups, "number"), false)? {
             Some(value) => value,
             None => return Ok(None),
         };
-        let mult = group(caps, "mult").to_string();
+        let mult = group(groups, "mult").to_string();
         let dimension = self.bare_units[&mult].dimension.clone();
-        let inners = [group(caps, "inner1"), group(caps, "inner2")];
+        let inners = [group(groups, "inner1"), group(groups, "inner2")];
         let (start, qualifier) =
-            self.qualifier(text, start, number_start, prefix, &dimension, inners, group(caps, "suffix"));
+            self.qualifier(text, start, number_start, prefix, &dimension, inners, group(groups, "suffix"));
         Ok(Some(self.found(text, start, end, BARE_MULTIPLE, mult, dimension, value, None, None, qualifier)))
     }
 
-    fn read_fraction(&mut self, text: &[char], regions: &Regions, start: usize, caps: &Groups<'_>) -> Option<Found> {
-        let numerator = group(caps, "numerator");
-        let denominator = group(caps, "denominator");
+    fn read_fraction(&mut self, _py: Python<'_>, text: &[char], regions: &Regions, at: &Located<'_>) -> PyResult<Option<Found>> {
+        let (start, groups) = (at.start, &at.groups);
+        let numerator = group(groups, "numerator");
+        let denominator = group(groups, "denominator");
         let end = start + count(numerator) + 1 + count(denominator);
         if self.rejected_before(text, start, regions) || self.glued_after(text, end) {
-            return None;
+            return Ok(None);
         }
         if start > 0 && (text[start - 1] == '-' || text[start - 1] == '—') {
-            return None;
+            return Ok(None);
         }
         let (numerator, denominator) = (if numerator.is_empty() { "0" } else { numerator }, if denominator.is_empty() { "0" } else { denominator });
         if decimal_cmp(denominator, "0") == Ordering::Equal || decimal_cmp(numerator, denominator) == Ordering::Greater {
-            return None; // a share never exceeds its whole: 24/7 is a schedule
+            return Ok(None); // a share never exceeds its whole: 24/7 is a schedule
         }
         if decimal_cmp(numerator, "12") != Ordering::Greater
             && decimal_cmp(denominator, "31") != Ordering::Greater
             && end < text.len()
             && self.date_followers.contains(&text[end])
         {
-            return None; // 6/30前: a month and a day
+            return Ok(None); // 6/30前: a month and a day
         }
         let dimension = self.fraction_unit.dimension.clone();
-        Some(self.found(
+        Ok(Some(self.found(
             text,
             start,
             end,
@@ -698,18 +693,12 @@ impl FigureReader {
             None,
             Some(denominator.to_string()),
             None,
-        ))
+        )))
     }
 
-    fn read_percent_words(
-        &mut self,
-        py: Python<'_>,
-        text: &[char],
-        regions: &Regions,
-        start: usize,
-        caps: &Groups<'_>,
-    ) -> PyResult<Option<Found>> {
-        let number = group(caps, "number");
+    fn read_percent_words(&mut self, py: Python<'_>, text: &[char], regions: &Regions, at: &Located<'_>) -> PyResult<Option<Found>> {
+        let (start, groups) = (at.start, &at.groups);
+        let number = group(groups, "number");
         let end = start + 3 + count(number); // 百分之
         if regions.inside(start) {
             return Ok(None);
@@ -764,11 +753,11 @@ impl FigureReader {
                         spans
                     }
                 };
-                let caps = Groups { text: matched, spans, names: Arc::clone(&pattern.names) };
+                let groups = Groups { text: matched, spans, names: Arc::clone(&pattern.names) };
                 let local = offsets.at(match_start);
                 let end = offsets.at(found.end());
                 if !taken.is_empty() {
-                    let core_start = local + if prefixed { count(group(&caps, "prefix")) } else { 0 };
+                    let core_start = local + if prefixed { count(group(&groups, "prefix")) } else { 0 };
                     if taken.iter().any(|&(start, stop)| core_start < stop && start < end) {
                         continue;
                     }
@@ -777,12 +766,13 @@ impl FigureReader {
                     regions = Some(self.name_regions(&chars, text));
                 }
                 let regions = regions.as_ref().expect("regions");
-                let mention = match kind {
-                    CANDIDATE => self.read_candidate(py, &chars, regions, local, end, &caps)?,
-                    PERCENT_WORDS => self.read_percent_words(py, &chars, regions, local, &caps)?,
-                    FRACTION => self.read_fraction(&chars, regions, local, &caps),
-                    _ => self.read_bare_multiple(py, &chars, regions, local, end, &caps)?,
+                let reader = match kind {
+                    CANDIDATE => Self::read_candidate,
+                    PERCENT_WORDS => Self::read_percent_words,
+                    FRACTION => Self::read_fraction,
+                    _ => Self::read_bare_multiple,
                 };
+                let mention = reader(self, py, &chars, regions, &Located { start: local, end, groups })?;
                 let mention = match mention {
                     Some(mention) => mention,
                     None => continue,
