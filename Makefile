@@ -46,6 +46,8 @@ READER_SOURCES := transforms/figure_reader/Cargo.toml transforms/figure_reader/C
 figure-reader: $(STAMP)
 	@if command -v cargo >/dev/null && ls -d $(CRATES)/pyo3-0.17* $(CRATES)/regex-1.* >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory $(READER); \
+	elif [ -f $(READER) ] && $(MAKE) --no-print-directory -q $(READER); then \
+		echo "figure reader: no cargo or Rust crates here; the one built from the current sources is kept"; \
 	else \
 		rm -f $(READER); \
 		echo "figure reader not compiled (no cargo, or no Rust crates in $(CRATES)): the parse uses the Python reader"; \
