@@ -67,7 +67,7 @@ Period: the period phrase stated before the figure in its sentence, with dates w
 Two readers apply these rules. The Python one below (`read_indicators`) is the reference, where every rule is
 written. The compiled one (`transforms/figure_reader`, Rust) reads the same patterns, tables and word lists
 from this module and from `transforms.periods` when it is made (`_figure_reader_config`). It reads the Chinese
-numerals through `parse_number` and takes about half the Python reader's CPU. `extract_indicators` uses it where
+numerals through `parse_number` and takes about a third of the Python reader's CPU. `extract_indicators` uses it where
 `make` has built it, unless ZHENGGAI_FIGURE_READER=python is set. tests/test_figure_reader.py compares the two
 frame for frame, so a rule changed here in its data (a unit, a keyword, a word list) needs no change in Rust; a
 rule changed in its logic does (the tests fail until both say the same).
@@ -91,8 +91,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from transforms.chinese_numerals import cn2an
 from transforms import periods
+from transforms.chinese_numerals import cn2an
 from transforms.periods import Period, PeriodFinder, scan_periods
 
 _UNITS_CSV = Path(__file__).with_name("units.csv")
