@@ -63,4 +63,14 @@ def test_the_code_digest_reads_shipped_files_only_never_a_refresh_output(tmp_pat
     assert files_digest((package,), _CODE_FILES) == before
     (root / "sql" / "01.sql").write_text("CREATE TABLE t (a BIGINT);\n")
     assert files_digest((package,), _CODE_FILES) != before
+    # the compiled figure reader: its sources are code (a warehouse built before they changed is built again),
+    # its build folder and module are outputs
+    before = files_digest((package,), _CODE_FILES)
+    for output in ("figure_reader/target/release/lib_figure_reader.so", "_figure_reader.so"):
+        (root / output).parent.mkdir(parents=True, exist_ok=True)
+        (root / output).write_text("built")
+    assert files_digest((package,), _CODE_FILES) == before
+    (root / "figure_reader" / "src").mkdir(parents=True)
+    (root / "figure_reader" / "src" / "lib.rs").write_text("fn main() {}\n")
+    assert files_digest((package,), _CODE_FILES) != before
     assert files_digest((package,), _CODE_FILES, ("polars",)) != files_digest((package,), _CODE_FILES)

@@ -27,7 +27,10 @@ from warehouse.store import read_table
 # The files a package ships (pyproject package-data), by explicit pattern rather than a recursive search: the
 # default warehouse, its Data Docs, report and parse cache live inside the warehouse package folder, and a
 # refresh's own output must never change the digest of the code that produced it.
-_CODE_FILES = ("*.py", "*.csv", "*.yaml", "*.sql", "sql/*.sql", "queries/*.sql", "*_template.html")
+# The compiled figure reader's sources (transforms/figure_reader; its build folder `target/` and the built module are
+# outputs): a change there is a change of the parser.
+COMPILED_READER_FILES = ("figure_reader/Cargo.*", "figure_reader/src/*.rs")
+_CODE_FILES = ("*.py", "*.csv", "*.yaml", "*.sql", "sql/*.sql", "queries/*.sql", "*_template.html", *COMPILED_READER_FILES)
 # Libraries whose upgrade can change what the parser reads from a notice ...
 PARSER_LIBRARIES = ("polars", "numpy", "opencc", "cn2an", "cpca", "charset-normalizer", "selectolax")
 # ... and those that can change the table files or the gate's results.

@@ -32,10 +32,10 @@ from transforms.ingest import LOADED_SCHEMA, QUARANTINE_SCHEMA, expand_rejection
 from transforms.pipeline import stage_star_notices, star_notices
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, notice_key
 from landing.file_bytes import with_bytes
-from warehouse.build import PARSER_LIBRARIES, files_digest
+from warehouse.build import COMPILED_READER_FILES, PARSER_LIBRARIES, files_digest
 from warehouse.store import StarRows
 
-_PARSER_FILES = ("*.py", "*.csv", "*.yaml", "figure_reader/Cargo.*", "figure_reader/src/*.rs")
+_PARSER_FILES = ("*.py", "*.csv", "*.yaml", *COMPILED_READER_FILES)
 # The table whose rows say which notices a batch folder holds (one row per notice, with its staged text).
 _NOTICES = "raw_notice"
 STAR_TABLES = (*NOTICE_TABLES, *SHARED_DIMENSIONS)
