@@ -726,8 +726,6 @@ def read_candidate(span: _Span, start: int, match: str, groups: tuple[str | None
     unit = resolve_unit(mult + unit_written)
     if unit is None:
         return None
-    if unit_written == "年" and not mult and _is_year(number):
-        return None  # a year (2021年, 2021年度), not a duration
 
     start, qualifier = _qualifier(
         text, start, number_start, prefix, unit.dimension, (inner1, inner2), suffix
@@ -745,14 +743,19 @@ def read_bare_multiple(span: _Span, start: int, match: str, groups: tuple[str | 
     end = start + len(match)  # the groups make up the whole match
     if _rejected_before(text, number_start, regions) or _GLUED_AFTER.match(text[end : end + 1]):
         return None
-    number_unit = special_unit("number")
-    mult = mult or ""
-    unit = Unit(mult, number_unit.base_unit, multipliers()[mult] * number_unit.factor, number_unit.dimension)
+    unit = _bare_multiple_unit(mult or "")
     value = parse_number(number or "")
     if value is None:
         return None
     start, qualifier = _qualifier(text, start, number_start, prefix, unit.dimension, (inner1, inner2), suffix)
     return _context(span, start, end, unit, value, qualifier=qualifier)
+
+
+@cache
+def _bare_multiple_unit(mult: str) -> Unit:
+    """The unit of a bare "N万": the multiplier, in the base unit of a figure with no written unit (`number`)."""
+    number_unit = special_unit("number")
+    return Unit(mult, number_unit.base_unit, multipliers()[mult] * number_unit.factor, number_unit.dimension)
 
 
 def read_fraction(span: _Span, start: int, match: str, groups: tuple[str | None, ...]) -> Mention | None:
@@ -836,12 +839,16 @@ def _readers() -> list[tuple[str, Any]]:
     ]
 
 
+def _floats(value: Decimal, unit: Unit, value_high: Decimal | None) -> tuple[float, float, float]:
+    """value, value_base (exact in decimals, then rounded once) and value_high of a figure, as stored."""
+    return float(value), float(value * unit.factor), float(value if value_high is None else value_high)
+
+
 def _row(span: dict[str, Any], text: str, mention: Mention) -> tuple[Any, ...]:
     """One indicator row, its values in the order of INDICATORS_SCHEMA."""
-    value_high = mention.value_high if mention.value_high is not None else mention.value
     period = mention.period
     unit = mention.unit
-    value = float(mention.value)
+    value, value_base, value_high = _floats(mention.value, unit, mention.value_high)
     offset = span["char_start"]
     return (
         span["content_sha256"],
@@ -849,7 +856,7 @@ def _row(span: dict[str, Any], text: str, mention: Mention) -> tuple[Any, ...]:
         span["measure_ordinal"],
         value,
         unit.unit,
-        float(mention.value * unit.factor),
+        value_base,
         unit.base_unit,
         mention.qualifier,
         mention.direction,
@@ -858,7 +865,7 @@ def _row(span: dict[str, Any], text: str, mention: Mention) -> tuple[Any, ...]:
         offset + mention.start,
         offset + mention.end,
         value,  # value_low
-        float(value_high),
+        value_high,
         unit.dimension,
         mention.metric_rule,
         period.phrase if period else None,
@@ -926,9 +933,7 @@ def _figure_reader_config() -> dict[str, Any]:
         "date_followers": "".join(_DATE_FOLLOWERS),
         "paired_marks": _PAIRED_MARKS,
         "symmetric_marks": _SYMMETRIC_MARKS,
-        "metric_rules": [(rule.keyword, rule.dimension, rule.priority) for rule in rules],
-        "rule_metrics": [rule.metric for rule in rules],
-        "rule_descriptions": [rule.describe() for rule in rules],
+        "metric_rules": [(rule.keyword, rule.dimension, rule.priority, rule.metric, rule.describe()) for rule in rules],
         **periods.compiled_reader_config(),
     }
 
@@ -969,12 +974,6 @@ def figure_reader() -> str:
     return "python" if _compiled_reader_class() is None else "compiled"
 
 
-@cache
-def _bare_multiple_unit(mult: str) -> Unit:
-    number_unit = special_unit("number")
-    return Unit(mult, number_unit.base_unit, multipliers()[mult] * number_unit.factor, number_unit.dimension)
-
-
 # The unit of a figure by the compiled reader's kind (the order of `_readers`) and its written unit.
 _UNIT_OF_KIND: tuple[Any, ...] = (resolve_unit, lambda _: units()["%"], lambda _: special_unit("fraction"), _bare_multiple_unit)
 
@@ -995,8 +994,7 @@ def _read_compiled(spans: pl.DataFrame) -> pl.DataFrame:
     for row, kind, written, value_text, denominator, high in found["by_python"]:
         unit = _UNIT_OF_KIND[kind](written)
         value = Decimal(value_text) if denominator is None else Decimal(value_text) / Decimal(denominator)
-        values[row], value_base[row] = float(value), float(value * unit.factor)
-        value_high[row] = float(Decimal(high)) if high is not None else float(value)
+        values[row], value_base[row], value_high[row] = _floats(value, unit, None if high is None else Decimal(high))
     span, start, end = (pl.Series(array(name, np.uint32)) for name in ("span", "start", "end"))
     strings = pl.Series(found["strings"], dtype=pl.String)
     keys = spans.select("content_sha256", "node_ordinal", "measure_ordinal", "char_start")[span]

@@ -50,7 +50,10 @@ _RELATIVE = re.compile(
 )
 # A sentence ends at 。!? or a line break. Not at ;: the clauses a ; separates share the time frame stated
 # at the head of the sentence ("2021年,…;空气质量优良天数290天").
-_SENTENCE_BREAK = re.compile(r"[。!?\n]")
+_SENTENCE_BREAKS = "。!?\n"
+_SENTENCE_BREAK = re.compile(f"[{_SENTENCE_BREAKS}]")
+# A relative phrase that adds nothing after a phrase that is a year alone ("2021年,…全年完成…").
+_WHOLE_YEAR = "全年"
 _COMPARISON_BEFORE = ("较", "比", "与", "同", "相比", "对比", "高于", "低于")
 
 # (first month, last month) of each quarter as written
@@ -129,7 +132,7 @@ def period_before(text: str, start: int) -> Period | None:
     for m in _RELATIVE.finditer(text, sentence_start, start):
         if best is not None and m.start() < best[0]:
             continue  # the tail of a dated phrase (2021年上半年)
-        if m.group(0) == "全年" and best is not None and _YEAR_ONLY.fullmatch(best[1].phrase):
+        if m.group(0) == _WHOLE_YEAR and best is not None and _YEAR_ONLY.fullmatch(best[1].phrase):
             continue  # "2021年,…全年完成…": the whole of the year already stated
         best = (m.end(), Period(m.group(0), None, None))
     return best[1] if best else None
@@ -187,7 +190,7 @@ class PeriodFinder:
                 break
             if best is not None and rel_start < best[0]:
                 continue
-            if phrase == "全年" and best is not None and _YEAR_ONLY.fullmatch(best[1].phrase):
+            if phrase == _WHOLE_YEAR and best is not None and _YEAR_ONLY.fullmatch(best[1].phrase):
                 continue
             best = (rel_end, Period(phrase, None, None))
         return best[1] if best else None
@@ -260,7 +263,8 @@ def compiled_reader_config() -> dict[str, object]:
         "period_relaxed_pattern": _PERIOD_RELAXED,
         "relative_pattern": _RELATIVE.pattern,
         "year_only_pattern": _YEAR_ONLY.pattern,
-        "sentence_breaks": _SENTENCE_BREAK.pattern.removeprefix("[").removesuffix("]").replace("\\n", "\n"),
+        "sentence_breaks": _SENTENCE_BREAKS,
+        "whole_year": _WHOLE_YEAR,
         "comparison_before": list(_COMPARISON_BEFORE),
         "quarters": _QUARTERS,
     }

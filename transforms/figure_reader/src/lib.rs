@@ -117,10 +117,14 @@ struct KeywordIndex {
     fallback: Option<usize>,
 }
 
+/// A row of metrics.csv: its keyword, the dimension it fits (empty: any), its priority, the metric it sets and the
+/// rule as fact_indicator.metric_rule describes it.
 struct Rule {
     keyword: Vec<char>,
     dimension: String,
     priority: i64,
+    metric: String,
+    description: String,
 }
 
 /// A unit as the rows need it: its name, base unit, factor to the base unit (an exact decimal), dimension.
@@ -204,7 +208,8 @@ struct FigureReader {
     clause_breaks: CharSet,
     glued_after: CharSet,
     date_followers: CharSet,
-    openers: HashMap<char, char>, // opening mark -> itself (paired marks)
+    openers: CharSet,
+
     closers: HashMap<char, char>, // closing mark -> its opening mark
     symmetric: CharSet,
     marks: Regex, // every opening, closing and symmetric mark
@@ -215,8 +220,6 @@ struct FigureReader {
     bare_units: HashMap<String, UnitRow>, // a bare figure's unit by its multiplier
     fraction_unit: UnitRow,
     percent_unit: UnitRow,
-    rule_metrics: Vec<String>,
-    rule_descriptions: Vec<String>,
     chinese_value: PyObject,
     numerals: HashMap<(String, bool), Option<String>>,
 }
@@ -230,10 +233,6 @@ fn item<'a, T: FromPyObject<'a>>(config: &'a PyDict, key: &str) -> PyResult<T> {
 
 fn regex(pattern: &str) -> PyResult<Regex> {
     Regex::new(pattern).map_err(|e| PyValueError::new_err(format!("{pattern}: {e}")))
-}
-
-fn char_set(text: &str) -> CharSet {
-    CharSet::new(text)
 }
 
 fn count(text: &str) -> usize {
@@ -338,7 +337,7 @@ impl FigureReader {
         for found in self.marks.find_iter(source) {
             let pos = offsets.at(found.start());
             let ch = text[pos];
-            let opener = self.openers.contains_key(&ch);
+            let opener = self.openers.contains(&ch);
             let closer = self.closers.get(&ch);
             let symmetric = self.symmetric.contains(&ch);
             if !stack.is_empty() && text[previous..pos].contains(&'\n') {
@@ -583,9 +582,6 @@ impl FigureReader {
         let suffix = group(groups, "suffix");
         let number_start = start + count(prefix);
         let unit_end = end - count(suffix);
-        if number.is_empty() || unit_written.is_empty() {
-            return Ok(None);
-        }
         let mult_written = group(groups, "mult");
         if unit_written == "年" && high.is_empty() && mult_written.is_empty() && is_year(number) {
             return Ok(None);
@@ -608,7 +604,7 @@ impl FigureReader {
                 return Ok(None);
             }
         }
-        let (number, mult, value, value_high) = if !high.is_empty() {
+        let (mult, value, value_high) = if !high.is_empty() {
             let (high, mult) = Self::split_chinese_multiplier(high, mult_written);
             let value_high = self.parse_number(py, high, true)?;
             let value = self.parse_number(py, number, true)?;
@@ -619,11 +615,11 @@ impl FigureReader {
             if unit_written == "年" && mult.is_empty() && (is_year(number) || is_year(high)) {
                 return Ok(None);
             }
-            (number, mult, value, Some(value_high))
+            (mult, value, Some(value_high))
         } else {
             let (number, mult) = Self::split_chinese_multiplier(number, mult_written);
             match self.parse_number(py, number, false)? {
-                Some(value) => (number, mult, value, None),
+                Some(value) => (mult, value, None),
                 None => return Ok(None),
             }
         };
@@ -632,9 +628,6 @@ impl FigureReader {
             Some(unit) => unit.dimension.clone(),
             None => return Ok(None),
         };
-        if unit_written == "年" && mult.is_empty() && is_year(number) {
-            return Ok(None);
-        }
         let inners = [group(groups, "inner1"), group(groups, "inner2")];
         let (start, qualifier) = self.qualifier(text, start, number_start, prefix, &dimension, inners, suffix);
         Ok(Some(self.found(text, start, end, CANDIDATE, written, dimension, value, value_high, None, qualifier)))
@@ -660,17 +653,15 @@ impl FigureReader {
     }
 
     fn read_fraction(&mut self, _py: Python<'_>, text: &[char], regions: &Regions, at: &Located<'_>) -> PyResult<Option<Found>> {
-        let (start, groups) = (at.start, &at.groups);
+        let (start, end, groups) = (at.start, at.end, &at.groups);
         let numerator = group(groups, "numerator");
         let denominator = group(groups, "denominator");
-        let end = start + count(numerator) + 1 + count(denominator);
         if self.rejected_before(text, start, regions) || self.glued_after(text, end) {
             return Ok(None);
         }
         if start > 0 && (text[start - 1] == '-' || text[start - 1] == '—') {
             return Ok(None);
         }
-        let (numerator, denominator) = (if numerator.is_empty() { "0" } else { numerator }, if denominator.is_empty() { "0" } else { denominator });
         if decimal_cmp(denominator, "0") == Ordering::Equal || decimal_cmp(numerator, denominator) == Ordering::Greater {
             return Ok(None); // a share never exceeds its whole: 24/7 is a schedule
         }
@@ -697,9 +688,8 @@ impl FigureReader {
     }
 
     fn read_percent_words(&mut self, py: Python<'_>, text: &[char], regions: &Regions, at: &Located<'_>) -> PyResult<Option<Found>> {
-        let (start, groups) = (at.start, &at.groups);
+        let (start, end, groups) = (at.start, at.end, &at.groups);
         let number = group(groups, "number");
-        let end = start + 3 + count(number); // 百分之
         if regions.inside(start) {
             return Ok(None);
         }
@@ -913,9 +903,9 @@ impl FigureReader {
         columns.dimension.push(strings.code(Some(&unit.dimension)));
         columns.qualifier.push(strings.code(found.qualifier.as_deref()));
         columns.direction.push(strings.code(found.direction.as_deref()));
-        let rule = usize::try_from(found.rule).ok();
-        columns.metric.push(strings.code(Some(rule.map_or("other", |rule| self.rule_metrics[rule].as_str()))));
-        columns.metric_rule.push(strings.code(rule.map(|rule| self.rule_descriptions[rule].as_str())));
+        let rule = usize::try_from(found.rule).ok().map(|rule| &self.rules[rule]);
+        columns.metric.push(strings.code(Some(rule.map_or("other", |rule| rule.metric.as_str()))));
+        columns.metric_rule.push(strings.code(rule.map(|rule| rule.description.as_str())));
         let period = found.period.as_ref();
         columns.period.push(strings.code(period.map(|period| period.phrase.as_str())));
         columns.period_start.push(period.and_then(|period| period.start).unwrap_or(NO_DATE));
@@ -951,12 +941,12 @@ impl FigureReader {
             }));
         }
         let pair_marks: HashMap<String, String> = item(config, "paired_marks")?;
-        let mut openers = HashMap::default();
+        let openers = CharSet::new(&pair_marks.keys().map(String::as_str).collect::<String>());
         let mut closers = HashMap::default();
         for (open, close) in &pair_marks {
-            let (open, close) = (open.chars().next().unwrap_or(' '), close.chars().next().unwrap_or(' '));
-            openers.insert(open, open);
-            closers.insert(close, open);
+            if let (Some(open), Some(close)) = (open.chars().next(), close.chars().next()) {
+                closers.insert(close, open);
+            }
         }
         let symmetric_marks: String = item(config, "symmetric_marks")?;
         let every_mark: String = pair_marks.iter().flat_map(|(open, close)| [open.as_str(), close.as_str()]).chain([symmetric_marks.as_str()]).collect();
@@ -968,7 +958,7 @@ impl FigureReader {
         let rate_only: Vec<String> = item(config, "rate_only_direction_words")?;
         let veto: HashMap<String, String> = item(config, "unit_veto")?;
         let followers: Vec<String> = item(config, "name_followers")?;
-        let rules: Vec<(String, String, i64)> = item(config, "metric_rules")?;
+        let rules: Vec<(String, String, i64, String, String)> = item(config, "metric_rules")?;
         let arabic_only: Vec<String> = item(config, "arabic_only_units")?;
         Ok(FigureReader {
             groups_seen: vec![HashMap::default(); patterns.len()],
@@ -985,19 +975,25 @@ impl FigureReader {
             direction_lengths,
             rate_only_words: rate_only.iter().map(|w| w.chars().collect()).collect(),
             rate_dimensions: item::<Vec<String>>(config, "rate_dimensions")?.into_iter().collect(),
-            word_before_yue: char_set(&item::<String>(config, "word_before_yue")?),
+            word_before_yue: CharSet::new(&item::<String>(config, "word_before_yue")?),
             name_followers: followers.iter().map(|w| w.chars().collect()).collect(),
-            unit_veto: veto.into_iter().map(|(unit, chars)| (unit, char_set(&chars))).collect(),
-            may_reject_after: char_set(&item::<String>(config, "may_reject_after")?),
-            clause_breaks: char_set(&item::<String>(config, "clause_breaks")?),
-            glued_after: char_set(&item::<String>(config, "glued_after")?),
-            date_followers: char_set(&item::<String>(config, "date_followers")?),
+            unit_veto: veto.into_iter().map(|(unit, chars)| (unit, CharSet::new(&chars))).collect(),
+            may_reject_after: CharSet::new(&item::<String>(config, "may_reject_after")?),
+            clause_breaks: CharSet::new(&item::<String>(config, "clause_breaks")?),
+            glued_after: CharSet::new(&item::<String>(config, "glued_after")?),
+            date_followers: CharSet::new(&item::<String>(config, "date_followers")?),
             openers,
             closers,
-            symmetric: char_set(&symmetric_marks),
+            symmetric: CharSet::new(&symmetric_marks),
             rules: rules
                 .into_iter()
-                .map(|(keyword, dimension, priority)| Rule { keyword: keyword.chars().collect(), dimension, priority })
+                .map(|(keyword, dimension, priority, metric, description)| Rule {
+                    keyword: keyword.chars().collect(),
+                    dimension,
+                    priority,
+                    metric,
+                    description,
+                })
                 .collect(),
             indexes: HashMap::default(),
             periods: PeriodRules {
@@ -1009,13 +1005,12 @@ impl FigureReader {
                 comparison_before: item::<Vec<String>>(config, "comparison_before")?.iter().map(|w| w.chars().collect()).collect(),
                 quarters: item(config, "quarters")?,
                 other_digits: python_digits(py)?,
+                whole_year: item(config, "whole_year")?,
             },
             units: item(config, "units")?,
             bare_units: item(config, "bare_units")?,
             fraction_unit: item(config, "fraction_unit")?,
             percent_unit: item(config, "percent_unit")?,
-            rule_metrics: item(config, "rule_metrics")?,
-            rule_descriptions: item(config, "rule_descriptions")?,
             chinese_value,
             numerals: HashMap::default(),
         })

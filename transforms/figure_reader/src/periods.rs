@@ -26,6 +26,8 @@ pub struct PeriodRules {
     pub quarters: HashMap<String, (u32, u32)>,
     /// The characters Python's `str.isdigit` accepts beyond ASCII digits.
     pub other_digits: HashSet<char>,
+    /// `_WHOLE_YEAR`: a relative phrase that adds nothing after a phrase that is a year alone.
+    pub whole_year: String,
 }
 
 /// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
@@ -160,6 +162,18 @@ impl PeriodRules {
         (0..start).rev().find(|&i| self.sentence_breaks.contains(&text[i])).map_or(0, |i| i + 1)
     }
 
+    /// Whether a relative phrase ending at or before the offset replaces `best`, the period found so far in the
+    /// sentence: not when it starts inside it (the tail of a dated phrase, 2021年上半年), nor when it is the whole
+    /// year after a year alone.
+    fn relative_replaces(&self, best: &Option<(usize, Period)>, phrase_start: usize, phrase: &str) -> bool {
+        match best {
+            None => true,
+            Some((best_end, period)) => {
+                phrase_start >= *best_end && !(phrase == self.whole_year && self.is_year_only(&period.phrase))
+            }
+        }
+    }
+
     fn is_year_only(&self, phrase: &str) -> bool {
         self.year_only.find(phrase).map_or(false, |m| m.start() == 0 && m.end() == phrase.len())
     }
@@ -185,16 +199,9 @@ impl PeriodRules {
         for found in self.relative.find_iter(&sentence) {
             let (from, to) = (offsets.at(found.start()), offsets.at(found.end()));
             let (from, to) = (sentence_start + from, sentence_start + to);
-            if let Some((best_end, _)) = &best {
-                if from < *best_end {
-                    continue; // the tail of a dated phrase (2021年上半年)
-                }
+            if self.relative_replaces(&best, from, found.as_str()) {
+                best = Some((to, Period { phrase: found.as_str().to_string(), start: None, end: None }));
             }
-            let phrase = found.as_str();
-            if phrase == "全年" && best.as_ref().map_or(false, |(_, period)| self.is_year_only(&period.phrase)) {
-                continue;
-            }
-            best = Some((to, Period { phrase: phrase.to_string(), start: None, end: None }));
         }
         best.map(|(_, period)| period)
     }
@@ -210,7 +217,6 @@ struct PeriodMatch {
 /// `PeriodFinder`: the period before many offsets of one text, the text scanned once.
 pub struct PeriodFinder {
     matches: Vec<PeriodMatch>,
-    ends: Vec<usize>,
     periods: Vec<Option<Option<Period>>>, // by match, read when an offset first asks
     relatives: Vec<PeriodMatch>,
 }
@@ -229,9 +235,8 @@ impl PeriodFinder {
             let (start, end) = (offsets.at(found.start()), offsets.at(found.end()));
             relatives.push(PeriodMatch { start, end, text: found.as_str().to_string() });
         }
-        let ends = matches.iter().map(|m| m.end).collect();
         let periods = vec![None; matches.len()];
-        PeriodFinder { matches, ends, periods, relatives }
+        PeriodFinder { matches, periods, relatives }
     }
 
     fn period(&mut self, rules: &PeriodRules, text: &[char], index: usize, sentence_start: usize) -> Option<Period> {
@@ -250,7 +255,7 @@ impl PeriodFinder {
     pub fn before(&mut self, rules: &PeriodRules, text: &[char], start: usize) -> Option<Period> {
         let sentence_start = rules.sentence_start(text, start);
         // Matches are in order and do not overlap: those before `count` end at or before `start`.
-        let count = self.ends.partition_point(|&end| end <= start);
+        let count = self.matches.partition_point(|m| m.end <= start);
         if count < self.matches.len() && self.matches[count].start < start {
             return rules.period_before(text, start); // a period match straddles `start`
         }
@@ -272,15 +277,9 @@ impl PeriodFinder {
                 }
                 break;
             }
-            if let Some((best_end, _)) = &best {
-                if relative.start < *best_end {
-                    continue;
-                }
+            if rules.relative_replaces(&best, relative.start, &relative.text) {
+                best = Some((relative.end, Period { phrase: relative.text.clone(), start: None, end: None }));
             }
-            if relative.text == "全年" && best.as_ref().map_or(false, |(_, period)| rules.is_year_only(&period.phrase)) {
-                continue;
-            }
-            best = Some((relative.end, Period { phrase: relative.text.clone(), start: None, end: None }));
         }
         best.map(|(_, period)| period)
     }
