@@ -24,31 +24,40 @@ from pathlib import Path
 
 import polars as pl
 
-from landing.file_index import INDEX_SCHEMA, is_racy, known_entry, read_index, stat_key, write_index
+from landing.file_index import is_racy, read_index, stat_key, write_index
 from landing.land import RAW_SCHEMA
 
 _READ_THREADS = 4  # reading (and hashing) releases the GIL: a few threads overlap the disk
 _FRAME_ROWS = 500  # files gathered into a frame at a time
 
 
-def list_folder(paths: list[Path], directory: Path, index: Path | None) -> pl.DataFrame:
-    """RAW_SCHEMA rows of the files `paths` of the landing folder `directory`, in that order: every file's SHA-256,
+def list_folder(names: list[str], directory: Path, index: Path | None) -> pl.DataFrame:
+    """RAW_SCHEMA rows of the files `names` of the landing folder `directory`, in that order: every file's SHA-256,
     and its bytes only where its stat cannot vouch for them (_read_notice_file); a file that cannot be read keeps
     its error. With `index` (landing.file_index), a file unchanged since an earlier refresh hashed it keeps that
     hash and is not read, and the index is updated with the files hashed now."""
     known = read_index(index, directory)
-    # The files the index vouches for (nearly all of them on every refresh after the first) are listed from
-    # their stat in one pass: handing each to a thread cost ~40 us of Python per file, 0.4 s at 10,000 files.
-    vouched, to_read = [], []
-    for position, path in enumerate(paths):
-        stat = _stat(path)
-        indexed = known_entry(known, path.name, stat) if isinstance(stat, os.stat_result) else None
-        if indexed is None:
-            to_read.append((position, path, stat))
-        else:
-            vouched.append((position, path, stat, indexed))
-    frames = [_vouched_rows([(position, path, stat, sha) for position, path, stat, (sha, _) in vouched])]
-    entries = [(path.name, *stat_key(stat), sha, hashed_at) for _, path, stat, (sha, hashed_at) in vouched]
+    folder = os.fspath(directory)
+    # Every file stat'ed, then matched to the index in one join: nearly all of them are vouched for on every refresh
+    # after the first, and Python per file (a Path, a lookup, a row) cost ~10 us, 0.1 s at 10,000 files.
+    stats = [_stat(os.path.join(folder, name)) for name in names]
+    listed = [(position, stat) for position, stat in enumerate(stats) if isinstance(stat, os.stat_result)]
+    stated = pl.DataFrame(
+        {
+            "position": [position for position, _ in listed],
+            "source_name": [names[position] for position, _ in listed],
+            "size": [stat.st_size for _, stat in listed],
+            "mtime_ns": [stat.st_mtime_ns for _, stat in listed],
+            "ctime_ns": [stat.st_ctime_ns for _, stat in listed],
+        },
+        schema={"position": pl.Int64, "source_name": pl.String, "size": pl.Int64, "mtime_ns": pl.Int64, "ctime_ns": pl.Int64},
+    )
+    vouched = stated.join(known, on=["source_name", *_STAT_COLUMNS], how="inner", maintain_order="left")
+    frames = [_vouched_rows(vouched, folder)]
+    entries = [vouched.select(known.columns)]
+    vouched_positions = set(vouched.get_column("position").to_list())
+    to_read = [(position, Path(folder, names[position]), stat) for position, stat in enumerate(stats)
+               if position not in vouched_positions]
     # Reading and hashing release the GIL: a few threads overlap the disk with SHA-256 on every core.
     with ThreadPoolExecutor(max_workers=_READ_THREADS) as pool:
         for start in range(0, len(to_read), _FRAME_ROWS):
@@ -58,37 +67,39 @@ def list_folder(paths: list[Path], directory: Path, index: Path | None) -> pl.Da
             frames.append(pl.DataFrame([row for row, _ in results], schema=RAW_SCHEMA).with_columns(
                 pl.Series("position", [position for position, _, _ in chunk], dtype=pl.Int64)
             ))
-            entries += [entry for _, entry in results if entry is not None]
-    if index is not None:
-        write_index(index, directory, pl.DataFrame(entries, schema={k: v for k, v in INDEX_SCHEMA.items() if k != "directory"}, orient="row"))
-    listed = pl.concat(frames)
-    # in `paths` order; a sort gathers the bytes kept in memory, so only when both kinds of rows are there
-    return (listed.sort("position") if vouched and to_read else listed).drop("position")
+            hashed = [entry for _, entry in results if entry is not None]
+            if hashed:
+                entries.append(pl.DataFrame(hashed, schema=known.schema, orient="row"))
+    # written when it changes: files hashed now, or entries of files gone or changed (a listing with nothing new
+    # would write the same entries again)
+    if index is not None and (len(entries) > 1 or vouched.height != known.height):
+        write_index(index, directory, pl.concat(entries))
+    listed_rows = pl.concat(frames)
+    # in `names` order; a sort gathers the bytes kept in memory, so only when both kinds of rows are there
+    return (listed_rows.sort("position") if vouched.height and to_read else listed_rows).drop("position")
 
 
-def _stat(path: Path) -> os.stat_result | OSError:
+_STAT_COLUMNS = ("size", "mtime_ns", "ctime_ns")  # landing.file_index.stat_key's, as columns
+
+
+def _stat(path: str) -> os.stat_result | OSError:
     try:
-        return path.stat()
+        return os.stat(path)
     except OSError as exc:
         return exc
 
 
-def _vouched_rows(vouched: list[tuple[int, Path, os.stat_result, str]]) -> pl.DataFrame:
+def _vouched_rows(vouched: pl.DataFrame, folder: str) -> pl.DataFrame:
     """RAW_SCHEMA rows (and their `position`) of files listed from their stat and indexed hash, unread."""
-    return pl.DataFrame(
-        {
-            "source_name": [path.name for _, path, _, _ in vouched],
-            "content_sha256": [sha for *_, sha in vouched],
-            "data": None,
-            "read_error": None,
-            "path": [str(path) for _, path, _, _ in vouched],
-            "size": [stat.st_size for _, _, stat, _ in vouched],
-            "mtime_ns": [stat.st_mtime_ns for _, _, stat, _ in vouched],
-            "ctime_ns": [stat.st_ctime_ns for _, _, stat, _ in vouched],
-            "position": [position for position, *_ in vouched],
-        },
-        schema={**RAW_SCHEMA, "position": pl.Int64},
-    )
+    return vouched.select(
+        "source_name",
+        "content_sha256",
+        pl.lit(None, pl.Binary).alias("data"),
+        pl.lit(None, pl.String).alias("read_error"),
+        (pl.lit(os.path.join(folder, "")) + pl.col("source_name")).alias("path"),
+        *_STAT_COLUMNS,
+        "position",
+    ).cast({**RAW_SCHEMA, "position": pl.Int64})
 
 
 def _read_notice_file(listed: tuple[Path, os.stat_result | OSError]) -> tuple[dict, tuple | None]:

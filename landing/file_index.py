@@ -52,29 +52,18 @@ def index_path(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.name}.landing-index.parquet")
 
 
-def read_index(path: Path | None, directory: Path) -> dict[str, tuple[int, int, int, str, int]]:
-    """file name → (size, mtime_ns, ctime_ns, content_sha256, hashed_at_ns) of the trustworthy entries for
-    `directory` (none when there is no readable index)."""
-    if path is None or not path.exists():
-        return {}
-    try:
-        rows = pl.read_parquet(path).filter(
-            (pl.col("directory") == str(directory.resolve()))
-            & ~is_racy(pl.col("mtime_ns"), pl.col("hashed_at_ns"))
-        )
-    except (OSError, pl.exceptions.PolarsError):
-        return {}  # a damaged index is rebuilt by this refresh
-    columns = ("size", "mtime_ns", "ctime_ns", "content_sha256", "hashed_at_ns")
-    # built from the columns (a row iterator unpacked into lists cost ~9 us a file)
-    return dict(zip(rows.get_column("source_name").to_list(), zip(*(rows.get_column(c).to_list() for c in columns))))
-
-
-def known_entry(known: dict[str, tuple[int, int, int, str, int]], name: str, stat: os.stat_result) -> tuple[str, int] | None:
-    """(indexed hash, when it was hashed) of file `name` when its stat is the one it had when hashed, else None."""
-    entry = known.get(name)
-    if entry is None or entry[:3] != stat_key(stat):
-        return None
-    return entry[3], entry[4]
+def read_index(path: Path | None, directory: Path) -> pl.DataFrame:
+    """The trustworthy entries of `directory` (INDEX_SCHEMA but `directory`): none when there is no readable index."""
+    columns = [c for c in INDEX_SCHEMA if c != "directory"]
+    if path is not None and path.exists():
+        try:
+            return pl.read_parquet(path).filter(
+                (pl.col("directory") == str(directory.resolve()))
+                & ~is_racy(pl.col("mtime_ns"), pl.col("hashed_at_ns"))
+            ).select(columns)
+        except (OSError, pl.exceptions.PolarsError):
+            pass  # a damaged index is rebuilt by this refresh
+    return pl.DataFrame(schema={c: INDEX_SCHEMA[c] for c in columns})
 
 
 def write_index(path: Path, directory: Path, entries: pl.DataFrame) -> None:

@@ -37,13 +37,17 @@ class NoticeSource(dg.ConfigurableResource):
     # reused. A path here, not the warehouse resource, which would take the refresh lock in a fetch-only run.
     landing_index: str | None = None
 
-    def files(self) -> list[Path]:
+    def names(self) -> list[str]:
+        """The notice files' names, sorted."""
         root = Path(self.directory)
         if not root.is_dir():
             raise FileNotFoundError(f"notice source folder does not exist: {root.resolve()}")
         with os.scandir(root) as entries:
-            names = sorted(e.name for e in entries if e.name.lower().endswith(NOTICE_SUFFIXES) and not e.name.startswith("."))
-        return [root / name for name in names]
+            return sorted(e.name for e in entries if e.name.lower().endswith(NOTICE_SUFFIXES) and not e.name.startswith("."))
+
+    def files(self) -> list[Path]:
+        root = Path(self.directory)
+        return [root / name for name in self.names()]
 
     def fingerprint(self) -> str:
         """Changes whenever a notice file is added, removed or modified (cheap: names, sizes, mtimes)."""
@@ -59,7 +63,7 @@ class NoticeSource(dg.ConfigurableResource):
     def read_all(self, index: Path | None = None) -> pl.DataFrame:
         """Every notice file's SHA-256, and its bytes or where to read them (landing.file_bytes.list_folder; with
         `index`, the landing index beside the warehouse)."""
-        return list_folder(self.files(), Path(self.directory), index)
+        return list_folder(self.names(), Path(self.directory), index)
 
 
 class WarehouseTarget(dg.ConfigurableResource):

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from landing.file_bytes import LandedFileChanged, with_bytes
-from landing.file_index import index_path, known_entry, read_index
+from landing.file_index import index_path, read_index
 from landing.land import RAW_SCHEMA
 from orchestration.cli import run_refresh
 from orchestration.resources import NoticeSource
@@ -89,7 +89,9 @@ def test_a_refresh_with_a_warm_index_loads_the_changed_notice_and_quarantines_an
         handle.write(marker)
     listed = NoticeSource(directory=str(landing)).read_all(index=index_path(warehouse))
     assert {row[0]: row[1] is None for row in listed.select("source_name", "data").iter_rows()} == {"memo.txt": True, "one.txt": False}
-    assert known_entry(read_index(index_path(warehouse), landing), "memo.txt", (landing / "memo.txt").stat()) is not None
+    memo = (landing / "memo.txt").stat()
+    indexed = read_index(index_path(warehouse), landing).filter(pl.col("source_name") == "memo.txt")
+    assert indexed.select("size", "mtime_ns", "ctime_ns").rows() == [(memo.st_size, memo.st_mtime_ns, memo.st_ctime_ns)]
 
     second = run_refresh(landing, warehouse)
     assert second.published, second.failure

@@ -39,7 +39,7 @@ def test_an_unchanged_file_keeps_its_indexed_hash_and_a_rewritten_one_is_hashed_
 
     first = source.read_all(index=index)
     assert _shas(first) == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (old, new)}
-    assert set(read_index(index, landing)) == {"a.txt"}  # b.txt was written just now: not trusted yet
+    assert set(read_index(index, landing)["source_name"]) == {"a.txt"}  # b.txt was written just now: not trusted yet
 
     _corrupt_index(index, "a.txt")
     assert _shas(source.read_all(index=index))["a.txt"] == BOGUS  # trusted: not read-and-hashed again
@@ -59,7 +59,7 @@ def test_a_file_written_just_before_it_was_hashed_is_not_trusted(tmp_path):
     fresh.write_bytes(b"notice")
     NoticeSource(directory=str(landing)).read_all(index=index)
     # modified within RACY_SECONDS of its hashing: a write in the same clock tick could follow unseen
-    assert read_index(index, landing) == {}
+    assert read_index(index, landing).is_empty()
     _corrupt_index(index, "a.txt")
     assert _shas(NoticeSource(directory=str(landing)).read_all(index=index))["a.txt"] == hashlib.sha256(b"notice").hexdigest()
     assert RACY_SECONDS >= 1
@@ -91,13 +91,13 @@ def test_other_folders_entries_are_kept_and_a_damaged_index_is_rebuilt(tmp_path)
         (folder / "a.txt").write_bytes(folder.name.encode())
         age_file(folder / "a.txt", 60)
         NoticeSource(directory=str(folder)).read_all(index=index)
-    assert all(set(read_index(index, folder)) == {"a.txt"} for folder in folders)
+    assert all(set(read_index(index, folder)["source_name"]) == {"a.txt"} for folder in folders)
     assert pl.read_parquet(index).schema == pl.Schema(INDEX_SCHEMA)
 
     index.write_bytes(b"not parquet")
     frame = NoticeSource(directory=str(folders[0])).read_all(index=index)
     assert _shas(frame) == {"a.txt": hashlib.sha256(b"one").hexdigest()}
-    assert set(read_index(index, folders[0])) == {"a.txt"}
+    assert set(read_index(index, folders[0])["source_name"]) == {"a.txt"}
 
 
 def test_without_an_index_nothing_is_written(tmp_path):
@@ -118,7 +118,7 @@ def test_a_fetch_only_run_writes_the_index_without_taking_the_refresh_lock(tmp_p
     with refresh_lock(warehouse):  # a refresh is running
         succeeded, statuses, failure = run_fetch(sources)
     assert succeeded, failure
-    assert set(read_index(index_path(warehouse), landing)) <= {"a.txt"} and index_path(warehouse).is_file()
+    assert set(read_index(index_path(warehouse), landing)["source_name"]) <= {"a.txt"} and index_path(warehouse).is_file()
     assert not warehouse.exists()
 
 
@@ -143,3 +143,21 @@ def test_a_listing_keeps_the_folders_order_when_indexed_read_and_unreadable_file
     assert listed["read_error"].is_null().to_list() == [True, True, True, False]
     assert listed.filter(pl.col("source_name") != "d.txt")["path"].to_list() == [str(landing / n) for n in ("a.txt", "b.txt", "c.txt")]
     assert with_bytes(listed)["data"].to_list()[:3] == [(landing / n).read_bytes() for n in ("a.txt", "b.txt", "c.txt")]
+
+
+def test_the_index_is_written_only_when_its_entries_change(tmp_path):
+    landing, index = tmp_path / "landing", tmp_path / "index.parquet"
+    landing.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (landing / name).write_bytes(name.encode())
+        age_file(landing / name, 60)
+    source = NoticeSource(directory=str(landing))
+    source.read_all(index=index)
+    written = index.stat()
+
+    source.read_all(index=index)  # nothing new: the same entries are not written again
+    assert (index.stat().st_ino, index.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+
+    (landing / "b.txt").unlink()  # an entry gone: written without it
+    assert _shas(source.read_all(index=index)) == {"a.txt": hashlib.sha256(b"a.txt").hexdigest()}
+    assert read_index(index, landing)["source_name"].to_list() == ["a.txt"]
