@@ -119,3 +119,20 @@ def test_the_watch_command_prints_one_json_line_per_refresh(tmp_path):
     assert query(warehouse, "SELECT count(*) AS n FROM dim_notice")["n"].item() == 5
     missing = CliRunner().invoke(app, ["watch", "--source", str(tmp_path / "nope"), "--warehouse", str(warehouse)])
     assert missing.exit_code == 3 and "notice folder not found" in missing.output
+
+
+def test_an_instance_made_ahead_serves_one_run_and_none_is_made_for_a_persistent_one(monkeypatch, tmp_path):
+    """The watcher makes the next run's throwaway Dagster instance while it waits (cli.prepare_instance)."""
+    from orchestration import cli
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setattr(cli, "_spare_instance", None)
+    cli.prepare_instance()
+    made = cli._spare_instance
+    assert made is not None and made.is_ephemeral
+    assert cli._instance() is made
+    assert cli._instance() is not made  # a run after it gets a new one
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    cli.prepare_instance()
+    assert cli._spare_instance is None
