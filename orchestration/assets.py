@@ -17,8 +17,8 @@ from transforms.pipeline import without_failures
 from transforms.star import reference_tables
 from warehouse import parse_cache
 from warehouse.build import build_record, is_unchanged
-from warehouse.patch import StagedWarehouse, patch_staging
-from warehouse.store import create_staging, publish, read_table
+from warehouse.patch import StagedWarehouse, StagingCopy
+from warehouse.store import WarehouseReader, create_staging, publish
 from warehouse.summary import table_rows
 from warehouse.versions import load_versions, previous_versions
 
@@ -54,23 +54,24 @@ def staged_notices(
     every later step (parse, staging file, gate, publication) is skipped: the published file stays as it is.
     Nothing is decoded here: the texts of the corpus are staged by the processes that parse them.
     """
-    unchanged = is_unchanged(warehouse.file, raw_notices, fetch_log, notice_source.prune_missing)
-    if unchanged is not None:
-        gate.decline_early()
-        context.log.info(f"nothing new since the build of {unchanged['built_at']:%Y-%m-%d %H:%M:%S} UTC "
-                         f"({unchanged['build_digest']}): the published warehouse is left as it is")
-        return
+    with WarehouseReader(warehouse.file) as published:
+        unchanged = is_unchanged(published, raw_notices, fetch_log, notice_source.prune_missing)
+        if unchanged is not None:
+            gate.decline_early()
+            context.log.info(f"nothing new since the build of {unchanged['built_at']:%Y-%m-%d %H:%M:%S} UTC "
+                             f"({unchanged['build_digest']}): the published warehouse is left as it is")
+            return
+        landed = raw_notices["source_name"]
+        gate.start_early()  # something will be loaded: the gate runs in its own process, GX imported by the time it is due
+        # only the notices whose file is gone are read back, found by name first: a filter over raw_notice itself
+        # decompresses every text it skips (~1.2 s at 10,000 notices, for usually no row)
+        published_names = published.read_table("raw_notice", columns=["source_name"])
+        names = pl.Series("source_name", [], pl.String) if published_names is None else published_names["source_name"]
+        gone_names = names.filter(~names.is_in(landed.implode())).to_list()
+        gone = None
+        if gone_names:
+            gone = published.read_table("raw_notice", where="list_contains(?, source_name)", params=[gone_names])
     landed_files, rejected = reject_unreadable(raw_notices)
-    landed = raw_notices["source_name"]
-    gate.start_early()  # something will be loaded: the gate runs in its own process, GX imported by the time it is due
-    # only the notices whose file is gone are read back, found by name first: a filter over raw_notice itself
-    # decompresses every text it skips (~1.2 s at 10,000 notices, for usually no row)
-    published = read_table(warehouse.file, "raw_notice", columns=["source_name"])
-    names = pl.Series("source_name", [], pl.String) if published is None else published["source_name"]
-    gone_names = names.filter(~names.is_in(landed.implode())).to_list()
-    gone = None
-    if gone_names:
-        gone = read_table(warehouse.file, "raw_notice", where="list_contains(?, source_name)", params=[gone_names])
     missing = missing_notices(gone, landed)
     kept = missing.clear() if notice_source.prune_missing else missing
     if missing.height:
@@ -119,21 +120,24 @@ def warehouse_staging(
     loaded = without_failures(parsed_notices.loaded, failures)
     now = datetime.now(timezone.utc)
     quarantined = pl.concat([rejected_notices, parsed_notices.rejected, failures], how="vertical_relaxed")
-    tables = {
-        **reference_tables(),
-        "quarantine_notice": complete_quarantine(
-            quarantined, with_bytes(raw_notices.join(quarantined, on=["source_name", "content_sha256"], how="semi")),
-            previous=read_table(warehouse.file, "quarantine_notice"), now=now,
-        ),
-        "source_file": source_files(raw_notices, loaded, quarantined),
-        "fetch_log": fetch_log,
-        "refresh_build": build_record(raw_notices, fetch_log, notice_source.prune_missing, now),
-    }
-    # notice_version's texts are filled in by DuckDB from the staging file and the previous warehouse
-    published_versions = previous_versions(warehouse.file)
-    versions = update_versions(published_versions, loaded_versions(loaded, raw_notices), now)
     star = parsed_notices.star_rows(loaded)
-    patched = patch_staging(warehouse.file, tables, star, versions, published_versions)
+    # the published file opened once for what this step reads of it, and closed before a full build attaches it; its
+    # copy for a patch made in the background while the rest is prepared
+    with WarehouseReader(warehouse.file) as published, StagingCopy(published, star) as copy:
+        tables = {
+            **reference_tables(),
+            "quarantine_notice": complete_quarantine(
+                quarantined, with_bytes(raw_notices.join(quarantined, on=["source_name", "content_sha256"], how="semi")),
+                previous=published.read_table("quarantine_notice"), now=now,
+            ),
+            "source_file": source_files(raw_notices, loaded, quarantined),
+            "fetch_log": fetch_log,
+            "refresh_build": build_record(raw_notices, fetch_log, notice_source.prune_missing, now),
+        }
+        # notice_version's texts are filled in by DuckDB from the staging file and the previous warehouse
+        published_versions = previous_versions(published)
+        versions = update_versions(published_versions, loaded_versions(loaded, raw_notices), now)
+        patched = copy.patch(tables, versions, published_versions)
     staged = patched.staged
     if staged is None:
         staging = create_staging(warehouse.file, tables, star)

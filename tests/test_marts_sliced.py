@@ -5,6 +5,7 @@ import shutil
 import duckdb
 import pytest
 
+from transforms.star import NOTICE_TABLES
 from warehouse import marts
 
 
@@ -64,6 +65,7 @@ def test_a_failed_insert_raises_its_own_error_not_the_aborted_transactions(publi
     con.execute("BEGIN TRANSACTION")
     with pytest.raises(duckdb.ConversionException):
         failing = "SELECT * REPLACE (CAST(title AS INTEGER) AS number) FROM mart_issue"
-        marts.insert_notice_rows(con, database, "mart_issue", failing, [], "notice_key IS NOT NULL")
+        with marts.notice_rows_only(con, database, "notice_key IS NOT NULL", NOTICE_TABLES):
+            marts.insert_notice_rows(con, database, "mart_issue", failing, "notice_key IS NOT NULL")
     con.execute("ROLLBACK")
     con.close()

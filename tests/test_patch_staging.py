@@ -190,6 +190,29 @@ def test_every_mart_is_patched_per_notice_or_rebuilt():
     assert not any("ORDER BY" in every[name].query.upper() for name in marts.SLICED_MARTS)
 
 
+def test_a_per_notice_mart_may_not_read_a_mart_rebuilt_after_the_per_notice_marts(monkeypatch):
+    """A patch writes the per-notice marts before it rebuilds the marts scripted after the first of them."""
+    assert marts.rebuilt_after_notice_marts(list(marts.marts())) == ["mart_unit_progress", "mart_unit_headline"]
+
+    def script(read_by_mart_notice):
+        return ("CREATE TABLE mart_headline_metric AS SELECT 1 AS x;\n"
+                "CREATE TABLE mart_issue AS SELECT 1 AS x;\n"
+                "CREATE TABLE mart_unit_progress AS SELECT 1 AS x;\n"
+                f"CREATE TABLE mart_notice AS SELECT * FROM {read_by_mart_notice};\n")
+
+    try:
+        monkeypatch.setattr(marts, "mart_statements", lambda: script("mart_headline_metric"))  # rebuilt before
+        marts.marts.cache_clear()
+        assert list(marts.marts()) == ["mart_headline_metric", "mart_issue", "mart_unit_progress", "mart_notice"]
+        monkeypatch.setattr(marts, "mart_statements", lambda: script("mart_unit_progress"))  # rebuilt after
+        marts.marts.cache_clear()
+        with pytest.raises(ValueError, match=r"per-notice mart mart_notice reads \['mart_unit_progress'\]"):
+            marts.marts()
+    finally:
+        monkeypatch.undo()
+        marts.marts.cache_clear()
+
+
 def test_notice_delta():
     published = pl.DataFrame({"notice_key": ["a", "b", "c"], "source_name": ["a.txt", "b.txt", "c.txt"]})
     loaded = pl.DataFrame({"notice_key": ["b", "c", "d"], "source_name": ["b.txt", "c2.txt", "d.txt"]})

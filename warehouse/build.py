@@ -22,7 +22,7 @@ import landing
 import orchestration
 import transforms
 import warehouse
-from warehouse.store import read_table
+from warehouse.store import WarehouseReader, reading
 
 # The files a package ships (pyproject package-data), by explicit pattern rather than a recursive search: the
 # default warehouse, its Data Docs, report and parse cache live inside the warehouse package folder, and a
@@ -87,16 +87,20 @@ def build_record(raw_notices: pl.DataFrame, fetch_log: pl.DataFrame, prune_missi
     )
 
 
-def published_build(warehouse: Path) -> dict | None:
-    """The `refresh_build` row of the published file, or None when there is none to trust."""
+def published_build(warehouse: Path | WarehouseReader) -> dict | None:
+    """The `refresh_build` row of the published file (or of the file a reader reads), or None when there is none to
+    trust."""
     try:
-        rows = read_table(warehouse, "refresh_build")
+        with reading(warehouse) as published:
+            rows = published.read_table("refresh_build")
     except duckdb.Error:  # not a DuckDB file, or one this DuckDB cannot open
         return None
     return rows.row(0, named=True) if rows is not None and rows.height == 1 else None
 
 
-def is_unchanged(warehouse: Path, raw_notices: pl.DataFrame, fetch_log: pl.DataFrame, prune_missing: bool) -> dict | None:
+def is_unchanged(
+    warehouse: Path | WarehouseReader, raw_notices: pl.DataFrame, fetch_log: pl.DataFrame, prune_missing: bool
+) -> dict | None:
     """The published build when building again from these inputs would give the same warehouse, else None."""
     previous = published_build(warehouse)
     if previous is None:

@@ -5,11 +5,13 @@ A full build used to run the mart scripts as one text. A mart's statement needs 
 it joins, and the staging build runs within ZHENGGAI_LOAD_MEMORY (1 GB by default): mart_issue alone needed 700-750 MB
 at 10,000 notices and 1-1.5 GB on twice those notices' rows (DuckDB hashes the problems, with every column they
 carry, at each of its joins), and the staging build of 20,000 notices ran out of memory. SLICED_MARTS are built
-MART_SLICE_NOTICES notices at a time instead, by the same mechanism as a patch (insert_notice_rows), so what they
+MART_SLICE_NOTICES notices at a time instead, by the same mechanism as a patch (notice_rows_only), so what they
 need no longer grows with the corpus.
 """
 
 import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -80,7 +82,21 @@ def marts() -> dict[str, Mart]:
         raise ValueError(
             f"marts neither in NOTICE_MARTS nor in MART_REASONS (warehouse/marts.py): {sorted(unclassified)}"
         )
+    # a patch writes the per-notice marts first, then rebuilds the marts scripted after the first of them (patch.py
+    # _patch_marts): a per-notice mart reading one of those would read it before it is rebuilt
+    late = rebuilt_after_notice_marts(list(queries))
+    for name in NOTICE_MARTS:
+        read = [other for other in late if re.search(rf"\b{other}\b", queries.get(name, ""))]
+        if read:
+            raise ValueError(f"the per-notice mart {name} reads {read}, which are rebuilt after the per-notice marts "
+                             "(a per-notice mart's rows come from its notice's rows only)")
     return {name: Mart(queries[name], tuple(statements[name])) for name in queries}
+
+
+def rebuilt_after_notice_marts(names: Sequence[str]) -> list[str]:
+    """The marts of `names` (in script order) that are rebuilt and come after the first per-notice mart."""
+    first = next((index for index, name in enumerate(names) if name in NOTICE_MARTS), len(names))
+    return [name for name in names[first:] if name not in NOTICE_MARTS]
 
 
 # The per-notice marts with a row per problem and per figure: their joins' memory grew with the corpus. A sliced mart
@@ -90,20 +106,25 @@ SLICED_MARTS = ("mart_issue", "mart_indicator")
 MART_SLICE_NOTICES = 2_000
 
 
-def insert_notice_rows(con: duckdb.DuckDBPyConnection, database: str, name: str, query: str,
-                       notice_marts: list[str], notices: str) -> None:
-    """Insert into the mart `name` of `database` (the catalog of `con`) the rows its `query` gives for the notices
-    that `notices` (an SQL condition on notice_key) selects.
-
-    The query runs with every notice table, and the per-notice marts `notice_marts` it may read, shadowed by a
-    temporary view of those notices' rows only (the property NOTICE_MARTS states: a notice's mart rows come from its
-    own rows), so its joins and aggregates read those rows instead of every notice's."""
-    shadowed = [*NOTICE_TABLES, *notice_marts]
+@contextmanager
+def notice_rows_only(con: duckdb.DuckDBPyConnection, database: str, notices: str,
+                     tables: Sequence[str]) -> Iterator[Callable[[str], None]]:
+    """While the block runs, `tables` of `database` (the catalog of `con`) shadowed by temporary views of the rows of
+    the notices that `notices` (an SQL condition on notice_key) selects, so that a per-notice mart's query reads those
+    rows instead of every notice's (the property NOTICE_MARTS states: a notice's mart rows come from its own rows)
+    and its joins and aggregates read a few rows. Yields a function that shadows one more table (a per-notice mart
+    once its rows are written, for the marts that read it). The views are dropped on leaving."""
     catalog = quoted_identifier(database)
+    shadowed: list[str] = []
+
+    def shadow(table: str) -> None:
+        con.execute(f'CREATE TEMP VIEW "{table}" AS SELECT * FROM {catalog}.main."{table}" WHERE {notices}')
+        shadowed.append(table)
+
     try:
-        for table in shadowed:
-            con.execute(f'CREATE TEMP VIEW "{table}" AS SELECT * FROM {catalog}.main."{table}" WHERE {notices}')
-        con.execute(f'INSERT INTO {catalog}.main."{name}" BY NAME SELECT * FROM (\n{query}\n) AS mart WHERE {notices}')
+        for table in tables:
+            shadow(table)
+        yield shadow
     except duckdb.Error:
         # The failed statement aborted the transaction, where dropping the views fails too: that error must not take
         # the place of this one (create_staging builds again on one thread after an OutOfMemoryException only).
@@ -115,6 +136,13 @@ def insert_notice_rows(con: duckdb.DuckDBPyConnection, database: str, name: str,
         raise
     for table in shadowed:
         con.execute(f'DROP VIEW temp.main."{table}"')
+
+
+def insert_notice_rows(con: duckdb.DuckDBPyConnection, database: str, name: str, query: str, notices: str) -> None:
+    """Insert into the mart `name` of `database` (the catalog of `con`) the rows its `query` gives for the notices
+    that `notices` (an SQL condition on notice_key) selects: within notice_rows_only of the same notices."""
+    catalog = quoted_identifier(database)
+    con.execute(f'INSERT INTO {catalog}.main."{name}" BY NAME SELECT * FROM (\n{query}\n) AS mart WHERE {notices}')
 
 
 def build_marts(con: duckdb.DuckDBPyConnection) -> None:
@@ -129,7 +157,8 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
             for comment in mart.statements[1:]:
                 con.execute(comment)
             for condition in slices:
-                insert_notice_rows(con, database, name, mart.query, built, condition)
+                with notice_rows_only(con, database, condition, [*NOTICE_TABLES, *built]):
+                    insert_notice_rows(con, database, name, mart.query, condition)
         else:
             for statement in mart.statements:
                 con.execute(statement)

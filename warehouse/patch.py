@@ -26,15 +26,14 @@ stores them; the rebuilt marts keep their sort). It is checked against full buil
 tests/test_patch_staging.py. The published file is only copied, never opened for writing; a crash leaves a
 partial staging file that the next refresh removes, as with a full build.
 
-When patching is not possible or not worth it (`cannot_patch`, `patch_staging`'s reasons) the caller builds
+When patching is not possible or not worth it (`cannot_patch`, StagingCopy's reasons) the caller builds
 the staging file in full, exactly as before.
 """
 
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -47,18 +46,19 @@ import polars as pl
 from transforms.notice_delta import NoticeDelta, is_small_change, notice_delta, version_delta
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, dim_date
 from warehouse import build
-from warehouse.marts import NOTICE_MARTS, insert_notice_rows, marts
-from warehouse.schema import sql_literal
+from warehouse.marts import NOTICE_MARTS, insert_notice_rows, marts, notice_rows_only, rebuilt_after_notice_marts
+from warehouse.schema import quoted_identifier, sql_literal
 from warehouse.summary import table_rows_of
 from warehouse.store import (
     STORAGE_COMPATIBILITY,
     StarRows,
+    WarehouseReader,
     all_parquet,
     connect_staging,
     date_span,
     discard,
     insert_frame,
-    read_table,
+    reading,
     shared_dimension_rows,
     staging_path,
     use_loaded_names,
@@ -108,32 +108,39 @@ class StagedWarehouse:
 
 @dataclass(frozen=True)
 class PatchOutcome:
-    """What patch_staging did: the staging file (None when the caller must build in full) and why."""
+    """What StagingCopy.patch did: the staging file (None when the caller must build in full) and why."""
 
     staged: StagedWarehouse | None
     reason: str
     free_block_share: float | None = None  # of the patched staging file
 
 
-def cannot_patch(warehouse: Path) -> str | None:
-    """Why the staging file of `warehouse` cannot be a patched copy of it, or None when it can."""
+def cannot_patch(warehouse: Path | WarehouseReader) -> str | None:
+    """Why the staging file of `warehouse` (the file, or a reader of it) cannot be a patched copy of it, or None when
+    it can."""
     if os.environ.get(PATCH_SWITCH, "1").strip().lower() in {"0", "false", "no", "off"}:
         return f"patching switched off ({PATCH_SWITCH})"
+    with reading(warehouse) as published:
+        return _cannot_patch(published)
+
+
+def _cannot_patch(published: WarehouseReader) -> str | None:
+    warehouse = published.path
     if not warehouse.exists():
         return "no published warehouse"
     if warehouse.with_name(warehouse.name + ".wal").exists():
         # a copy of the file alone would miss what the log holds (a published file is checkpointed; this one
         # was written to since)
         return "the published file has a write-ahead log beside it"
-    published = build.published_build(warehouse)
-    if published is None:
+    build_row = build.published_build(published)
+    if build_row is None:
         return "the published file has no build record"
     # the code digest covers the parser (every file of transforms/ and the parsing libraries: parse_cache's
     # parser_version), the DDL, the marts and this module; read through the module, as is_unchanged reads it
-    if published["code_digest"] != build.code_digest():
-        return (f"the published file was built by other code ({published['code_digest']}, now {build.code_digest()}): "
+    if build_row["code_digest"] != build.code_digest():
+        return (f"the published file was built by other code ({build_row['code_digest']}, now {build.code_digest()}): "
                 "its parser, tables or marts may differ")
-    storage, free_share, free_bytes = _storage(warehouse)
+    storage, free_share, free_bytes = _storage_of(published.connection())
     if storage != expected_storage_version():
         return f"the published file's storage version is {storage}, not {expected_storage_version()}"
     if free_share > MAX_FREE_BLOCK_SHARE and free_bytes > MIN_FREE_BYTES_TO_COMPACT:
@@ -142,77 +149,92 @@ def cannot_patch(warehouse: Path) -> str | None:
     return None
 
 
-def patch_staging(
-    warehouse: Path,
-    tables: Mapping[str, pl.DataFrame],
-    star: StarRows,
-    versions: pl.DataFrame,
-    published_versions: pl.DataFrame | None,
-) -> PatchOutcome:
-    """The staging file of `warehouse` as a patched copy of it, when possible (else `staged` is None).
+class StagingCopy:
+    """A patch begun as soon as the notices to load (`star`) are known: whether the published file `warehouse` (the
+    file, or a reader of it) can be patched for them (`reason` says why not) and, when it can, its copy to the staging
+    path, made and then written to disk by a thread of its own. The staging step prepares the rest (the small tables,
+    the versions) meanwhile: the copy (~0.1 s for the 360 MB of 10,000 notices) was on its path. `patch` applies the
+    difference to the copy; leaving the `with` block without a patch removes the copy.
 
-    Takes what create_staging and versions.load_versions take: the whole `tables` (small tables, replaced),
-    the `star` rows of the notices to load, and `versions` (transforms.lineage.update_versions, no raw_text),
-    with the `published_versions` they were updated from (versions.previous_versions of `warehouse`).
-    """
-    reason = cannot_patch(warehouse)
-    if reason is not None:
-        return PatchOutcome(None, reason)
-    published = read_table(warehouse, "raw_notice", columns=("notice_key", "source_name"))
-    delta = notice_delta(published, star.notices)
-    if not is_small_change(delta.changed, published.height, delta.loaded, MAX_CHANGED_SHARE, ALWAYS_PATCH_UP_TO):
-        return PatchOutcome(None, f"{delta.changed} of {max(published.height, delta.loaded)} notices changed "
-                                  f"(patched up to {ALWAYS_PATCH_UP_TO} or {MAX_CHANGED_SHARE:.0%})")
-    if published_versions is None:
-        return PatchOutcome(None, "the published file has no notice_version")
-    to_insert, to_delete = version_delta(published_versions.select(VERSION_COLUMNS), versions.select(VERSION_COLUMNS))
-    staging = staging_path(warehouse)
-    discard(staging)
-    try:
-        with _copied(warehouse, staging):
-            con = connect_staging(staging)
-            try:
-                con.execute("BEGIN TRANSACTION")
-                # fetched to the end: register() refuses a connection whose last result is still pending
-                ((database,),) = con.execute("SELECT current_database()").fetchall()
-                _patch_versions(con, database, to_insert, to_delete)  # first: a closed version's text is read from raw_notice
-                touched = _patch_notice_tables(con, star, delta)
-                touched |= _patch_shared_dimensions(con, star)
-                _replace_tables(con, tables)
-                _patch_marts(con, database, touched)
-                con.execute("COMMIT")
-                con.execute("CHECKPOINT")
-                # read on this connection: opening the patched file again to read them cost ~0.2 s at 10,000 notices
-                storage, free_share, _ = _storage_of(con)
-                rows = table_rows_of(con)
-            finally:
-                con.close()
+    The copy's bytes are synced as soon as it is made, while the patch's statements run: left in the page cache, they
+    were written by the fdatasync of the patch's checkpoint, which waited ~0.17 s for them (fdatasync releases the
+    GIL; DuckDB writes through its own descriptor, which the sync does not disturb)."""
+
+    def __init__(self, warehouse: Path | WarehouseReader, star: StarRows):
+        self.star = star
+        self.delta: NoticeDelta | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._patched = False
+        with reading(warehouse) as published:
+            self.staging = staging_path(published.path)
+            self.reason = cannot_patch(published)
+            if self.reason is None:
+                notices = published.read_table("raw_notice", columns=("notice_key", "source_name"))
+                self.delta = notice_delta(notices, star.notices)
+                if not is_small_change(self.delta.changed, notices.height, self.delta.loaded, MAX_CHANGED_SHARE,
+                                       ALWAYS_PATCH_UP_TO):
+                    self.reason = (f"{self.delta.changed} of {max(notices.height, self.delta.loaded)} notices changed "
+                                   f"(patched up to {ALWAYS_PATCH_UP_TO} or {MAX_CHANGED_SHARE:.0%})")
+        if self.reason is None:
+            discard(self.staging)
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhenggai-staging-copy")
+            self._copied = self._pool.submit(shutil.copyfile, published.path, self.staging)
+            self._synced = self._pool.submit(_sync, self.staging)  # (one thread: after the copy)
+
+    def __enter__(self) -> "StagingCopy":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Wait for the copy's thread; remove the copy unless a patch made it the staging file."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+            if not self._patched:
+                discard(self.staging)
+
+    def patch(self, tables: Mapping[str, pl.DataFrame], versions: pl.DataFrame,
+              published_versions: pl.DataFrame | None) -> PatchOutcome:
+        """The copy patched with what create_staging and versions.load_versions take for `star`: the whole `tables`
+        (small tables, replaced) and `versions` (transforms.lineage.update_versions, no raw_text), with the
+        `published_versions` they were updated from (versions.previous_versions of the published file); `staged` is
+        None when it cannot be (`reason`)."""
+        if self.reason is not None:
+            return PatchOutcome(None, self.reason)
+        if published_versions is None:
+            return PatchOutcome(None, "the published file has no notice_version")
+        to_insert, to_delete = version_delta(published_versions.select(VERSION_COLUMNS), versions.select(VERSION_COLUMNS))
+        staging, star, delta = self.staging, self.star, self.delta
+        self._copied.result()
+        con = connect_staging(staging)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            # fetched to the end: register() refuses a connection whose last result is still pending
+            ((database,),) = con.execute("SELECT current_database()").fetchall()
+            _patch_versions(con, database, to_insert, to_delete)  # first: a closed version's text is read from raw_notice
+            touched = _patch_notice_tables(con, star, delta)
+            touched |= _patch_shared_dimensions(con, star)
+            _replace_tables(con, tables)
+            _patch_marts(con, database, touched)
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+            # read on this connection: opening the patched file again to read them cost ~0.2 s at 10,000 notices
+            storage, free_share, _ = _storage_of(con)
+            rows = table_rows_of(con)
+        finally:
+            con.close()
+        self._synced.result()
         if storage != expected_storage_version():
             raise RuntimeError(f"patching changed the storage version of {staging} to {storage}")
-    except BaseException:
-        discard(staging)
-        raise
-    return PatchOutcome(
-        StagedWarehouse(staging, tuple(sorted(touched)), rows=rows),
-        f"patched the published file: {delta.added.len()} notice(s) added, {delta.removed.len()} removed, "
-        f"{delta.renamed.height} renamed; {len(to_insert)} version row(s) added, {len(to_delete)} removed",
-        free_share,
-    )
-
-
-@contextmanager
-def _copied(warehouse: Path, staging: Path) -> Iterator[None]:
-    """Copy `warehouse` to `staging`, and write the copy to disk while the block runs.
-
-    The copy's ~360 MB (at 10,000 notices) sit in the page cache until something syncs them: the checkpoint of the
-    patch's COMMIT, which waited ~0.17 s for them in its fdatasync. Synced from another thread as soon as the copy
-    is made, they are written while the patch's statements run (fdatasync releases the GIL; DuckDB writes through
-    its own descriptor, which the sync does not disturb)."""
-    shutil.copyfile(warehouse, staging)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        synced = pool.submit(_sync, staging)
-        yield
-        synced.result()
+        self._patched = True
+        return PatchOutcome(
+            StagedWarehouse(staging, tuple(sorted(touched)), rows=rows),
+            f"patched the published file: {delta.added.len()} notice(s) added, {delta.removed.len()} removed, "
+            f"{delta.renamed.height} renamed; {len(to_insert)} version row(s) added, {len(to_delete)} removed",
+            free_share,
+        )
 
 
 def _sync(path: Path) -> None:
@@ -306,27 +328,39 @@ def _patch_versions(
 
 
 def _patch_marts(con: duckdb.DuckDBPyConnection, database: str, touched: set[str]) -> None:
-    """Every mart of `database` (the catalog of `con`), in the order of the mart scripts (a mart may read an earlier
-    one): NOTICE_MARTS patched for the `touched` notices, the others dropped and built again with their comments.
+    """Every mart of `database` (the catalog of `con`): NOTICE_MARTS patched for the `touched` notices, the others
+    dropped and built again with their comments.
 
-    A per-notice mart's query runs with every notice table, and every per-notice mart patched before it, shadowed
-    by a temporary view of the touched notices' rows only (the property NOTICE_MARTS states: a notice's mart rows
-    come from its own rows), so its
-    aggregates read a few rows instead of millions (at 10,000 notices 0.5 s for the four marts instead of ~5 s
-    with the filter on the result alone, which DuckDB cannot push through their GROUP BYs on issue_key)."""
-    con.register("touched_notices", pl.DataFrame({"notice_key": sorted(touched)}, schema={"notice_key": pl.String}).to_arrow())
-    patched: list[str] = []  # per-notice marts already patched: a later one reading them reads their touched rows too
-    for name, mart in marts().items():
-        if name in NOTICE_MARTS:
-            if not touched:
-                continue
-            con.execute(f'DELETE FROM "{name}" WHERE notice_key IN (SELECT notice_key FROM touched_notices)')
-            insert_notice_rows(con, database, name, mart.query, patched, "notice_key IN (SELECT notice_key FROM touched_notices)")
-            patched.append(name)
-        else:
-            con.execute(f'DROP TABLE "{name}"')
-            for statement in mart.statements:
-                con.execute(statement)
+    The per-notice marts are patched in script order (a mart may read an earlier one) within one notice_rows_only:
+    every notice table, and every per-notice mart patched before, shadowed by a temporary view of the touched notices'
+    rows only, so that a mart's aggregates read a few rows instead of millions (at 10,000 notices 0.5 s for the four
+    marts instead of ~5 s with the filter on the result alone, which DuckDB cannot push through their GROUP BYs on
+    issue_key). The rebuilt marts scripted before the first per-notice mart are built before them, the others after
+    them, in script order (marts() checks that no per-notice mart reads those): one set of views for all the
+    per-notice marts (77 views created and dropped before, 15 now)."""
+    names = list(marts())
+    late = rebuilt_after_notice_marts(names)
+    for name in names:
+        if name not in NOTICE_MARTS and name not in late:
+            _rebuild_mart(con, name)
+    if touched:
+        con.register("touched_notices", pl.DataFrame({"notice_key": sorted(touched)}, schema={"notice_key": pl.String}).to_arrow())
+        notices = "notice_key IN (SELECT notice_key FROM touched_notices)"
+        catalog = quoted_identifier(database)
+        with notice_rows_only(con, database, notices, NOTICE_TABLES) as shadow:
+            for name in names:
+                if name in NOTICE_MARTS:
+                    con.execute(f'DELETE FROM {catalog}.main."{name}" WHERE {notices}')
+                    insert_notice_rows(con, database, name, marts()[name].query, notices)
+                    shadow(name)  # for a later mart that reads it
+    for name in late:
+        _rebuild_mart(con, name)
+
+
+def _rebuild_mart(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    con.execute(f'DROP TABLE "{name}"')
+    for statement in marts()[name].statements:
+        con.execute(statement)
 
 
 def _storage(database: Path) -> tuple[str | None, float, int]:
@@ -339,10 +373,10 @@ def _storage(database: Path) -> tuple[str | None, float, int]:
 
 
 def _storage_of(con: duckdb.DuckDBPyConnection) -> tuple[str | None, float, int]:
-    """_storage of the database `con` uses."""
-    tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
-    total, free, block = con.execute("SELECT total_blocks, free_blocks, block_size FROM pragma_database_size() "
-                                     "WHERE database_name = current_database()").fetchone()
+    """_storage of the database `con` uses (its results fetched to the end: the connection reads on)."""
+    ((tags,),) = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    ((total, free, block),) = con.execute("SELECT total_blocks, free_blocks, block_size FROM pragma_database_size() "
+                                          "WHERE database_name = current_database()").fetchall()
     return (tags or {}).get("storage_version"), (free / total if total else 0.0), free * block
 
 

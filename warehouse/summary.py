@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.schema import quoted_identifier
+from warehouse.schema import quoted_identifier, sql_literal
 
 
 class ReadOnlyQueryError(RuntimeError):
@@ -78,7 +78,12 @@ def table_rows_of(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     names = [row[0] for row in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND database_name = current_database() "
         "ORDER BY table_name").fetchall()]
-    return {name: con.execute(f"SELECT count(*) FROM {quoted_identifier(name)}").fetchall()[0][0] for name in names}
+    if not names:
+        return {}
+    # one statement (a count per statement cost ~0.5 ms each of a patch's ~30 tables)
+    counts = dict(con.execute(" UNION ALL ".join(
+        f"SELECT {sql_literal(name)}, count(*) FROM {quoted_identifier(name)}" for name in names)).fetchall())
+    return {name: counts[name] for name in names}
 
 
 def quarantine_summary(warehouse: Path) -> pl.DataFrame:

@@ -17,15 +17,16 @@ import duckdb
 import polars as pl
 
 from warehouse.schema import quoted_identifier
-from warehouse.store import connect_staging, read_table
+from warehouse.store import WarehouseReader, connect_staging, reading
 
 # The columns of notice_version that update_versions works on (every one but raw_text).
 VERSION_COLUMNS = ("source_name", "content_sha256", "notice_key", "valid_from", "valid_to")
 
 
-def previous_versions(warehouse: Path) -> pl.DataFrame | None:
+def previous_versions(warehouse: Path | WarehouseReader) -> pl.DataFrame | None:
     """The previous warehouse's notice_version without its raw texts, or None when there is none."""
-    return read_table(warehouse, "notice_version", columns=VERSION_COLUMNS)
+    with reading(warehouse) as previous:
+        return previous.read_table("notice_version", columns=VERSION_COLUMNS)
 
 
 def load_versions(staging: Path, versions: pl.DataFrame, previous: Path) -> None:
