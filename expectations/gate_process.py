@@ -55,7 +55,6 @@ def _serve(connection, warm_up: bool) -> None:
         return
     args, kwargs = request
     verdict_sent = False
-    _short_thread_switches()
 
     def send_verdict(result: GateResult) -> None:
         nonlocal verdict_sent
@@ -70,18 +69,6 @@ def _serve(connection, warm_up: bool) -> None:
     else:
         connection.send(("docs", None))
     connection.close()
-
-
-# The gate's two threads (expectations/gate.py _Prefetcher): GX validating in Python, the loader in DuckDB. The loader
-# needs the GIL back after each DuckDB call (a dozen per suite), and by default waits up to 5 ms for GX's thread to
-# yield it; the validating thread then waited for frames that were all but loaded. At 10,000 notices, one edited, the
-# delta gate's verdict came 0.98-1.15 s after its request with the default, 0.98-1.03 s with 0.2 ms (4 runs each, in
-# turns); GX's validating took ~6 % longer with the extra switches, less than the waits they saved.
-_GATE_SWITCH_INTERVAL_S = 0.0002
-
-
-def _short_thread_switches() -> None:
-    sys.setswitchinterval(_GATE_SWITCH_INTERVAL_S)
 
 
 def _imports_out_of_the_collectors_reach() -> None:

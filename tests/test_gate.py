@@ -446,3 +446,17 @@ def test_rerun_into_same_report_dir_regenerates_and_stays_quiet(tmp_path, capfd)
     assert len(results) == len(suite_names())
     out, err = capfd.readouterr()
     assert out == "" and err == ""  # no progress bars, logs or warnings on the console
+
+
+def test_the_gate_hands_the_gil_over_quickly_while_it_runs_and_restores_the_setting():
+    import sys
+
+    from expectations import gate
+
+    before = sys.getswitchinterval()
+    with gate._quick_gil_handover():
+        assert sys.getswitchinterval() == pytest.approx(gate.GIL_SWITCH_INTERVAL_S)
+    assert sys.getswitchinterval() == before
+    with pytest.raises(RuntimeError), gate._quick_gil_handover():
+        raise RuntimeError("a failed gate")
+    assert sys.getswitchinterval() == before
