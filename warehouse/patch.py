@@ -118,10 +118,14 @@ class PatchOutcome:
 def cannot_patch(warehouse: Path | WarehouseReader) -> str | None:
     """Why the staging file of `warehouse` (the file, or a reader of it) cannot be a patched copy of it, or None when
     it can."""
-    if os.environ.get(PATCH_SWITCH, "1").strip().lower() in {"0", "false", "no", "off"}:
+    if _switched_off():
         return f"patching switched off ({PATCH_SWITCH})"
     with reading(warehouse) as published:
         return _cannot_patch(published)
+
+
+def _switched_off() -> bool:
+    return os.environ.get(PATCH_SWITCH, "1").strip().lower() in {"0", "false", "no", "off"}
 
 
 def _cannot_patch(published: WarehouseReader) -> str | None:
@@ -150,15 +154,17 @@ def _cannot_patch(published: WarehouseReader) -> str | None:
 
 
 class StagingCopy:
-    """A patch begun as soon as the notices to load (`star`) are known: whether the published file `warehouse` (the
-    file, or a reader of it) can be patched for them (`reason` says why not) and, when it can, its copy to the staging
-    path, made and then written to disk by a thread of its own. The staging step prepares the rest (the small tables,
-    the versions) meanwhile: the copy (~0.1 s for the 360 MB of 10,000 notices) was on its path. `patch` applies the
-    difference to the copy; leaving the `with` block without a patch removes the copy.
+    """A patch begun as soon as the notices to load (`star`) are known: the published file `warehouse` (the file, or a
+    reader of it) copied to the staging path by a thread of its own, then whether it can be patched for them (`reason`
+    says why not) and, when it can, the copy written to disk by the same thread. The staging step prepares the rest
+    (the small tables, the versions) meanwhile: the copy (~0.1 s for the 360 MB of 10,000 notices) was on its path.
+    `patch` applies the difference to the copy; leaving the `with` block without a patch removes the copy.
 
-    The copy's bytes are synced as soon as it is made, while the patch's statements run: left in the page cache, they
-    were written by the fdatasync of the patch's checkpoint, which waited ~0.17 s for them (fdatasync releases the
-    GIL; DuckDB writes through its own descriptor, which the sync does not disturb)."""
+    The copy starts before the checks, which take ~0.05-0.1 s: a copy that cannot be patched (another build's code, a
+    large change: built in full anyway, in ~1 minute at 10,000 notices) is removed unsynced. Its bytes are synced as
+    soon as it is known to be patched, while the patch's statements run: left in the page cache, they were written by
+    the fdatasync of the patch's checkpoint, which waited ~0.17 s for them (fdatasync releases the GIL; DuckDB writes
+    through its own descriptor, which the sync does not disturb)."""
 
     def __init__(self, warehouse: Path | WarehouseReader, star: StarRows):
         self.star = star
@@ -167,6 +173,10 @@ class StagingCopy:
         self._patched = False
         with reading(warehouse) as published:
             self.staging = staging_path(published.path)
+            if published.path.exists() and not _switched_off():
+                discard(self.staging)
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhenggai-staging-copy")
+                self._copied = self._pool.submit(shutil.copyfile, published.path, self.staging)
             self.reason = cannot_patch(published)
             if self.reason is None:
                 notices = published.read_table("raw_notice", columns=("notice_key", "source_name"))
@@ -176,9 +186,6 @@ class StagingCopy:
                     self.reason = (f"{self.delta.changed} of {max(notices.height, self.delta.loaded)} notices changed "
                                    f"(patched up to {ALWAYS_PATCH_UP_TO} or {MAX_CHANGED_SHARE:.0%})")
         if self.reason is None:
-            discard(self.staging)
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhenggai-staging-copy")
-            self._copied = self._pool.submit(shutil.copyfile, published.path, self.staging)
             self._synced = self._pool.submit(_sync, self.staging)  # (one thread: after the copy)
 
     def __enter__(self) -> "StagingCopy":
