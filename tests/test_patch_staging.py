@@ -16,6 +16,7 @@ from tests.conftest import SEEDS
 from transforms.notice_delta import is_small_change, notice_delta, version_delta
 from warehouse import marts, patch
 from warehouse.compare import compare_warehouses
+from warehouse.store import StarRows
 from warehouse.versions import VERSION_COLUMNS
 
 WAREHOUSE = "zhenggai.duckdb"
@@ -178,6 +179,34 @@ def test_when_not_to_patch(first_build, tmp_path, monkeypatch):
     assert "free" in patch.cannot_patch(state / WAREHOUSE)
     monkeypatch.setenv(patch.PATCH_SWITCH, "0")
     assert "switched off" in patch.cannot_patch(state / WAREHOUSE)
+
+
+def test_a_copy_not_patched_is_removed_and_none_is_made_when_patching_is_off(first_build, monkeypatch):
+    """StagingCopy copies the published file before it knows whether it can patch it."""
+    _, state = first_build
+    published = state / WAREHOUSE
+    staging = published.with_name(published.name + ".staging")
+    star = StarRows([], pl.DataFrame({"notice_key": [], "source_name": []}, schema={"notice_key": pl.String, "source_name": pl.String}))
+    monkeypatch.setattr("warehouse.build.code_digest", lambda: "0000000000000000")  # other code: built in full
+    with patch.StagingCopy(published, star) as copy:
+        assert "other code" in copy.reason
+    assert not staging.exists()
+
+    def failing(_published):
+        raise RuntimeError("a check that fails")
+
+    monkeypatch.setattr(patch, "cannot_patch", failing)
+    with pytest.raises(RuntimeError, match="a check that fails"):
+        patch.StagingCopy(published, star)
+    assert not staging.exists()  # the copy begun is waited for and removed
+
+    monkeypatch.undo()
+    monkeypatch.setenv(patch.PATCH_SWITCH, "0")
+    copies = []
+    monkeypatch.setattr(patch.shutil, "copyfile", lambda *args: copies.append(args))
+    with patch.StagingCopy(published, star):
+        pass
+    assert copies == []
 
 
 def test_every_mart_is_patched_per_notice_or_rebuilt():

@@ -177,16 +177,24 @@ class StagingCopy:
                 discard(self.staging)
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhenggai-staging-copy")
                 self._copied = self._pool.submit(shutil.copyfile, published.path, self.staging)
-            self.reason = cannot_patch(published)
-            if self.reason is None:
-                notices = published.read_table("raw_notice", columns=("notice_key", "source_name"))
-                self.delta = notice_delta(notices, star.notices)
-                if not is_small_change(self.delta.changed, notices.height, self.delta.loaded, MAX_CHANGED_SHARE,
-                                       ALWAYS_PATCH_UP_TO):
-                    self.reason = (f"{self.delta.changed} of {max(notices.height, self.delta.loaded)} notices changed "
-                                   f"(patched up to {ALWAYS_PATCH_UP_TO} or {MAX_CHANGED_SHARE:.0%})")
+            try:
+                self.reason = self._why_not(published)
+            except BaseException:
+                self.close()  # (no `with` block will)
+                raise
         if self.reason is None:
             self._synced = self._pool.submit(_sync, self.staging)  # (one thread: after the copy)
+
+    def _why_not(self, published: WarehouseReader) -> str | None:
+        reason = cannot_patch(published)
+        if reason is not None:
+            return reason
+        notices = published.read_table("raw_notice", columns=("notice_key", "source_name"))
+        self.delta = notice_delta(notices, self.star.notices)
+        if not is_small_change(self.delta.changed, notices.height, self.delta.loaded, MAX_CHANGED_SHARE, ALWAYS_PATCH_UP_TO):
+            return (f"{self.delta.changed} of {max(notices.height, self.delta.loaded)} notices changed "
+                    f"(patched up to {ALWAYS_PATCH_UP_TO} or {MAX_CHANGED_SHARE:.0%})")
+        return None
 
     def __enter__(self) -> "StagingCopy":
         return self
