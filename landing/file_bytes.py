@@ -24,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from landing.file_index import is_racy, read_index, stat_key, write_index
+from landing.file_index import STAT_COLUMNS, is_racy, read_index, stat_key, write_index
 from landing.land import RAW_SCHEMA
 
 _READ_THREADS = 4  # reading (and hashing) releases the GIL: a few threads overlap the disk
@@ -42,17 +42,13 @@ def list_folder(names: list[str], directory: Path, index: Path | None) -> pl.Dat
     # after the first, and Python per file (a Path, a lookup, a row) cost ~10 us, 0.1 s at 10,000 files.
     stats = [_stat(os.path.join(folder, name)) for name in names]
     listed = [(position, stat) for position, stat in enumerate(stats) if isinstance(stat, os.stat_result)]
+    keys = list(zip(*(stat_key(stat) for _, stat in listed))) or [()] * len(STAT_COLUMNS)
     stated = pl.DataFrame(
-        {
-            "position": [position for position, _ in listed],
-            "source_name": [names[position] for position, _ in listed],
-            "size": [stat.st_size for _, stat in listed],
-            "mtime_ns": [stat.st_mtime_ns for _, stat in listed],
-            "ctime_ns": [stat.st_ctime_ns for _, stat in listed],
-        },
-        schema={"position": pl.Int64, "source_name": pl.String, "size": pl.Int64, "mtime_ns": pl.Int64, "ctime_ns": pl.Int64},
+        {"position": [position for position, _ in listed], "source_name": [names[position] for position, _ in listed],
+         **dict(zip(STAT_COLUMNS, keys))},
+        schema={"position": pl.Int64, "source_name": pl.String, **{column: pl.Int64 for column in STAT_COLUMNS}},
     )
-    vouched = stated.join(known, on=["source_name", *_STAT_COLUMNS], how="inner", maintain_order="left")
+    vouched = stated.join(known, on=["source_name", *STAT_COLUMNS], how="inner", maintain_order="left")
     frames = [_vouched_rows(vouched, folder)]
     entries = [vouched.select(known.columns)]
     vouched_positions = set(vouched.get_column("position").to_list())
@@ -79,9 +75,6 @@ def list_folder(names: list[str], directory: Path, index: Path | None) -> pl.Dat
     return (listed_rows.sort("position") if vouched.height and to_read else listed_rows).drop("position")
 
 
-_STAT_COLUMNS = ("size", "mtime_ns", "ctime_ns")  # landing.file_index.stat_key's, as columns
-
-
 def _stat(path: str) -> os.stat_result | OSError:
     try:
         return os.stat(path)
@@ -97,7 +90,7 @@ def _vouched_rows(vouched: pl.DataFrame, folder: str) -> pl.DataFrame:
         pl.lit(None, pl.Binary).alias("data"),
         pl.lit(None, pl.String).alias("read_error"),
         (pl.lit(os.path.join(folder, "")) + pl.col("source_name")).alias("path"),
-        *_STAT_COLUMNS,
+        *STAT_COLUMNS,
         "position",
     ).cast({**RAW_SCHEMA, "position": pl.Int64})
 

@@ -41,6 +41,9 @@ def stat_key(stat: os.stat_result) -> tuple[int, int, int]:
     return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
 
 
+STAT_COLUMNS = ("size", "mtime_ns", "ctime_ns")  # stat_key, as the index's (and a listing's) columns
+
+
 def is_racy(mtime_ns, hashed_at_ns):
     """Whether a file modified at `mtime_ns` and read at `hashed_at_ns` may have been written again within the
     same clock tick without its stat showing it: its stat alone cannot vouch for the bytes that were read.

@@ -45,19 +45,17 @@ class NoticeSource(dg.ConfigurableResource):
         with os.scandir(root) as entries:
             return sorted(e.name for e in entries if e.name.lower().endswith(NOTICE_SUFFIXES) and not e.name.startswith("."))
 
-    def files(self) -> list[Path]:
-        root = Path(self.directory)
-        return [root / name for name in self.names()]
-
     def fingerprint(self) -> str:
-        """Changes whenever a notice file is added, removed or modified (cheap: names, sizes, mtimes)."""
+        """Changes whenever a notice file is added, removed or modified (cheap: names, sizes, mtimes; stat'ed by
+        name, as the listing does, without a Path per file at every look of `watch` and the sensor)."""
         digest = hashlib.sha256()
-        for path in self.files():
+        folder = os.fspath(Path(self.directory))
+        for name in self.names():
             try:
-                stat = path.stat()
-                digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+                stat = os.stat(os.path.join(folder, name))
+                digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
             except OSError as error:
-                digest.update(f"{path.name}\0{error}\n".encode())
+                digest.update(f"{name}\0{error}\n".encode())
         return digest.hexdigest()
 
     def read_all(self, index: Path | None = None) -> pl.DataFrame:

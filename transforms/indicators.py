@@ -1027,9 +1027,7 @@ def _frame(rows: list[tuple[Any, ...]]) -> pl.DataFrame:
 def extract_indicators(spans: pl.DataFrame) -> pl.DataFrame:
     """One row per indicator found in the spans; see the module docstring for the rules. The compiled reader
     reads them where it is built (`figure_reader()`), else the Python reader (`read_indicators`): the same rows."""
-    if spans.is_empty():
-        return pl.DataFrame(schema=INDICATORS_SCHEMA)
-    if _compiled_reader() is not None:
+    if not spans.is_empty() and _compiled_reader() is not None:
         return _read_compiled(spans)
     return read_indicators(spans)
 

@@ -378,17 +378,9 @@ def _rebuild_mart(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(statement)
 
 
-def _storage(database: Path) -> tuple[str | None, float, int]:
-    """The storage version of a DuckDB file, the share of its blocks that are free and their bytes."""
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        return _storage_of(con)
-    finally:
-        con.close()
-
-
 def _storage_of(con: duckdb.DuckDBPyConnection) -> tuple[str | None, float, int]:
-    """_storage of the database `con` uses (its results fetched to the end: the connection reads on)."""
+    """The storage version of the database `con` uses, the share of its blocks that are free and their bytes (the
+    results fetched to the end: the connection reads on)."""
     ((tags,),) = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
     ((total, free, block),) = con.execute("SELECT total_blocks, free_blocks, block_size FROM pragma_database_size() "
                                           "WHERE database_name = current_database()").fetchall()
@@ -401,5 +393,6 @@ def expected_storage_version() -> str | None:
     with TemporaryDirectory() as folder:
         probe = Path(folder) / "probe.duckdb"
         duckdb.connect(str(probe), config={"storage_compatibility_version": STORAGE_COMPATIBILITY}).close()
-        return _storage(probe)[0]
+        with WarehouseReader(probe) as reader:
+            return _storage_of(reader.connection())[0]
 

@@ -371,7 +371,7 @@ class WarehouseReader:
 
 
 @contextlib.contextmanager
-def reading(warehouse: "Path | WarehouseReader") -> Iterator[WarehouseReader]:
+def reading(warehouse: Path | WarehouseReader) -> Iterator[WarehouseReader]:
     """`warehouse` itself when it is a reader (left open for its owner), else a reader of that file, closed after."""
     if isinstance(warehouse, WarehouseReader):
         yield warehouse
