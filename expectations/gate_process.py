@@ -120,8 +120,9 @@ class EarlyGate:
 
     `warm_up`: once GX is imported, the process validates the suites over an empty warehouse until the request comes
     (expectations.gate.warm_up), so that the gate does not pay for GX's first use (~0.2 s at 10,000 notices). For a
-    refresh expected to patch: its gate is due ~1.5 s after the import, and nothing else runs on that core. Not for a
-    first build, whose parse workers use every core meanwhile."""
+    process that idles before its gate is due (`zhenggai watch` between changes). Not for a process that works
+    meanwhile: a first build's parse workers use every core, and a new `zhenggai refresh`'s patch is ready before the
+    warm-up is done (its DuckDB threads and the warm-up then share the cores, for no faster verdict)."""
 
     def __init__(self, warm_up: bool = False) -> None:
         context = multiprocessing.get_context(_START_METHOD)

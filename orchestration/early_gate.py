@@ -34,7 +34,7 @@ def gate_process_setting() -> bool | None:
 
 def prestart(warm_up: bool = False) -> None:
     """Start the early gate's process now, unless one is waiting already or the setting switches it off; `warm_up`:
-    it warms the gate up once GX is imported (EarlyGate), for a refresh of a published warehouse (likely a patch)."""
+    it warms the gate up once GX is imported (EarlyGate), for a process that idles until its gate is due (`watch`)."""
     global _spare
     if _spare is None and gate_process_setting() is not False:
         _spare = EarlyGate(warm_up=warm_up)
