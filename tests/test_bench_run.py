@@ -146,9 +146,12 @@ def test_the_table_says_whether_each_target_is_met_at_ten_thousand_notices(capsy
     from bench.run import TARGET_SIZE, print_table, target_verdict
 
     results = {100: {"full_refresh_s": 5.0, "query_p95_ms": 400.0},
-               TARGET_SIZE: {"full_refresh_s": 71.0, "incremental_share_of_full": 0.05, "query_p95_ms": 18.5}}
+               TARGET_SIZE: {"full_refresh_s": 71.0, "watch_incremental_share_of_full": 0.05,
+                             "incremental_share_of_full": 0.08, "query_p95_ms": 18.5}}
     assert target_verdict("full_refresh_s", results) == "≤ 60 s: not met"
-    assert target_verdict("incremental_share_of_full", results) == "≤ 5 %: met"  # the limit itself meets it
+    assert target_verdict("watch_incremental_share_of_full", results) == "≤ 5 % in a running pipeline: met"  # the limit meets it
+    # a new process's one-notice refresh is held against the same 5 %, labelled as no target of its own
+    assert target_verdict("incremental_share_of_full", results) == "≤ 5 % by a new process (reported only): not met"
     assert target_verdict("query_p95_ms", results) == "≤ 100 ms: met"  # N = 100's figure is not the target's
     assert target_verdict("full_peak_mb", results) == "≤ 2 GB"  # not measured at that size
     assert target_verdict("parse_mb_s", results) == ""  # no target
