@@ -46,7 +46,7 @@ import polars as pl
 from transforms.notice_delta import NoticeDelta, is_small_change, notice_delta, version_delta
 from transforms.star import NOTICE_TABLES, SHARED_DIMENSIONS, dim_date
 from warehouse import build
-from warehouse.marts import NOTICE_MARTS, insert_notice_rows, marts, notice_rows_only, rebuilt_after_notice_marts
+from warehouse.marts import NOTICE_MARTS, Mart, insert_notice_rows, marts, notice_rows_only, rebuilt_after_notice_marts
 from warehouse.schema import quoted_identifier, sql_literal
 from warehouse.summary import table_rows_of
 from warehouse.store import (
@@ -352,29 +352,29 @@ def _patch_marts(con: duckdb.DuckDBPyConnection, database: str, touched: set[str
     marts instead of ~5 s with the filter on the result alone, which DuckDB cannot push through their GROUP BYs on
     issue_key). The rebuilt marts scripted before the first per-notice mart are built before them, the others after
     them, in script order (marts() checks that no per-notice mart reads those): one set of views for all the
-    per-notice marts (77 views created and dropped before, 15 now)."""
-    names = list(marts())
-    late = rebuilt_after_notice_marts(names)
-    for name in names:
+    per-notice marts."""
+    every = marts()
+    late = rebuilt_after_notice_marts(list(every))
+    for name, mart in every.items():
         if name not in NOTICE_MARTS and name not in late:
-            _rebuild_mart(con, name)
+            _rebuild_mart(con, name, mart)
     if touched:
         con.register("touched_notices", pl.DataFrame({"notice_key": sorted(touched)}, schema={"notice_key": pl.String}).to_arrow())
         notices = "notice_key IN (SELECT notice_key FROM touched_notices)"
         catalog = quoted_identifier(database)
         with notice_rows_only(con, database, notices, NOTICE_TABLES) as shadow:
-            for name in names:
+            for name, mart in every.items():
                 if name in NOTICE_MARTS:
                     con.execute(f'DELETE FROM {catalog}.main."{name}" WHERE {notices}')
-                    insert_notice_rows(con, database, name, marts()[name].query, notices)
+                    insert_notice_rows(con, database, name, mart.query, notices)
                     shadow(name)  # for a later mart that reads it
     for name in late:
-        _rebuild_mart(con, name)
+        _rebuild_mart(con, name, every[name])
 
 
-def _rebuild_mart(con: duckdb.DuckDBPyConnection, name: str) -> None:
+def _rebuild_mart(con: duckdb.DuckDBPyConnection, name: str, mart: Mart) -> None:
     con.execute(f'DROP TABLE "{name}"')
-    for statement in marts()[name].statements:
+    for statement in mart.statements:
         con.execute(statement)
 
 
